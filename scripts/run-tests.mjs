@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Runs the test suites with Node's built-in test runner and tsx as the TypeScript loader.
+// Usage: node scripts/run-tests.mjs [suite ...]   (suites: unit, mongo-sim, integration, e2e)
+// With no suite given, every suite runs, cheapest first.
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = join(import.meta.dirname, '..');
+const allSuites = ['unit', 'mongo-sim', 'integration', 'e2e'];
+const suites = process.argv.slice(2).length ? process.argv.slice(2) : allSuites;
+
+function findTests(dir) {
+  let found = [];
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return found;
+  }
+  for (const name of entries.sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) found = found.concat(findTests(path));
+    else if (name.endsWith('.test.ts')) found.push(relative(root, path));
+  }
+  return found;
+}
+
+let failed = false;
+for (const suite of suites) {
+  if (!allSuites.includes(suite)) {
+    console.error(`unknown test suite '${suite}'; expected one of ${allSuites.join(', ')}`);
+    process.exit(2);
+  }
+  const files = findTests(join(root, 'test', suite));
+  if (files.length === 0) continue;
+  console.log(`\n# suite ${suite}: ${files.length} file(s)`);
+  const concurrency = suite === 'unit' ? 2 : 1;
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files],
+    { cwd: root, stdio: 'inherit', env: process.env },
+  );
+  if (result.status !== 0) failed = true;
+}
+process.exit(failed ? 1 : 0);
