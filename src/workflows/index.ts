@@ -1,0 +1,2 @@
+// The workflow module the worker bundles: every workflow function it registers.
+export { syncWorkflow } from './sync';
