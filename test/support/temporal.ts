@@ -62,7 +62,7 @@ async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<v
   await env.connection.operatorService.addSearchAttributes({
     namespace,
     searchAttributes: Object.fromEntries(
-      missing.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)]),
+      missing.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]),
     ),
   });
 }
