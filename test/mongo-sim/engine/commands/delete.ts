@@ -1,0 +1,52 @@
+// delete: a batch of delete statements (limit 0 = all matches, 1 = the first).
+import type { Document } from 'bson';
+import type { RequestContext } from '../types';
+import type { EngineState } from '../state';
+import { writeBlockError } from '../writes';
+import { assertValidNamespace } from '../catalog/names';
+import { commandError, ErrorCodes } from '../errors';
+import { isPlainDocument, toNumber } from '../bson/values';
+import { executeDelete } from '../update/execute';
+import { assertKnownNestedFields, collectionName, optionalArray, optionalBool, optionalDocument } from './args';
+import { KNOWN_FIELDS } from './known-fields';
+import { assertBatchSize, WriteErrorCollector } from './insert';
+
+function parseStatement(raw: unknown): { q: Document; limit: number; hint?: unknown } {
+  if (!isPlainDocument(raw)) {
+    throw commandError(ErrorCodes.TypeMismatch, "BSON field 'delete.deletes' is the wrong type, expected type 'object'");
+  }
+  assertKnownNestedFields(raw, 'delete.deletes', KNOWN_FIELDS['delete.deletes']);
+  const q = optionalDocument(raw, 'delete.deletes', 'q');
+  if (q === undefined) throw commandError(ErrorCodes.IDLFailedToParse, "BSON field 'delete.deletes.q' is missing but a required field");
+  if (raw.limit === undefined) {
+    throw commandError(ErrorCodes.IDLFailedToParse, "BSON field 'delete.deletes.limit' is missing but a required field");
+  }
+  const limit = toNumber(raw.limit);
+  if (limit !== 0 && limit !== 1) {
+    throw commandError(ErrorCodes.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${String(limit ?? raw.limit)}`);
+  }
+  return { q, limit, hint: raw.hint };
+}
+
+export function deleteCommand(cmd: Document, ctx: RequestContext, state: EngineState): Document {
+  const coll = collectionName(cmd, 'delete');
+  assertValidNamespace(ctx.db, coll);
+  const deletes = optionalArray(cmd, 'delete', 'deletes');
+  if (!deletes) throw commandError(ErrorCodes.IDLFailedToParse, "BSON field 'delete.deletes' is missing but a required field");
+  assertBatchSize(deletes.length);
+  const ordered = optionalBool(cmd, 'delete', 'ordered') ?? true;
+  const errors = new WriteErrorCollector(ordered);
+  let n = 0;
+  // the whole command is parsed first: a malformed statement fails the command, not one statement
+  const statements = deletes.map(parseStatement);
+  for (let i = 0; i < statements.length; i++) {
+    try {
+      const blocked = writeBlockError(state, ctx, ctx.db, coll);
+      if (blocked) throw blocked;
+      n += executeDelete(state, ctx, ctx.db, coll, statements[i]).length;
+    } catch (e) {
+      if (errors.add(i, e)) break;
+    }
+  }
+  return errors.finish({ n });
+}

@@ -1,0 +1,53 @@
+// findAndModify: update, upsert or remove one document and return it (before or after).
+import type { Document } from 'bson';
+import type { RequestContext } from '../types';
+import type { EngineState } from '../state';
+import { assertWritesAllowed } from '../writes';
+import { assertValidNamespace } from '../catalog/names';
+import { commandError, ErrorCodes } from '../errors';
+import { executeDelete, executeUpdate } from '../update/execute';
+import { compileProjection } from '../query/projection';
+import { parseSort } from '../query/sort';
+import { collectionName, optionalArray, optionalBool, optionalDocument } from './args';
+
+export function findAndModifyCommand(cmd: Document, ctx: RequestContext, state: EngineState): Document {
+  const name = Object.keys(cmd)[0];
+  const coll = collectionName(cmd, name);
+  assertValidNamespace(ctx.db, coll);
+  const query = optionalDocument(cmd, name, 'query') ?? {};
+  const sort = parseSort(optionalDocument(cmd, name, 'sort'));
+  const remove = optionalBool(cmd, name, 'remove') ?? false;
+  const returnNew = optionalBool(cmd, name, 'new') ?? false;
+  const upsert = optionalBool(cmd, name, 'upsert') ?? false;
+  const fields = optionalDocument(cmd, name, 'fields');
+  const update: unknown = cmd.update;
+  if (remove && update !== undefined) throw commandError(ErrorCodes.FailedToParse, 'Cannot specify both an update and remove=true');
+  if (!remove && update === undefined) throw commandError(ErrorCodes.FailedToParse, 'Either an update or remove=true must be specified');
+  if (remove && upsert) throw commandError(ErrorCodes.FailedToParse, 'Cannot specify both upsert=true and remove=true ');
+  if (remove && returnNew) {
+    throw commandError(ErrorCodes.FailedToParse, "Cannot specify both new=true and remove=true; 'remove' always returns the deleted document");
+  }
+  assertWritesAllowed(state, ctx, ctx.db, coll);
+  const project = compileProjection(fields, query);
+  const shown = (doc: Document | undefined): Document | null => (doc ? (project ? project(doc) : doc) : null);
+  if (remove) {
+    const [deleted] = executeDelete(state, ctx, ctx.db, coll, { q: query, limit: 1, hint: cmd.hint, sort });
+    return { lastErrorObject: { n: deleted ? 1 : 0 }, value: shown(deleted) };
+  }
+  const r = executeUpdate(state, ctx, ctx.db, coll, {
+    q: query,
+    u: update as Document,
+    upsert,
+    multi: false,
+    arrayFilters: optionalArray(cmd, name, 'arrayFilters'),
+    hint: cmd.hint,
+    sort,
+    variables: optionalDocument(cmd, name, 'let'),
+    bypassValidation: optionalBool(cmd, name, 'bypassDocumentValidation') ?? false,
+  });
+  const change = r.changes[0];
+  const lastErrorObject: Document = { n: change ? 1 : 0, updatedExisting: r.matched > 0 };
+  if (r.upserted) lastErrorObject.upserted = r.upserted._id;
+  const value = r.upserted ? (returnNew ? r.upserted : undefined) : returnNew ? change?.after : change?.before;
+  return { lastErrorObject, value: shown(value) };
+}

@@ -1,0 +1,72 @@
+// update: a batch of update statements with per-statement write errors.
+import type { Document } from 'bson';
+import type { RequestContext } from '../types';
+import type { EngineState } from '../state';
+import { writeBlockError } from '../writes';
+import { assertValidNamespace } from '../catalog/names';
+import { commandError, ErrorCodes } from '../errors';
+import { isPlainDocument } from '../bson/values';
+import { executeUpdate, type UpdateStatement } from '../update/execute';
+import { parseSort } from '../query/sort';
+import { assertKnownNestedFields, collectionName, optionalArray, optionalBool, optionalDocument } from './args';
+import { KNOWN_FIELDS } from './known-fields';
+import { assertBatchSize, WriteErrorCollector } from './insert';
+
+function parseStatement(raw: unknown, bypassValidation: boolean, variables: Document | undefined): UpdateStatement {
+  if (!isPlainDocument(raw)) {
+    throw commandError(ErrorCodes.TypeMismatch, "BSON field 'update.updates' is the wrong type, expected type 'object'");
+  }
+  assertKnownNestedFields(raw, 'update.updates', KNOWN_FIELDS['update.updates']);
+  const q = optionalDocument(raw, 'update.updates', 'q');
+  if (q === undefined) throw commandError(ErrorCodes.IDLFailedToParse, "BSON field 'update.updates.q' is missing but a required field");
+  if (raw.u === undefined) throw commandError(ErrorCodes.IDLFailedToParse, "BSON field 'update.updates.u' is missing but a required field");
+  const constants = optionalDocument(raw, 'update.updates', 'c');
+  return {
+    q,
+    u: raw.u as Document | unknown[],
+    upsert: optionalBool(raw, 'update.updates', 'upsert') ?? false,
+    multi: optionalBool(raw, 'update.updates', 'multi') ?? false,
+    arrayFilters: optionalArray(raw, 'update.updates', 'arrayFilters'),
+    hint: raw.hint,
+    sort: parseSort(raw.sort),
+    variables: constants ?? variables,
+    bypassValidation,
+  };
+}
+
+export function updateCommand(cmd: Document, ctx: RequestContext, state: EngineState): Document {
+  const coll = collectionName(cmd, 'update');
+  assertValidNamespace(ctx.db, coll);
+  const updates = optionalArray(cmd, 'update', 'updates');
+  if (!updates) throw commandError(ErrorCodes.IDLFailedToParse, "BSON field 'update.updates' is missing but a required field");
+  assertBatchSize(updates.length);
+  const ordered = optionalBool(cmd, 'update', 'ordered') ?? true;
+  const bypassValidation = optionalBool(cmd, 'update', 'bypassDocumentValidation') ?? false;
+  const variables = optionalDocument(cmd, 'update', 'let');
+  const errors = new WriteErrorCollector(ordered);
+  let n = 0;
+  let nModified = 0;
+  const upserted: Document[] = [];
+  // the whole command is parsed first: a malformed statement fails the command, not one statement
+  const statements = updates.map((raw) => parseStatement(raw, bypassValidation, variables));
+  for (let i = 0; i < statements.length; i++) {
+    try {
+      const blocked = writeBlockError(state, ctx, ctx.db, coll);
+      if (blocked) throw blocked;
+      const r = executeUpdate(state, ctx, ctx.db, coll, statements[i]);
+      n += r.matched;
+      nModified += r.modified;
+      if (r.upserted) {
+        n++;
+        upserted.push({ index: i, _id: r.upserted._id });
+      }
+    } catch (e) {
+      if (errors.add(i, e)) break;
+    }
+  }
+  const reply: Document = { n };
+  errors.finish(reply);
+  if (upserted.length > 0) reply.upserted = upserted;
+  reply.nModified = nModified;
+  return reply;
+}

@@ -1,0 +1,84 @@
+// Aggregation pipelines through mingo on query views; results are retyped against the input
+// document with the same _id (so $match/$project/$sort/... keep exact types) or against the
+// pipeline's literals.
+import { Aggregator } from 'mingo';
+import type { Document } from 'bson';
+import { canonicalKey } from '../bson/keys';
+import { collectTypedValues, retypeDoc, toView, toViewDoc } from '../bson/typed-view';
+import { isPlainDocument } from '../bson/values';
+import { commandError, ErrorCodes } from '../errors';
+import { validateJsonSchema } from './json-schema';
+
+/** Resolves a collection or view name of the same database to typed documents. */
+export type CollectionSource = (name: string) => Document[];
+
+/** Stages that write or need server facilities mingo cannot provide. */
+const REFUSED_STAGES = new Set(['$out', '$merge']);
+
+export function stageName(stage: unknown): string {
+  if (!isPlainDocument(stage)) {
+    throw commandError(ErrorCodes.TypeMismatch, 'Each element of the \'pipeline\' array must be an object');
+  }
+  const keys = Object.keys(stage);
+  if (keys.length !== 1) {
+    throw commandError(40323, 'A pipeline stage specification object must contain exactly one field.');
+  }
+  return keys[0];
+}
+
+function pipelineError(e: unknown): Error {
+  if (e instanceof Error && 'code' in e) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  const unknownStage = /(?:unknown|unregistered|invalid) pipeline operator[:\s]+'?(\$\w+)/i.exec(msg);
+  if (unknownStage) return commandError(40324, `Unrecognized pipeline stage name: '${unknownStage[1]}'`);
+  const unknownExpr = /(?:unknown|unregistered|invalid)[\w\s]*operator[:\s]+'?(\$\w+)/i.exec(msg);
+  if (unknownExpr) return commandError(168, `Unrecognized expression '${unknownExpr[1]}'`);
+  return commandError(ErrorCodes.BadValue, msg);
+}
+
+/** Checks stage shapes and refuses stages the simulator does not run. */
+export function validatePipeline(pipeline: unknown[]): void {
+  for (const stage of pipeline) {
+    const name = stageName(stage);
+    if (REFUSED_STAGES.has(name)) {
+      throw commandError(ErrorCodes.IllegalOperation, `${name} is not supported by the simulator`);
+    }
+  }
+}
+
+/** Runs a pipeline over typed input documents and returns typed output documents. */
+export function runPipeline(input: Document[], pipeline: Document[], resolve: CollectionSource, variables?: Document): Document[] {
+  validatePipeline(pipeline);
+  if (pipeline.length === 0) return input;
+  const byId = new Map<string, Document>();
+  const views = input.map((d) => {
+    if (d._id !== undefined) byId.set(canonicalKey(d._id), d);
+    return toViewDoc(d);
+  });
+  const viewCache = new Map<string, Document[]>();
+  let output: Document[];
+  try {
+    const aggregator = new Aggregator(toView(pipeline) as Record<string, unknown>[], {
+      collectionResolver: (name: string) => {
+        let docs = viewCache.get(name);
+        if (!docs) {
+          const typed = resolve(name);
+          for (const d of typed) if (d._id !== undefined && !byId.has(canonicalKey(d._id))) byId.set(canonicalKey(d._id), d);
+          docs = typed.map(toViewDoc);
+          viewCache.set(name, docs);
+        }
+        return docs;
+      },
+      jsonSchemaValidator: (schema: Record<string, unknown>) => (doc: unknown) => validateJsonSchema(schema, doc).length === 0,
+      variables: variables ? (toView(variables) as Record<string, unknown>) : undefined,
+    });
+    output = aggregator.run(views) as Document[];
+  } catch (e) {
+    throw pipelineError(e);
+  }
+  const pool = collectTypedValues(pipeline);
+  return output.map((doc) => {
+    const source = doc._id !== undefined ? byId.get(canonicalKey(doc._id)) : undefined;
+    return retypeDoc(doc, source, { pool, documentById: (id) => byId.get(canonicalKey(id)) });
+  });
+}

@@ -1,0 +1,54 @@
+// The engine's shared state, handed to every command handler.
+import { UUID, type Document } from 'bson';
+import type { RequestContext } from './types';
+import { Catalog } from './catalog/catalog';
+import { Oplog } from './oplog';
+import { CursorManager } from './cursors';
+import { parseVersion, type ServerVersion } from './version';
+
+export interface EngineSettings {
+  version: string;
+  oplogSizeBytes: number;
+  periodicNoopIntervalMs: number;
+  hostAndPort: string;
+  /** how often the TTL monitor runs (mongod: 60 s); 0 turns it off */
+  ttlMonitorIntervalMs: number;
+  /** idle cursors are closed after this long (mongod: 10 minutes) */
+  cursorTimeoutMs: number;
+  /** clock source, for tests */
+  nowMs: () => number;
+}
+
+export interface WriteBlockState {
+  enabled: boolean;
+  reason?: string;
+}
+
+export class EngineState {
+  readonly catalog = new Catalog();
+  readonly oplog: Oplog;
+  readonly cursors: CursorManager;
+  readonly version: ServerVersion;
+  readonly writeBlock: WriteBlockState = { enabled: false };
+  readonly startedAt: number;
+  private readonly viewCatalogUuids = new Map<string, UUID>();
+
+  constructor(readonly settings: EngineSettings) {
+    this.version = parseVersion(settings.version);
+    this.oplog = new Oplog(settings.oplogSizeBytes, settings.nowMs);
+    this.cursors = new CursorManager(settings.cursorTimeoutMs, settings.nowMs);
+    this.startedAt = settings.nowMs();
+  }
+
+  /** The UUID a database's `system.views` collection reports (stable for the engine's life). */
+  systemViewsUuid(db: string): UUID {
+    let uuid = this.viewCatalogUuids.get(db);
+    if (!uuid) {
+      uuid = new UUID();
+      this.viewCatalogUuids.set(db, uuid);
+    }
+    return uuid;
+  }
+}
+
+export type CommandHandler = (cmd: Document, ctx: RequestContext, state: EngineState) => Promise<Document> | Document;

@@ -1,0 +1,166 @@
+// The documents of one collection: records keyed by canonical _id in insertion (natural) order,
+// the ordered _id index, and the unique-key maps of unique / prepareUnique indexes.
+import type { Document } from 'bson';
+import { canonicalKey } from '../bson/keys';
+import { toViewDoc } from '../bson/typed-view';
+import { duplicateKey } from '../errors';
+import { allFieldsMissing, documentIndexKeys, keyValueDocument, type IndexKey } from './index-keys';
+import { SortedIdIndex, type DocRecord } from './id-index';
+
+export interface IndexDescriptor {
+  /** the spec as listIndexes shows it: {v: 2, key, name, ...options as given} */
+  spec: Document;
+  name: string;
+  keyPattern: Document;
+  fields: string[];
+  unique: boolean;
+  prepareUnique: boolean;
+  sparse: boolean;
+  hidden: boolean;
+  expireAfterSeconds?: number;
+  /** compiled partialFilterExpression, tested against the document's query view */
+  partial?: (view: Document) => boolean;
+  /** for unique and prepareUnique indexes: index key -> the record holding it */
+  keys?: Map<string, DocRecord>;
+}
+
+export function recordView(rec: DocRecord): Document {
+  if (rec.view === undefined) rec.view = toViewDoc(rec.doc);
+  return rec.view;
+}
+
+export class CollectionStore {
+  readonly records = new Map<string, DocRecord>();
+  readonly idIndex = new SortedIdIndex();
+  /** secondary indexes (the _id index is implicit unless the collection is clustered) */
+  readonly indexes: IndexDescriptor[] = [];
+  dataSize = 0;
+
+  constructor(public ns: string) {}
+
+  get count(): number {
+    return this.records.size;
+  }
+
+  getById(id: unknown): DocRecord | undefined {
+    return this.records.get(canonicalKey(id));
+  }
+
+  /** Natural order: insertion order. */
+  natural(): IterableIterator<DocRecord> {
+    return this.records.values();
+  }
+
+  private indexesEnforcingUniqueness(): IndexDescriptor[] {
+    return this.indexes.filter((ix) => ix.keys !== undefined);
+  }
+
+  private indexedKeys(ix: IndexDescriptor, doc: Document, view: () => Document): IndexKey[] {
+    if (ix.sparse && allFieldsMissing(doc, ix.fields)) return [];
+    if (ix.partial && !ix.partial(view())) return [];
+    return documentIndexKeys(doc, ix.fields);
+  }
+
+  /** Throws E11000 if `doc` would collide with another record in a unique index (171 for parallel arrays). */
+  checkUnique(doc: Document, self: DocRecord | undefined, view: () => Document): void {
+    for (const ix of this.indexes) {
+      // compound keys are computed even for non-unique indexes: parallel arrays are refused (171)
+      if (ix.keys === undefined && ix.fields.length < 2) continue;
+      const keys = this.indexedKeys(ix, doc, view);
+      if (ix.keys === undefined) continue;
+      for (const k of keys) {
+        const holder = ix.keys.get(k.key);
+        if (holder !== undefined && holder !== self) {
+          throw duplicateKey(this.ns, ix.name, ix.keyPattern, keyValueDocument(ix.fields, k.values));
+        }
+      }
+    }
+  }
+
+  private addKeys(rec: DocRecord): void {
+    for (const ix of this.indexesEnforcingUniqueness()) {
+      for (const k of this.indexedKeys(ix, rec.doc, () => recordView(rec))) ix.keys!.set(k.key, rec);
+    }
+  }
+
+  private removeKeys(rec: DocRecord): void {
+    for (const ix of this.indexesEnforcingUniqueness()) {
+      for (const k of this.indexedKeys(ix, rec.doc, () => recordView(rec))) {
+        if (ix.keys!.get(k.key) === rec) ix.keys!.delete(k.key);
+      }
+    }
+  }
+
+  /** Throws E11000 on a duplicate _id or unique key; otherwise stores the document. */
+  insert(doc: Document, size: number): DocRecord {
+    const id = doc._id;
+    const key = canonicalKey(id);
+    if (this.records.has(key)) {
+      throw duplicateKey(this.ns, '_id_', { _id: 1 }, { _id: id });
+    }
+    const rec: DocRecord = { key, id, doc, size, removed: false };
+    if (this.indexes.length > 0) {
+      this.checkUnique(doc, undefined, () => recordView(rec));
+      this.addKeys(rec);
+    }
+    this.records.set(key, rec);
+    this.idIndex.add(rec);
+    this.dataSize += size;
+    return rec;
+  }
+
+  /** Replaces the document of a record (same _id); throws E11000 on a unique key collision. */
+  replace(rec: DocRecord, doc: Document, size: number): void {
+    if (this.indexes.length > 0) {
+      let newView: Document | undefined;
+      this.checkUnique(doc, rec, () => (newView ??= toViewDoc(doc)));
+      this.removeKeys(rec);
+      rec.doc = doc;
+      rec.view = newView;
+      this.addKeys(rec);
+    } else {
+      rec.doc = doc;
+      rec.view = undefined;
+    }
+    this.dataSize += size - rec.size;
+    rec.size = size;
+  }
+
+  remove(rec: DocRecord): void {
+    if (rec.removed) return;
+    if (this.indexes.length > 0) this.removeKeys(rec);
+    this.records.delete(rec.key);
+    rec.removed = true;
+    this.idIndex.noteRemoved();
+    this.dataSize -= rec.size;
+  }
+
+  clear(): void {
+    this.records.clear();
+    this.idIndex.clear();
+    for (const ix of this.indexes) ix.keys?.clear();
+    this.dataSize = 0;
+  }
+
+  /**
+   * Builds the unique-key map of an index from the current documents; throws E11000 on the first
+   * duplicate (the index is then left without a map).
+   */
+  buildKeys(ix: IndexDescriptor): void {
+    const keys = new Map<string, DocRecord>();
+    for (const rec of this.records.values()) {
+      for (const k of this.indexedKeys(ix, rec.doc, () => recordView(rec))) {
+        if (keys.has(k.key) && keys.get(k.key) !== rec) {
+          throw duplicateKey(this.ns, ix.name, ix.keyPattern, keyValueDocument(ix.fields, k.values));
+        }
+        keys.set(k.key, rec);
+      }
+    }
+    ix.keys = keys;
+  }
+
+  /** Validates that every document can be indexed (e.g. no parallel arrays) without storing keys. */
+  validateIndexable(ix: IndexDescriptor): void {
+    for (const rec of this.records.values()) this.indexedKeys(ix, rec.doc, () => recordView(rec));
+  }
+}

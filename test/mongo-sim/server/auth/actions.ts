@@ -1,0 +1,26 @@
+// Privilege action names a custom role may list (the server rejects unknown ones).
+
+export const KNOWN_ACTIONS: ReadonlySet<string> = new Set([
+  'addShard', 'analyze', 'anyAction', 'appendOplogNote', 'applicationMessage', 'applyOps',
+  'authSchemaUpgrade', 'bypassDocumentValidation', 'bypassWriteBlockingMode', 'changeCustomData',
+  'changeOwnCustomData', 'changeOwnPassword', 'changePassword', 'changeStream', 'checkFreeMonitoringStatus',
+  'checkMetadataConsistency', 'cleanupOrphaned', 'clearJumboFlag', 'collMod', 'collStats', 'compact',
+  'compactStructuredEncryptionData', 'connPoolStats', 'connPoolSync', 'convertToCapped', 'cpuProfiler',
+  'createCollection', 'createIndex', 'createRole', 'createSearchIndexes', 'createUser', 'dbCheck',
+  'dbHash', 'dbStats', 'dropAllRolesFromDatabase', 'dropAllUsersFromDatabase', 'dropCollection',
+  'dropConnections', 'dropDatabase', 'dropIndex', 'dropRole', 'dropSearchIndex', 'dropUser',
+  'enableProfiler', 'enableSharding', 'find', 'flushRouterConfig', 'forceUUID', 'fsync',
+  'getClusterParameter', 'getCmdLineOpts', 'getDefaultRWConcern', 'getLog', 'getParameter',
+  'getShardMap', 'getShardVersion', 'grantRole', 'hostInfo', 'importCollection', 'indexStats',
+  'inprog', 'insert', 'internal', 'invalidateUserCache', 'killAnyCursor', 'killAnySession',
+  'killCursors', 'killop', 'listCachedAndActiveUsers', 'listCollections', 'listDatabases',
+  'listIndexes', 'listSearchIndexes', 'listSessions', 'listShards', 'logRotate', 'moveChunk',
+  'netstat', 'oidReset', 'planCacheIndexFilter', 'planCacheRead', 'planCacheWrite', 'reIndex',
+  'remove', 'removeShard', 'renameCollection', 'renameCollectionSameDB', 'replSetConfigure',
+  'replSetGetConfig', 'replSetGetStatus', 'replSetHeartbeat', 'replSetResizeOplog',
+  'replSetStateChange', 'resync', 'revokeRole', 'rotateCertificates', 'serverStatus',
+  'setAuthenticationRestriction', 'setClusterParameter', 'setDefaultRWConcern',
+  'setFeatureCompatibilityVersion', 'setParameter', 'setUserWriteBlockMode', 'shardCollection',
+  'shardingState', 'shutdown', 'splitChunk', 'splitVector', 'storageDetails', 'top', 'touch',
+  'unlock', 'update', 'updateSearchIndex', 'useUUID', 'validate', 'viewRole', 'viewUser',
+]);
