@@ -1,0 +1,258 @@
+// Execution plan for a batch of translated change events. Activity-side.
+//
+// - CRUD writes are grouped into per-document queues: writes for the same (namespace,
+//   document key) keep their stream order; different keys are independent and may run
+//   concurrently. `segmentRounds` turns a segment into rounds: round r holds the r-th write
+//   of every queue, so running the rounds one after another (each round as concurrent
+//   unordered bulk writes, one per namespace) keeps every key's order.
+// - DDL events are barriers: the plan is a sequence of steps, and a step starts only after
+//   the previous one has finished.
+// - An unsupported event ends the plan: everything before it is planned, nothing after it.
+// - Coalescing inside a queue (exact, see coalesceQueue): a replace or delete makes earlier
+//   writes of the same key unnecessary; consecutive single-update events merge when the later
+//   one only touches paths the earlier one touched.
+// Every planned write lists the event indexes it `covers`; once it is durably applied those
+// events count as applied for the checkpoint (checkpoint.ts).
+//
+// Document keys are compared the way the server's _id index compares them: numbers by value
+// whatever their BSON type (1, 1.0, NumberLong(1) are one key), strings and symbols alike.
+// With a non-simple collation on the collection, strings that differ may still be equal, so
+// such namespaces can be listed in `serializedNamespaces`: all their writes share one queue.
+import { BSON, type Document } from 'mongodb';
+import type { CrudWrite, DdlOperation, EventNamespace, EventTranslation } from './event-translation';
+
+export interface PlannedWrite {
+  write: CrudWrite;
+  /** the write's filter */
+  documentKey: Document;
+  /** indexes (in the planned batch) of the events this write accounts for */
+  covers: number[];
+}
+
+export interface KeyQueue {
+  key: string;
+  ns: EventNamespace;
+  /** true for a serialized namespace: the queue holds writes of many documents */
+  serialized: boolean;
+  writes: PlannedWrite[];
+}
+
+export interface CrudStep {
+  kind: 'crud';
+  queues: KeyQueue[];
+}
+
+export interface DdlStep {
+  kind: 'ddl';
+  operation: DdlOperation;
+  covers: number[];
+}
+
+export type PlanStep = CrudStep | DdlStep;
+
+export interface ApplyPlan {
+  steps: PlanStep[];
+  /** events that need no destination change; count them as applied at once */
+  noop: number[];
+  /** the unsupported event that ends the plan, if any */
+  stop: { index: number; operationType: string; reason: string } | null;
+}
+
+export interface PlanOptions {
+  /** 'db.coll' names whose writes must all run in one queue (non-simple collation) */
+  serializedNamespaces?: ReadonlySet<string>;
+  /** merge and drop writes where exact (default true) */
+  coalesce?: boolean;
+}
+
+export function namespaceString(ns: EventNamespace): string {
+  return `${ns.db}.${ns.coll}`;
+}
+
+function bsonType(value: object): string | undefined {
+  return (value as { _bsontype?: string })._bsontype;
+}
+
+/**
+ * A string that is equal for two values whenever the _id index considers them equal. Numbers
+ * are compared as JS numbers, so two distinct huge integers or decimals may also share one
+ * (which only costs concurrency, never order).
+ */
+export function keyValueIdentity(value: unknown): string {
+  if (typeof value === 'number') return `n:${Object.is(value, -0) ? 0 : value}`;
+  if (typeof value === 'bigint') return `n:${Number(value)}`;
+  if (typeof value === 'string') return `s:${JSON.stringify(value)}`;
+  if (typeof value === 'boolean') return `b:${value}`;
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (value instanceof Date) return `d:${value.getTime()}`;
+  if (Array.isArray(value)) return `[${value.map(keyValueIdentity).join(',')}]`;
+  if (typeof value === 'object') {
+    const type = bsonType(value);
+    if (type === 'Int32' || type === 'Double' || type === 'Long' || type === 'Decimal128') {
+      const n = Number(String(value));
+      return `n:${Object.is(n, -0) ? 0 : n}`;
+    }
+    if (type === 'BSONSymbol') return `s:${JSON.stringify(String((value as { value: unknown }).value))}`;
+    if (type === undefined) {
+      const fields = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${JSON.stringify(k)}:${keyValueIdentity(v)}`);
+      return `{${fields.join(',')}}`;
+    }
+    return `${type}:${BSON.EJSON.stringify(value, { relaxed: false })}`;
+  }
+  return `?:${String(value)}`;
+}
+
+/** The queue key of a document: namespace plus normalised document key. */
+export function documentKeyIdentity(ns: EventNamespace, documentKey: Document): string {
+  return `${ns.db}\u0000${ns.coll}\u0000${keyValueIdentity(documentKey)}`;
+}
+
+function isFullStateWrite(write: CrudWrite): boolean {
+  return write.kind === 'replace' || write.kind === 'delete';
+}
+
+interface SimpleUpdate {
+  set: Document;
+  unset: Document;
+}
+
+/** A plain {$set?, $unset?} update, or null when it has other operators. */
+function simpleUpdate(write: CrudWrite): SimpleUpdate | null {
+  if (write.kind !== 'update') return null;
+  const keys = Object.keys(write.update);
+  if (!keys.every((k) => k === '$set' || k === '$unset')) return null;
+  return { set: (write.update.$set as Document | undefined) ?? {}, unset: (write.update.$unset as Document | undefined) ?? {} };
+}
+
+/**
+ * Merges `later` into `earlier` when applying the merge equals applying both in order: every
+ * path the later update touches was set by the earlier one, or unset by both. (A path the
+ * earlier update unset and the later one sets again would move to the end of its document when
+ * applied in order, but keep its place when merged, so that case is not merged.)
+ */
+function mergeUpdates(earlier: SimpleUpdate, later: SimpleUpdate): CrudWrite | null {
+  for (const path of Object.keys(later.set)) if (!(path in earlier.set)) return null;
+  for (const path of Object.keys(later.unset)) if (!(path in earlier.set) && !(path in earlier.unset)) return null;
+  const set: Document = { ...earlier.set, ...later.set };
+  const unset: Document = { ...earlier.unset };
+  for (const path of Object.keys(later.unset)) {
+    delete set[path];
+    unset[path] = '';
+  }
+  const update: Document = {};
+  if (Object.keys(set).length > 0) update.$set = set;
+  if (Object.keys(unset).length > 0) update.$unset = unset;
+  return { kind: 'update', update };
+}
+
+/** Exact coalescing of one document's writes, in order (see the header). */
+export function coalesceQueue(writes: readonly PlannedWrite[]): PlannedWrite[] {
+  const out: PlannedWrite[] = [];
+  for (const next of writes) {
+    if (isFullStateWrite(next.write) && out.length > 0) {
+      const covers = [...out.flatMap((w) => w.covers), ...next.covers];
+      out.length = 0;
+      out.push({ ...next, covers });
+      continue;
+    }
+    const previous = out[out.length - 1];
+    const earlier = previous && previous.covers.length > 0 ? simpleUpdate(previous.write) : null;
+    const later = simpleUpdate(next.write);
+    const merged = earlier && later ? mergeUpdates(earlier, later) : null;
+    if (merged) {
+      out[out.length - 1] = { ...previous, write: merged, covers: [...previous.covers, ...next.covers] };
+      continue;
+    }
+    out.push({ ...next, covers: [...next.covers] });
+  }
+  return out;
+}
+
+/** Plans the application of `translations` (index i = event i of the batch). */
+export function planApply(translations: readonly EventTranslation[], options: PlanOptions = {}): ApplyPlan {
+  const coalesce = options.coalesce ?? true;
+  const steps: PlanStep[] = [];
+  const noop: number[] = [];
+  let queues = new Map<string, KeyQueue>();
+
+  const flushCrud = (): void => {
+    if (queues.size === 0) return;
+    const list = [...queues.values()];
+    if (coalesce) for (const queue of list) if (!queue.serialized) queue.writes = coalesceQueue(queue.writes);
+    steps.push({ kind: 'crud', queues: list });
+    queues = new Map();
+  };
+
+  for (const [index, translation] of translations.entries()) {
+    switch (translation.kind) {
+      case 'ignore':
+        noop.push(index);
+        break;
+      case 'unsupported':
+        flushCrud();
+        return { steps, noop, stop: { index, operationType: translation.operationType, reason: translation.reason } };
+      case 'ddl':
+        flushCrud();
+        steps.push({ kind: 'ddl', operation: translation.operation, covers: [index] });
+        break;
+      case 'crud': {
+        if (translation.writes.length === 0) {
+          noop.push(index);
+          break;
+        }
+        const nsName = namespaceString(translation.ns);
+        const serialized = options.serializedNamespaces?.has(nsName) ?? false;
+        const key = serialized ? `${nsName}\u0000*` : documentKeyIdentity(translation.ns, translation.documentKey);
+        let queue = queues.get(key);
+        if (!queue) {
+          queue = { key, ns: translation.ns, serialized, writes: [] };
+          queues.set(key, queue);
+        }
+        // A multi-write event covers its index only with its last write: it is applied when
+        // all of its writes are.
+        translation.writes.forEach((write, i) => {
+          queue.writes.push({
+            write,
+            documentKey: translation.documentKey,
+            covers: i === translation.writes.length - 1 ? [index] : [],
+          });
+        });
+        break;
+      }
+    }
+  }
+  flushCrud();
+  return { steps, noop, stop: null };
+}
+
+export interface RoundGroup {
+  ns: EventNamespace;
+  writes: PlannedWrite[];
+}
+
+/**
+ * The rounds of a CRUD step: round r holds the r-th write of every queue, grouped by
+ * namespace. Writes inside a round have distinct keys (except in a serialized namespace, whose
+ * single queue contributes one write per round).
+ */
+export function segmentRounds(step: CrudStep): RoundGroup[][] {
+  const rounds: RoundGroup[][] = [];
+  const longest = Math.max(0, ...step.queues.map((q) => q.writes.length));
+  for (let r = 0; r < longest; r++) {
+    const groups = new Map<string, RoundGroup>();
+    for (const queue of step.queues) {
+      const planned = queue.writes[r];
+      if (!planned) continue;
+      const nsName = namespaceString(queue.ns);
+      let group = groups.get(nsName);
+      if (!group) {
+        group = { ns: queue.ns, writes: [] };
+        groups.set(nsName, group);
+      }
+      group.writes.push(planned);
+    }
+    rounds.push([...groups.values()]);
+  }
+  return rounds;
+}

@@ -1,0 +1,67 @@
+// src/sync is pure logic. The files workflow code imports must stay inside Temporal's
+// deterministic sandbox: they may import only each other and zod, and must not read clocks,
+// randomness or timers. The activity-side files may also use the driver's BSON helpers, but
+// no I/O.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const SYNC_DIR = join(__dirname, '..', '..', '..', 'src', 'sync');
+
+const WORKFLOW_SAFE = [
+  'checkpoint',
+  'errors',
+  'namespace-filter',
+  'namespace-names',
+  'partition-plan',
+  'pcre-regex',
+  'progress',
+  'start-options',
+  'state-types',
+];
+const ACTIVITY_SIDE = ['apply-batching', 'change-stream-filter', 'document-size', 'event-translation', 'index-relaxation'];
+
+function source(name: string): string {
+  return readFileSync(join(SYNC_DIR, `${name}.ts`), 'utf8');
+}
+
+function imports(text: string): { specifier: string; typeOnly: boolean }[] {
+  const out: { specifier: string; typeOnly: boolean }[] = [];
+  for (const match of text.matchAll(/^(?:import|export)\s+(type\s+)?[^;]*?from\s+'([^']+)';/gms)) {
+    out.push({ specifier: match[2], typeOnly: Boolean(match[1]) });
+  }
+  return out;
+}
+
+const NON_DETERMINISTIC = /\b(Date\.now|new Date\(|Math\.random|setTimeout|setInterval|process\.|require\()/;
+
+describe('src/sync module boundaries', () => {
+  it('every file is classified', () => {
+    const files = readdirSync(SYNC_DIR).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+    assert.deepEqual(files, [...WORKFLOW_SAFE, ...ACTIVITY_SIDE].sort());
+  });
+
+  it('workflow-safe files import only workflow-safe files and zod, and use no clock, randomness or timers', () => {
+    for (const name of WORKFLOW_SAFE) {
+      const text = source(name);
+      for (const { specifier } of imports(text)) {
+        const allowed = specifier === 'zod' || (specifier.startsWith('./') && WORKFLOW_SAFE.includes(specifier.slice(2)));
+        assert.ok(allowed, `${name}.ts imports '${specifier}'`);
+      }
+      assert.doesNotMatch(text, NON_DETERMINISTIC, `${name}.ts`);
+    }
+  });
+
+  it('activity-side files do no I/O: only the driver (for BSON), zod and sibling files', () => {
+    for (const name of ACTIVITY_SIDE) {
+      const text = source(name);
+      for (const { specifier } of imports(text)) {
+        const allowed = specifier === 'mongodb' || specifier === 'zod' || specifier.startsWith('./');
+        assert.ok(allowed, `${name}.ts imports '${specifier}'`);
+      }
+      assert.doesNotMatch(text, /\bMongoClient\b|\.(collection|db|bulkWrite|find|findOne|aggregate|command|watch)\(/, `${name}.ts does driver I/O`);
+      assert.doesNotMatch(text, NON_DETERMINISTIC, `${name}.ts`);
+    }
+  });
+});
