@@ -1,14 +1,28 @@
-// Activities are built by a factory that receives their clients, so tests can pass their own.
+// Activities are built by a factory that receives their clients, so tests and workers decide
+// which clusters they reach. Workflow code imports only the type.
+import type { ClusterClients } from '../mongo/cluster-clients';
+import { buildIndexes, type CatalogInput, copyCatalog, finalizeDestination, type FinalizeInput } from './catalog';
+import { applyChangeEvents, type ApplyChangeEventsInput } from './change-events';
+import { noteTime, type NoteTimeInput, setWriteBlocking, type WriteBlockingInput } from './cluster-control';
+import { copyPartitionChunk, type CopyChunkInput } from './copy-partition';
+import { planPartitions, type PlanPartitionsInput } from './plan-partitions';
+import { preflight, type PreflightInput } from './preflight';
+
 export interface ActivityDeps {
-  /** labels of the clusters this worker can reach, e.g. ['cluster0', 'cluster1'] */
-  clusterLabels: string[];
+  clusters: ClusterClients;
 }
 
-export function createActivities(deps: ActivityDeps) {
+export function createActivities({ clusters }: ActivityDeps) {
   return {
-    async describeClusters(): Promise<string[]> {
-      return [...deps.clusterLabels];
-    },
+    preflight: (input: PreflightInput) => preflight(clusters, input),
+    noteTime: (input: NoteTimeInput) => noteTime(clusters, input),
+    setWriteBlocking: (input: WriteBlockingInput) => setWriteBlocking(clusters, input),
+    copyCatalog: (input: CatalogInput) => copyCatalog(clusters, input),
+    buildIndexes: (input: CatalogInput) => buildIndexes(clusters, input),
+    planPartitions: (input: PlanPartitionsInput) => planPartitions(clusters, input),
+    copyPartitionChunk: (input: CopyChunkInput) => copyPartitionChunk(clusters, input),
+    applyChangeEvents: (input: ApplyChangeEventsInput) => applyChangeEvents(clusters, input),
+    finalizeDestination: (input: FinalizeInput) => finalizeDestination(clusters, input),
   };
 }
 

@@ -1,19 +1,29 @@
 // Messages of the sync workflow, shared by the workflow and its clients (API, CLI, tools).
+// Every command is an update (its validator accepts or rejects at once, with a mongosync-style
+// error) and a signal of the same name running the same logic, for tools that can only signal.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { SyncWorkflowState } from './state';
 
 export type SyncStateName = 'IDLE' | 'RUNNING' | 'PAUSED' | 'COMMITTING' | 'COMMITTED' | 'REVERSING';
 
-export interface SkeletonProgress {
-  state: SyncStateName;
-  syncId: string;
-  clusters: string[] | null;
-}
+export const SYNC_WORKFLOW_TYPE = 'syncWorkflow';
 
-export const progressQuery = defineQuery<SkeletonProgress>('progress');
+/** Resolves once the sync has passed its preflight checks; fails with their error. */
+export const startUpdate = defineUpdate<void>('start');
 export const pauseUpdate = defineUpdate<void>('pause');
 export const resumeUpdate = defineUpdate<void>('resume');
+export const commitUpdate = defineUpdate<void>('commit');
+export const reverseUpdate = defineUpdate<void>('reverse');
+
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
+export const commitSignal = defineSignal('commit');
+export const reverseSignal = defineSignal('reverse');
+
+/** mongosync's /progress `progress` object */
+export const progressQuery = defineQuery<Record<string, unknown>>('progress');
+/** the whole internal state, for tools and tests */
+export const stateQuery = defineQuery<SyncWorkflowState>('state');
 
 export function workflowIdFor(syncId: string): string {
   return `c2c-sync-${syncId}`;

@@ -1,49 +1,49 @@
 // Scenarios whose histories are recorded as replay fixtures (scripts/record-histories.ts).
-// Each drives one workflow shape through the messages it handles, then ends it.
+// Each drives the sync workflow through the messages it handles, on simulated clusters.
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createSyncWorker } from '../../src/worker';
-import { pauseSignal, pauseUpdate, progressQuery, resumeUpdate, workflowIdFor } from '../../src/workflows/messages';
-import { uniqueTaskQueue, workflowBundle } from './temporal';
+import { pauseSignal, resumeSignal } from '../../src/workflows/messages';
+import { startClusterPair } from './cluster-pair';
+import { startSyncHarness, waitForProgress } from './sync-harness';
+import { seed } from './workload';
 
 export interface RecordingScenario {
   name: string;
   run(env: TestWorkflowEnvironment): Promise<WorkflowHandle>;
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('scenario timed out');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 export const recordingScenarios: RecordingScenario[] = [
   {
-    name: 'sync-skeleton-pause-resume',
+    name: 'sync-full-lifecycle',
     async run(env) {
-      const taskQueue = uniqueTaskQueue('record');
-      const worker = await createSyncWorker({
-        connection: env.nativeConnection,
-        taskQueue,
-        workflowBundle: await workflowBundle(),
-        deps: { clusterLabels: ['cluster0', 'cluster1'] },
-      });
-      return worker.runUntil(async () => {
-        const handle = await env.client.workflow.start('syncWorkflow', {
-          taskQueue,
-          workflowId: workflowIdFor('recording'),
-          args: [{ syncId: 'recording' }],
-        });
-        await until(async () => (await handle.query(progressQuery)).clusters !== null);
-        await handle.executeUpdate(pauseUpdate);
-        await handle.executeUpdate(resumeUpdate);
+      const pair = await startClusterPair();
+      const harness = await startSyncHarness(env, pair);
+      try {
+        await seed(pair.admin.cluster0, [{ db: 'rec', coll: 'docs', documents: 400, indexes: [{ key: { seq: 1 }, unique: true }] }]);
+        const { controller } = harness;
+        const handle = env.client.workflow.getHandle(controller.workflowId);
+        await controller.start({ source: 'cluster0', destination: 'cluster1', reversible: true, enableUserWriteBlocking: true });
+        await waitForProgress(controller, (p) => p.canCommit === true);
+        await controller.pause();
+        await handle.signal(resumeSignal);
+        await waitForProgress(controller, (p) => p.state === 'RUNNING');
         await handle.signal(pauseSignal);
-        await until(async () => (await handle.query(progressQuery)).state === 'PAUSED');
+        await waitForProgress(controller, (p) => p.state === 'PAUSED');
+        await controller.resume();
+        await pair.admin.cluster0.db('rec').collection('docs').insertOne({ late: true });
+        await waitForProgress(controller, (p) => p.canCommit === true);
+        await controller.commit();
+        await waitForProgress(controller, (p) => p.state === 'COMMITTED');
+        await controller.reverse();
+        await waitForProgress(controller, (p) => p.canCommit === true);
+        await controller.commit();
+        await waitForProgress(controller, (p) => p.state === 'COMMITTED');
         await handle.terminate('recording done');
         return handle;
-      });
+      } finally {
+        await harness.close();
+        await pair.close();
+      }
     },
   },
 ];

@@ -1,0 +1,219 @@
+// Copies the source's catalog to the destination: collections with their options (relaxed for
+// the sync), views, and indexes (relaxed; built before or after the data copy). Idempotent, so a
+// retried attempt finishes what an earlier one began.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Document, MongoClient } from 'mongodb';
+import { isServerError } from '../mongo/bson-fidelity';
+import type { ClusterLabel } from '../mongo/cluster-clients';
+import { listNonSystemDatabases } from '../mongo/commands';
+import { estimateCollectionBytes } from '../sync/document-size';
+import { SyncErrorName } from '../sync/errors';
+import {
+  cappedRestoreSteps,
+  indexRestoreSteps,
+  relaxCollectionOptions,
+  relaxIndexSpec,
+  type RestoreStep,
+  shouldBuildIndex,
+} from '../sync/index-relaxation';
+import { compileNamespaceFilter, type NamespaceMatcher } from '../sync/namespace-filter';
+import { type BuildIndexesMode, indexBuildTiming, type NamespaceFilterSpec } from '../sync/start-options';
+import type { IndexBuildProgress } from '../sync/state-types';
+import type { PendingCollection } from '../workflows/state';
+
+type Clients = { client(label: ClusterLabel): MongoClient };
+
+export interface CatalogInput {
+  source: ClusterLabel;
+  destination: ClusterLabel;
+  includeNamespaces: NamespaceFilterSpec[];
+  excludeNamespaces: NamespaceFilterSpec[];
+  buildIndexes: BuildIndexesMode;
+}
+
+export interface CopyCatalogResult {
+  collections: PendingCollection[];
+  estimatedTotalBytes: number;
+}
+
+const NAMESPACE_EXISTS = 48;
+const NAMESPACE_NOT_FOUND = 26;
+const INDEX_ALREADY_EXISTS = [68, 85, 86];
+
+interface SourceCollection {
+  db: string;
+  info: Document;
+}
+
+/** The source's user collections and views that the filter includes, database by database. */
+async function includedCollections(source: MongoClient, matcher: NamespaceMatcher): Promise<SourceCollection[]> {
+  const result: SourceCollection[] = [];
+  for (const db of await listNonSystemDatabases(source)) {
+    if (!matcher.isDatabaseIncluded(db)) continue;
+    for (const info of await source.db(db).listCollections({}, { nameOnly: false }).toArray()) {
+      if (matcher.isNamespaceIncluded(db, info.name)) result.push({ db, info: info as Document });
+    }
+  }
+  return result;
+}
+
+export async function createCollectionOnDestination(destination: MongoClient, db: string, name: string, createOptions: Document): Promise<void> {
+  try {
+    await destination.db(db).command({ create: name, ...createOptions });
+  } catch (error) {
+    // An earlier attempt (or a replayed create event) made it already.
+    if (!isServerError(error, NAMESPACE_EXISTS)) throw error;
+  }
+}
+
+export async function createIndexesOnDestination(destination: MongoClient, db: string, coll: string, specs: Document[]): Promise<void> {
+  for (const spec of specs) {
+    try {
+      await destination.db(db).command({ createIndexes: coll, indexes: [spec] });
+    } catch (error) {
+      if (!isServerError(error, ...INDEX_ALREADY_EXISTS)) throw error;
+    }
+  }
+}
+
+/** The relaxed specs of the source collection's indexes that `mode` builds (the _id index excepted). */
+export async function relaxedIndexSpecs(source: MongoClient, db: string, coll: string, mode: BuildIndexesMode): Promise<Document[]> {
+  let specs: Document[];
+  try {
+    specs = await source.db(db).collection(coll).listIndexes().toArray();
+  } catch (error) {
+    if (isServerError(error, NAMESPACE_NOT_FOUND)) return [];
+    throw error;
+  }
+  return specs
+    .filter((spec) => spec.name !== '_id_' && shouldBuildIndex(spec, mode))
+    .map((spec) => relaxIndexSpec(spec).buildSpec);
+}
+
+async function collectionSize(source: MongoClient, db: string, coll: string): Promise<{ bytes: number; documents: number }> {
+  try {
+    const [stats] = await source
+      .db(db)
+      .collection(coll)
+      .aggregate([{ $collStats: { storageStats: {} } }])
+      .toArray();
+    const storage = (stats?.storageStats ?? {}) as Document;
+    const documents = Number(storage.count ?? 0);
+    const size = Number(storage.size ?? 0);
+    return { bytes: estimateCollectionBytes({ size, count: documents }), documents };
+  } catch (error) {
+    if (isServerError(error, NAMESPACE_NOT_FOUND)) return { bytes: 0, documents: 0 };
+    throw error;
+  }
+}
+
+/** Views in an order where every view comes after the view it is defined on. */
+function viewsInDependencyOrder(views: SourceCollection[]): SourceCollection[] {
+  const byName = new Map(views.map((view) => [`${view.db}.${view.info.name as string}`, view]));
+  const ordered: SourceCollection[] = [];
+  const placed = new Set<string>();
+  const place = (key: string, depth: number): void => {
+    const view = byName.get(key);
+    if (!view || placed.has(key) || depth > byName.size) return;
+    place(`${view.db}.${(view.info.options as Document).viewOn as string}`, depth + 1);
+    placed.add(key);
+    ordered.push(view);
+  };
+  for (const key of byName.keys()) place(key, 0);
+  return ordered;
+}
+
+export async function copyCatalog(clients: Clients, input: CatalogInput): Promise<CopyCatalogResult> {
+  const context = Context.current();
+  const source = clients.client(input.source);
+  const destination = clients.client(input.destination);
+  const matcher = compileNamespaceFilter(input);
+  const all = await includedCollections(source, matcher);
+  const buildNow = indexBuildTiming(input.buildIndexes) === 'beforeDataCopy';
+
+  const collections: PendingCollection[] = [];
+  for (const { db, info } of all) {
+    const name = info.name as string;
+    if (info.type === 'view') continue;
+    if (info.type !== 'collection') {
+      throw ApplicationFailure.nonRetryable(
+        `cannot sync ${db}.${name}: collections of type '${String(info.type)}' are not supported`,
+        SyncErrorName.UnsupportedOperation,
+      );
+    }
+    const relaxation = relaxCollectionOptions((info.options ?? {}) as Document);
+    if (relaxation.unsupported) {
+      throw ApplicationFailure.nonRetryable(`cannot sync ${db}.${name}: ${relaxation.unsupported}`, SyncErrorName.UnsupportedOperation);
+    }
+    await createCollectionOnDestination(destination, db, name, relaxation.createOptions);
+    if (buildNow) await createIndexesOnDestination(destination, db, name, await relaxedIndexSpecs(source, db, name, input.buildIndexes));
+    const size = await collectionSize(source, db, name);
+    collections.push({ db, coll: name, estimatedBytes: size.bytes, documents: size.documents });
+    context.heartbeat(collections.length);
+  }
+  for (const { db, info } of viewsInDependencyOrder(all.filter(({ info }) => info.type === 'view'))) {
+    await createCollectionOnDestination(destination, db, info.name as string, info.options as Document);
+  }
+  return { collections, estimatedTotalBytes: collections.reduce((sum, c) => sum + c.estimatedBytes, 0) };
+}
+
+/**
+ * Builds the relaxed indexes of every included collection (buildIndexes after the data copy);
+ * null when the mode builds them before the copy or never.
+ */
+export async function buildIndexes(clients: Clients, input: CatalogInput): Promise<IndexBuildProgress | null> {
+  if (indexBuildTiming(input.buildIndexes) !== 'afterDataCopy') return null;
+  const context = Context.current();
+  const source = clients.client(input.source);
+  const destination = clients.client(input.destination);
+  const collections = (await includedCollections(source, compileNamespaceFilter(input))).filter(({ info }) => info.type === 'collection');
+  const progress: IndexBuildProgress = { indexesBuilt: 0, totalIndexesToBuild: 0, collectionsFinished: 0, collectionsTotal: collections.length };
+  for (const { db, info } of collections) {
+    const specs = await relaxedIndexSpecs(source, db, info.name as string, input.buildIndexes);
+    progress.totalIndexesToBuild += specs.length;
+    await createIndexesOnDestination(destination, db, info.name as string, specs);
+    progress.indexesBuilt += specs.length;
+    progress.collectionsFinished += 1;
+    context.heartbeat(progress);
+  }
+  return progress;
+}
+
+export interface FinalizeInput extends CatalogInput {
+  stage: RestoreStep['stage'];
+}
+
+/**
+ * Undoes the sync's relaxations on the destination (TTL, hidden, unique, capped limits), by
+ * comparing each source index and collection with the destination's. Running it again finds
+ * nothing left to do.
+ */
+export async function finalizeDestination(clients: Clients, input: FinalizeInput): Promise<number> {
+  const context = Context.current();
+  const source = clients.client(input.source);
+  const destination = clients.client(input.destination);
+  let applied = 0;
+  for (const { db, info } of await includedCollections(source, compileNamespaceFilter(input))) {
+    if (info.type !== 'collection') continue;
+    const coll = info.name as string;
+    const steps: RestoreStep[] = [];
+    const destinationInfo = await destination.db(db).listCollections({ name: coll }).next();
+    if (!destinationInfo) continue;
+    steps.push(...cappedRestoreSteps(coll, (info.options ?? {}) as Document, ((destinationInfo as Document).options ?? {}) as Document));
+    if (input.buildIndexes !== 'never') {
+      const destinationIndexes = new Map(
+        (await destination.db(db).collection(coll).listIndexes().toArray()).map((spec) => [spec.name as string, spec]),
+      );
+      for (const spec of await source.db(db).collection(coll).listIndexes().toArray()) {
+        const built = destinationIndexes.get(spec.name as string);
+        if (built) steps.push(...indexRestoreSteps(coll, spec, built));
+      }
+    }
+    for (const step of steps.filter((s) => s.stage === input.stage)) {
+      await destination.db(db).command(step.command);
+      applied++;
+      context.heartbeat(applied);
+    }
+  }
+  return applied;
+}

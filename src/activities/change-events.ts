@@ -1,0 +1,176 @@
+// One bounded iteration of change event application: tail the source's cluster-wide change
+// stream from the workflow's checkpoint, apply events to the destination in batches, heartbeat
+// the checkpoint after each applied batch, and return the new checkpoint. The workflow loops.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { type ChangeStreamDocument, type Document, type MongoClient, MongoServerError, Timestamp } from 'mongodb';
+import { isServerError, TYPED_READ } from '../mongo/bson-fidelity';
+import type { ClusterLabel } from '../mongo/cluster-clients';
+import { noteClusterTime } from '../mongo/commands';
+import { resumeTokenTime, toOpTime, toTimestamp } from '../mongo/op-time';
+import { buildChangeStreamPipeline } from '../sync/change-stream-filter';
+import { SyncErrorName } from '../sync/errors';
+import { compileNamespaceFilter } from '../sync/namespace-filter';
+import type { BuildIndexesMode, NamespaceFilterSpec } from '../sync/start-options';
+import type { ChangeStreamCheckpoint } from '../workflows/state';
+import { compareOpTime, type OpTime } from '../workflows/types';
+import { DestinationWriter, isDdlEvent } from './destination-writer';
+
+export interface ApplyChangeEventsInput {
+  source: ClusterLabel;
+  destination: ClusterLabel;
+  includeNamespaces: NamespaceFilterSpec[];
+  excludeNamespaces: NamespaceFilterSpec[];
+  buildIndexes: BuildIndexesMode;
+  checkpoint: ChangeStreamCheckpoint;
+  /** apply events up to and including this source time, then stop; null = no limit */
+  stopAt: OpTime | null;
+  maxDurationMs: number;
+  maxBatchEvents: number;
+  /** events older than this happened while the collection copy ran */
+  copyCompletedAt: OpTime | null;
+  syncId: string;
+}
+
+export interface ApplyChangeEventsResult {
+  checkpoint: ChangeStreamCheckpoint;
+  eventsApplied: number;
+  /** every source event up to this time is applied */
+  appliedThrough: OpTime | null;
+  /** the source's clock at the end of the iteration */
+  sourceTime: OpTime;
+  lastDdlAt: OpTime | null;
+  reachedStopAt: boolean;
+  /** the oldest entry of the source's oplog, when it can be read */
+  sourceOplogOldest: OpTime | null;
+}
+
+const NOOP_INTERVAL_MS = 1000;
+const CHANGE_STREAM_HISTORY_LOST = 286;
+const CHANGE_STREAM_FATAL = 280;
+
+export async function applyChangeEvents(
+  clients: { client(label: ClusterLabel): MongoClient },
+  input: ApplyChangeEventsInput,
+): Promise<ApplyChangeEventsResult> {
+  const context = Context.current();
+  const heartbeatCheckpoint = context.info.heartbeatDetails as ChangeStreamCheckpoint | undefined;
+  let checkpoint: ChangeStreamCheckpoint = heartbeatCheckpoint ?? input.checkpoint;
+  const source = clients.client(input.source);
+  const filter = compileNamespaceFilter(input);
+  const writer = new DestinationWriter({
+    source,
+    destination: clients.client(input.destination),
+    filter,
+    buildIndexes: input.buildIndexes,
+    copyCompletedAt: input.copyCompletedAt,
+  });
+  const startedAt = Date.now();
+  let sourceTime = await noteClusterTime(source, { c2cSync: input.syncId, reason: 'change event application' });
+  let lastNoopAt = Date.now();
+  let eventsApplied = 0;
+  let appliedThrough: OpTime | null = checkpointTime(checkpoint);
+  let lastDdlAt: OpTime | null = null;
+  let reachedStopAt = false;
+
+  const stream = source.watch<Document, ChangeStreamDocument>(buildChangeStreamPipeline(filter), {
+    ...TYPED_READ,
+    showExpandedEvents: true,
+    maxAwaitTimeMS: 200,
+    batchSize: input.maxBatchEvents,
+    ...(checkpoint.resumeToken
+      ? { resumeAfter: checkpoint.resumeToken }
+      : { startAtOperationTime: toTimestamp(checkpoint.startAt ?? sourceTime) }),
+  });
+  try {
+    while (!reachedStopAt) {
+      const batch: ChangeStreamDocument[] = [];
+      let pastStopAt = false;
+      while (batch.length < input.maxBatchEvents) {
+        const event = await nextEvent(stream);
+        if (!event) break;
+        const eventTime = toOpTime(event.clusterTime!);
+        if (input.stopAt && compareOpTime(eventTime, input.stopAt) > 0) {
+          pastStopAt = true;
+          break;
+        }
+        batch.push(event);
+        if (isDdlEvent(event)) break;
+      }
+      if (batch.length > 0) {
+        const outcome = await writer.apply(batch);
+        eventsApplied += batch.length;
+        if (outcome.lastDdlAt) lastDdlAt = outcome.lastDdlAt;
+        const last = batch[batch.length - 1]!;
+        appliedThrough = toOpTime(last.clusterTime!);
+        checkpoint = { resumeToken: last._id as { _data: string }, startAt: null };
+      }
+      if (!pastStopAt && stream.resumeToken) {
+        // The driver's token is the position after the last event it handed out (or the batch's
+        // high-water mark), so it covers every event before it.
+        const highWater = resumeTokenTime(stream.resumeToken);
+        checkpoint = { resumeToken: stream.resumeToken as { _data: string }, startAt: null };
+        if (highWater && (!appliedThrough || compareOpTime(highWater, appliedThrough) > 0)) appliedThrough = highWater;
+      }
+      context.heartbeat(checkpoint);
+      if (pastStopAt || (input.stopAt && appliedThrough && compareOpTime(appliedThrough, input.stopAt) >= 0)) {
+        reachedStopAt = true;
+        break;
+      }
+      if (Date.now() - lastNoopAt >= NOOP_INTERVAL_MS) {
+        // Periodic no-ops move the stream's high-water mark on an idle source, keeping lag honest.
+        sourceTime = await noteClusterTime(source, { c2cSync: input.syncId, reason: 'change event application' });
+        lastNoopAt = Date.now();
+      }
+      if (Date.now() - startedAt >= input.maxDurationMs) break;
+    }
+  } catch (error) {
+    throw asFailure(error);
+  } finally {
+    await stream.close();
+  }
+  if (!input.stopAt) {
+    sourceTime = await noteClusterTime(source, { c2cSync: input.syncId, reason: 'change event application' });
+  }
+  const sourceOplogOldest = await oldestOplogEntry(source);
+  return { checkpoint, eventsApplied, appliedThrough, sourceTime, lastDdlAt, reachedStopAt, sourceOplogOldest };
+}
+
+/** The time of the source oplog's oldest entry (needs find on local.oplog.rs), or null. */
+async function oldestOplogEntry(source: MongoClient): Promise<OpTime | null> {
+  try {
+    const entry = await source
+      .db('local')
+      .collection('oplog.rs')
+      .findOne({}, { sort: { $natural: 1 }, projection: { ts: 1 } });
+    return entry?.ts instanceof Timestamp ? toOpTime(entry.ts) : null;
+  } catch {
+    return null;
+  }
+}
+
+function checkpointTime(checkpoint: ChangeStreamCheckpoint): OpTime | null {
+  return (checkpoint.resumeToken && resumeTokenTime(checkpoint.resumeToken)) ?? checkpoint.startAt ?? null;
+}
+
+async function nextEvent(stream: { tryNext(): Promise<ChangeStreamDocument | null> }): Promise<ChangeStreamDocument | null> {
+  return stream.tryNext();
+}
+
+function asFailure(error: unknown): unknown {
+  if (error instanceof MongoServerError) {
+    if (isServerError(error, CHANGE_STREAM_HISTORY_LOST)) {
+      return ApplicationFailure.nonRetryable(
+        `the source's oplog no longer holds the change stream's resume point: the sync cannot continue and must ` +
+          `start over (server: ${error.message})`,
+        SyncErrorName.ChangeStreamHistoryLost,
+      );
+    }
+    if (isServerError(error, CHANGE_STREAM_FATAL)) {
+      return ApplicationFailure.nonRetryable(
+        `the change stream cannot resume from its checkpoint (server: ${error.message})`,
+        SyncErrorName.ChangeStreamFatal,
+      );
+    }
+  }
+  return error;
+}

@@ -1,0 +1,133 @@
+// Copies one _id range of a collection, in bounded chunks. A chunk heartbeats the last copied
+// _id; a retried attempt (say after the worker was killed) resumes from it. Inserts that hit an
+// existing _id are skipped: that document was copied by an earlier attempt, and change event
+// application brings every document up to date afterwards.
+import { Context } from '@temporalio/activity';
+import { BSON, type Document, MongoBulkWriteError, type MongoClient } from 'mongodb';
+import { TYPED_READ } from '../mongo/bson-fidelity';
+import type { ClusterLabel } from '../mongo/cluster-clients';
+
+export interface PartitionRange {
+  db: string;
+  coll: string;
+  /** inclusive lower bound, canonical EJSON of the _id; null = MinKey */
+  min: string | null;
+  /** exclusive upper bound, canonical EJSON of the _id; null = MaxKey */
+  max: string | null;
+}
+
+export interface CopyChunkInput {
+  source: ClusterLabel;
+  destination: ClusterLabel;
+  range: PartitionRange;
+  /** continue after this _id (exclusive, canonical EJSON); null = from the start of the range */
+  resumeAfter: string | null;
+  /** stop after about this long; the workflow schedules the next chunk from `next` */
+  maxDurationMs: number;
+  batchSize: number;
+}
+
+export interface CopyChunkResult {
+  /** the last _id copied, where the next chunk resumes (exclusive) */
+  resumeAfter: string | null;
+  done: boolean;
+  documents: number;
+  bytes: number;
+}
+
+interface ChunkHeartbeat {
+  resumeAfter: string | null;
+  done: boolean;
+  documents: number;
+  bytes: number;
+}
+
+const DUPLICATE_KEY = 11000;
+
+export function decodeId(ejson: string): unknown {
+  return (BSON.EJSON.parse(`{"_id":${ejson}}`, { relaxed: false }) as { _id: unknown })._id;
+}
+
+export function encodeId(id: unknown): string {
+  return BSON.EJSON.stringify(id, { relaxed: false });
+}
+
+/** Inserts a batch, ignoring documents whose _id already exists on the destination. */
+async function insertSkippingExisting(destination: MongoClient, db: string, coll: string, docs: Document[]): Promise<void> {
+  try {
+    await destination.db(db).collection(coll).insertMany(docs, { ordered: false, bypassDocumentValidation: true });
+  } catch (error) {
+    if (error instanceof MongoBulkWriteError) {
+      const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      if (errors.every((writeError) => Number(writeError.code) === DUPLICATE_KEY)) return;
+    }
+    throw error;
+  }
+}
+
+export async function copyPartitionChunk(
+  clients: { client(label: ClusterLabel): MongoClient },
+  input: CopyChunkInput,
+): Promise<CopyChunkResult> {
+  const context = Context.current();
+  const resumed = context.info.heartbeatDetails as ChunkHeartbeat | undefined;
+  const { db, coll } = input.range;
+  const startedAt = Date.now();
+  let resumeAfter = resumed ? resumed.resumeAfter : input.resumeAfter;
+  let documents = resumed?.documents ?? 0;
+  let bytes = resumed?.bytes ?? 0;
+  if (resumed?.done) return { resumeAfter, done: true, documents, bytes };
+
+  const lowerBound = resumeAfter ?? input.range.min;
+  const cursor = clients
+    .client(input.source)
+    .db(db)
+    .collection(coll)
+    .find(
+      {},
+      {
+        ...TYPED_READ,
+        sort: { _id: 1 },
+        hint: { _id: 1 },
+        batchSize: input.batchSize,
+        ...(lowerBound !== null ? { min: { _id: decodeId(lowerBound) } } : {}),
+        ...(input.range.max !== null ? { max: { _id: decodeId(input.range.max) } } : {}),
+      },
+    );
+  const destination = clients.client(input.destination);
+  const beat = (done: boolean): void => context.heartbeat({ resumeAfter, done, documents, bytes } satisfies ChunkHeartbeat);
+  try {
+    let batch: Document[] = [];
+    let batchBytes = 0;
+    let first = true;
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      await insertSkippingExisting(destination, db, coll, batch);
+      documents += batch.length;
+      bytes += batchBytes;
+      resumeAfter = encodeId(batch[batch.length - 1]!._id);
+      batch = [];
+      batchBytes = 0;
+      beat(false);
+    };
+    for await (const doc of cursor) {
+      // `min` is inclusive: the document we resume after comes back first; it is already copied.
+      if (first && resumeAfter !== null && encodeId(doc._id) === resumeAfter) {
+        first = false;
+        continue;
+      }
+      first = false;
+      batch.push(doc);
+      batchBytes += BSON.calculateObjectSize(doc);
+      if (batch.length >= input.batchSize) {
+        await flush();
+        if (Date.now() - startedAt >= input.maxDurationMs) return { resumeAfter, done: false, documents, bytes };
+      }
+    }
+    await flush();
+    beat(true);
+    return { resumeAfter, done: true, documents, bytes };
+  } finally {
+    await cursor.close();
+  }
+}

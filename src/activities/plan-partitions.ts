@@ -1,0 +1,51 @@
+// Plans the _id-range partitions of one collection from its size and a server-side sample of
+// _id values (sorted by the server, so mixed-type _ids come in BSON order).
+import { BSON, type MongoClient } from 'mongodb';
+import { isServerError, TYPED_READ } from '../mongo/bson-fidelity';
+import type { ClusterLabel } from '../mongo/cluster-clients';
+import { averageDocumentSize } from '../sync/document-size';
+import { planPartitions as planRanges, sampleSizeFor } from '../sync/partition-plan';
+import type { PartitionRange } from '../workflows/state';
+
+export interface PlanPartitionsInput {
+  source: ClusterLabel;
+  db: string;
+  coll: string;
+  targetPartitionBytes: number;
+  maxPartitions: number;
+}
+
+export interface PlanPartitionsResult {
+  ranges: PartitionRange[];
+  documents: number;
+}
+
+const NAMESPACE_NOT_FOUND = 26;
+
+export async function planPartitions(
+  clients: { client(label: ClusterLabel): MongoClient },
+  input: PlanPartitionsInput,
+): Promise<PlanPartitionsResult> {
+  const collection = clients.client(input.source).db(input.db).collection(input.coll);
+  let size = 0;
+  let count = 0;
+  try {
+    const [stats] = await collection.aggregate([{ $collStats: { storageStats: {} } }]).toArray();
+    size = Number(stats?.storageStats?.size ?? 0);
+    count = Number(stats?.storageStats?.count ?? 0);
+  } catch (error) {
+    // Dropped since the catalog was read: one full-range partition copies whatever is there.
+    if (!isServerError(error, NAMESPACE_NOT_FOUND)) throw error;
+  }
+  const planInput = { documentCount: count, averageDocumentSize: averageDocumentSize({ size, count }), sampledIds: [] as string[] };
+  const limits = { targetPartitionBytes: input.targetPartitionBytes, maxPartitions: input.maxPartitions };
+  const sampleSize = sampleSizeFor(planInput, limits);
+  if (sampleSize > 0) {
+    const samples = await collection
+      .aggregate([{ $sample: { size: sampleSize } }, { $project: { _id: 1 } }, { $sort: { _id: 1 } }], TYPED_READ)
+      .toArray();
+    planInput.sampledIds = samples.map((doc) => BSON.EJSON.stringify(doc._id, { relaxed: false }));
+  }
+  const ranges = planRanges(planInput, limits).map((range) => ({ db: input.db, coll: input.coll, ...range }));
+  return { ranges, documents: count };
+}

@@ -1,0 +1,130 @@
+// Preflight checks run by /start before anything is copied (mongosync §5.10, §15, §16).
+import { ApplicationFailure } from '@temporalio/common';
+import type { Document, MongoClient } from 'mongodb';
+import { listNonSystemDatabases, serverVersion } from '../mongo/commands';
+import type { ClusterClients, ClusterLabel } from '../mongo/cluster-clients';
+import { redactedMessage } from '../mongo/redact';
+import { SyncErrorName } from '../sync/errors';
+import type { WriteBlockingMode } from '../sync/start-options';
+
+export interface PreflightInput {
+  source: ClusterLabel;
+  destination: ClusterLabel;
+  /** user write blocking: destination during the sync, and the source at commit */
+  writeBlocking: WriteBlockingMode;
+  /** databases that never count as user data on the destination (our own metadata) */
+  ignoredDestinationDatabases: string[];
+}
+
+export interface ClusterDescription {
+  label: ClusterLabel;
+  host: string;
+  version: string;
+  setName: string;
+}
+
+export interface PreflightResult {
+  source: ClusterDescription;
+  destination: ClusterDescription;
+}
+
+export const PREFLIGHT_FAILED = SyncErrorName.PreflightFailed;
+
+function fail(message: string): never {
+  throw ApplicationFailure.nonRetryable(message, PREFLIGHT_FAILED);
+}
+
+interface ClusterFacts extends ClusterDescription {
+  hosts: string[];
+  replicaSetId?: string;
+  authenticated: boolean;
+  clusterActions: Set<string>;
+}
+
+async function inspect(clusters: ClusterClients, label: ClusterLabel): Promise<ClusterFacts> {
+  const client = clusters.client(label);
+  let hello: Document;
+  try {
+    hello = await client.db('admin').command({ hello: 1 });
+  } catch (error) {
+    fail(`cannot reach ${label} (${clusters.host(label)}): ${redactedMessage(error)}`);
+  }
+  if (typeof hello.setName !== 'string' || hello.setName === '') {
+    fail(`${label} (${clusters.host(label)}) is not a replica set; c2c-sync syncs replica sets only`);
+  }
+  const { version, major } = await serverVersion(client);
+  if (major < 6) fail(`${label} runs MongoDB ${version}; c2c-sync needs MongoDB 6.0 or later`);
+  const status = await client.db('admin').command({ connectionStatus: 1, showPrivileges: true });
+  const authInfo = (status.authInfo as Document | undefined) ?? {};
+  const users = (authInfo.authenticatedUsers as unknown[] | undefined) ?? [];
+  const privileges = (authInfo.authenticatedUserPrivileges as Document[] | undefined) ?? [];
+  const clusterActions = new Set<string>();
+  for (const privilege of privileges) {
+    if ((privilege.resource as Document | undefined)?.cluster === true) {
+      for (const action of (privilege.actions as string[] | undefined) ?? []) clusterActions.add(action);
+    }
+  }
+  return {
+    label,
+    host: clusters.host(label),
+    version,
+    setName: hello.setName,
+    hosts: ((hello.hosts as string[] | undefined) ?? []).map((host) => host.toLowerCase()),
+    replicaSetId: await replicaSetId(client),
+    authenticated: users.length > 0,
+    clusterActions,
+  };
+}
+
+async function replicaSetId(client: MongoClient): Promise<string | undefined> {
+  try {
+    const reply = await client.db('admin').command({ replSetGetConfig: 1 });
+    const id: unknown = (reply.config as Document | undefined)?.settings?.replicaSetId;
+    return id === undefined || id === null ? undefined : String(id);
+  } catch {
+    return undefined;
+  }
+}
+
+function checkWriteBlockingPrivileges(facts: ClusterFacts, role: string): void {
+  if (!facts.authenticated) {
+    fail(
+      `enableUserWriteBlocking needs authentication on the ${role} (${facts.label}): with authentication ` +
+        'off, blocking user writes also blocks c2c-sync, which must bypass the block with the ' +
+        'bypassWriteBlockingMode privilege',
+    );
+  }
+  const missing = ['setUserWriteBlockMode', 'bypassWriteBlockingMode'].filter((action) => !facts.clusterActions.has(action));
+  if (missing.length > 0) {
+    fail(
+      `enableUserWriteBlocking needs the ${missing.join(' and ')} privilege${missing.length > 1 ? 's' : ''} on the ` +
+        `${role} (${facts.label}); grant a role such as restore or root`,
+    );
+  }
+}
+
+export async function preflight(clusters: ClusterClients, input: PreflightInput): Promise<PreflightResult> {
+  const source = await inspect(clusters, input.source);
+  const destination = await inspect(clusters, input.destination);
+
+  const sharedHosts = source.hosts.filter((host) => destination.hosts.includes(host));
+  if (sharedHosts.length > 0 || (source.replicaSetId !== undefined && source.replicaSetId === destination.replicaSetId)) {
+    fail(`source (${source.label}) and destination (${destination.label}) are the same cluster`);
+  }
+
+  const userDatabases = (await listNonSystemDatabases(clusters.client(input.destination))).filter(
+    (name) => !input.ignoredDestinationDatabases.includes(name),
+  );
+  if (userDatabases.length > 0) {
+    fail(
+      `the destination (${destination.label}) must hold no user data, but it has the database` +
+        `${userDatabases.length > 1 ? 's' : ''} ${userDatabases.map((name) => `'${name}'`).join(', ')}`,
+    );
+  }
+
+  if (input.writeBlocking !== 'none') checkWriteBlockingPrivileges(destination, 'destination');
+  if (input.writeBlocking === 'sourceAndDestination') checkWriteBlockingPrivileges(source, 'source');
+
+  const describe = ({ label, host, version, setName }: ClusterFacts): ClusterDescription => ({ label, host, version, setName });
+  return { source: describe(source), destination: describe(destination) };
+}

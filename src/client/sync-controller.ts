@@ -1,0 +1,164 @@
+// Drives one sync (one workflow id) from outside Temporal: what the HTTP API, the CLI and tests
+// call. Every command returns mongosync's envelope semantics through SyncCommandError.
+import {
+  type Client,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { SyncErrorName } from '../sync/errors';
+import { parseStartOptions } from '../sync/start-options';
+import {
+  commitUpdate,
+  pauseUpdate,
+  progressQuery,
+  resumeUpdate,
+  reverseUpdate,
+  startUpdate,
+  stateQuery,
+  SYNC_WORKFLOW_TYPE,
+  workflowIdFor,
+} from '../workflows/messages';
+import { SyncIdAttribute, SyncStateAttribute } from '../workflows/search-attributes';
+import type { SyncTuning, SyncWorkflowState } from '../workflows/state';
+import type { SyncWorkflowInput } from '../workflows/sync';
+import { idleProgress } from '../workflows/progress-view';
+
+export class SyncCommandError extends Error {
+  constructor(
+    readonly error: string,
+    readonly errorDescription: string,
+  ) {
+    super(errorDescription);
+    this.name = error;
+  }
+}
+
+export interface SyncControllerOptions {
+  client: Client;
+  syncId: string;
+  taskQueue: string;
+  /** test and benchmark knobs passed to new syncs */
+  tuning?: Partial<SyncTuning>;
+}
+
+type Command = 'pause' | 'resume' | 'commit' | 'reverse';
+const commandUpdates = { pause: pauseUpdate, resume: resumeUpdate, commit: commitUpdate, reverse: reverseUpdate };
+
+export class SyncController {
+  readonly workflowId: string;
+
+  constructor(private readonly options: SyncControllerOptions) {
+    this.workflowId = workflowIdFor(options.syncId);
+  }
+
+  /** POST /start: validates the body, starts the workflow and waits for its preflight checks. */
+  async start(body: unknown): Promise<void> {
+    const parsed = parseStartOptions(body);
+    if (!parsed.ok) throw new SyncCommandError(parsed.error.error, parsed.error.errorDescription);
+    const input: SyncWorkflowInput = { syncId: this.options.syncId, options: parsed.options, tuning: this.options.tuning };
+    const startOperation = new WithStartWorkflowOperation(SYNC_WORKFLOW_TYPE, {
+      workflowId: this.workflowId,
+      taskQueue: this.options.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+      typedSearchAttributes: [
+        { key: SyncIdAttribute, value: this.options.syncId },
+        { key: SyncStateAttribute, value: 'RUNNING' },
+      ],
+      staticSummary: `c2c-sync ${this.options.syncId}: ${parsed.options.source} → ${parsed.options.destination}`,
+      staticDetails: startDetails(input),
+    });
+    try {
+      await this.options.client.workflow.executeUpdateWithStart(startUpdate, { startWorkflowOperation: startOperation });
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new SyncCommandError(
+          SyncErrorName.InvalidState,
+          `cannot start: sync '${this.options.syncId}' is already running; start needs IDLE`,
+        );
+      }
+      throw asCommandError(error);
+    }
+  }
+
+  async pause(): Promise<void> {
+    await this.command('pause');
+  }
+
+  async resume(): Promise<void> {
+    await this.command('resume');
+  }
+
+  async commit(): Promise<void> {
+    await this.command('commit');
+  }
+
+  async reverse(): Promise<void> {
+    await this.command('reverse');
+  }
+
+  /** GET /progress: the progress object of the running sync, or IDLE when there is none. */
+  async progress(): Promise<Record<string, unknown>> {
+    const handle = await this.runningHandle();
+    if (!handle) return idleProgress();
+    try {
+      return await handle.query(progressQuery);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return idleProgress();
+      throw asCommandError(error);
+    }
+  }
+
+  /** The internal workflow state, or undefined when no sync runs. */
+  async state(): Promise<SyncWorkflowState | undefined> {
+    const handle = await this.runningHandle();
+    return handle ? handle.query(stateQuery) : undefined;
+  }
+
+  private async runningHandle() {
+    const handle = this.options.client.workflow.getHandle(this.workflowId);
+    try {
+      const description = await handle.describe();
+      return description.status.name === 'RUNNING' ? handle : undefined;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  private async command(name: Command): Promise<void> {
+    const handle = await this.runningHandle();
+    if (!handle) {
+      throw new SyncCommandError(SyncErrorName.InvalidState, `cannot ${name} in state IDLE; no sync has been started`);
+    }
+    try {
+      await handle.executeUpdate(commandUpdates[name]);
+    } catch (error) {
+      throw asCommandError(error);
+    }
+  }
+}
+
+function asCommandError(error: unknown): Error {
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+    return new SyncCommandError(error.cause.type ?? SyncErrorName.InternalError, error.cause.message);
+  }
+  if (error instanceof WorkflowNotFoundError) {
+    return new SyncCommandError(SyncErrorName.InvalidState, 'no sync is running (state IDLE)');
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function startDetails(input: SyncWorkflowInput): string {
+  const o = input.options;
+  return [
+    `**source** ${o.source} · **destination** ${o.destination}`,
+    `reversible: ${o.reversible} · write blocking: ${o.writeBlocking} · buildIndexes: ${o.buildIndexes}`,
+    o.includeNamespaces.length || o.excludeNamespaces.length
+      ? `filter: include ${JSON.stringify(o.includeNamespaces)} exclude ${JSON.stringify(o.excludeNamespaces)}`
+      : 'filter: none (every user namespace)',
+  ].join('\n\n');
+}

@@ -1,0 +1,77 @@
+// Presents the workflow's operational state in the progress model of src/sync/progress.ts,
+// which builds mongosync's /progress object and the canCommit rule.
+import { buildProgress as buildProgressFromModel, commitBlocker as modelCommitBlocker } from '../sync/progress';
+import { DEFAULT_MONGOSYNC_ID, initialSyncState, type SyncPhase, type SyncState } from '../sync/state-types';
+import type { SyncPhase as WorkflowPhase, SyncWorkflowState } from './state';
+
+const PHASES: Record<Exclude<WorkflowPhase, 'committing'>, SyncPhase> = {
+  starting: 'initializing',
+  copying: 'collectionCopy',
+  applying: 'changeEventApplication',
+  committed: 'committed',
+  reversing: 'reversing',
+};
+
+export function progressModel(s: SyncWorkflowState): SyncState {
+  const mongosyncID = s.syncId === 'default' ? DEFAULT_MONGOSYNC_ID : s.syncId;
+  const sourceHost = s.hosts[s.source];
+  const destinationHost = s.hosts[s.destination];
+  const partitionsTotal = s.copy.nextPartitionId;
+  return {
+    ...initialSyncState(mongosyncID),
+    state: s.state,
+    phase: s.phase === 'committing' ? (s.commit.canWrite ? 'commitRestoring' : 'commitDraining') : PHASES[s.phase],
+    startOptions: s.options,
+    directionMapping:
+      sourceHost && destinationHost
+        ? { source: { label: s.source, hostPort: sourceHost }, destination: { label: s.destination, hostPort: destinationHost } }
+        : null,
+    writeBlocking: {
+      mode: s.options.writeBlocking,
+      destinationBlocked: s.destinationWritesBlocked,
+      sourceBlocked: s.sourceWritesBlocked,
+    },
+    startPoint: s.startPoint,
+    commitPoint: s.commit.point,
+    copy: {
+      started: s.copy.started,
+      finished: s.copy.done,
+      estimatedTotalBytes: s.copy.estimatedTotalBytes,
+      copiedBytes: s.copy.copiedBytes,
+      partitionsTotal,
+      partitionsDone: partitionsTotal - s.copy.pendingPartitions.length,
+    },
+    copyFinishedAt: s.copy.completedAt,
+    changeStream: { resumeToken: s.apply.checkpoint.resumeToken, clusterTime: s.apply.appliedThrough },
+    lastAppliedEventTime: s.apply.appliedThrough,
+    lastAppliedDdlTime: s.apply.lastDdlAppliedAt,
+    lastSourceTime: s.apply.sourceTime,
+    sourceOplogOldest: s.apply.sourceOplogOldest,
+    eventsApplied: s.apply.eventsApplied,
+    indexBuilding: s.copy.indexBuilding,
+    canWrite: s.commit.canWrite,
+    reversals: s.reversals,
+  };
+}
+
+/** Why /commit would be refused now, or null when canCommit is true. */
+export function commitBlocker(s: SyncWorkflowState): string | null {
+  if (s.state === 'RUNNING' && s.phase === 'applying' && s.apply.iterations === 0) {
+    return 'change event application has not completed its first pass yet';
+  }
+  return modelCommitBlocker(progressModel(s));
+}
+
+export function canCommit(s: SyncWorkflowState): boolean {
+  return commitBlocker(s) === null;
+}
+
+export function buildProgress(s: SyncWorkflowState): Record<string, unknown> {
+  const progress = buildProgressFromModel(progressModel(s));
+  return { ...progress, canCommit: progress.canCommit && canCommit(s) };
+}
+
+/** The progress object when no sync runs. */
+export function idleProgress(): Record<string, unknown> {
+  return { ...buildProgressFromModel(initialSyncState()) };
+}

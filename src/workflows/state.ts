@@ -1,0 +1,171 @@
+// The durable state of one sync, carried through continue-as-new. JSON-serializable: BSON values
+// appear as canonical Extended JSON strings, cluster times as {t, i}.
+import type { ClusterLabel, OpTime } from './types';
+import type { StartOptions } from '../sync/start-options';
+import type { IndexBuildProgress } from '../sync/state-types';
+import type { SyncStateName } from './messages';
+
+export type SyncPhase = 'starting' | 'copying' | 'applying' | 'committing' | 'committed' | 'reversing';
+
+/** The validated, normalised /start options. */
+export type SyncOptions = StartOptions;
+
+/** Knobs with production defaults; tests shrink them. */
+export interface SyncTuning {
+  copyConcurrency: number;
+  partitionTargetBytes: number;
+  maxPartitionsPerCollection: number;
+  copyBatchSize: number;
+  copyChunkMaxMs: number;
+  applyIterationMs: number;
+  applyBatchEvents: number;
+  heartbeatTimeoutMs: number;
+  /** continue-as-new past this many history events even if the server does not suggest it */
+  continueAsNewAfterEvents: number;
+}
+
+export const DEFAULT_TUNING: SyncTuning = {
+  copyConcurrency: 4,
+  partitionTargetBytes: 64 * 1024 * 1024,
+  maxPartitionsPerCollection: 512,
+  copyBatchSize: 1000,
+  copyChunkMaxMs: 10_000,
+  applyIterationMs: 5_000,
+  applyBatchEvents: 1000,
+  heartbeatTimeoutMs: 30_000,
+  continueAsNewAfterEvents: 8_000,
+};
+
+export interface PartitionRange {
+  db: string;
+  coll: string;
+  /** inclusive lower bound, canonical EJSON of an _id; null = MinKey */
+  min: string | null;
+  /** exclusive upper bound; null = MaxKey */
+  max: string | null;
+}
+
+export interface PendingPartition {
+  id: number;
+  range: PartitionRange;
+  /** the last _id copied (exclusive resume point), null before the first chunk */
+  resumeAfter: string | null;
+}
+
+export interface PendingCollection {
+  db: string;
+  coll: string;
+  estimatedBytes: number;
+  documents: number;
+}
+
+export interface CopyState {
+  pendingCollections: PendingCollection[];
+  pendingPartitions: PendingPartition[];
+  nextPartitionId: number;
+  estimatedTotalBytes: number;
+  copiedBytes: number;
+  copiedDocuments: number;
+  /** the copy has begun (estimates are known) */
+  started: boolean;
+  done: boolean;
+  /** source time when the copy finished: events before it belong to the copy drain */
+  completedAt: OpTime | null;
+  /** progress of the index builds after the data copy (buildIndexes afterDataCopy modes) */
+  indexBuilding: IndexBuildProgress | null;
+}
+
+export interface ChangeStreamCheckpoint {
+  /** resume after this token; null before the first event or high-water mark was seen */
+  resumeToken: { _data: string } | null;
+  /** with no token, start at this source time (inclusive) */
+  startAt: OpTime | null;
+}
+
+export interface ApplyState {
+  checkpoint: ChangeStreamCheckpoint;
+  iterations: number;
+  eventsApplied: number;
+  /** source time up to which every event is applied */
+  appliedThrough: OpTime | null;
+  /** source clock at the end of the last iteration */
+  sourceTime: OpTime | null;
+  lagSeconds: number | null;
+  lastDdlAppliedAt: OpTime | null;
+  /** oldest entry of the source's oplog at the last iteration */
+  sourceOplogOldest: OpTime | null;
+}
+
+export interface CommitState {
+  /** source time every event before which is applied at commit */
+  point: OpTime | null;
+  canWrite: boolean;
+}
+
+export interface SyncWorkflowState {
+  syncId: string;
+  options: SyncOptions;
+  tuning: SyncTuning;
+  state: SyncStateName;
+  phase: SyncPhase;
+  paused: boolean;
+  commitRequested: boolean;
+  reverseRequested: boolean;
+  source: ClusterLabel;
+  destination: ClusterLabel;
+  /** host:port of each cluster, from preflight */
+  hosts: Partial<Record<ClusterLabel, string>>;
+  startPoint: OpTime | null;
+  copy: CopyState;
+  apply: ApplyState;
+  commit: CommitState;
+  /** destination time just before its user writes were unblocked: where a reverse resumes */
+  destinationWritableAt: OpTime | null;
+  reversals: number;
+  sourceWritesBlocked: boolean;
+  destinationWritesBlocked: boolean;
+}
+
+export function initialState(syncId: string, options: SyncOptions, tuning: SyncTuning): SyncWorkflowState {
+  return {
+    syncId,
+    options,
+    tuning,
+    state: 'RUNNING',
+    phase: 'starting',
+    paused: false,
+    commitRequested: false,
+    reverseRequested: false,
+    source: options.source,
+    destination: options.destination,
+    hosts: {},
+    startPoint: null,
+    copy: {
+      pendingCollections: [],
+      pendingPartitions: [],
+      nextPartitionId: 0,
+      estimatedTotalBytes: 1,
+      copiedBytes: 0,
+      copiedDocuments: 0,
+      started: false,
+      done: false,
+      completedAt: null,
+      indexBuilding: null,
+    },
+    apply: {
+      checkpoint: { resumeToken: null, startAt: null },
+      iterations: 0,
+      eventsApplied: 0,
+      appliedThrough: null,
+      sourceTime: null,
+      lagSeconds: null,
+      lastDdlAppliedAt: null,
+      sourceOplogOldest: null,
+    },
+    commit: { point: null, canWrite: false },
+    destinationWritableAt: null,
+    reversals: 0,
+    sourceWritesBlocked: false,
+    destinationWritesBlocked: false,
+  };
+}

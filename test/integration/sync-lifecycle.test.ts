@@ -1,0 +1,322 @@
+// The whole mongosync lifecycle on a real Temporal dev server and two replica sets (simulated,
+// or real ones from TEST_CLUSTER0_URI/TEST_CLUSTER1_URI): copy with concurrent writes of every
+// kind and DDL, change event application, commit with write blocking, reverse, commit again.
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { type MongoClient, MongoServerError } from 'mongodb';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SyncCommandError } from '../../src/client/sync-controller';
+import { commitSignal, pauseSignal, resumeSignal } from '../../src/workflows/messages';
+import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import { compareClusters } from '../support/compare-clusters';
+import { startSyncHarness, waitForProgress, type SyncHarness } from '../support/sync-harness';
+import { createTemporalTestEnv } from '../support/temporal';
+import { type AnyDocument, ConcurrentWriter, seed, type SeedSpec } from '../support/workload';
+
+let env: TestWorkflowEnvironment;
+let pair: ClusterPair;
+const harnesses: SyncHarness[] = [];
+
+before(async () => {
+  env = await createTemporalTestEnv();
+  pair = await startClusterPair();
+});
+
+after(async () => {
+  for (const harness of harnesses) await harness.close();
+  await pair?.close();
+  await env?.teardown();
+});
+
+beforeEach(async () => {
+  for (const harness of harnesses.splice(0)) await harness.close();
+  await pair.reset();
+});
+
+async function harness(options: Parameters<typeof startSyncHarness>[2] = {}): Promise<SyncHarness> {
+  const h = await startSyncHarness(env, pair, options);
+  harnesses.push(h);
+  return h;
+}
+
+const SHOP: SeedSpec[] = [
+  {
+    db: 'shop',
+    coll: 'orders',
+    documents: 600,
+    indexes: [
+      { key: { oid: 1 }, name: 'oid_unique', unique: true, sparse: true },
+      { key: { 'nested.level.when': 1 }, name: 'ttl', expireAfterSeconds: 2_000_000_000 },
+      { key: { name: 1, seq: -1 }, name: 'compound' },
+      { key: { tags: 1 }, name: 'hidden_tags', hidden: true },
+      { key: { price: 1 }, name: 'partial', partialFilterExpression: { seq: { $gt: 10 } } },
+      { key: { missing: 1 }, name: 'sparse', sparse: true },
+    ],
+  },
+  { db: 'shop', coll: 'log', documents: 50, options: { capped: true, size: 1024 * 1024, max: 500 } },
+  {
+    db: 'shop',
+    coll: 'validated',
+    documents: 40,
+    options: { validator: { seq: { $exists: true } }, validationLevel: 'strict', collation: { locale: 'en', strength: 2 } },
+  },
+  { db: 'crm', coll: 'people', documents: 300 },
+];
+
+async function expectWriteBlocked(client: MongoClient, db: string): Promise<void> {
+  await assert.rejects(
+    client.db(db).collection('blocked_probe').insertOne({ probe: true }),
+    (error: unknown) => error instanceof MongoServerError && error.code === 371,
+  );
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function waitUntilCommitted(h: SyncHarness): Promise<Record<string, unknown>> {
+  return waitForProgress(h.controller, (p) => p.state === 'COMMITTED', 120_000);
+}
+
+describe('sync lifecycle', () => {
+  test('copy with concurrent writes and DDL, commit, reverse and commit again: every cluster ends equal', async () => {
+    await seed(pair.admin.cluster0, SHOP);
+    await pair.admin.cluster0.db('shop').createCollection('expensive', { viewOn: 'orders', pipeline: [{ $match: { seq: { $gt: 300 } } }] });
+    const h = await harness();
+
+    await h.controller.start({ source: 'cluster0', destination: 'cluster1', reversible: true, enableUserWriteBlocking: true });
+    const writer = new ConcurrentWriter(pair.app.cluster0, 'shop', ['orders'], { firstId: 10_000, maxId: 700, ddlClient: pair.admin.cluster0, seed: 7 }).start();
+    const crmWriter = new ConcurrentWriter(pair.app.cluster0, 'crm', ['people'], { firstId: 20_000, maxId: 350, seed: 8 }).start();
+
+    const running = await waitForProgress(h.controller, (p) => p.state === 'RUNNING' && p.info === 'change event application');
+    assert.equal(running.canWrite, false);
+    await expectWriteBlocked(pair.app.cluster1, 'shop');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const stats = [await writer.stop(), await crmWriter.stop()];
+    assert.deepEqual(stats.flatMap((s) => s.errors), []);
+    assert.ok(stats[0]!.inserts > 0 && stats[0]!.updates > 0 && stats[0]!.deletes > 0 && stats[0]!.ddl > 0, JSON.stringify(stats));
+
+    await waitForProgress(h.controller, (p) => p.canCommit === true);
+    await h.controller.commit();
+    const committed = await waitUntilCommitted(h);
+    assert.equal(committed.canWrite, true);
+    assert.equal(committed.lagTimeSeconds, 0);
+    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
+    await expectWriteBlocked(pair.app.cluster0, 'shop');
+    await pair.app.cluster1.db('shop').collection<AnyDocument>('orders').insertOne({ _id: 'written-after-commit', seq: 99_999 });
+
+    await h.controller.reverse();
+    const reversed = await waitForProgress(h.controller, (p) => p.state === 'RUNNING');
+    const mapping = reversed.directionMapping as { Source: string; Destination: string };
+    assert.match(mapping.Source, /^cluster1: /);
+    assert.match(mapping.Destination, /^cluster0: /);
+    const people = pair.app.cluster1.db('crm').collection<AnyDocument>('people');
+    await people.updateMany({ _id: { $lt: 50 } }, { $set: { reversed: true } });
+    await people.deleteOne({ _id: 60 });
+    await pair.app.cluster1.db('crm').createCollection('after_reverse');
+    await pair.app.cluster1.db('crm').collection<AnyDocument>('after_reverse').insertOne({ _id: 1 });
+
+    await waitForProgress(h.controller, (p) => p.canCommit === true);
+    await h.controller.commit();
+    await waitUntilCommitted(h);
+    assert.deepEqual(await compareClusters(pair.admin.cluster1, pair.admin.cluster0), []);
+    const found = await pair.admin.cluster0.db('shop').collection<AnyDocument>('orders').findOne({ _id: 'written-after-commit' });
+    assert.equal(found?.seq, 99_999);
+  });
+
+  test('commands in the wrong state are rejected with mongosync-style errors and change nothing', async () => {
+    await seed(pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 20 }]);
+    const h = await harness();
+    const rejects = async (command: Promise<unknown>, error: string, pattern: RegExp): Promise<void> => {
+      await assert.rejects(command, (e: unknown) => e instanceof SyncCommandError && e.error === error && pattern.test(e.errorDescription));
+    };
+    assert.equal((await h.controller.progress()).state, 'IDLE');
+    for (const command of ['pause', 'resume', 'commit', 'reverse'] as const) {
+      await rejects(h.controller[command](), 'InvalidState', /IDLE/);
+    }
+    await rejects(h.controller.start({ source: 'cluster0', destination: 'cluster0' }), 'InvalidStartRequest', /different clusters/);
+    await rejects(h.controller.start({ source: 'cluster0', destination: 'cluster1', bogus: 1 }), 'InvalidStartRequest', /bogus/);
+    assert.equal((await h.controller.progress()).state, 'IDLE');
+
+    await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
+    await rejects(h.controller.start({ source: 'cluster0', destination: 'cluster1' }), 'InvalidState', /already running/);
+    await rejects(h.controller.resume(), 'InvalidState', /RUNNING/);
+    await rejects(h.controller.reverse(), 'InvalidState', /RUNNING/);
+    await h.controller.pause();
+    assert.equal((await h.controller.progress()).state, 'PAUSED');
+    await rejects(h.controller.pause(), 'InvalidState', /PAUSED/);
+    await rejects(h.controller.commit(), 'InvalidState', /PAUSED/);
+    assert.equal((await h.controller.progress()).state, 'PAUSED');
+    await h.controller.resume();
+    await waitForProgress(h.controller, (p) => p.canCommit === true);
+    await h.controller.commit();
+    await waitUntilCommitted(h);
+    await rejects(h.controller.reverse(), 'NotReversible', /reversible/);
+    await rejects(h.controller.commit(), 'InvalidState', /COMMITTED/);
+    assert.equal((await h.controller.progress()).state, 'COMMITTED');
+  });
+
+  test('start refuses a destination that holds data, and leaves the sync IDLE', async () => {
+    await seed(pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 5 }]);
+    await pair.admin.cluster1.db('already').collection('here').insertOne({ x: 1 });
+    const h = await harness();
+    await assert.rejects(
+      h.controller.start({ source: 'cluster0', destination: 'cluster1' }),
+      (e: unknown) => e instanceof SyncCommandError && e.error === 'PreflightFailed' && /'already'/.test(e.errorDescription),
+    );
+    assert.equal((await h.controller.progress()).state, 'IDLE');
+    assert.equal(await pair.admin.cluster1.db('app').collection('items').countDocuments(), 0);
+  });
+
+  test('pause stops copying and applying at a checkpoint; resume continues without recopying', async () => {
+    await seed(pair.admin.cluster0, [{ db: 'big', coll: 'docs', documents: 3000 }]);
+    const h = await harness({ tuning: { copyConcurrency: 1, copyChunkMaxMs: 100, copyBatchSize: 100 } });
+    await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
+    await waitForProgress(h.controller, (p) => Number((p.collectionCopy as { estimatedCopiedBytes: number } | null)?.estimatedCopiedBytes) > 0);
+    await h.controller.pause();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const pausedState = await h.controller.state();
+    const copiedAtPause = await pair.admin.cluster1.db('big').collection('docs').countDocuments();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(await pair.admin.cluster1.db('big').collection('docs').countDocuments(), copiedAtPause, 'nothing is copied while paused');
+    assert.ok(copiedAtPause > 0 && copiedAtPause < 3000, `copied ${copiedAtPause} before the pause took effect`);
+    const progress = await h.controller.progress();
+    assert.equal(progress.state, 'PAUSED');
+    assert.equal(progress.lagTimeSeconds, null);
+    assert.equal(progress.lag, null);
+
+    await h.controller.resume();
+    await waitForProgress(h.controller, (p) => p.canCommit === true);
+    const resumedState = await h.controller.state();
+    assert.equal(resumedState!.copy.copiedDocuments, 3000, 'each document is copied once across the pause');
+    assert.ok(pausedState!.copy.copiedDocuments <= copiedAtPause);
+    await h.controller.commit();
+    await waitUntilCommitted(h);
+    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
+  });
+
+  test('writes to documents while their collection is being copied are neither lost nor resurrected', async () => {
+    await seed(pair.admin.cluster0, [
+      { db: 'mid', coll: 'docs', documents: 3000 },
+      { db: 'mid', coll: 'moving', documents: 800 },
+    ]);
+    const h = await harness({ tuning: { copyConcurrency: 1, copyBatchSize: 50, copyChunkMaxMs: 50, partitionTargetBytes: 16 * 1024 } });
+    await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
+    await waitForProgress(h.controller, (p) => Number((p.collectionCopy as { estimatedCopiedBytes: number } | null)?.estimatedCopiedBytes) > 0);
+    const docs = pair.app.cluster0.db('mid').collection<AnyDocument>('docs');
+    // Documents at both ends of the _id range: some already copied, some not yet.
+    for (const id of [1, 2, 2998, 2999]) await docs.deleteOne({ _id: id });
+    for (const id of [3, 2997]) {
+      await docs.updateOne({ _id: id }, { $set: { touched: 1 }, $unset: { name: '' } });
+      await docs.updateOne({ _id: id }, { $inc: { seq: 100 } });
+    }
+    await docs.insertOne({ _id: 2, reborn: true });
+    await docs.replaceOne({ _id: 4 }, { replaced: true });
+    await docs.insertOne({ _id: 'new-during-copy', at: 'copy' });
+    await pair.admin.cluster0.db('admin').command({ renameCollection: 'mid.moving', to: 'mid.moved' });
+    await pair.app.cluster0.db('mid').collection<AnyDocument>('moved').updateOne({ _id: 799 }, { $set: { afterRename: true } });
+    assert.equal((await h.controller.state())!.copy.done, false, 'the writes above land while the copy runs');
+
+    await waitForProgress(h.controller, (p) => p.canCommit === true, 120_000);
+    await h.controller.commit();
+    await waitUntilCommitted(h);
+    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
+    const copied = pair.admin.cluster1.db('mid').collection<AnyDocument>('docs');
+    assert.equal(await copied.countDocuments({ _id: { $in: [1, 2998, 2999] } }), 0, 'deleted documents stay deleted');
+    assert.deepEqual(await copied.findOne({ _id: 2 }), { _id: 2, reborn: true });
+    assert.equal(await pair.admin.cluster1.db('mid').collection('moved').countDocuments(), 800);
+  });
+
+  test('signals of the same names drive the sync; the UI finds it by its state search attribute', async () => {
+    await seed(pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 50 }]);
+    const h = await harness();
+    await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
+    const handle = env.client.workflow.getHandle(h.controller.workflowId);
+    await waitForProgress(h.controller, (p) => p.state === 'RUNNING' && p.info === 'change event application');
+
+    await handle.signal(resumeSignal);
+    await handle.signal(pauseSignal);
+    await waitForProgress(h.controller, (p) => p.state === 'PAUSED');
+    const listed = async (state: string): Promise<string[]> => {
+      const ids: string[] = [];
+      for await (const execution of env.client.workflow.list({ query: `C2cSyncState = '${state}' AND C2cSyncId = '${h.syncId}'` })) {
+        ids.push(execution.workflowId);
+      }
+      return ids;
+    };
+    await waitFor(async () => (await listed('PAUSED')).length === 1);
+    assert.deepEqual(await listed('PAUSED'), [h.controller.workflowId]);
+    const description = await handle.describe();
+    assert.match(String(await description.staticSummary()), /cluster0 → cluster1/);
+    assert.match(String(await description.staticDetails()), /write blocking: none/);
+
+    await handle.signal(commitSignal);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await h.controller.progress()).state, 'PAUSED', 'a commit signal in PAUSED is ignored');
+    await handle.signal(resumeSignal);
+    await waitForProgress(h.controller, (p) => p.canCommit === true);
+    await handle.signal(commitSignal);
+    await waitUntilCommitted(h);
+    await waitFor(async () => (await listed('COMMITTED')).length === 1);
+  });
+
+  test('a long sync continues as new and keeps its checkpoint', async () => {
+    await seed(pair.admin.cluster0, [{ db: 'long', coll: 'docs', documents: 200 }]);
+    const h = await harness({ tuning: { continueAsNewAfterEvents: 60, applyIterationMs: 300 } });
+    await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
+    const handle = env.client.workflow.getHandle(h.controller.workflowId);
+    const firstRun = (await handle.describe()).runId;
+    const docs = pair.admin.cluster0.db('long').collection<AnyDocument>('docs');
+    for (let i = 0; i < 20; i++) {
+      await docs.updateOne({ _id: i }, { $set: { round: i } });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await waitFor(async () => (await handle.describe()).runId !== firstRun);
+    await waitForProgress(h.controller, (p) => p.canCommit === true);
+    const state = await h.controller.state();
+    assert.ok(state!.apply.eventsApplied >= 20, `events applied across runs: ${state!.apply.eventsApplied}`);
+    await h.controller.commit();
+    await waitUntilCommitted(h);
+    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
+  });
+
+  test('filtered sync copies and follows only the included namespaces', async () => {
+    await seed(pair.admin.cluster0, [
+      { db: 'sales', coll: 'accounts_eu', documents: 30 },
+      { db: 'sales', coll: 'accounts_us', documents: 30 },
+      { db: 'sales', coll: 'leads', documents: 30 },
+      { db: 'marketing', coll: 'campaigns', documents: 10 },
+      { db: 'hr', coll: 'staff', documents: 10 },
+    ]);
+    const h = await harness();
+    await assert.rejects(
+      h.controller.start({ source: 'cluster0', destination: 'cluster1', reversible: true, enableUserWriteBlocking: true, includeNamespaces: [{ database: 'sales' }] }),
+      (e: unknown) => e instanceof SyncCommandError && e.error === 'InvalidStartRequest' && /reversible/.test(e.errorDescription),
+    );
+    await h.controller.start({
+      source: 'cluster0',
+      destination: 'cluster1',
+      includeNamespaces: [{ database: 'sales', collectionsRegex: { pattern: '^accounts_', options: 'i' } }, { database: 'marketing' }],
+      excludeNamespaces: [{ database: 'sales', collections: ['accounts_us'] }],
+    });
+    await waitForProgress(h.controller, (p) => p.canCommit === true);
+    await pair.admin.cluster0.db('sales').collection<AnyDocument>('accounts_eu').insertOne({ _id: 'new-eu' });
+    await pair.admin.cluster0.db('sales').collection<AnyDocument>('accounts_us').insertOne({ _id: 'new-us' });
+    await pair.admin.cluster0.db('marketing').collection<AnyDocument>('later').insertOne({ _id: 'later' });
+    await pair.admin.cluster0.db('hr').collection<AnyDocument>('staff').insertOne({ _id: 'new-staff' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await waitForProgress(h.controller, (p) => p.canCommit === true);
+    await h.controller.commit();
+    await waitUntilCommitted(h);
+    const included = (db: string, coll: string) => (db === 'sales' && coll === 'accounts_eu') || db === 'marketing';
+    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1, { namespaces: included }), []);
+    const names = async (db: string) => (await pair.admin.cluster1.db(db).listCollections().toArray()).map((c) => c.name).sort();
+    assert.deepEqual(await names('sales'), ['accounts_eu']);
+    assert.deepEqual(await names('marketing'), ['campaigns', 'later']);
+    assert.deepEqual(await names('hr'), []);
+  });
+});

@@ -1,0 +1,87 @@
+// A sync under test: a worker on its own task queue (in this process) and a controller that
+// drives the sync exactly as the HTTP API does.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { SyncController } from '../../src/client/sync-controller';
+import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
+import { createSyncWorker } from '../../src/worker';
+import type { SyncTuning } from '../../src/workflows/state';
+import type { ClusterPair } from './cluster-pair';
+import { uniqueTaskQueue, workflowBundle } from './temporal';
+
+/** Small partitions and short iterations, so tests see every phase quickly. */
+export const TEST_TUNING: Partial<SyncTuning> = {
+  copyConcurrency: 3,
+  partitionTargetBytes: 64 * 1024,
+  copyBatchSize: 200,
+  copyChunkMaxMs: 300,
+  applyIterationMs: 700,
+  applyBatchEvents: 200,
+  heartbeatTimeoutMs: 5_000,
+};
+
+export interface SyncHarness {
+  controller: SyncController;
+  taskQueue: string;
+  syncId: string;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startWorker(env: TestWorkflowEnvironment, clusters: ClusterClients, taskQueue: string): Promise<Worker> {
+  return createSyncWorker({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    deps: { clusters },
+  });
+}
+
+export async function startSyncHarness(
+  env: TestWorkflowEnvironment,
+  pair: ClusterPair,
+  options: { tuning?: Partial<SyncTuning>; worker?: boolean } = {},
+): Promise<SyncHarness> {
+  const taskQueue = uniqueTaskQueue('sync');
+  const syncId = taskQueue;
+  const clusters = createClusterClients(pair.uris);
+  let running: Promise<void> | undefined;
+  let worker: Worker | undefined;
+  if (options.worker !== false) {
+    worker = await startWorker(env, clusters, taskQueue);
+    running = worker.run();
+  }
+  const controller = new SyncController({ client: env.client, syncId, taskQueue, tuning: { ...TEST_TUNING, ...options.tuning } });
+  const stopWorker = async (): Promise<void> => {
+    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  };
+  return {
+    controller,
+    taskQueue,
+    syncId,
+    stopWorker,
+    async close() {
+      const handle = env.client.workflow.getHandle(controller.workflowId);
+      await handle.terminate('test finished').catch(() => undefined);
+      await stopWorker();
+      await clusters.close();
+    },
+  };
+}
+
+/** Polls progress until `done` holds; fails with the last progress after `timeoutMs`. */
+export async function waitForProgress(
+  controller: SyncController,
+  done: (progress: Record<string, unknown>) => boolean,
+  timeoutMs = 60_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Record<string, unknown> = {};
+  while (Date.now() < deadline) {
+    last = await controller.progress();
+    if (done(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`timed out waiting for progress; last: ${JSON.stringify(last)}`);
+}

@@ -1,0 +1,77 @@
+// The workflow's state as mongosync's /progress object, in each state.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildProgress, canCommit, commitBlocker, idleProgress } from '../../../src/workflows/progress-view';
+import { DEFAULT_TUNING, initialState, type SyncWorkflowState } from '../../../src/workflows/state';
+import { buildProgress as buildModelProgress } from '../../../src/sync/progress';
+import { parseStartOptionsOrThrow } from '../../../src/sync/start-options';
+import { initialSyncState } from '../../../src/sync/state-types';
+
+function running(): SyncWorkflowState {
+  const s = initialState('default', parseStartOptionsOrThrow({ source: 'cluster0', destination: 'cluster1' }), DEFAULT_TUNING);
+  s.hosts = { cluster0: 'localhost:27017', cluster1: 'localhost:27018' };
+  s.startPoint = { t: 1000, i: 1 };
+  return s;
+}
+
+test('IDLE is the progress model of a sync that has not started', () => {
+  assert.deepEqual(idleProgress(), buildModelProgress(initialSyncState()));
+  assert.equal(idleProgress().state, 'IDLE');
+});
+
+test('RUNNING during the copy: collection copy, bytes, direction mapping, no commit', () => {
+  const s = running();
+  s.phase = 'copying';
+  s.copy.started = true;
+  s.copy.estimatedTotalBytes = 1000;
+  s.copy.copiedBytes = 250;
+  const progress = buildProgress(s);
+  assert.equal(progress.state, 'RUNNING');
+  assert.equal(progress.info, 'collection copy');
+  assert.equal(progress.canCommit, false);
+  assert.equal(progress.canWrite, false);
+  assert.deepEqual(progress.collectionCopy, { estimatedTotalBytes: 1000, estimatedCopiedBytes: 250 });
+  assert.deepEqual(progress.directionMapping, { Source: 'cluster0: localhost:27017', Destination: 'cluster1: localhost:27018' });
+  assert.equal(progress.mongosyncID, 'coordinator');
+  assert.match(String(commitBlocker(s)), /copy/);
+});
+
+test('canCommit needs a first pass of event application and a small lag', () => {
+  const s = running();
+  s.phase = 'applying';
+  s.copy = { ...s.copy, started: true, done: true, copiedBytes: 500, estimatedTotalBytes: 500, completedAt: { t: 1010, i: 1 } };
+  assert.equal(canCommit(s), false, 'before the first iteration');
+  s.apply.iterations = 1;
+  s.apply.appliedThrough = { t: 1100, i: 3 };
+  s.apply.sourceTime = { t: 1102, i: 1 };
+  assert.match(String(commitBlocker(s)), /index builds/, 'buildIndexes afterDataCopy waits for the index builds');
+  s.copy.indexBuilding = { indexesBuilt: 2, totalIndexesToBuild: 2, collectionsFinished: 1, collectionsTotal: 1 };
+  assert.equal(canCommit(s), true);
+  const progress = buildProgress(s);
+  assert.equal(progress.info, 'change event application');
+  assert.equal(progress.ceaStage, 'steady state');
+  assert.equal(progress.lagTimeSeconds, 2);
+  assert.deepEqual(progress.collectionCopy, { estimatedTotalBytes: 500, estimatedCopiedBytes: 500 });
+  s.apply.sourceTime = { t: 1200, i: 1 };
+  assert.equal(canCommit(s), false, 'a 100 second lag blocks the commit');
+  assert.match(String(commitBlocker(s)), /100 seconds behind/);
+});
+
+test('PAUSED has null lag; COMMITTED reports canWrite and zero lag', () => {
+  const s = running();
+  s.phase = 'applying';
+  s.state = 'PAUSED';
+  s.apply.iterations = 2;
+  s.apply.sourceTime = { t: 1005, i: 1 };
+  let progress = buildProgress(s);
+  assert.equal(progress.lag, null);
+  assert.equal(progress.lagTimeSeconds, null);
+  s.state = 'COMMITTED';
+  s.phase = 'committed';
+  s.commit.canWrite = true;
+  progress = buildProgress(s);
+  assert.equal(progress.info, 'commit completed');
+  assert.equal(progress.canWrite, true);
+  assert.equal(progress.lagTimeSeconds, 0);
+  assert.equal(progress.canCommit, false);
+});
