@@ -61,6 +61,7 @@ const SHOP: SeedSpec[] = [
     options: { validator: { seq: { $exists: true } }, validationLevel: 'strict', collation: { locale: 'en', strength: 2 } },
   },
   { db: 'crm', coll: 'people', documents: 300 },
+  { db: 'crm', coll: 'clustered', documents: 120, options: { clusteredIndex: { key: { _id: 1 }, unique: true, name: 'by_id' } } },
 ];
 
 async function expectWriteBlocked(client: MongoClient, db: string): Promise<void> {
@@ -83,7 +84,7 @@ async function waitUntilCommitted(h: SyncHarness): Promise<Record<string, unknow
 }
 
 describe('sync lifecycle', () => {
-  test('copy with concurrent writes and DDL, commit, reverse and commit again: every cluster ends equal', async () => {
+  test('copy with concurrent writes and DDL, commit, reverse, commit, reverse again: every cluster ends equal', async () => {
     await seed(pair.admin.cluster0, SHOP);
     await pair.admin.cluster0.db('shop').createCollection('expensive', { viewOn: 'orders', pipeline: [{ $match: { seq: { $gt: 300 } } }] });
     const h = await harness();
@@ -126,6 +127,17 @@ describe('sync lifecycle', () => {
     assert.deepEqual(await compareClusters(pair.admin.cluster1, pair.admin.cluster0), []);
     const found = await pair.admin.cluster0.db('shop').collection<AnyDocument>('orders').findOne({ _id: 'written-after-commit' });
     assert.equal(found?.seq, 99_999);
+
+    // Reversing again later works: back to cluster0 → cluster1.
+    await pair.app.cluster0.db('crm').collection<AnyDocument>('people').insertOne({ _id: 'second-reverse' });
+    await h.controller.reverse();
+    const again = await waitForProgress(h.controller, (p) => p.state === 'RUNNING');
+    assert.match((again.directionMapping as { Source: string }).Source, /^cluster0: /);
+    await pair.app.cluster0.db('crm').collection<AnyDocument>('people').updateOne({ _id: 'second-reverse' }, { $set: { twice: true } });
+    await waitForProgress(h.controller, (p) => p.canCommit === true);
+    await h.controller.commit();
+    await waitUntilCommitted(h);
+    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
   });
 
   test('commands in the wrong state are rejected with mongosync-style errors and change nothing', async () => {
