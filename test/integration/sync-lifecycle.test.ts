@@ -185,8 +185,8 @@ describe('sync lifecycle', () => {
   });
 
   test('pause stops copying and applying at a checkpoint; resume continues without recopying', async () => {
-    await seed(pair.admin.cluster0, [{ db: 'big', coll: 'docs', documents: 3000 }]);
-    const h = await harness({ tuning: { copyConcurrency: 1, copyChunkMaxMs: 100, copyBatchSize: 100 } });
+    await seed(pair.admin.cluster0, [{ db: 'big', coll: 'docs', documents: 8000 }]);
+    const h = await harness({ tuning: { copyConcurrency: 1, copyChunkMaxMs: 100, copyBatchSize: 50 } });
     await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
     await waitForProgress(h.controller, (p) => Number((p.collectionCopy as { estimatedCopiedBytes: number } | null)?.estimatedCopiedBytes) > 0);
     await h.controller.pause();
@@ -195,7 +195,7 @@ describe('sync lifecycle', () => {
     const copiedAtPause = await pair.admin.cluster1.db('big').collection('docs').countDocuments();
     await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.equal(await pair.admin.cluster1.db('big').collection('docs').countDocuments(), copiedAtPause, 'nothing is copied while paused');
-    assert.ok(copiedAtPause > 0 && copiedAtPause < 3000, `copied ${copiedAtPause} before the pause took effect`);
+    assert.ok(copiedAtPause > 0 && copiedAtPause < 8000, `copied ${copiedAtPause} before the pause took effect`);
     const progress = await h.controller.progress();
     assert.equal(progress.state, 'PAUSED');
     assert.equal(progress.lagTimeSeconds, null);
@@ -204,7 +204,7 @@ describe('sync lifecycle', () => {
     await h.controller.resume();
     await waitForProgress(h.controller, (p) => p.canCommit === true);
     const resumedState = await h.controller.state();
-    assert.equal(resumedState!.copy.copiedDocuments, 3000, 'each document is copied once across the pause');
+    assert.equal(resumedState!.copy.copiedDocuments, 8000, 'each document is copied once across the pause');
     assert.ok(pausedState!.copy.copiedDocuments <= copiedAtPause);
     await h.controller.commit();
     await waitUntilCommitted(h);
@@ -213,7 +213,7 @@ describe('sync lifecycle', () => {
 
   test('writes to documents while their collection is being copied are neither lost nor resurrected', async () => {
     await seed(pair.admin.cluster0, [
-      { db: 'mid', coll: 'docs', documents: 3000 },
+      { db: 'mid', coll: 'docs', documents: 6000 },
       { db: 'mid', coll: 'moving', documents: 800 },
     ]);
     const h = await harness({ tuning: { copyConcurrency: 1, copyBatchSize: 50, copyChunkMaxMs: 50, partitionTargetBytes: 16 * 1024 } });
@@ -221,8 +221,8 @@ describe('sync lifecycle', () => {
     await waitForProgress(h.controller, (p) => Number((p.collectionCopy as { estimatedCopiedBytes: number } | null)?.estimatedCopiedBytes) > 0);
     const docs = pair.app.cluster0.db('mid').collection<AnyDocument>('docs');
     // Documents at both ends of the _id range: some already copied, some not yet.
-    for (const id of [1, 2, 2998, 2999]) await docs.deleteOne({ _id: id });
-    for (const id of [3, 2997]) {
+    for (const id of [1, 2, 5998, 5999]) await docs.deleteOne({ _id: id });
+    for (const id of [3, 5997]) {
       await docs.updateOne({ _id: id }, { $set: { touched: 1 }, $unset: { name: '' } });
       await docs.updateOne({ _id: id }, { $inc: { seq: 100 } });
     }
@@ -238,7 +238,7 @@ describe('sync lifecycle', () => {
     await waitUntilCommitted(h);
     assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
     const copied = pair.admin.cluster1.db('mid').collection<AnyDocument>('docs');
-    assert.equal(await copied.countDocuments({ _id: { $in: [1, 2998, 2999] } }), 0, 'deleted documents stay deleted');
+    assert.equal(await copied.countDocuments({ _id: { $in: [1, 5998, 5999] } }), 0, 'deleted documents stay deleted');
     assert.deepEqual(await copied.findOne({ _id: 2 }), { _id: 2, reborn: true });
     assert.equal(await pair.admin.cluster1.db('mid').collection('moved').countDocuments(), 800);
   });
