@@ -175,3 +175,17 @@ test('a token from another collection fails with 280 and NonResumableChangeStrea
   assert.match(err.message, /cannot resume stream; the resume token was not found/);
   await streamB.close();
 });
+
+test('$changeStream must be the first stage (40602) and cannot watch a view (166)', async () => {
+  const db = client.db(target.uniqueDb('cs_placement'));
+  await db.createCollection('c');
+  await db.createCollection('v', { viewOn: 'c', pipeline: [] });
+  await assert.rejects(
+    db.command({ aggregate: 'c', pipeline: [{ $match: {} }, { $changeStream: {} }], cursor: {} }),
+    (error: unknown) => error instanceof MongoServerError && Number(error.code) === 40602,
+  );
+  await assert.rejects(
+    db.command({ aggregate: 'v', pipeline: [{ $changeStream: {} }], cursor: {} }),
+    (error: unknown) => error instanceof MongoServerError && Number(error.code) === 166 && error.codeName === 'CommandNotSupportedOnView',
+  );
+});

@@ -144,6 +144,9 @@ export async function aggregateCommand(cmd: Document, ctx: RequestContext, state
   const ns = `${ctx.db}.${coll}`;
   const first = pipeline.length > 0 ? stageName(pipeline[0]) : undefined;
   if (first === '$changeStream') {
+    if (!dbLevel && state.catalog.get(ctx.db, coll)?.kind === 'view') {
+      throw commandError(ErrorCodes.CommandNotSupportedOnView, `Namespace ${ns} is a view, not a collection`);
+    }
     const cursor = openChangeStream({
       cmd,
       db: ctx.db,
@@ -152,6 +155,9 @@ export async function aggregateCommand(cmd: Document, ctx: RequestContext, state
       version: state.version.text,
     });
     return state.cursors.open(cursor, { batchSize, signal: ctx.signal });
+  }
+  if (pipeline.slice(1).some((stage) => stageName(stage) === '$changeStream')) {
+    throw commandError(40602, '$changeStream is only valid as the first stage in a pipeline.');
   }
   validatePipeline(pipeline);
   const variables = optionalDocument(cmd, 'aggregate', 'let');
