@@ -20,6 +20,7 @@ import { compileNamespaceFilter, type NamespaceMatcher } from '../sync/namespace
 import { type BuildIndexesMode, indexBuildTiming, type NamespaceFilterSpec } from '../sync/start-options';
 import type { IndexBuildProgress } from '../sync/state-types';
 import type { PendingCollection } from '../workflows/state';
+import { clearResyncSet } from './resync-set';
 
 type Clients = { client(label: ClusterLabel): MongoClient };
 
@@ -128,6 +129,7 @@ export async function copyCatalog(clients: Clients, input: CatalogInput): Promis
   const source = clients.client(input.source);
   const destination = clients.client(input.destination);
   const matcher = compileNamespaceFilter(input);
+  await clearResyncSet(destination);
   const all = await includedCollections(source, matcher);
   const buildNow = indexBuildTiming(input.buildIndexes) === 'beforeDataCopy';
 

@@ -63,6 +63,7 @@ export async function applyChangeEvents(
     filter,
     buildIndexes: input.buildIndexes,
     copyCompletedAt: input.copyCompletedAt,
+    replaying: context.info.attempt > 1,
   });
   const startedAt = Date.now();
   let sourceTime = await noteClusterTime(source, { c2cSync: input.syncId, reason: 'change event application' });

@@ -27,6 +27,7 @@ import { isSystemCollection } from '../sync/namespace-names';
 import type { BuildIndexesMode } from '../sync/start-options';
 import { compareOpTime, type OpTime } from '../workflows/types';
 import { createCollectionOnDestination, createIndexesOnDestination, relaxedIndexSpecs } from './catalog';
+import { recordCollectionForResync, recordForResync } from './resync-set';
 
 const CRUD_TYPES = new Set(['insert', 'update', 'replace', 'delete']);
 const NAMESPACE_NOT_FOUND = 26;
@@ -44,6 +45,8 @@ export interface DestinationWriterOptions {
   buildIndexes: BuildIndexesMode;
   /** events before this source time happened during the collection copy */
   copyCompletedAt: OpTime | null;
+  /** this attempt replays events an earlier, interrupted attempt may have applied */
+  replaying: boolean;
 }
 
 export class DestinationWriter {
@@ -73,15 +76,23 @@ export class DestinationWriter {
     return { lastDdlAt };
   }
 
+  /** Whether the event may meet a later state of its document on the destination. */
+  private mayMeetLaterState(event: ChangeStreamDocument | undefined): boolean {
+    if (this.options.replaying) return true;
+    const copyCompletedAt = this.options.copyCompletedAt;
+    return event !== undefined && copyCompletedAt !== null && compareOpTime(toOpTime(event.clusterTime!), copyCompletedAt) < 0;
+  }
+
   private async applyGroup(group: RoundGroup, events: ChangeStreamDocument[]): Promise<void> {
     const collectionUuid = uuidOfGroup(group, events);
     const operations: AnyBulkWriteOperation<Document>[] = [];
+    const resync: unknown[] = [];
     for (const planned of group.writes) {
-      operations.push(
-        toBulkWriteOperation(planned.documentKey, planned.write) ??
-          resyncOperation(planned.documentKey, await this.readSource(group.ns, planned.documentKey, collectionUuid)),
-      );
+      const direct = toBulkWriteOperation(planned.documentKey, planned.write);
+      if (!direct || planned.covers.some((index) => this.mayMeetLaterState(events[index]))) resync.push(planned.documentKey._id);
+      operations.push(direct ?? resyncOperation(planned.documentKey, await this.readSource(group.ns, planned.documentKey, collectionUuid)));
     }
+    await recordForResync(this.options.destination, group.ns, resync);
     const collection = this.options.destination.db(group.ns.db).collection(group.ns.coll);
     try {
       await collection.bulkWrite(operations, { ordered: false, bypassDocumentValidation: true });
@@ -90,6 +101,11 @@ export class DestinationWriter {
       // A replayed update can meet a later state it does not fit (a type conflict, a transient
       // unique conflict): the document is then taken from the source as it is now.
       const failed = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      await recordForResync(
+        this.options.destination,
+        group.ns,
+        failed.map((writeError) => group.writes[writeError.index]!.documentKey._id),
+      );
       for (const writeError of failed) {
         const documentKey = group.writes[writeError.index]!.documentKey;
         const current = await this.readSource(group.ns, documentKey, collectionUuid);
@@ -203,6 +219,7 @@ export class DestinationWriter {
       ns.coll,
       await relaxedIndexSpecs(source, ns.db, ns.coll, this.options.buildIndexes),
     );
+    await recordCollectionForResync(this.options.destination, ns);
     const target = this.options.destination.db(ns.db).collection(ns.coll);
     let batch: AnyBulkWriteOperation<Document>[] = [];
     for await (const doc of source.db(ns.db).collection(ns.coll).find({}, { ...TYPED_READ, sort: { _id: 1 } })) {

@@ -7,6 +7,7 @@ import { noteTime, type NoteTimeInput, setWriteBlocking, type WriteBlockingInput
 import { copyPartitionChunk, type CopyChunkInput } from './copy-partition';
 import { planPartitions, type PlanPartitionsInput } from './plan-partitions';
 import { preflight, type PreflightInput } from './preflight';
+import { resyncDocuments, type ResyncInput } from './resync';
 
 export interface ActivityDeps {
   clusters: ClusterClients;
@@ -22,6 +23,7 @@ export function createActivities({ clusters }: ActivityDeps) {
     planPartitions: (input: PlanPartitionsInput) => planPartitions(clusters, input),
     copyPartitionChunk: (input: CopyChunkInput) => copyPartitionChunk(clusters, input),
     applyChangeEvents: (input: ApplyChangeEventsInput) => applyChangeEvents(clusters, input),
+    resyncDocuments: (input: ResyncInput) => resyncDocuments(clusters, input),
     finalizeDestination: (input: FinalizeInput) => finalizeDestination(clusters, input),
   };
 }

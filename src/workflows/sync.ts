@@ -91,6 +91,7 @@ function activitiesFor(tuning: SyncTuning) {
     buildIndexes: long.buildIndexes,
     copyPartitionChunk: long.copyPartitionChunk,
     applyChangeEvents: long.applyChangeEvents,
+    resyncDocuments: long.resyncDocuments,
     finalizeDestination: long.finalizeDestination,
   };
 }
@@ -340,6 +341,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncWorkfl
       const result = await applyOnce(s.commit.point);
       if (result.reachedStopAt) break;
     }
+    // Documents whose events met a later state (copy drain, retries) are taken from the source
+    // now that every event is applied, so their field order is exact too.
+    await act.resyncDocuments({ source: s.source, destination: s.destination });
     await act.finalizeDestination({ source: s.source, destination: s.destination, ...catalog, stage: 'beforeCanWrite' });
     if (s.options.writeBlocking !== 'none') {
       s.destinationWritableAt = await act.noteTime({ cluster: s.destination, reason: 'writes enabled', syncId: s.syncId });

@@ -226,6 +226,11 @@ describe('sync lifecycle', () => {
       await docs.updateOne({ _id: id }, { $set: { touched: 1 }, $unset: { name: '' } });
       await docs.updateOne({ _id: id }, { $inc: { seq: 100 } });
     }
+    // Removed, added back, then another field added: replayed onto the copied (later) version,
+    // these events keep the values but not the field order; the commit-time resync restores it.
+    await docs.updateOne({ _id: 5996 }, { $unset: { name: '' } });
+    await docs.updateOne({ _id: 5996 }, { $set: { name: 'back' } });
+    await docs.updateOne({ _id: 5996 }, { $set: { extra: 1 } });
     await docs.insertOne({ _id: 2, reborn: true });
     await docs.replaceOne({ _id: 4 }, { replaced: true });
     await docs.insertOne({ _id: 'new-during-copy', at: 'copy' });

@@ -1,7 +1,7 @@
 // Compares two clusters the way a user would check a migration: same databases and
 // collections, same options, same indexes, and the same documents byte for byte (BSON types
 // and field order included).
-import type { Document, MongoClient } from 'mongodb';
+import { BSON, type Document, type MongoClient } from 'mongodb';
 
 export interface CompareOptions {
   /** limit to these namespaces ('db.coll'); default: every user namespace of the source */
@@ -85,7 +85,12 @@ export async function compareClusters(source: MongoClient, destination: MongoCli
       continue;
     }
     const mismatched = sourceDocs.findIndex((doc, i) => !doc.equals(destinationDocs[i]!));
-    if (mismatched >= 0) differences.push(`${ns}: document #${mismatched} (in _id order) differs`);
+    if (mismatched >= 0) {
+      const show = (raw: Buffer): string => BSON.EJSON.stringify(BSON.deserialize(raw, { promoteValues: false }), { relaxed: false });
+      differences.push(
+        `${ns}: document #${mismatched} (in _id order) differs:\n  source      ${show(sourceDocs[mismatched]!)}\n  destination ${show(destinationDocs[mismatched]!)}`,
+      );
+    }
   }
   return differences;
 }

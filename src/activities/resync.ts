@@ -1,0 +1,15 @@
+// Commit-time resync of the documents recorded in the resync set (see resync-set.ts).
+import { Context } from '@temporalio/activity';
+import type { ClusterLabel } from '../mongo/cluster-clients';
+import type { MongoClient } from 'mongodb';
+import { resyncRecorded } from './resync-set';
+
+export interface ResyncInput {
+  source: ClusterLabel;
+  destination: ClusterLabel;
+}
+
+export async function resyncDocuments(clients: { client(label: ClusterLabel): MongoClient }, input: ResyncInput): Promise<number> {
+  const context = Context.current();
+  return resyncRecorded(clients.client(input.source), clients.client(input.destination), (done) => context.heartbeat(done));
+}
