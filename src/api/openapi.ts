@@ -1,0 +1,167 @@
+// The OpenAPI 3.1 document of the HTTP API, generated from the zod schemas that validate it.
+import { z } from 'zod';
+import { ERROR_NAMES, httpStatusFor } from './errors';
+import {
+  commandRequestBodySchema,
+  errorEnvelopeSchema,
+  progressEnvelopeSchema,
+  progressSchema,
+  startRequestBodySchema,
+  successEnvelopeSchema,
+} from './schemas';
+
+export const API_BASE_PATH = '/api/v1';
+export const COMMANDS = ['pause', 'resume', 'commit', 'reverse'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+type JsonObject = Record<string, unknown>;
+
+/** Every path the server answers, with its methods (anything else is 404 or 405). */
+export const API_ROUTES: Readonly<Record<string, readonly string[]>> = {
+  [`${API_BASE_PATH}/start`]: ['POST'],
+  [`${API_BASE_PATH}/progress`]: ['GET', 'HEAD'],
+  [`${API_BASE_PATH}/openapi.json`]: ['GET', 'HEAD'],
+  '/metrics': ['GET', 'HEAD'],
+  ...Object.fromEntries(COMMANDS.map((command) => [`${API_BASE_PATH}/${command}`, ['POST']])),
+};
+
+function componentSchemas(): JsonObject {
+  const registry = z.registry<{ id: string }>();
+  registry.add(startRequestBodySchema, { id: 'StartRequest' });
+  registry.add(commandRequestBodySchema, { id: 'CommandRequest' });
+  registry.add(successEnvelopeSchema, { id: 'Success' });
+  registry.add(errorEnvelopeSchema, { id: 'Error' });
+  registry.add(progressSchema, { id: 'Progress' });
+  registry.add(progressEnvelopeSchema, { id: 'ProgressResponse' });
+  const generated = z.toJSONSchema(registry, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+    uri: (id) => `#/components/schemas/${id}`,
+  });
+  const schemas: JsonObject = {};
+  for (const [id, schema] of Object.entries(generated.schemas)) {
+    const { $schema: _dialect, $id: _id, ...rest } = schema as JsonObject;
+    schemas[id] = rest;
+  }
+  return schemas;
+}
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const json = (id: string) => ({ 'application/json': { schema: ref(id) } });
+
+function errorResponses(names: readonly string[]): JsonObject {
+  const byStatus = new Map<number, string[]>();
+  for (const name of names) {
+    const status = httpStatusFor(name);
+    byStatus.set(status, [...(byStatus.get(status) ?? []), name]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, statusNames]) => [
+      String(status),
+      { description: `success false; error is one of ${statusNames.join(', ')}`, content: json('Error') },
+    ]),
+  );
+}
+
+const COMMON_ERRORS = ['InternalError', 'TemporalUnavailable', 'CommandTimeout'];
+
+const COMMAND_DESCRIPTIONS: Record<CommandName, string> = {
+  pause: 'RUNNING → PAUSED. Copy and change event application stop at a checkpoint.',
+  resume: 'PAUSED → RUNNING, from the checkpoint.',
+  commit: 'RUNNING (canCommit true) → COMMITTING → COMMITTED: cut over to the destination.',
+  reverse: 'COMMITTED → REVERSING → RUNNING in the opposite direction (needs reversible and enableUserWriteBlocking).',
+};
+
+const COMMAND_ERRORS: Record<CommandName, string[]> = {
+  pause: ['InvalidRequest', 'InvalidState'],
+  resume: ['InvalidRequest', 'InvalidState'],
+  commit: ['InvalidRequest', 'InvalidState', 'CannotCommit'],
+  reverse: ['InvalidRequest', 'InvalidState', 'NotReversible'],
+};
+
+/** The request body is read as JSON whatever its Content-Type; these are the ones documented. */
+const BODY_MEDIA_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'text/plain'];
+
+function requestBody(id: string, required: boolean): JsonObject {
+  return {
+    required,
+    description: 'JSON, whatever the Content-Type header says (curl --data and mongosync examples send none or a form type).',
+    content: Object.fromEntries(BODY_MEDIA_TYPES.map((type) => [type, { schema: ref(id) }])),
+  };
+}
+
+export function buildOpenApiDocument(version: string): JsonObject {
+  const paths: JsonObject = {
+    [`${API_BASE_PATH}/start`]: {
+      post: {
+        operationId: 'start',
+        summary: 'Start a sync (IDLE → RUNNING)',
+        description: "mongosync's /start: validates the body, starts the sync workflow and returns once its preflight checks pass.",
+        requestBody: requestBody('StartRequest', true),
+        responses: {
+          '200': { description: 'started', content: json('Success') },
+          ...errorResponses([
+            'InvalidRequest',
+            'InvalidStartRequest',
+            'UnsupportedStartOption',
+            'InvalidState',
+            'PreflightFailed',
+            'InsufficientDestinationDiskSpace',
+            ...COMMON_ERRORS,
+          ]),
+        },
+      },
+    },
+    [`${API_BASE_PATH}/progress`]: {
+      get: {
+        operationId: 'progress',
+        summary: 'Progress and state of the sync',
+        responses: {
+          '200': { description: 'the progress object', content: json('ProgressResponse') },
+          ...errorResponses(COMMON_ERRORS),
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        operationId: 'metrics',
+        summary: 'Prometheus metrics',
+        responses: { '200': { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      },
+    },
+    [`${API_BASE_PATH}/openapi.json`]: {
+      get: {
+        operationId: 'openapi',
+        summary: 'This document',
+        responses: { '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+    },
+  };
+  for (const command of COMMANDS) {
+    paths[`${API_BASE_PATH}/${command}`] = {
+      post: {
+        operationId: command,
+        summary: COMMAND_DESCRIPTIONS[command],
+        requestBody: requestBody('CommandRequest', false),
+        responses: {
+          '200': { description: 'accepted', content: json('Success') },
+          ...errorResponses([...COMMAND_ERRORS[command], ...COMMON_ERRORS]),
+        },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'c2c-sync API',
+      version,
+      description:
+        "mongosync's HTTP API (1.x, with the reversible and enableUserWriteBlocking booleans). Every error answers " +
+        `{"success":false,"error":NAME,"errorDescription":TEXT}; error names: ${ERROR_NAMES.join(', ')}. ` +
+        'Unknown paths answer 404 and known paths with another method 405, in the same envelope.',
+    },
+    paths,
+    components: { schemas: componentSchemas() },
+  };
+}

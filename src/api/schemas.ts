@@ -1,0 +1,71 @@
+// zod schemas of every request and response body of the HTTP API. They validate requests,
+// generate the OpenAPI document (src/api/openapi.ts), and let tests check real responses
+// against what the document promises.
+import { z } from 'zod';
+import { startRequestBodySchema } from '../sync/start-options';
+import { ERROR_NAMES } from './errors';
+
+export { startRequestBodySchema };
+
+/** pause, resume, commit and reverse take no parameters: an empty JSON object (or no body). */
+export const commandRequestBodySchema = z
+  .strictObject({}, { error: 'the request body must be a JSON object' })
+  .meta({ description: 'An empty JSON object, e.g. `{ }`. A missing or empty body counts as `{}`.' });
+
+export const successEnvelopeSchema = z
+  .strictObject({ success: z.literal(true) })
+  .meta({ description: 'The command was accepted.' });
+
+export const errorEnvelopeSchema = z
+  .strictObject({
+    success: z.literal(false),
+    error: z.string().meta({ description: 'Stable error name', examples: [...ERROR_NAMES] }),
+    errorDescription: z.string().meta({ description: 'What went wrong, for people' }),
+  })
+  .meta({ description: 'The request failed and changed nothing.' });
+
+const syncStateSchema = z.enum(['IDLE', 'RUNNING', 'PAUSED', 'COMMITTING', 'COMMITTED', 'REVERSING']);
+const wholeSeconds = z.number().int().nonnegative();
+const count = z.number().int().nonnegative();
+
+export const progressSchema = z
+  .strictObject({
+    state: syncStateSchema,
+    canCommit: z.boolean(),
+    canWrite: z.boolean().nullable(),
+    info: z.enum(['collection copy', 'change event application', 'waiting for commit to complete', 'commit completed']).nullable(),
+    ceaStage: z.enum(['collection copy drain', 'steady state']).nullable(),
+    lag: z
+      .strictObject({
+        overallLagSeconds: wholeSeconds,
+        crudLagSeconds: wholeSeconds.nullable(),
+        ddlLagSeconds: wholeSeconds.nullable(),
+      })
+      .nullable(),
+    lagTimeSeconds: wholeSeconds.nullable(),
+    totalEventsApplied: count.nullable(),
+    collectionCopy: z.strictObject({ estimatedTotalBytes: count, estimatedCopiedBytes: count }).nullable(),
+    indexBuilding: z
+      .strictObject({ indexesBuilt: count, totalIndexesToBuild: count, collectionsFinished: count, collectionsTotal: count })
+      .optional(),
+    directionMapping: z
+      .strictObject({
+        Source: z.string().meta({ examples: ['cluster0: localhost:27017'] }),
+        Destination: z.string().meta({ examples: ['cluster1: localhost:27018'] }),
+      })
+      .nullable(),
+    estimatedOplogTimeRemaining: z.string().optional(),
+    mongosyncID: z.string().nullable(),
+    coordinatorID: z.string().nullable(),
+    source: z.strictObject({ pingLatencyMs: z.number().int() }).optional(),
+    destination: z.strictObject({ pingLatencyMs: z.number().int() }).optional(),
+    verification: z.null().meta({ description: 'c2c-sync has no embedded verifier' }),
+    warnings: z.array(z.string()).optional(),
+  })
+  .meta({ description: "mongosync's progress object" });
+
+export const progressEnvelopeSchema = z
+  .strictObject({ progress: progressSchema, success: z.literal(true) });
+
+export type CommandRequestBody = z.infer<typeof commandRequestBodySchema>;
+export type ProgressEnvelope = z.infer<typeof progressEnvelopeSchema>;

@@ -1,0 +1,53 @@
+// Entry point of the `c2c-sync` command (bin/c2c-sync.js).
+import { ConfigError, resolveServiceConfig } from '../config';
+import { redactedMessage } from '../mongo/redact';
+import { ApiUnreachableError } from './api-client';
+import { type CliIo, runClientCommand } from './client';
+import { CLIENT_COMMANDS, type ClientCommand, helpText, parseCommandLine, UsageError } from './commands';
+import { runService } from './service';
+import { VERSION } from './version';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const parsed = parseCommandLine(argv);
+    if (parsed.command === 'help' || parsed.flags.help === true) {
+      io.stdout.write(`${helpText(parsed.command === 'help' ? parsed.topic : parsed.command)}\n`);
+      return EXIT_OK;
+    }
+    if (parsed.flags.version === true) {
+      io.stdout.write(`c2c-sync ${VERSION}\n`);
+      return EXIT_OK;
+    }
+    if ((CLIENT_COMMANDS as readonly string[]).includes(parsed.command)) {
+      return await runClientCommand(parsed.command as ClientCommand, parsed.flags, io);
+    }
+    const config = resolveServiceConfig({ flags: parsed.flags, env: io.env });
+    return await runService(config, parsed.command === 'worker' ? 'worker' : 'service', io);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      io.stderr.write(`c2c-sync: ${redactedMessage(error)}\nRun 'c2c-sync --help' for usage.\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof ApiUnreachableError) {
+      io.stderr.write(`c2c-sync: ${error.message}\n`);
+      return EXIT_FAILED;
+    }
+    io.stderr.write(`c2c-sync: ${redactedMessage(error)}\n`);
+    return EXIT_FAILED;
+  }
+}
+
+/** Runs main with the process's arguments and streams, and exits with its code. */
+export function run(): void {
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`c2c-sync: ${redactedMessage(error)}\n`);
+      process.exit(EXIT_FAILED);
+    },
+  );
+}

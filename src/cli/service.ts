@@ -1,0 +1,201 @@
+// `c2c-sync` (the whole service: worker + HTTP API, and an embedded Temporal server unless
+// --temporal-address is given) and `c2c-sync worker` (a worker only).
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createApiServer } from '../api/server';
+import { SyncController } from '../client/sync-controller';
+import { apiUrlFor, type ServiceConfig } from '../config';
+import { createLogging, installTemporalRuntime, type Logging } from '../logging';
+import { createClusterClients } from '../mongo/cluster-clients';
+import { redactCredentials, redactedMessage } from '../mongo/redact';
+import { createSyncMetrics } from '../observability/metrics';
+import { findTemporalCli } from '../temporal/cli-locator';
+import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { createSyncWorker } from '../worker';
+import { workflowIdFor } from '../workflows/messages';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import type { CliIo } from './client';
+import { VERSION } from './version';
+
+export class ServiceStartError extends Error {}
+
+export interface RunningService {
+  temporalAddress: string;
+  apiUrl?: string;
+  uiUrl?: string;
+  /** resolves with the process exit code once the service has stopped */
+  done: Promise<number>;
+  /** stops everything in order: API, worker, connections, embedded Temporal */
+  stop(): Promise<void>;
+  /** moves the log file aside and opens a new one (with --logPath) */
+  rotateLogs(): void;
+}
+
+/** The worker-only default: an embedded server of a service on the same machine. */
+const WORKER_DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
+
+function optionsLine(config: ServiceConfig, mode: 'service' | 'worker'): Record<string, unknown> {
+  return {
+    mode,
+    version: VERSION,
+    cluster0: redactCredentials(config.cluster0),
+    cluster1: redactCredentials(config.cluster1),
+    port: config.port,
+    host: config.host,
+    id: config.id,
+    verbosity: config.verbosity,
+    logPath: config.logPath ?? null,
+    temporalAddress: config.temporalAddress ?? null,
+    temporalNamespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    maxConcurrentActivities: config.maxConcurrentActivities,
+    ...(config.temporalAddress ? {} : { stateDir: config.stateDir }),
+    ...(config.configFile ? { config: config.configFile } : {}),
+  };
+}
+
+async function startEmbeddedTemporal(config: ServiceConfig, logger: Logger): Promise<DevServer> {
+  const cli = findTemporalCli();
+  if (!cli) {
+    throw new ServiceStartError(
+      'no Temporal CLI to run the embedded Temporal server: run `npm run temporal:install`, set TEMPORAL_CLI to a ' +
+        'Temporal CLI binary, put `temporal` on PATH, or give --temporal-address HOST:PORT of a running server',
+    );
+  }
+  logger.info({ componentName: 'Temporal Server', cli: cli.path, version: cli.version, stateDir: config.stateDir }, 'starting the embedded Temporal server');
+  return startDevServer({
+    cliPath: cli.path,
+    stateDir: config.stateDir,
+    ip: config.temporalHost,
+    port: config.temporalPort,
+    uiPort: config.temporalUiPort,
+    namespace: config.temporalNamespace,
+    searchAttributes: SEARCH_ATTRIBUTES,
+    logger,
+  });
+}
+
+export async function startService(config: ServiceConfig, mode: 'service' | 'worker', io: CliIo): Promise<RunningService> {
+  const logging: Logging = createLogging({ syncId: config.id, verbosity: config.verbosity, logPath: config.logPath });
+  const logger = logging.logger;
+  installTemporalRuntime(logger, config.verbosity);
+  logger.info(optionsLine(config, mode), 'c2c-sync options');
+  for (const warning of config.warnings) logger.warn(warning);
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanUp = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.warn({ error: redactedMessage(error) }, 'error while stopping');
+      }
+    }
+    logging.flush();
+  };
+
+  try {
+    let devServer: DevServer | undefined;
+    let temporalAddress = config.temporalAddress ?? WORKER_DEFAULT_TEMPORAL_ADDRESS;
+    if (mode === 'service' && !config.temporalAddress) {
+      devServer = await startEmbeddedTemporal(config, logger);
+      cleanups.push(() => devServer!.stop());
+      temporalAddress = devServer.address;
+    }
+
+    const clusters = createClusterClients({ cluster0: config.cluster0, cluster1: config.cluster1 });
+    cleanups.push(() => clusters.close());
+    const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+    cleanups.push(() => nativeConnection.close());
+    const worker: Worker = await createSyncWorker({
+      connection: nativeConnection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      deps: { clusters },
+      maxConcurrentActivities: config.maxConcurrentActivities,
+    });
+    const workerRun = worker.run();
+    cleanups.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun.catch(() => undefined);
+    });
+    logger.info({ componentName: 'Temporal Worker', temporalAddress, taskQueue: config.taskQueue }, 'worker running');
+
+    let apiUrl: string | undefined;
+    if (mode === 'service') {
+      const connection = await Connection.connect({ address: temporalAddress });
+      cleanups.push(() => connection.close());
+      const client = new Client({ connection, namespace: config.temporalNamespace });
+      const controller = new SyncController({ client, syncId: config.id, taskQueue: config.taskQueue, ...(config.tuning ? { tuning: config.tuning } : {}) });
+      const metrics = createSyncMetrics({ source: controller, syncId: config.id });
+      const api = await createApiServer({ sync: controller, version: VERSION, logger, metrics });
+      await api.listen({ host: config.host, port: config.port });
+      cleanups.push(() => api.close());
+      const port = (api.server.address() as { port: number }).port;
+      apiUrl = apiUrlFor(config.host, port);
+    }
+
+    const uiUrl = devServer ? `${devServer.uiUrl}/namespaces/${config.temporalNamespace}/workflows` : undefined;
+    logger.info({ apiUrl, temporalAddress, temporalUiUrl: uiUrl, workflowId: workflowIdFor(config.id) }, 'c2c-sync is ready');
+    io.stderr.write(
+      [
+        `c2c-sync ${VERSION} ${mode === 'service' ? 'is ready' : 'worker is running'} (sync id '${config.id}', workflow ${workflowIdFor(config.id)})`,
+        ...(apiUrl ? [`  API:          ${apiUrl}/api/v1  (try: curl ${apiUrl}/api/v1/progress)`, `  Metrics:      ${apiUrl}/metrics`] : []),
+        `  Temporal:     ${temporalAddress} (namespace ${config.temporalNamespace}, task queue ${config.taskQueue})`,
+        ...(uiUrl ? [`  Temporal UI:  ${uiUrl}`] : []),
+        '',
+      ].join('\n'),
+    );
+
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => (stopping ??= cleanUp());
+    const done = new Promise<number>((resolveDone) => {
+      workerRun.then(
+        async () => {
+          await stop();
+          resolveDone(0);
+        },
+        async (error: unknown) => {
+          logger.fatal({ componentName: 'Temporal Worker', error: redactedMessage(error) }, 'the worker failed');
+          await stop();
+          resolveDone(1);
+        },
+      );
+      void devServer?.exited.then(async (code) => {
+        if (stopping) return;
+        logger.fatal({ componentName: 'Temporal Server', exitCode: code }, 'the embedded Temporal server exited');
+        await stop();
+        resolveDone(1);
+      });
+    });
+    return { temporalAddress, ...(apiUrl ? { apiUrl } : {}), ...(uiUrl ? { uiUrl } : {}), done, stop, rotateLogs: () => logging.rotate() };
+  } catch (error) {
+    logger.fatal({ error: redactedMessage(error) }, 'c2c-sync could not start');
+    await cleanUp();
+    throw error;
+  }
+}
+
+/** Runs until SIGINT/SIGTERM (a second one exits at once); SIGUSR1 rotates the log file. */
+export async function runService(config: ServiceConfig, mode: 'service' | 'worker', io: CliIo): Promise<number> {
+  const service = await startService(config, mode, io);
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) process.exit(130);
+    io.stderr.write(`c2c-sync: ${signal} received, stopping (again to exit at once)\n`);
+    void service.stop();
+  };
+  const onRotate = (): void => service.rotateLogs();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  if (config.logPath) process.on('SIGUSR1', onRotate);
+  try {
+    return await service.done;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    process.removeListener('SIGUSR1', onRotate);
+  }
+}

@@ -1,0 +1,95 @@
+// Prometheus metrics of one sync, served at GET /metrics on the API port. Sync gauges are
+// refreshed on each scrape from the workflow's `progress` and `state` queries, so they show
+// what Temporal holds, whichever worker did the work.
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { MetricsEndpoint } from '../api/server';
+import type { SyncStateName } from '../workflows/messages';
+import type { SyncWorkflowState } from '../workflows/state';
+
+export const SYNC_STATES: readonly SyncStateName[] = ['IDLE', 'RUNNING', 'PAUSED', 'COMMITTING', 'COMMITTED', 'REVERSING'];
+
+/** SyncController provides both. */
+export interface SyncStateSource {
+  progress(): Promise<Record<string, unknown>>;
+  state(): Promise<SyncWorkflowState | undefined>;
+}
+
+export interface SyncMetricsOptions {
+  source: SyncStateSource;
+  syncId: string;
+  /** also export the Node.js process metrics (default true) */
+  processMetrics?: boolean;
+}
+
+export interface SyncMetrics extends MetricsEndpoint {
+  registry: Registry;
+  /** queries the workflow and updates the gauges; false when Temporal could not be asked */
+  refresh(): Promise<boolean>;
+}
+
+export function createSyncMetrics(options: SyncMetricsOptions): SyncMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ sync_id: options.syncId });
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [registry] });
+
+  const state = gauge('c2c_sync_state', 'mongosync state of the sync: 1 for the current state, 0 for the others', ['state']);
+  const copiedBytes = gauge('c2c_sync_copied_bytes', 'bytes copied by the initial collection copy (estimatedCopiedBytes)');
+  const totalBytes = gauge('c2c_sync_estimated_total_bytes', 'estimated bytes the initial collection copy will copy (estimatedTotalBytes)');
+  const copiedDocuments = gauge('c2c_sync_copied_documents', 'documents copied by the initial collection copy');
+  const pendingPartitions = gauge('c2c_sync_copy_partitions_pending', 'copy partitions planned but not finished');
+  const eventsApplied = gauge('c2c_sync_events_applied', 'change events applied to the destination (totalEventsApplied)');
+  const lag = gauge('c2c_sync_lag_seconds', 'seconds the destination trails the source (lagTimeSeconds); NaN when not applicable');
+  const canCommit = gauge('c2c_sync_can_commit', '1 when /commit would succeed');
+  const canWrite = gauge('c2c_sync_can_write', '1 when the destination accepts writes');
+  const reversals = gauge('c2c_sync_reversals', 'completed /reverse calls');
+  const refreshOk = gauge('c2c_sync_metrics_refresh_success', '1 when the last refresh from the Temporal workflow succeeded');
+  const requests = new Counter({
+    name: 'c2c_sync_api_requests_total',
+    help: 'HTTP API requests by route, method and status',
+    labelNames: ['route', 'method', 'status'],
+    registers: [registry],
+  });
+
+  const setState = (current: string): void => {
+    for (const name of SYNC_STATES) state.set({ state: name }, name === current ? 1 : 0);
+  };
+  setState('IDLE');
+
+  async function refresh(): Promise<boolean> {
+    let progress: Record<string, unknown>;
+    let internal: SyncWorkflowState | undefined;
+    try {
+      [progress, internal] = await Promise.all([options.source.progress(), options.source.state()]);
+    } catch {
+      refreshOk.set(0);
+      return false;
+    }
+    setState(String(progress.state));
+    const copy = progress.collectionCopy as { estimatedTotalBytes: number; estimatedCopiedBytes: number } | null;
+    copiedBytes.set(copy?.estimatedCopiedBytes ?? 0);
+    totalBytes.set(copy?.estimatedTotalBytes ?? 0);
+    eventsApplied.set(typeof progress.totalEventsApplied === 'number' ? progress.totalEventsApplied : 0);
+    lag.set(typeof progress.lagTimeSeconds === 'number' ? progress.lagTimeSeconds : Number.NaN);
+    canCommit.set(progress.canCommit === true ? 1 : 0);
+    canWrite.set(progress.canWrite === true ? 1 : 0);
+    copiedDocuments.set(internal?.copy.copiedDocuments ?? 0);
+    pendingPartitions.set(internal ? internal.copy.pendingPartitions.length : 0);
+    reversals.set(internal?.reversals ?? 0);
+    refreshOk.set(1);
+    return true;
+  }
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    refresh,
+    async render() {
+      await refresh();
+      return registry.metrics();
+    },
+    observeRequest(route, method, status) {
+      requests.inc({ route, method, status: String(status) });
+    },
+  };
+}
