@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { parseClusterConnectionString } from './mongo/connection-string';
 import { redactCredentials, redactedMessage } from './mongo/redact';
 import { DEFAULT_VERBOSITY, VERBOSITIES, type Verbosity } from './logging';
+import { DEFAULT_TASK_QUEUE } from './workflows/messages';
 import { DEFAULT_TUNING, type SyncTuning } from './workflows/state';
 
 export class ConfigError extends Error {}
@@ -18,7 +19,6 @@ export class ConfigError extends Error {}
 export const DEFAULT_PORT = 27182;
 export const DEFAULT_HOST = 'localhost';
 export const DEFAULT_SYNC_ID = 'default';
-export const DEFAULT_TASK_QUEUE = 'c2c-sync';
 export const DEFAULT_TEMPORAL_PORT = 7233;
 export const DEFAULT_TEMPORAL_UI_PORT = 8233;
 
@@ -311,3 +311,5 @@ export function apiUrlFor(host: string, port: number): string {
   const bracketed = reachable.includes(':') && !reachable.startsWith('[') ? `[${reachable}]` : reachable;
   return `http://${bracketed}:${port}`;
 }
+
+export { DEFAULT_TASK_QUEUE };

@@ -1,10 +1,8 @@
-// The Temporal worker: runs the sync workflow and its activities on a task queue.
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+// The Temporal worker: runs the sync workflow and its activities on a task queue. The c2c-sync
+// command (service and `c2c-sync worker`) creates it.
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
-import { createClusterClients } from './mongo/cluster-clients';
-import { redactedMessage } from './mongo/redact';
-
-export const DEFAULT_TASK_QUEUE = 'c2c-sync';
+import { DEFAULT_TASK_QUEUE } from './workflows/messages';
 
 export interface SyncWorkerOptions {
   connection: NativeConnection;
@@ -27,36 +25,5 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Work
     activities: createActivities(options.deps),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 16,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-  });
-}
-
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: give the connection string of that cluster`);
-  return value;
-}
-
-/** `node dist/worker.js`: a worker configured from the environment. */
-async function main(): Promise<void> {
-  const clusters = createClusterClients({ cluster0: requiredEnv('C2C_CLUSTER0'), cluster1: requiredEnv('C2C_CLUSTER1') });
-  const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
-  try {
-    const worker = await createSyncWorker({
-      connection,
-      namespace: process.env.TEMPORAL_NAMESPACE,
-      taskQueue: process.env.C2C_TASK_QUEUE,
-      deps: { clusters },
-    });
-    await worker.run();
-  } finally {
-    await connection.close();
-    await clusters.close();
-  }
-}
-
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(`c2c-sync worker: ${redactedMessage(error)}`);
-    process.exit(1);
   });
 }

@@ -9,7 +9,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { SyncErrorName } from '../sync/errors';
-import { parseStartOptions } from '../sync/start-options';
+import { parseStartOptions, type StartOptions } from '../sync/start-options';
 import {
   commitUpdate,
   pauseUpdate,
@@ -69,7 +69,7 @@ export class SyncController {
         { key: SyncStateAttribute, value: 'RUNNING' },
       ],
       staticSummary: `c2c-sync ${this.options.syncId}: ${parsed.options.source} → ${parsed.options.destination}`,
-      staticDetails: startDetails(input),
+      staticDetails: startDetails(parsed.options),
     });
     try {
       await this.options.client.workflow.executeUpdateWithStart(startUpdate, { startWorkflowOperation: startOperation });
@@ -152,8 +152,7 @@ function asCommandError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-function startDetails(input: SyncWorkflowInput): string {
-  const o = input.options;
+function startDetails(o: StartOptions): string {
   return [
     `**source** ${o.source} · **destination** ${o.destination}`,
     `reversible: ${o.reversible} · write blocking: ${o.writeBlocking} · buildIndexes: ${o.buildIndexes}`,

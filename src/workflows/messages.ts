@@ -7,6 +7,8 @@ import type { SyncWorkflowState } from './state';
 export type SyncStateName = 'IDLE' | 'RUNNING' | 'PAUSED' | 'COMMITTING' | 'COMMITTED' | 'REVERSING';
 
 export const SYNC_WORKFLOW_TYPE = 'syncWorkflow';
+/** The task queue syncs run on unless configured otherwise. */
+export const DEFAULT_TASK_QUEUE = 'c2c-sync';
 
 /** Resolves once the sync has passed its preflight checks; fails with their error. */
 export const startUpdate = defineUpdate<void>('start');

@@ -17,6 +17,7 @@ import {
 import type { SyncActivities } from '../activities';
 import type { ApplyChangeEventsResult } from '../activities/change-events';
 import { SyncErrorName } from '../sync/errors';
+import { parseStartOptions } from '../sync/start-options';
 import { buildProgress, commitBlocker } from './progress-view';
 import {
   commitSignal,
@@ -45,7 +46,10 @@ import { compareOpTime, type OpTime } from './types';
 
 export interface SyncWorkflowInput {
   syncId: string;
-  options: SyncOptions;
+  /** validated, normalised /start options (what the API passes) */
+  options?: SyncOptions;
+  /** or mongosync's /start body as is, validated here (handy as a Schedule's input) */
+  body?: unknown;
   tuning?: Partial<SyncTuning>;
   /** set by continue-as-new */
   carried?: SyncWorkflowState;
@@ -96,9 +100,16 @@ function activitiesFor(tuning: SyncTuning) {
   };
 }
 
+function startOptionsOf(input: SyncWorkflowInput): SyncOptions {
+  if (input.options) return input.options;
+  const parsed = parseStartOptions(input.body);
+  if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.error.errorDescription, parsed.error.error);
+  return parsed.options;
+}
+
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncWorkflowResult | void> {
   const tuning: SyncTuning = { ...DEFAULT_TUNING, ...input.carried?.tuning, ...input.tuning };
-  const s: SyncWorkflowState = input.carried ?? initialState(input.syncId, input.options, tuning);
+  const s: SyncWorkflowState = input.carried ?? initialState(input.syncId, startOptionsOf(input), tuning);
   const act = activitiesFor(s.tuning);
   let startError: SyncWorkflowResult | undefined;
   let started = input.carried !== undefined;

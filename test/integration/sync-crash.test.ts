@@ -29,16 +29,15 @@ after(async () => {
 
 const root = join(__dirname, '..', '..');
 
-/** Starts `src/worker.ts` as its own process, exactly as an operator would run a worker. */
+/** Starts `c2c-sync worker` as its own process, exactly as an operator adds a worker. */
 async function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'worker.ts')], {
+  const child = spawn(process.execPath, [join(root, 'bin', 'c2c-sync.js'), 'worker', '--temporal-address', env.address, '--task-queue', taskQueue], {
     cwd: root,
     env: {
       ...process.env,
+      C2C_SYNC_FROM_SOURCE: '1',
       C2C_CLUSTER0: pair.uris.cluster0,
       C2C_CLUSTER1: pair.uris.cluster1,
-      TEMPORAL_ADDRESS: env.address,
-      C2C_TASK_QUEUE: taskQueue,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

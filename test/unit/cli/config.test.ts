@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiUrlFor, ConfigError, DEFAULT_TASK_QUEUE, parseTuning, resolveClientConfig, resolveServiceConfig, type FlagValues } from '../../../src/config';
-import { DEFAULT_TASK_QUEUE as WORKER_DEFAULT_TASK_QUEUE } from '../../../src/worker';
 import { resolveApiUrl } from '../../../src/cli/api-client';
 
 const dir = mkdtempSync(join(tmpdir(), 'c2c-config-'));
@@ -52,8 +51,9 @@ describe('service configuration', () => {
     assert.deepEqual(config.warnings, []);
   });
 
-  test('the default task queue is the worker module’s', () => {
-    assert.equal(DEFAULT_TASK_QUEUE, WORKER_DEFAULT_TASK_QUEUE);
+  test('the default task queue is c2c-sync', () => {
+    assert.equal(DEFAULT_TASK_QUEUE, 'c2c-sync');
+    assert.equal(service({ cluster0: A, cluster1: B }, {}).taskQueue, 'c2c-sync');
   });
 
   test('the state directory follows XDG_STATE_HOME, and --state-dir wins', () => {
