@@ -23,7 +23,7 @@
 //   meaning of both together is undefined, so it is refused rather than guessed).
 // - Empty includeNamespaces/excludeNamespaces arrays are the same as leaving them out.
 import { z } from 'zod';
-import { SyncErrorName, type SyncErrorInfo } from './errors';
+import { SyncError, SyncErrorName, type SyncErrorInfo } from './errors';
 import {
   collectionNameProblem,
   databaseNameProblem,
@@ -79,17 +79,7 @@ export interface StartOptions {
 export type StartOptionsResult = { ok: true; options: StartOptions } | { ok: false; error: SyncErrorInfo };
 
 /** A throwable form of a refused /start body. */
-export class StartOptionsError extends Error {
-  readonly error: SyncErrorInfo['error'];
-  readonly errorDescription: string;
-
-  constructor(info: SyncErrorInfo) {
-    super(info.errorDescription);
-    this.name = info.error;
-    this.error = info.error;
-    this.errorDescription = info.errorDescription;
-  }
-}
+export class StartOptionsError extends SyncError {}
 
 const regexSpecSchema = z.strictObject({
   pattern: z.string({ error: 'must be a string' }),
