@@ -4,7 +4,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Document, MongoClient } from 'mongodb';
 import { isServerError } from '../mongo/bson-fidelity';
-import type { ClusterLabel } from '../mongo/cluster-clients';
+import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
 import { listNonSystemDatabases } from '../mongo/commands';
 import { estimateCollectionBytes } from '../sync/document-size';
 import { SyncErrorName } from '../sync/errors';
@@ -22,7 +22,6 @@ import type { IndexBuildProgress } from '../sync/state-types';
 import type { PendingCollection } from '../workflows/state';
 import { clearResyncSet } from './resync-set';
 
-type Clients = { client(label: ClusterLabel): MongoClient };
 
 export interface CatalogInput {
   source: ClusterLabel;
@@ -124,7 +123,7 @@ function viewsInDependencyOrder(views: SourceCollection[]): SourceCollection[] {
   return ordered;
 }
 
-export async function copyCatalog(clients: Clients, input: CatalogInput): Promise<CopyCatalogResult> {
+export async function copyCatalog(clients: ClusterConnections, input: CatalogInput): Promise<CopyCatalogResult> {
   const context = Context.current();
   const source = clients.client(input.source);
   const destination = clients.client(input.destination);
@@ -163,7 +162,7 @@ export async function copyCatalog(clients: Clients, input: CatalogInput): Promis
  * Builds the relaxed indexes of every included collection (buildIndexes after the data copy);
  * null when the mode builds them before the copy or never.
  */
-export async function buildIndexes(clients: Clients, input: CatalogInput): Promise<IndexBuildProgress | null> {
+export async function buildIndexes(clients: ClusterConnections, input: CatalogInput): Promise<IndexBuildProgress | null> {
   if (indexBuildTiming(input.buildIndexes) !== 'afterDataCopy') return null;
   const context = Context.current();
   const source = clients.client(input.source);
@@ -190,7 +189,7 @@ export interface FinalizeInput extends CatalogInput {
  * comparing each source index and collection with the destination's. Running it again finds
  * nothing left to do.
  */
-export async function finalizeDestination(clients: Clients, input: FinalizeInput): Promise<number> {
+export async function finalizeDestination(clients: ClusterConnections, input: FinalizeInput): Promise<number> {
   const context = Context.current();
   const source = clients.client(input.source);
   const destination = clients.client(input.destination);

@@ -4,7 +4,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { type ChangeStreamDocument, type Document, type MongoClient, MongoServerError, Timestamp } from 'mongodb';
 import { isServerError, TYPED_READ } from '../mongo/bson-fidelity';
-import type { ClusterLabel } from '../mongo/cluster-clients';
+import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
 import { noteClusterTime } from '../mongo/commands';
 import { resumeTokenTime, toOpTime, toTimestamp } from '../mongo/op-time';
 import { buildChangeStreamPipeline } from '../sync/change-stream-filter';
@@ -49,7 +49,7 @@ const CHANGE_STREAM_HISTORY_LOST = 286;
 const CHANGE_STREAM_FATAL = 280;
 
 export async function applyChangeEvents(
-  clients: { client(label: ClusterLabel): MongoClient },
+  clients: ClusterConnections,
   input: ApplyChangeEventsInput,
 ): Promise<ApplyChangeEventsResult> {
   const context = Context.current();

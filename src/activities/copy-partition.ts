@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { BSON, type Document, MongoBulkWriteError, type MongoClient } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
-import type { ClusterLabel } from '../mongo/cluster-clients';
+import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
 
 export interface PartitionRange {
   db: string;
@@ -66,7 +66,7 @@ async function insertSkippingExisting(destination: MongoClient, db: string, coll
 }
 
 export async function copyPartitionChunk(
-  clients: { client(label: ClusterLabel): MongoClient },
+  clients: ClusterConnections,
   input: CopyChunkInput,
 ): Promise<CopyChunkResult> {
   const context = Context.current();

@@ -1,8 +1,8 @@
 // Plans the _id-range partitions of one collection from its size and a server-side sample of
 // _id values (sorted by the server, so mixed-type _ids come in BSON order).
-import { BSON, type MongoClient } from 'mongodb';
+import { BSON } from 'mongodb';
 import { isServerError, TYPED_READ } from '../mongo/bson-fidelity';
-import type { ClusterLabel } from '../mongo/cluster-clients';
+import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
 import { averageDocumentSize } from '../sync/document-size';
 import { planPartitions as planRanges, sampleSizeFor } from '../sync/partition-plan';
 import type { PartitionRange } from '../workflows/state';
@@ -23,7 +23,7 @@ export interface PlanPartitionsResult {
 const NAMESPACE_NOT_FOUND = 26;
 
 export async function planPartitions(
-  clients: { client(label: ClusterLabel): MongoClient },
+  clients: ClusterConnections,
   input: PlanPartitionsInput,
 ): Promise<PlanPartitionsResult> {
   const collection = clients.client(input.source).db(input.db).collection(input.coll);

@@ -1,7 +1,6 @@
 // Commit-time resync of the documents recorded in the resync set (see resync-set.ts).
 import { Context } from '@temporalio/activity';
-import type { ClusterLabel } from '../mongo/cluster-clients';
-import type { MongoClient } from 'mongodb';
+import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
 import { resyncRecorded } from './resync-set';
 
 export interface ResyncInput {
@@ -9,7 +8,7 @@ export interface ResyncInput {
   destination: ClusterLabel;
 }
 
-export async function resyncDocuments(clients: { client(label: ClusterLabel): MongoClient }, input: ResyncInput): Promise<number> {
+export async function resyncDocuments(clients: ClusterConnections, input: ResyncInput): Promise<number> {
   const context = Context.current();
   return resyncRecorded(clients.client(input.source), clients.client(input.destination), (done) => context.heartbeat(done));
 }

@@ -14,6 +14,9 @@ export interface ClusterClients {
   close(): Promise<void>;
 }
 
+/** What an activity needs of the clusters: a client per label. */
+export type ClusterConnections = Pick<ClusterClients, 'client'>;
+
 export interface ClusterUris {
   cluster0: string;
   cluster1: string;
