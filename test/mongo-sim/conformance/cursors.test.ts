@@ -93,6 +93,6 @@ test('listCollections and listIndexes cursors use their documented namespaces', 
 });
 
 test('a limit ends the cursor; skip and sort apply', async () => {
-  const docs = await db.collection<Loose>('many').find({}).sort({ _id: -1 }).skip(5).limit(3).toArray();
+  const docs = await db.collection<Loose>('many').find({}, { sort: { _id: -1 }, skip: 5, limit: 3 }).toArray();
   assert.deepEqual(docs.map((d) => d._id), [244, 243, 242]);
 });

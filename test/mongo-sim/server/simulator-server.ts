@@ -3,6 +3,7 @@
 import net from 'node:net';
 import { ObjectId } from 'bson';
 import type { Engine, EngineOptions } from '../engine/types';
+import type { MongoSimOptions } from '../index';
 import type { RoleName } from './auth/builtin-roles';
 import { UserStore } from './auth/user-store';
 import { ClientConnection } from './client-connection';
@@ -22,15 +23,7 @@ export interface StartupUser {
   roles?: (string | RoleName)[];
 }
 
-export interface SimulatorServerOptions {
-  port?: number;
-  host?: string;
-  replSet?: string;
-  auth?: boolean;
-  users?: StartupUser[];
-  oplogSizeMB?: number;
-  version?: string;
-  periodicNoopIntervalMs?: number;
+export interface SimulatorServerOptions extends MongoSimOptions {
   createEngine: (options: EngineOptions) => Engine;
 }
 
