@@ -2,9 +2,9 @@
 // management. These need a server started with authentication, so they run on the simulator only.
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { MongoClient, MongoServerError, UUID, type MongoClientOptions } from 'mongodb';
+import { MongoClient, UUID, type MongoClientOptions } from 'mongodb';
 import type { MongoSim } from '../index';
-import { ON_SIMULATOR, simulatorOnly, startSimulator, type Loose } from './target';
+import { ON_SIMULATOR, simulatorOnly, startSimulator, type Loose, failure } from './target';
 
 let sim: MongoSim;
 const clients: MongoClient[] = [];
@@ -25,15 +25,6 @@ function connect(username?: string, password?: string, options: MongoClientOptio
   });
   clients.push(client);
   return client;
-}
-
-async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof MongoServerError, `expected a server error, got ${String(error)}`);
-  return error;
 }
 
 const admin = () => connect('admin', 'adminPw').db('admin');

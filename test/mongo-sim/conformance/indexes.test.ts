@@ -1,8 +1,8 @@
 // createIndexes, listIndexes and dropIndexes end to end (§3.3, §3.4).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MongoServerError, type Db } from 'mongodb';
-import { startTarget, type Loose, type Target } from './target';
+import { type Db } from 'mongodb';
+import { startTarget, type Loose, type Target, failure } from './target';
 
 let target: Target;
 
@@ -13,15 +13,6 @@ after(() => target.close());
 
 function freshDb(): Db {
   return target.client().db(target.uniqueDb('idx'));
-}
-
-async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof MongoServerError, `expected a server error, got ${String(error)}`);
-  return error;
 }
 
 test('createIndexes reports counts and creates the collection implicitly', async () => {

@@ -5,7 +5,8 @@
 // when TEST_MONGO_URI is unset, through `simulatorOnly`, and their names say "[simulator only]".
 import { test } from 'node:test';
 import { randomBytes } from 'node:crypto';
-import { MongoClient, type MongoClientOptions, type ObjectId } from 'mongodb';
+import assert from 'node:assert/strict';
+import { MongoClient, type MongoClientOptions, MongoServerError, type ObjectId } from 'mongodb';
 import { startMongoSim, type MongoSim, type MongoSimOptions } from '../index';
 
 /** Test documents: numeric, string or ObjectId `_id`, any other fields. */
@@ -75,4 +76,14 @@ export function simulatorOnly(name: string, fn: () => Promise<void>): void {
 /** Turns failCommand off; every test that sets it calls this in a finally block. */
 export async function disableFailCommand(client: MongoClient): Promise<void> {
   await client.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+}
+
+/** The server error a command fails with; fails the test when it succeeds or fails otherwise. */
+export async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof MongoServerError, `expected a server error, got ${String(error)}`);
+  return error;
 }

@@ -1,9 +1,9 @@
 // User write blocking through the driver (§5): who is blocked, the 371 error, what is exempt.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MongoClient, MongoServerError, type MongoClientOptions } from 'mongodb';
+import { MongoClient, type MongoClientOptions } from 'mongodb';
 import type { MongoSim } from '../index';
-import { ON_SIMULATOR, simulatorOnly, startSimulator, startTarget, type Target, type Loose } from './target';
+import { ON_SIMULATOR, simulatorOnly, startSimulator, startTarget, type Target, type Loose, failure } from './target';
 
 let target: Target;
 
@@ -12,15 +12,6 @@ before(async () => {
 });
 afterEach(() => target.client().db('admin').command({ setUserWriteBlockMode: 1, global: false }));
 after(() => target.close());
-
-async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof MongoServerError, `expected a server error, got ${String(error)}`);
-  return error;
-}
 
 const block = (client: MongoClient, global: boolean) => client.db('admin').command({ setUserWriteBlockMode: 1, global });
 
