@@ -111,7 +111,8 @@ function forwardLogs(child: ChildProcess, logger: Logger | undefined, quiet: () 
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists. */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { isAlive } from '../../src/temporal/dev-server';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { compareClusters } from '../support/compare-clusters';
 import { createTemporalTestEnv, uniqueTaskQueue } from '../support/temporal';
@@ -51,15 +52,6 @@ async function service(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promis
   const started = await startServiceProcess(args, { C2C_TUNING: FAST, ...extraEnv });
   processes.push(started);
   return started;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function noCredentials(text: string): void {
