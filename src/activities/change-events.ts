@@ -87,7 +87,7 @@ export async function applyChangeEvents(
       const batch: ChangeStreamDocument[] = [];
       let pastStopAt = false;
       while (batch.length < input.maxBatchEvents) {
-        const event = await nextEvent(stream);
+        const event = await stream.tryNext();
         if (!event) break;
         const eventTime = toOpTime(event.clusterTime!);
         if (input.stopAt && compareOpTime(eventTime, input.stopAt) > 0) {
@@ -151,10 +151,6 @@ async function oldestOplogEntry(source: MongoClient): Promise<OpTime | null> {
 
 function checkpointTime(checkpoint: ChangeStreamCheckpoint): OpTime | null {
   return (checkpoint.resumeToken && resumeTokenTime(checkpoint.resumeToken)) ?? checkpoint.startAt ?? null;
-}
-
-async function nextEvent(stream: { tryNext(): Promise<ChangeStreamDocument | null> }): Promise<ChangeStreamDocument | null> {
-  return stream.tryNext();
 }
 
 function asFailure(error: unknown): unknown {

@@ -90,7 +90,6 @@ export interface ApplyState {
   appliedThrough: OpTime | null;
   /** source clock at the end of the last iteration */
   sourceTime: OpTime | null;
-  lagSeconds: number | null;
   lastDdlAppliedAt: OpTime | null;
   /** oldest entry of the source's oplog at the last iteration */
   sourceOplogOldest: OpTime | null;
@@ -158,7 +157,6 @@ export function initialState(syncId: string, options: SyncOptions, tuning: SyncT
       eventsApplied: 0,
       appliedThrough: null,
       sourceTime: null,
-      lagSeconds: null,
       lastDdlAppliedAt: null,
       sourceOplogOldest: null,
     },

@@ -18,7 +18,8 @@ import type { SyncActivities } from '../activities';
 import type { ApplyChangeEventsResult } from '../activities/change-events';
 import { SyncErrorName } from '../sync/errors';
 import { parseStartOptions } from '../sync/start-options';
-import { buildProgress, commitBlocker } from './progress-view';
+import { lagSeconds } from '../sync/progress';
+import { buildProgress, commitBlocker, progressModel } from './progress-view';
 import {
   commitSignal,
   commitUpdate,
@@ -42,7 +43,7 @@ import {
   type SyncTuning,
   type SyncWorkflowState,
 } from './state';
-import { compareOpTime, type OpTime } from './types';
+import type { OpTime } from './types';
 
 export interface SyncWorkflowInput {
   syncId: string;
@@ -335,8 +336,6 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncWorkfl
     s.apply.sourceTime = result.sourceTime;
     if (result.lastDdlAt) s.apply.lastDdlAppliedAt = result.lastDdlAt;
     s.apply.sourceOplogOldest = result.sourceOplogOldest;
-    s.apply.lagSeconds =
-      s.apply.appliedThrough === null ? null : Math.max(0, result.sourceTime.t - s.apply.appliedThrough.t);
     describe();
     return result;
   }
@@ -364,7 +363,6 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncWorkfl
     s.commit.canWrite = true;
     describe();
     await act.finalizeDestination({ source: s.source, destination: s.destination, ...catalog, stage: 'afterCanWrite' });
-    s.apply.lagSeconds = 0;
     s.commitRequested = false;
     s.phase = 'committed';
     setState('COMMITTED');
@@ -384,7 +382,6 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncWorkfl
     s.apply.sourceTime = null;
     s.apply.sourceOplogOldest = null;
     s.apply.iterations = 0;
-    s.apply.lagSeconds = null;
     s.commit = { point: null, canWrite: false };
     s.destinationWritableAt = null;
     s.reversals += 1;
@@ -439,11 +436,10 @@ function detailsMarkdown(s: SyncWorkflowState): string {
     `**${s.state}** · phase ${s.phase} · ${s.source} → ${s.destination}`,
     `copy: ${s.copy.copiedBytes} / ${s.copy.estimatedTotalBytes} bytes, ${s.copy.copiedDocuments} documents` +
       (s.copy.done ? ' (done)' : ''),
-    `events applied: ${s.apply.eventsApplied} · lag: ${s.apply.lagSeconds ?? '-'} s · applied through ${formatTime(s.apply.appliedThrough)}`,
+    `events applied: ${s.apply.eventsApplied} · lag: ${lagSeconds(progressModel(s))} s · applied through ${formatTime(s.apply.appliedThrough)}`,
   ];
   if (s.reversals > 0) lines.push(`reversals: ${s.reversals}`);
   if (s.commit.canWrite) lines.push('destination accepts writes');
   return lines.join('\n\n');
 }
 
-export { compareOpTime };
