@@ -43,9 +43,10 @@ export async function clearResyncSet(destination: MongoClient): Promise<void> {
   await destination.db(C2C_METADATA_DB).dropDatabase();
 }
 
-async function replaceFromSource(source: MongoClient, destination: MongoClient, ns: EventNamespace, filter: Document): Promise<number> {
+/** Replaces the destination's copies of the matching source documents; returns their _id identities. */
+async function replaceFromSource(source: MongoClient, destination: MongoClient, ns: EventNamespace, filter: Document): Promise<Set<string>> {
   const target = destination.db(ns.db).collection(ns.coll);
-  let replaced = 0;
+  const replaced = new Set<string>();
   let batch: Document[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
@@ -53,7 +54,7 @@ async function replaceFromSource(source: MongoClient, destination: MongoClient, 
       batch.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
       { ordered: false, bypassDocumentValidation: true },
     );
-    replaced += batch.length;
+    for (const doc of batch) replaced.add(keyValueIdentity(doc._id));
     batch = [];
   };
   for await (const doc of source.db(ns.db).collection(ns.coll).find(filter, TYPED_READ)) {
@@ -80,25 +81,17 @@ export async function resyncRecorded(source: MongoClient, destination: MongoClie
   let done = 0;
   for (const { ns, ids, all } of byNamespace.values()) {
     if (all) {
-      done += await replaceFromSource(source, destination, ns, {});
+      done += (await replaceFromSource(source, destination, ns, {})).size;
       onProgress(done);
       continue;
     }
     for (let i = 0; i < ids.length; i += BATCH) {
       const chunk = ids.slice(i, i + BATCH);
       const present = await replaceFromSource(source, destination, ns, { _id: { $in: chunk } });
-      if (present < chunk.length) {
-        // Documents the source no longer has are gone from the destination too: their delete
-        // events were applied. Deleting again covers a resync that raced with a delete.
-        const existing = await source
-          .db(ns.db)
-          .collection(ns.coll)
-          .find({ _id: { $in: chunk } } as Document, { ...TYPED_READ, projection: { _id: 1 } })
-          .toArray();
-        const kept = new Set(existing.map((doc) => keyValueIdentity(doc._id)));
-        const gone = chunk.filter((id) => !kept.has(keyValueIdentity(id)));
-        if (gone.length > 0) await destination.db(ns.db).collection(ns.coll).deleteMany({ _id: { $in: gone } } as Document);
-      }
+      // Documents the source no longer has are gone from the destination too: their delete
+      // events were applied. Deleting again covers a resync that raced with a delete.
+      const gone = chunk.filter((id) => !present.has(keyValueIdentity(id)));
+      if (gone.length > 0) await destination.db(ns.db).collection(ns.coll).deleteMany({ _id: { $in: gone } } as Document);
       done += chunk.length;
       onProgress(done);
     }
