@@ -84,13 +84,19 @@ export class DestinationWriter {
   }
 
   private async applyGroup(group: RoundGroup, events: ChangeStreamDocument[]): Promise<void> {
-    const collectionUuid = uuidOfGroup(group, events);
+    // Resolved once per group, and only when a document has to be read from the source.
+    let location: Promise<EventNamespace | null> | undefined;
+    const readSource = async (documentKey: Document): Promise<Document | null> => {
+      location ??= this.locateSource(group.ns, uuidOfGroup(group, events));
+      const where = await location;
+      return where ? this.options.source.db(where.db).collection(where.coll).findOne(documentKey, TYPED_READ) : null;
+    };
     const operations: AnyBulkWriteOperation<Document>[] = [];
     const resync: unknown[] = [];
     for (const planned of group.writes) {
       const direct = toBulkWriteOperation(planned.documentKey, planned.write);
       if (!direct || planned.covers.some((index) => this.mayMeetLaterState(events[index]))) resync.push(planned.documentKey._id);
-      operations.push(direct ?? resyncOperation(planned.documentKey, await this.readSource(group.ns, planned.documentKey, collectionUuid)));
+      operations.push(direct ?? resyncOperation(planned.documentKey, await readSource(planned.documentKey)));
     }
     await recordForResync(this.options.destination, group.ns, resync);
     const collection = this.options.destination.db(group.ns.db).collection(group.ns.coll);
@@ -108,26 +114,23 @@ export class DestinationWriter {
       );
       for (const writeError of failed) {
         const documentKey = group.writes[writeError.index]!.documentKey;
-        const current = await this.readSource(group.ns, documentKey, collectionUuid);
+        const current = await readSource(documentKey);
         await collection.bulkWrite([resyncOperation(documentKey, current)], { bypassDocumentValidation: true });
       }
     }
   }
 
-  /** The source's current document by key, from the collection that has the event's UUID. */
-  private async readSource(ns: EventNamespace, documentKey: Document, uuid: UUID | undefined): Promise<Document | null> {
-    let where = ns;
-    if (uuid) {
-      const info = await this.options.source.db(ns.db).listCollections({ name: ns.coll }).next();
-      const currentUuid = (info as Document | null)?.info?.uuid as UUID | undefined;
-      if (!currentUuid || !currentUuid.equals(uuid)) {
-        // Renamed (or dropped) since the event: follow the UUID within the database.
-        const moved = await this.options.source.db(ns.db).listCollections({ 'info.uuid': uuid }).next();
-        if (!moved) return null;
-        where = { db: ns.db, coll: moved.name };
-      }
-    }
-    return this.options.source.db(where.db).collection(where.coll).findOne(documentKey, TYPED_READ);
+  /**
+   * Where the group's documents live on the source now: the event's namespace, or wherever the
+   * collection with the event's UUID was renamed to since; null when it is gone.
+   */
+  private async locateSource(ns: EventNamespace, uuid: UUID | undefined): Promise<EventNamespace | null> {
+    if (!uuid) return ns;
+    const info = await this.options.source.db(ns.db).listCollections({ name: ns.coll }).next();
+    const currentUuid = (info as Document | null)?.info?.uuid as UUID | undefined;
+    if (currentUuid?.equals(uuid)) return ns;
+    const moved = await this.options.source.db(ns.db).listCollections({ 'info.uuid': uuid }).next();
+    return moved ? { db: ns.db, coll: moved.name } : null;
   }
 
   private async applyDdl(operation: DdlOperation, event: ChangeStreamDocument): Promise<void> {
