@@ -27,9 +27,12 @@ import { SyncError, SyncErrorName, type SyncErrorInfo } from './errors';
 import {
   collectionNameProblem,
   databaseNameProblem,
+  hasUnpairedSurrogate,
   isReservedDatabase,
   isSystemCollection,
   isSystemDatabase,
+  namespaceNameProblem,
+  systemDatabaseDifferingInCase,
 } from './namespace-names';
 import { translatePcreRegex } from './pcre-regex';
 
@@ -152,10 +155,19 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+const MAX_SHOWN_NAME = 64;
+
+/** A field name from the request, as shown in an error: control characters escaped, long names cut. */
+export function shownFieldName(name: string): string {
+  const escaped = JSON.stringify(name).slice(1, -1);
+  return escaped.length > MAX_SHOWN_NAME ? `${escaped.slice(0, MAX_SHOWN_NAME)}…` : escaped;
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     const where = issue.path.length ? ` in '${formatPath(issue.path)}'` : '';
-    const fields = issue.keys.map((k) => `'${k}'`).join(', ');
+    const shown = issue.keys.slice(0, 5).map((k) => `'${shownFieldName(k)}'`);
+    const fields = (issue.keys.length > 5 ? [...shown, `and ${issue.keys.length - 5} more`] : shown).join(', ');
     return `unknown field${issue.keys.length > 1 ? 's' : ''} ${fields}${where}`;
   }
   if (issue.path.length === 0) return issue.message;
@@ -168,7 +180,12 @@ function writeBlockingMode(value: StartRequestBody['enableUserWriteBlocking']): 
   return value;
 }
 
+/** Namespace names are short; a longer pattern is a mistake (or an attack), not a filter. */
+export const MAX_FILTER_REGEX_LENGTH = 4096;
+
 function regexProblem(spec: { pattern: string; options?: string }): string | null {
+  if (spec.pattern.length > MAX_FILTER_REGEX_LENGTH) return `regex pattern must be at most ${MAX_FILTER_REGEX_LENGTH} characters`;
+  if (hasUnpairedSurrogate(spec.pattern)) return 'regex pattern must be valid Unicode (it holds an unpaired surrogate)';
   const translated = translatePcreRegex(spec.pattern, spec.options ?? '');
   return translated.ok ? null : translated.error;
 }
@@ -188,6 +205,8 @@ function filterProblem(filter: z.infer<typeof namespaceFilterSchema>, where: str
     const nameProblem = databaseNameProblem(db);
     if (nameProblem) return `${where}.database: ${nameProblem}`;
     if (isSystemDatabase(db)) return `${where}.database: the system database '${db}' cannot be named in a filter`;
+    const system = systemDatabaseDifferingInCase(db);
+    if (system) return `${where}.database: no database can be named '${db}': it differs only in case from the system database '${system}'`;
     if (isReservedDatabase(db)) return `${where}.database: '${db}' is reserved for sync metadata and cannot be named in a filter`;
   }
   if (filter.databaseRegex) {
@@ -201,6 +220,8 @@ function filterProblem(filter: z.infer<typeof namespaceFilterSchema>, where: str
     for (const [i, coll] of filter.collections.entries()) {
       const nameProblem = collectionNameProblem(coll);
       if (nameProblem) return `${where}.collections[${i}]: ${nameProblem}`;
+      const namespaceProblem = filter.database !== undefined ? namespaceNameProblem(filter.database, coll) : null;
+      if (namespaceProblem) return `${where}.collections[${i}]: ${namespaceProblem}`;
       if (isSystemCollection(coll)) return `${where}.collections[${i}]: the system collection '${coll}' cannot be named in a filter`;
     }
   }
@@ -228,7 +249,9 @@ function normaliseFilter(filter: z.infer<typeof namespaceFilterSchema>): Namespa
 export function parseStartOptions(body: unknown): StartOptionsResult {
   const parsed = startRequestBodySchema.safeParse(body);
   if (!parsed.success) {
-    return invalid(parsed.error.issues.map(describeIssue).join('; '));
+    const issues = parsed.error.issues;
+    const more = issues.length > 5 ? [`and ${issues.length - 5} more problems`] : [];
+    return invalid([...issues.slice(0, 5).map(describeIssue), ...more].join('; '));
   }
   const req = parsed.data;
   if (req.source === req.destination) {

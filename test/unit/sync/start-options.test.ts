@@ -175,10 +175,37 @@ describe('parseStartOptions: filter rules', () => {
   });
 
   it('refuses invalid names and an empty collections list', () => {
-    fails(withInclude({ database: 'a.b' }), 'InvalidStartRequest', /must not contain "\."/);
+    fails(withInclude({ database: 'a.b' }), 'InvalidStartRequest', /must not contain '\.'/);
     fails(withInclude({ database: '' }), 'InvalidStartRequest', /empty/);
     fails(withInclude({ database: 'a', collections: ['x$y'] }), 'InvalidStartRequest', /'\$'/);
     fails(withInclude({ database: 'a', collections: [] }), 'InvalidStartRequest', /at least one collection/);
+  });
+
+  it('refuses names that no server can hold: too many UTF-8 bytes, unpaired surrogates, a leading dot, case twins of system databases', () => {
+    // 40 two-byte characters: 40 characters, 80 bytes
+    fails(withInclude({ database: 'é'.repeat(40) }), 'InvalidStartRequest', /includeNamespaces\[0\]\.database: .*shorter than 64 bytes \(it has 80/);
+    assert.equal(ok(withInclude({ database: 'é'.repeat(31) })).includeNamespaces[0]!.database, 'é'.repeat(31));
+    fails(withInclude({ database: 'a\ud800' }), 'InvalidStartRequest', /database: .*unpaired surrogate/);
+    fails(withInclude({ database: 'db', collections: ['ok', 'x\udc00'] }), 'InvalidStartRequest', /collections\[1\]: .*unpaired surrogate/);
+    fails(withInclude({ database: 'db', collections: ['.x'] }), 'InvalidStartRequest', /collections\[0\]: collection name must not start with '\.'/);
+    fails(withInclude({ database: 'db', collections: ['a\u0000b'] }), 'InvalidStartRequest', /NUL/);
+    // 'db' + '.' + 253 bytes = 256 bytes; 252 fits exactly
+    fails(withInclude({ database: 'db', collections: ['x'.repeat(253)] }), 'InvalidStartRequest', /namespace .*256 bytes.* 255/);
+    assert.ok(ok(withInclude({ database: 'db', collections: ['x'.repeat(252)] })));
+    fails(withInclude({ databaseRegex: { pattern: '.*' }, collections: ['x'.repeat(254)] }), 'InvalidStartRequest', /longer than any namespace/);
+    fails(withInclude({ database: 'Admin' }), 'InvalidStartRequest', /differs only in case from the system database 'admin'/);
+    fails({ ...base, excludeNamespaces: [{ database: 'LOCAL' }] }, 'InvalidStartRequest', /system database 'local'/);
+    fails(withInclude({ databaseRegex: { pattern: 'a\ud800' } }), 'InvalidStartRequest', /databaseRegex: .*unpaired surrogate/);
+    fails(withInclude({ databaseRegex: { pattern: 'a'.repeat(5000) } }), 'InvalidStartRequest', /databaseRegex: regex pattern must be at most/);
+  });
+
+  it('shows unknown field names escaped and cut short', () => {
+    const result = parseStartOptions({ ...base, ['k\u0000'.repeat(100)]: 1 });
+    assert.equal(result.ok, false);
+    if (!result.ok) {
+      assert.ok(result.error.errorDescription.length < 200, result.error.errorDescription);
+      assert.ok(!result.error.errorDescription.includes('\u0000'), 'a raw NUL reached the message');
+    }
   });
 
   it('refuses bad regex options and patterns, naming the filter field', () => {
