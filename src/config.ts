@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { parseClusterConnectionString } from './mongo/connection-string';
-import { redactCredentials, redactedMessage } from './mongo/redact';
+import { redactConnectionString, redactCredentials, redactedMessage, rememberCredentialsOf } from './mongo/redact';
 import { DEFAULT_VERBOSITY, VERBOSITIES, type Verbosity } from './logging';
 import { DEFAULT_TASK_QUEUE } from './workflows/messages';
 import { DEFAULT_TUNING, type SyncTuning } from './workflows/state';
@@ -179,7 +179,8 @@ export function readConfigFile(path: string, warnings: string[] = []): Layer {
       values[key] = value;
     } else {
       const known = SETTINGS.map((setting) => setting.key).join(', ');
-      throw new ConfigError(`config file ${path}: unknown key '${key}' (known keys: ${known})`);
+      const shown = /^[A-Za-z0-9_.-]{1,64}$/.test(key) ? `'${key}'` : '(a key that is not an option name)';
+      throw new ConfigError(`config file ${path}: unknown key ${shown} (known keys: ${known})`);
     }
   }
   return { values, origin: (key) => `config file ${path}, key '${key}'` };
@@ -191,7 +192,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 function shownValue(key: string, value: unknown): string {
   if (key === 'cluster0' || key === 'cluster1') return '';
-  return ` (got ${JSON.stringify(value)})`;
+  const shown = JSON.stringify(value) ?? String(value);
+  return ` (got ${redactCredentials(shown.length > 80 ? `${shown.slice(0, 80)}…` : shown)})`;
 }
 
 /** The validated value of every key given by some layer, the first layer winning. */
@@ -223,6 +225,13 @@ function layersFor(input: ConfigInput, warnings: string[]): { layers: Layer[]; c
   const configFile = configFilePath(input);
   const layers = [flagLayer(input.flags), envLayer(input.env)];
   if (configFile) layers.push(readConfigFile(configFile, warnings));
+  // before anything can fail: no message about any setting may show a credential
+  for (const layer of layers) {
+    for (const key of ['cluster0', 'cluster1']) {
+      const value = layer.values[key];
+      if (typeof value === 'string') rememberCredentialsOf(value);
+    }
+  }
   for (const option of IGNORED_MONGOSYNC_OPTIONS) {
     if (input.flags[option] !== undefined) warnings.push(`mongosync option --${option} has no effect in c2c-sync and is ignored`);
   }
@@ -302,6 +311,27 @@ export function resolveClientConfig(input: ConfigInput): ClientConfig {
     port: (values.port as number | undefined) ?? DEFAULT_PORT,
     host: (values.host as string | undefined) ?? DEFAULT_HOST,
     id: (values.id as string | undefined) ?? DEFAULT_SYNC_ID,
+  };
+}
+
+/** The configuration as the service logs it at start-up: connection strings without credentials. */
+export function configForLog(config: ServiceConfig, mode: 'service' | 'worker', version: string): Record<string, unknown> {
+  return {
+    mode,
+    version,
+    cluster0: redactConnectionString(config.cluster0),
+    cluster1: redactConnectionString(config.cluster1),
+    port: config.port,
+    host: config.host,
+    id: config.id,
+    verbosity: config.verbosity,
+    logPath: config.logPath ?? null,
+    temporalAddress: config.temporalAddress ?? null,
+    temporalNamespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    maxConcurrentActivities: config.maxConcurrentActivities,
+    ...(config.temporalAddress ? {} : { stateDir: config.stateDir }),
+    ...(config.configFile ? { config: config.configFile } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 // Entry point of the `c2c-sync` command (bin/c2c-sync.js).
 import { ConfigError, resolveServiceConfig } from '../config';
-import { redactedMessage } from '../mongo/redact';
+import { ConnectionStringError } from '../mongo/connection-string';
+import { redactedMessage, rememberCredentialsOf } from '../mongo/redact';
 import { ApiUnreachableError } from './api-client';
 import { type CliIo, runClientCommand } from './client';
 import { CLIENT_COMMANDS, type ClientCommand, helpText, parseCommandLine, UsageError } from './commands';
@@ -11,7 +12,16 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
+/** Remembers the credentials of every connection string on the command line or in the environment, before anything can print them. */
+function rememberCredentialsIn(texts: Iterable<string | undefined>): void {
+  for (const text of texts) {
+    const at = text?.search(/mongodb(?:\+srv)?:\/\//i) ?? -1;
+    if (at >= 0) rememberCredentialsOf(text!.slice(at));
+  }
+}
+
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  rememberCredentialsIn([...argv, ...Object.values(io.env)]);
   try {
     const parsed = parseCommandLine(argv);
     if (parsed.command === 'help' || parsed.flags.help === true) {
@@ -28,7 +38,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const config = resolveServiceConfig({ flags: parsed.flags, env: io.env });
     return await runService(config, parsed.command === 'worker' ? 'worker' : 'service', io);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof ConnectionStringError) {
       io.stderr.write(`c2c-sync: ${redactedMessage(error)}\nRun 'c2c-sync --help' for usage.\n`);
       return EXIT_USAGE;
     }

@@ -5,10 +5,10 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApiServer } from '../api/server';
 import { SyncController } from '../client/sync-controller';
-import { apiUrlFor, type ServiceConfig } from '../config';
-import { createLogging, installTemporalRuntime, type Logging } from '../logging';
+import { apiUrlFor, ConfigError, configForLog, type ServiceConfig } from '../config';
+import { createLogging, installTemporalRuntime, LOG_FILE_NAME, type Logging } from '../logging';
 import { createClusterClients } from '../mongo/cluster-clients';
-import { redactCredentials, redactedMessage } from '../mongo/redact';
+import { redactedMessage } from '../mongo/redact';
 import { createSyncMetrics } from '../observability/metrics';
 import { findTemporalCli } from '../temporal/cli-locator';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
@@ -35,26 +35,6 @@ export interface RunningService {
 /** The worker-only default: an embedded server of a service on the same machine. */
 const WORKER_DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
 
-function optionsLine(config: ServiceConfig, mode: 'service' | 'worker'): Record<string, unknown> {
-  return {
-    mode,
-    version: VERSION,
-    cluster0: redactCredentials(config.cluster0),
-    cluster1: redactCredentials(config.cluster1),
-    port: config.port,
-    host: config.host,
-    id: config.id,
-    verbosity: config.verbosity,
-    logPath: config.logPath ?? null,
-    temporalAddress: config.temporalAddress ?? null,
-    temporalNamespace: config.temporalNamespace,
-    taskQueue: config.taskQueue,
-    maxConcurrentActivities: config.maxConcurrentActivities,
-    ...(config.temporalAddress ? {} : { stateDir: config.stateDir }),
-    ...(config.configFile ? { config: config.configFile } : {}),
-  };
-}
-
 async function startEmbeddedTemporal(config: ServiceConfig, logger: Logger): Promise<DevServer> {
   const cli = findTemporalCli();
   if (!cli) {
@@ -77,10 +57,17 @@ async function startEmbeddedTemporal(config: ServiceConfig, logger: Logger): Pro
 }
 
 export async function startService(config: ServiceConfig, mode: 'service' | 'worker', io: CliIo): Promise<RunningService> {
-  const logging: Logging = createLogging({ syncId: config.id, verbosity: config.verbosity, logPath: config.logPath });
+  let logging: Logging;
+  try {
+    logging = createLogging({ syncId: config.id, verbosity: config.verbosity, logPath: config.logPath });
+  } catch (error) {
+    // an unusable log directory is bad configuration, like any other
+    const code = (error as NodeJS.ErrnoException).code ?? redactedMessage(error);
+    throw new ConfigError(`logPath ${config.logPath}: cannot write the log file ${LOG_FILE_NAME} there (${code})`);
+  }
   const logger = logging.logger;
   installTemporalRuntime(logger, config.verbosity);
-  logger.info(optionsLine(config, mode), 'c2c-sync options');
+  logger.info(configForLog(config, mode, VERSION), 'c2c-sync options');
   for (const warning of config.warnings) logger.warn(warning);
 
   const cleanups: (() => Promise<void>)[] = [];
