@@ -10,7 +10,10 @@ export function parseJsonBody(raw: string | undefined): unknown {
   try {
     return JSON.parse(raw) as unknown;
   } catch (error) {
-    throw new ApiError(SyncErrorName.InvalidRequest, `the request body is not valid JSON: ${(error as Error).message}`);
+    // the parser's message quotes the body; say where it broke instead
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    const where = position !== undefined ? ` (at character ${position})` : /end of JSON input/.test((error as Error).message) ? ' (it ends too early)' : '';
+    throw new ApiError(SyncErrorName.InvalidRequest, `the request body is not valid JSON${where}`);
   }
 }
 
