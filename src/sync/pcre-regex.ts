@@ -113,9 +113,20 @@ function hexEscape(code: number): string {
   throw new RegexSyntaxError(`code point \\x{${code.toString(16)}} above U+FFFF is not supported`);
 }
 
+/** PCRE's largest {n,m} repeat count. */
+const MAX_REPEAT = 65535;
+
+type GroupKind = 'group' | 'lookbehind';
+
 class Translator {
   private pos = 0;
   private out = '';
+  /** open groups, innermost last: what PCRE's compile-time checks need */
+  private readonly open: GroupKind[] = [];
+  private captures = 0;
+  private readonly names = new Set<string>();
+  private highestBackreference = 0;
+  private readonly namedBackreferences: string[] = [];
 
   constructor(
     private readonly pattern: string,
@@ -125,7 +136,20 @@ class Translator {
   run(): string {
     this.readLeadingInlineFlags();
     while (this.pos < this.pattern.length) this.readOutsideClass();
+    // JS reads a reference to a group that does not exist as a literal or octal escape; PCRE refuses it
+    if (this.highestBackreference > this.captures) throw new RegexSyntaxError(`reference to non-existent subpattern \\${this.highestBackreference}`);
+    const unknown = this.namedBackreferences.find((name) => !this.names.has(name));
+    if (unknown !== undefined) throw new RegexSyntaxError(`reference to non-existent subpattern '${unknown}'`);
     return this.out;
+  }
+
+  private get inLookbehind(): boolean {
+    return this.open.includes('lookbehind');
+  }
+
+  /** PCRE requires a lookbehind to match a fixed length; JS does not, so such patterns would differ. */
+  private requireFixedLength(what: string): void {
+    if (this.inLookbehind) throw new RegexSyntaxError(`lookbehind assertion is not fixed length (${what} inside (?<= or (?<!)`);
   }
 
   private peek(offset = 0): string | undefined {
@@ -173,22 +197,37 @@ class Translator {
       case '(':
         this.readGroupOpening();
         return;
+      case ')':
+        this.pos++;
+        this.out += ')';
+        this.open.pop();
+        return;
+      case '|':
+        this.pos++;
+        this.out += '|';
+        // branches of a lookbehind may differ in length only at its top level
+        if (this.inLookbehind && this.open[this.open.length - 1] !== 'lookbehind') this.requireFixedLength("'|' in a group");
+        return;
       case '*':
       case '+':
       case '?':
         this.pos++;
         this.out += ch;
+        this.requireFixedLength(`'${ch}'`);
         this.rejectPossessive();
         return;
       case '{': {
-        const quantifier = /^\{\d+(?:,\d*)?\}/.exec(this.pattern.slice(this.pos));
+        const quantifier = /^\{(\d+)(?:(,)(\d*))?\}/.exec(this.pattern.slice(this.pos));
         if (!quantifier) {
           this.pos++;
           this.out += '\\{';
           return;
         }
-        this.pos += quantifier[0].length;
-        this.out += quantifier[0];
+        const [text, min, comma, max] = quantifier;
+        if (Number(min) > MAX_REPEAT || (max && Number(max) > MAX_REPEAT)) throw new RegexSyntaxError(`number too big in {} quantifier (at most ${MAX_REPEAT})`);
+        if (comma && max !== min) this.requireFixedLength(`'${text}'`);
+        this.pos += text.length;
+        this.out += text;
         this.rejectPossessive();
         return;
       }
@@ -208,6 +247,8 @@ class Translator {
     if (!rest.startsWith('(?')) {
       this.pos++;
       this.out += '(';
+      this.open.push('group');
+      this.captures++;
       return;
     }
     if (rest.startsWith('(?#')) {
@@ -220,6 +261,7 @@ class Translator {
       if (rest.startsWith(prefix)) {
         this.pos += prefix.length;
         this.out += prefix;
+        this.open.push(prefix === '(?<=' || prefix === '(?<!' ? 'lookbehind' : 'group');
         return;
       }
     }
@@ -229,12 +271,17 @@ class Translator {
       if (!GROUP_NAME.test(name)) throw new RegexSyntaxError(`invalid group name '${name}'`);
       this.pos += named[0].length;
       this.out += `(?<${name}>`;
+      this.open.push('group');
+      this.captures++;
+      this.names.add(name);
       return;
     }
     const namedBackref = /^\(\?P=([A-Za-z_][A-Za-z0-9_]*)\)/.exec(rest);
     if (namedBackref) {
+      this.requireFixedLength('a backreference');
       this.pos += namedBackref[0].length;
       this.out += `\\k<${namedBackref[1]}>`;
+      this.namedBackreferences.push(namedBackref[1]);
       return;
     }
     if (/^\(\?[-imsxJUn]*[:)]/.test(rest)) {
@@ -374,8 +421,11 @@ class Translator {
       this.pattern.slice(this.pos),
     );
     if (!match) throw new RegexSyntaxError('invalid \\k backreference');
+    this.requireFixedLength('a backreference');
+    const name = match[1] ?? match[2] ?? match[3]!;
+    this.namedBackreferences.push(name);
     this.pos += match[0].length;
-    return `\\k<${match[1] ?? match[2] ?? match[3]}>`;
+    return `\\k<${name}>`;
   }
 
   /** \0 and \0oo are octal; \1..\9 are backreferences; longer numbers are ambiguous in PCRE. */
@@ -387,6 +437,8 @@ class Translator {
     }
     if (inClass) throw new RegexSyntaxError(`octal escape \\${first}... in a character class is not supported`);
     if (/[0-9]/.test(this.peek() ?? '')) throw new RegexSyntaxError('backreferences above \\9 are not supported');
+    this.requireFixedLength('a backreference');
+    this.highestBackreference = Math.max(this.highestBackreference, Number(first));
     return `\\${first}`;
   }
 }

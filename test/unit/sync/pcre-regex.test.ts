@@ -133,6 +133,31 @@ describe('PCRE semantics', () => {
     rejects('a\0b', '', /null/);
   });
 
+  it('rejects what PCRE refuses to compile but JS would read some other way', () => {
+    // JS takes these as octal or literal escapes; PCRE: "reference to non-existent subpattern"
+    rejects('\\2', '', /non-existent subpattern \\2/);
+    rejects('(a)\\2', '', /non-existent subpattern/);
+    rejects('(?:a)\\1', '', /non-existent subpattern/);
+    rejects('\\(a\\)\\1', '', /non-existent subpattern/);
+    rejects('\\k<zz>', '', /non-existent subpattern 'zz'/);
+    rejects('(?P<n>a)(?P=m)', '', /non-existent subpattern 'm'/);
+    assert.ok(compile('^((a))\\2$').test('aa'));
+    assert.ok(compile('^(?<n>a)\\k<n>$').test('aa'));
+    // JS allows any lookbehind; PCRE only fixed-length ones (branches may differ at the top level)
+    rejects('(?<=a+)b', '', /lookbehind assertion is not fixed length/);
+    rejects('(?<!a*)b', '', /not fixed length/);
+    rejects('(?<=a{1,2})b', '', /not fixed length/);
+    rejects('(?<=a(b|cd))e', '', /not fixed length/);
+    rejects('(a)(?<=\\1)b', '', /not fixed length/);
+    assert.ok(compile('(?<=a|bc)d').test('bcd'));
+    assert.ok(compile('(?<=a{2})b').test('aab'));
+    assert.ok(compile('(?<=x)a*').test('xaa'));
+    // PCRE's repeat counts stop at 65535
+    rejects('a{65536}', '', /number too big in \{\} quantifier/);
+    rejects('a{1,99999999999}', '', /number too big/);
+    assert.ok(compile('^a{0,65535}$').test('aaa'));
+  });
+
   it('a literal { that is not a quantifier stays literal', () => {
     assert.ok(compile('^a{b}$').test('a{b}'));
     assert.ok(compile('^a{2}$').test('aa'));
