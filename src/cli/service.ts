@@ -1,5 +1,6 @@
 // `c2c-sync` (the whole service: worker + HTTP API, and an embedded Temporal server unless
 // --temporal-address is given) and `c2c-sync worker` (a worker only).
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -35,7 +36,18 @@ export interface RunningService {
 /** The worker-only default: an embedded server of a service on the same machine. */
 const WORKER_DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
 
+/** The embedded server's state directory must be usable: if not, that is bad configuration (exit 2), not a failure. */
+function checkStateDir(stateDir: string): void {
+  try {
+    mkdirSync(stateDir, { recursive: true });
+    accessSync(stateDir, constants.W_OK);
+  } catch (error) {
+    throw new ConfigError(`stateDir ${stateDir}: cannot create or write it (${(error as NodeJS.ErrnoException).code ?? redactedMessage(error)})`);
+  }
+}
+
 async function startEmbeddedTemporal(config: ServiceConfig, logger: Logger): Promise<DevServer> {
+  checkStateDir(config.stateDir);
   const cli = findTemporalCli();
   if (!cli) {
     throw new ServiceStartError(

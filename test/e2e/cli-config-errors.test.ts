@@ -37,13 +37,15 @@ describe('c2c-sync with bad configuration', () => {
     assertRefused(fromFile, /config file .*no-host\.yaml, key 'cluster0': invalid connection string for cluster0: host 1 of 1 .*user:password/, ['Zq7', 'xW9', 'syncer']);
   });
 
-  test('a connection string given where a command belongs, and an unusable log directory: exit 2', async () => {
+  test('a connection string given where a command belongs, and an unusable log or state directory: exit 2', async () => {
     const misplaced = await runCli(['mongodb://syncer:Zq7@xW/9vK@db.example']);
     assertRefused(misplaced, /unknown command/, ['Zq7', 'xW/', '9vK', 'syncer']);
     const notADirectory = join(dir, 'a-file');
     writeFileSync(notADirectory, '');
     const logPath = await runCli(['--cluster0', GOOD, '--cluster1', 'mongodb://localhost:27018', '--logPath', join(notADirectory, 'logs'), '--temporal-address', '127.0.0.1:1']);
     assertRefused(logPath, /logPath .*cannot write the log file/, []);
+    const stateDir = await runCli(['--cluster0', GOOD, '--cluster1', 'mongodb://localhost:27018', '--state-dir', join(notADirectory, 'state')]);
+    assertRefused(stateDir, /stateDir .*cannot create or write it \(ENOTDIR\)/, []);
   });
 
   test('random credentials in random connection strings: exit 2, no piece of them in the output (a sample; the unit test runs many)', async () => {
