@@ -68,7 +68,8 @@ function cleanString(value: string): string {
 /** Credentials removed and long strings truncated, at any depth. */
 export function sanitizeLogValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return cleanString(value);
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 8) return '[nested too deep to log]';
   if (value instanceof Error) {
     return { type: value.name, message: cleanString(value.message), ...(value.stack ? { stack: cleanString(value.stack) } : {}) };
   }
@@ -111,7 +112,9 @@ export function createLogging(options: LoggingOptions): Logging {
       },
       hooks: {
         logMethod(args, method) {
-          method.apply(this, args.map((arg) => (typeof arg === 'string' ? cleanString(arg) : arg)) as Parameters<typeof method>);
+          // logger.error(error) takes the error's message as the line's message: give it cleaned
+          const withMessage = args.length === 1 && args[0] instanceof Error ? [args[0], args[0].message] : args;
+          method.apply(this, withMessage.map((arg) => (typeof arg === 'string' ? cleanString(arg) : arg)) as Parameters<typeof method>);
         },
       },
     },

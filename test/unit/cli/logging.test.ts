@@ -47,6 +47,15 @@ describe('logging', () => {
     assert.equal((entries()[1]!.error as { message: string }).message, 'failed: mongodb://<credentials>@db.example:27017/?authSource=admin&password=<redacted>');
   });
 
+  test('credentials never reach the log from an error logged alone, nor from deeply nested fields', () => {
+    const { logger, entries } = memoryLogging();
+    logger.error(new Error('failed: mongodb://admin:hunter2@db.example:27017'));
+    logger.info({ a: { b: { c: { d: { e: { f: { g: { h: { i: { j: 'mongodb://admin:hunter2@db.example' } } } } } } } } } }, 'deep');
+    const text = JSON.stringify(entries());
+    assert.doesNotMatch(text, /hunter2/);
+    assert.equal(entries()[0]!.message, 'failed: mongodb://<credentials>@db.example:27017');
+  });
+
   test('fields longer than 1024 characters are truncated', () => {
     const { logger, entries } = memoryLogging();
     logger.info({ big: 'x'.repeat(5000) }, 'y'.repeat(3000));
