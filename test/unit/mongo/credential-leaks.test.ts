@@ -26,6 +26,7 @@ import {
   removeFragmentsOf,
 } from '../../../src/mongo/redact';
 import { assertNoCredential, connectionString, usability, usable } from '../../support/credentials';
+import { startMongoSim } from '../../mongo-sim';
 import { captureIo } from '../cli/capture-io';
 
 const BAD_CLUSTER1 = 'mongodb://h:1/?w=1';
@@ -132,6 +133,25 @@ describe('credentials never leak', () => {
     assert.equal(redactCredentials('mongodb://u:pw@[::1]:27017\nnext line @ here'), 'mongodb://<credentials>@[::1]:27017\nnext line @ here');
     assert.equal(redactCredentials('mongodb://h/?authMechanismProperties=AWS_SESSION_TOKEN:abc&tlsCertificateKeyFilePassword=xyz'), 'mongodb://h/?authMechanismProperties=<redacted>&tlsCertificateKeyFilePassword=<redacted>');
     assert.equal(removeFragmentsOf('host ssword not found, ab ok', ['p@ssword']), 'host <redacted> not found, ab ok');
+  });
+
+  test('an authentication failure from the server names no credential', async () => {
+    const sim = await startMongoSim({ auth: true, users: [{ user: 'c2c', password: 'right-Жpw-1' }] });
+    try {
+      const wrong = sim.uri.replace('mongodb://', `mongodb://c2c:${encodeURIComponent('wrong-Жpw-2')}@`);
+      rememberCredentialsOf(wrong);
+      const client = new MongoClient(wrong, { serverSelectionTimeoutMS: 3000 });
+      const error = await client.db('admin').command({ ping: 1 }).then(
+        () => assert.fail('authenticated with a wrong password'),
+        (caught: unknown) => caught as Error,
+      );
+      await client.close();
+      const everything = `${error.message} ${redactedMessage(error)} ${JSON.stringify(error)} ${String(error.stack)}`;
+      assert.match(error.message, /Authentication failed/);
+      assert.doesNotMatch(everything, /Жpw|wrong-|right-/);
+    } finally {
+      await sim.stop();
+    }
   });
 
   test('driver errors while connecting name hosts, never the user info', async () => {
