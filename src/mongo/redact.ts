@@ -112,7 +112,8 @@ function redactUserInfo(text: string): string {
       out += text.slice(from, start) + REDACTED_CREDENTIALS;
       from = at;
     } else {
-      const token = /^\S*/.exec(text.slice(start, end))![0];
+      // a connection string in prose may be followed by punctuation that is not part of it
+      const token = /^\S*/.exec(text.slice(start, end))![0].replace(/[)\]}.,;:'"]+$/, '');
       if (looksLikeUserInfoWithoutHost(token.split(/[/?]/)[0]!)) {
         // `user:password` with '@' and host forgotten: nothing after the scheme is a host
         out += text.slice(from, start) + REDACTED_CREDENTIALS;

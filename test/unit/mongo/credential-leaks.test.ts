@@ -132,6 +132,8 @@ describe('credentials never leak', () => {
     assert.equal(redactCredentials('a mongodb://u:p@h and mongodb+srv://v:q@@k end'), 'a mongodb://<credentials>@h and mongodb+srv://<credentials>@k end');
     assert.equal(redactCredentials('mongodb://u:pw@[::1]:27017\nnext line @ here'), 'mongodb://<credentials>@[::1]:27017\nnext line @ here');
     assert.equal(redactCredentials('mongodb://h/?authMechanismProperties=AWS_SESSION_TOKEN:abc&tlsCertificateKeyFilePassword=xyz'), 'mongodb://h/?authMechanismProperties=<redacted>&tlsCertificateKeyFilePassword=<redacted>');
+    assert.equal(redactCredentials('(cannot reach mongodb://db1:27017,db2:27017).'), '(cannot reach mongodb://db1:27017,db2:27017).');
+    assert.equal(redactCredentials('bad: mongodb://admin:s3cret, check it'), 'bad: mongodb://<credentials>, check it');
     assert.equal(removeFragmentsOf('host ssword not found, ab ok', ['p@ssword']), 'host <redacted> not found, ab ok');
   });
 
