@@ -123,6 +123,10 @@ class Translator {
   private out = '';
   /** open groups, innermost last: what PCRE's compile-time checks need */
   private readonly open: GroupKind[] = [];
+  /** per open group: does it hold a variable repeat (*, +, ?, {n,m})? */
+  private readonly repeats: boolean[] = [];
+  /** the last thing read was `)` closing a group that holds a variable repeat */
+  private closedRepeatingGroup = false;
   private captures = 0;
   private readonly names = new Set<string>();
   private highestBackreference = 0;
@@ -175,6 +179,8 @@ class Translator {
       this.pos = newline === -1 ? this.pattern.length : newline + 1;
       return;
     }
+    const afterRepeatingGroup = this.closedRepeatingGroup;
+    this.closedRepeatingGroup = false;
     switch (ch) {
       case '\\':
         this.out += this.readEscape(false);
@@ -197,11 +203,15 @@ class Translator {
       case '(':
         this.readGroupOpening();
         return;
-      case ')':
+      case ')': {
         this.pos++;
         this.out += ')';
         this.open.pop();
+        const repeating = this.repeats.pop() ?? false;
+        if (repeating) this.markRepeat();
+        this.closedRepeatingGroup = repeating;
         return;
+      }
       case '|':
         this.pos++;
         this.out += '|';
@@ -211,9 +221,11 @@ class Translator {
       case '*':
       case '+':
       case '?':
+        if (afterRepeatingGroup && ch !== '?') this.rejectNestedRepeat();
         this.pos++;
         this.out += ch;
         this.requireFixedLength(`'${ch}'`);
+        this.markRepeat();
         this.rejectPossessive();
         return;
       case '{': {
@@ -226,6 +238,8 @@ class Translator {
         const [text, min, comma, max] = quantifier;
         if (Number(min) > MAX_REPEAT || (max && Number(max) > MAX_REPEAT)) throw new RegexSyntaxError(`number too big in {} quantifier (at most ${MAX_REPEAT})`);
         if (comma && max !== min) this.requireFixedLength(`'${text}'`);
+        if (afterRepeatingGroup && (comma ? max === '' || Number(max) > 1 : Number(min) > 1)) this.rejectNestedRepeat();
+        if (comma && max !== min) this.markRepeat();
         this.pos += text.length;
         this.out += text;
         this.rejectPossessive();
@@ -235,6 +249,15 @@ class Translator {
         this.pos++;
         this.out += ch;
     }
+  }
+
+  private markRepeat(): void {
+    if (this.repeats.length > 0) this.repeats[this.repeats.length - 1] = true;
+  }
+
+  /** `(a+)*` and the like can take exponential time to fail to match (JS has no match limit as PCRE does). */
+  private rejectNestedRepeat(): never {
+    throw new RegexSyntaxError('nested repeats such as (a+)* are not supported: matching them can take exponential time');
   }
 
   private rejectPossessive(): void {
@@ -248,6 +271,7 @@ class Translator {
       this.pos++;
       this.out += '(';
       this.open.push('group');
+      this.repeats.push(false);
       this.captures++;
       return;
     }
@@ -262,6 +286,7 @@ class Translator {
         this.pos += prefix.length;
         this.out += prefix;
         this.open.push(prefix === '(?<=' || prefix === '(?<!' ? 'lookbehind' : 'group');
+        this.repeats.push(false);
         return;
       }
     }
@@ -272,6 +297,7 @@ class Translator {
       this.pos += named[0].length;
       this.out += `(?<${name}>`;
       this.open.push('group');
+      this.repeats.push(false);
       this.captures++;
       this.names.add(name);
       return;

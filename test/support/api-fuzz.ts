@@ -74,7 +74,7 @@ export const INVALID_COLLECTION_NAMES = ['', 'a$b', '$cmd', 'oplog.$main', 'a\u0
 /** Regexes PCRE would not compile the same way, or at all, and bad options. */
 export const INVALID_REGEXES: { pattern: unknown; options?: unknown }[] = [
   { pattern: '(' }, { pattern: '[a' }, { pattern: 'a**' }, { pattern: 'a{2,1}' }, { pattern: '(?>atomic)' }, { pattern: 'a++' },
-  { pattern: '(?<n>a)(?<n>b)' }, { pattern: '(?<=a+)b' }, { pattern: '\\2' }, { pattern: 'a{65536}' }, { pattern: '\\k<zz>' }, { pattern: '\\ud800' }, { pattern: 'a\u0000' }, { pattern: 'x'.repeat(5000) }, { pattern: 'a\ud800' },
+  { pattern: '(?<n>a)(?<n>b)' }, { pattern: '(?<=a+)b' }, { pattern: '(a+)+$' }, { pattern: '\\2' }, { pattern: 'a{65536}' }, { pattern: '\\k<zz>' }, { pattern: '\\ud800' }, { pattern: 'a\u0000' }, { pattern: 'x'.repeat(5000) }, { pattern: 'a\ud800' },
   { pattern: 'a', options: 'g' }, { pattern: 'a', options: 'u' }, { pattern: 'a', options: 'iz' }, { pattern: 1 }, { pattern: 'a', options: 1 },
   { pattern: null }, { pattern: 'a', options: 'i', extra: 1 } as { pattern: unknown },
 ];

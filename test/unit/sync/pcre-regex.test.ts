@@ -158,6 +158,16 @@ describe('PCRE semantics', () => {
     assert.ok(compile('^a{0,65535}$').test('aaa'));
   });
 
+  it('rejects nested repeats, which can take exponential time in JS (PCRE stops at its match limit)', () => {
+    for (const pattern of ['(a+)+$', '(a*)*', '(?:a|b+)*c', '((a+))*', '(a+){2,}', '(a+){3}', '(a{1,3})*', '(\\w+\\s?)*$']) rejects(pattern, '', /nested repeats/);
+    rejects('(a+) +', 'x', /nested repeats/);
+    for (const pattern of ['(a+)?', '(a|b)*', '(?:ab)+', '(a{2})*', '(a+)x*', '^(?:sales|crm)_[0-9]+$']) assert.ok(compile(pattern), pattern);
+    // a repeated alternation without nested repeats stays linear
+    const started = Date.now();
+    assert.ok(!compile('^(?:a|b)*$').test(`${'a'.repeat(200)}!`));
+    assert.ok(Date.now() - started < 1000);
+  });
+
   it('a literal { that is not a quantifier stays literal', () => {
     assert.ok(compile('^a{b}$').test('a{b}'));
     assert.ok(compile('^a{2}$').test('aa'));
