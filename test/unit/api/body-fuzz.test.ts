@@ -64,7 +64,7 @@ describe('fuzzed request bodies', () => {
   test('/start: every invalid body is a 4xx envelope and starts nothing', async () => {
     await fc.assert(
       fc.asyncProperty(invalidStartBody, fc.constantFrom(...CONTENT_TYPES), (body, contentType) => assertRefused('/api/v1/start', body, contentType)),
-      { numRuns: 700 },
+      { numRuns: 500 },
     );
   });
 
