@@ -155,7 +155,6 @@ export class DestinationDdl {
     const op = event.operation;
     const dbs = op.type === 'dropDatabase' ? [op.db] : op.type === 'rename' ? [op.from.db, op.to.db] : [op.ns.db];
     const bindings = await this.loadBindings();
-    for (const binding of bindings.values()) if (binding.state === 'live') dbs.push(binding.ns.db);
     const view: DestinationView = { bindings, namespaces: await this.namespacesOf(dbs) };
     const plan = planDdl(event, view);
     for (const action of plan.actions) await this.run(action);
