@@ -56,19 +56,6 @@ function kill(child: ChildProcess): Promise<void> {
   });
 }
 
-/** waitForProgress, tolerating queries that time out while a restarted worker comes up. */
-async function waitForProgressAcrossRestarts(controller: SyncController, done: (p: Record<string, unknown>) => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await waitForProgress(controller, done, Math.max(1, deadline - Date.now()));
-      return;
-    } catch (error) {
-      if (Date.now() >= deadline || (error as Error).name !== 'ServiceError') throw error;
-    }
-  }
-}
-
 const VALIDATOR = { validator: { seq: { $exists: true } } };
 
 test('renames with validators during the copy and during event application, with a kill -9 between, converge with exact indexes', async () => {
@@ -121,9 +108,9 @@ test('renames with validators during the copy and during event application, with
   await kill(worker);
   worker = startWorkerProcess(taskQueue);
 
-  await waitForProgressAcrossRestarts(controller, (p) => p.canCommit === true, 300_000);
+  await waitForProgress(controller, (p) => p.canCommit === true, 300_000);
   await controller.commit();
-  await waitForProgressAcrossRestarts(controller, (p) => p.state === 'COMMITTED', 300_000);
+  await waitForProgress(controller, (p) => p.state === 'COMMITTED', 300_000);
   assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
   await env.client.workflow.getHandle(controller.workflowId).terminate('test finished');
   await kill(worker);
