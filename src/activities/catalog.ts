@@ -5,21 +5,17 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Document, MongoClient } from 'mongodb';
 import { isServerError } from '../mongo/bson-fidelity';
 import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
-import { listNonSystemDatabases } from '../mongo/commands';
+import { listNonSystemDatabases, noteClusterTime } from '../mongo/commands';
 import { estimateCollectionBytes } from '../sync/document-size';
 import { SyncErrorName } from '../sync/errors';
-import {
-  cappedRestoreSteps,
-  indexRestoreSteps,
-  relaxCollectionOptions,
-  relaxIndexSpec,
-  type RestoreStep,
-  shouldBuildIndex,
-} from '../sync/index-relaxation';
+import { cappedRestoreSteps, type RestoreStep } from '../sync/index-relaxation';
+import { type FinalizeIndexStep, finalizeIndexSteps, indexDifferences } from '../sync/index-plan';
+import { isNeverSyncedDatabase, isSystemCollection } from '../sync/namespace-names';
 import { compileNamespaceFilter, type NamespaceMatcher } from '../sync/namespace-filter';
 import { type BuildIndexesMode, indexBuildTiming, type NamespaceFilterSpec } from '../sync/start-options';
 import type { IndexBuildProgress } from '../sync/state-types';
 import type { PendingCollection } from '../workflows/state';
+import { clearBindings, DestinationDdl, uuidKey } from './destination-ddl';
 import { clearResyncSet } from './resync-set';
 
 
@@ -36,9 +32,7 @@ export interface CopyCatalogResult {
   estimatedTotalBytes: number;
 }
 
-const NAMESPACE_EXISTS = 48;
 const NAMESPACE_NOT_FOUND = 26;
-const INDEX_ALREADY_EXISTS = [68, 85, 86];
 
 interface SourceCollection {
   db: string;
@@ -57,37 +51,29 @@ async function includedCollections(source: MongoClient, matcher: NamespaceMatche
   return result;
 }
 
-export async function createCollectionOnDestination(destination: MongoClient, db: string, name: string, createOptions: Document): Promise<void> {
-  try {
-    await destination.db(db).command({ create: name, ...createOptions });
-  } catch (error) {
-    // An earlier attempt (or a replayed create event) made it already.
-    if (!isServerError(error, NAMESPACE_EXISTS)) throw error;
-  }
+function destinationDdl(clients: ClusterConnections, input: CatalogInput): DestinationDdl {
+  return new DestinationDdl({ source: clients.client(input.source), destination: clients.client(input.destination), buildIndexes: input.buildIndexes });
 }
 
-export async function createIndexesOnDestination(destination: MongoClient, db: string, coll: string, specs: Document[]): Promise<void> {
-  for (const spec of specs) {
-    try {
-      await destination.db(db).command({ createIndexes: coll, indexes: [spec] });
-    } catch (error) {
-      if (!isServerError(error, ...INDEX_ALREADY_EXISTS)) throw error;
+/**
+ * Drops what an earlier attempt of the catalog copy created that the source's catalog no longer
+ * has there: the destination held no user data when the sync started and no document is copied
+ * before the catalog copy ends, so these collections are empty.
+ */
+async function dropStaleCatalog(ddl: DestinationDdl, destination: MongoClient, all: SourceCollection[]): Promise<void> {
+  const wanted = new Map(all.map(({ db, info }) => [`${db}.${info.name as string}`, info]));
+  const bindings = await ddl.loadBindings();
+  for (const db of await listNonSystemDatabases(destination)) {
+    if (isNeverSyncedDatabase(db)) continue;
+    for (const info of await destination.db(db).listCollections({}, { nameOnly: true }).toArray()) {
+      if (isSystemCollection(info.name)) continue;
+      const source = wanted.get(`${db}.${info.name}`);
+      const bound = [...bindings.values()].find((b) => b.state === 'live' && b.ns.db === db && b.ns.coll === info.name);
+      const sameCollection =
+        source !== undefined && source.type === info.type && (info.type === 'view' || bound?.uuid === uuidKey((source.info as Document | undefined)?.uuid));
+      if (!sameCollection) await destination.db(db).command({ drop: info.name });
     }
   }
-}
-
-/** The relaxed specs of the source collection's indexes that `mode` builds (the _id index excepted). */
-export async function relaxedIndexSpecs(source: MongoClient, db: string, coll: string, mode: BuildIndexesMode): Promise<Document[]> {
-  let specs: Document[];
-  try {
-    specs = await source.db(db).collection(coll).listIndexes().toArray();
-  } catch (error) {
-    if (isServerError(error, NAMESPACE_NOT_FOUND)) return [];
-    throw error;
-  }
-  return specs
-    .filter((spec) => spec.name !== '_id_' && shouldBuildIndex(spec, mode))
-    .map((spec) => relaxIndexSpec(spec).buildSpec);
 }
 
 async function collectionSize(source: MongoClient, db: string, coll: string): Promise<{ bytes: number; documents: number }> {
@@ -128,8 +114,14 @@ export async function copyCatalog(clients: ClusterConnections, input: CatalogInp
   const source = clients.client(input.source);
   const destination = clients.client(input.destination);
   const matcher = compileNamespaceFilter(input);
-  await clearResyncSet(destination);
+  const ddl = destinationDdl(clients, input);
+  // The first attempt starts a new sync: nothing recorded on the destination belongs to it yet.
+  if (context.info.attempt === 1) await clearResyncSet(destination);
+  // Every DDL up to this time is in the catalog read next; the bindings record it, so that
+  // change events up to it are not applied again (docs/ddl-replay.md).
+  const catalogAt = await noteClusterTime(source, { c2cSync: 'catalog copy', reason: 'catalog snapshot' });
   const all = await includedCollections(source, matcher);
+  if (context.info.attempt > 1) await dropStaleCatalog(ddl, destination, all);
   const buildNow = indexBuildTiming(input.buildIndexes) === 'beforeDataCopy';
 
   const collections: PendingCollection[] = [];
@@ -142,18 +134,17 @@ export async function copyCatalog(clients: ClusterConnections, input: CatalogInp
         SyncErrorName.UnsupportedOperation,
       );
     }
-    const relaxation = relaxCollectionOptions((info.options ?? {}) as Document);
-    if (relaxation.unsupported) {
-      throw ApplicationFailure.nonRetryable(`cannot sync ${db}.${name}: ${relaxation.unsupported}`, SyncErrorName.UnsupportedOperation);
-    }
-    await createCollectionOnDestination(destination, db, name, relaxation.createOptions);
-    if (buildNow) await createIndexesOnDestination(destination, db, name, await relaxedIndexSpecs(source, db, name, input.buildIndexes));
+    const ns = { db, coll: name };
+    await ddl.createCollection(ns, (info.options ?? {}) as Document);
+    const uuid = uuidKey((info.info as Document | undefined)?.uuid);
+    if (uuid) await ddl.bind(uuid, ns, catalogAt);
+    if (buildNow) await ddl.createIndexes(ns, await ddl.sourceIndexSpecs(ns));
     const size = await collectionSize(source, db, name);
     collections.push({ db, coll: name, estimatedBytes: size.bytes, documents: size.documents });
     context.heartbeat(collections.length);
   }
   for (const { db, info } of viewsInDependencyOrder(all.filter(({ info }) => info.type === 'view'))) {
-    await createCollectionOnDestination(destination, db, info.name as string, info.options as Document);
+    await ddl.createCollection({ db, coll: info.name as string }, info.options as Document);
   }
   return { collections, estimatedTotalBytes: collections.reduce((sum, c) => sum + c.estimatedBytes, 0) };
 }
@@ -166,13 +157,14 @@ export async function buildIndexes(clients: ClusterConnections, input: CatalogIn
   if (indexBuildTiming(input.buildIndexes) !== 'afterDataCopy') return null;
   const context = Context.current();
   const source = clients.client(input.source);
-  const destination = clients.client(input.destination);
+  const ddl = destinationDdl(clients, input);
   const collections = (await includedCollections(source, compileNamespaceFilter(input))).filter(({ info }) => info.type === 'collection');
   const progress: IndexBuildProgress = { indexesBuilt: 0, totalIndexesToBuild: 0, collectionsFinished: 0, collectionsTotal: collections.length };
   for (const { db, info } of collections) {
-    const specs = await relaxedIndexSpecs(source, db, info.name as string, input.buildIndexes);
+    const ns = { db, coll: info.name as string };
+    const specs = await ddl.sourceIndexSpecs(ns);
     progress.totalIndexesToBuild += specs.length;
-    await createIndexesOnDestination(destination, db, info.name as string, specs);
+    await ddl.createIndexes(ns, specs);
     progress.indexesBuilt += specs.length;
     progress.collectionsFinished += 1;
     context.heartbeat(progress);
@@ -185,36 +177,61 @@ export interface FinalizeInput extends CatalogInput {
 }
 
 /**
- * Undoes the sync's relaxations on the destination (TTL, hidden, unique, capped limits), by
- * comparing each source index and collection with the destination's. Running it again finds
- * nothing left to do.
+ * Undoes the sync's relaxations on the destination (TTL, hidden, unique, capped limits) and
+ * builds the indexes deferred during the sync, by comparing each source index and collection
+ * with the destination's. Running it again finds nothing left to do. After the last stage every
+ * source index must be on the destination with its exact options, or the sync fails naming it.
  */
 export async function finalizeDestination(clients: ClusterConnections, input: FinalizeInput): Promise<number> {
   const context = Context.current();
   const source = clients.client(input.source);
   const destination = clients.client(input.destination);
+  const ddl = destinationDdl(clients, input);
   let applied = 0;
+  const differences: string[] = [];
   for (const { db, info } of await includedCollections(source, compileNamespaceFilter(input))) {
     if (info.type !== 'collection') continue;
     const coll = info.name as string;
-    const steps: RestoreStep[] = [];
+    const steps: FinalizeIndexStep[] = [];
     const destinationInfo = await destination.db(db).listCollections({ name: coll }).next();
     if (!destinationInfo) continue;
     steps.push(...cappedRestoreSteps(coll, (info.options ?? {}) as Document, ((destinationInfo as Document).options ?? {}) as Document));
-    if (input.buildIndexes !== 'never') {
-      const destinationIndexes = new Map(
-        (await destination.db(db).collection(coll).listIndexes().toArray()).map((spec) => [spec.name as string, spec]),
-      );
-      for (const spec of await source.db(db).collection(coll).listIndexes().toArray()) {
-        const built = destinationIndexes.get(spec.name as string);
-        if (built) steps.push(...indexRestoreSteps(coll, spec, built));
-      }
-    }
+    const sourceSpecs = await ddl.sourceIndexSpecs({ db, coll });
+    const destinationSpecs = async (): Promise<Document[]> =>
+      (await destination.db(db).collection(coll).listIndexes().toArray()).filter((spec) => spec.name !== '_id_');
+    if (input.buildIndexes !== 'never') steps.push(...finalizeIndexSteps(coll, sourceSpecs, await destinationSpecs()));
     for (const step of steps.filter((s) => s.stage === input.stage)) {
-      await destination.db(db).command(step.command);
+      if ('command' in step) await destination.db(db).command(step.command);
+      else if (step.kind === 'drop') await destination.db(db).command({ dropIndexes: coll, index: step.name });
+      else await buildExactIndex(destination, db, coll, step.spec);
       applied++;
       context.heartbeat(applied);
     }
+    if (input.stage === 'afterCanWrite' && input.buildIndexes !== 'never') {
+      differences.push(...indexDifferences(sourceSpecs, await destinationSpecs()).map((d) => `${db}.${coll}: ${d}`));
+    }
+  }
+  if (input.stage === 'beforeCanWrite') {
+    // A reverse sync starts from clusters equal by name and binds collections as it meets them.
+    await clearBindings(source);
+  }
+  if (differences.length > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `the destination's indexes differ from the source's after commit: ${differences.join('; ')}`,
+      SyncErrorName.UnsupportedOperation,
+    );
   }
   return applied;
+}
+
+async function buildExactIndex(destination: MongoClient, db: string, coll: string, spec: Document): Promise<void> {
+  try {
+    await destination.db(db).command({ createIndexes: coll, indexes: [spec] });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw ApplicationFailure.nonRetryable(
+      `cannot build index '${String(spec.name)}' of ${db}.${coll} on the destination with the source's options: ${reason}`,
+      SyncErrorName.UnsupportedOperation,
+    );
+  }
 }

@@ -64,6 +64,7 @@ export async function applyChangeEvents(
     buildIndexes: input.buildIndexes,
     copyCompletedAt: input.copyCompletedAt,
     replaying: context.info.attempt > 1,
+    heartbeat: () => context.heartbeat(checkpoint),
   });
   const startedAt = Date.now();
   let sourceTime = await noteClusterTime(source, { c2cSync: input.syncId, reason: 'change event application' });

@@ -10,7 +10,7 @@ import {
   MongoBulkWriteError,
   type UUID,
 } from 'mongodb';
-import { isServerError, TYPED_READ } from '../mongo/bson-fidelity';
+import { TYPED_READ } from '../mongo/bson-fidelity';
 import { toOpTime } from '../mongo/op-time';
 import { planApply, type RoundGroup, segmentRounds } from '../sync/apply-batching';
 import { SyncErrorName } from '../sync/errors';
@@ -21,18 +21,14 @@ import {
   toBulkWriteOperation,
   translateChangeEvent,
 } from '../sync/event-translation';
-import { relaxCollModForSync, relaxCollectionOptions, relaxIndexSpec, shouldBuildIndex } from '../sync/index-relaxation';
+import type { DdlEvent } from '../sync/ddl-replay';
 import type { NamespaceMatcher } from '../sync/namespace-filter';
-import { isSystemCollection } from '../sync/namespace-names';
 import type { BuildIndexesMode } from '../sync/start-options';
 import { compareOpTime, type OpTime } from '../workflows/types';
-import { createCollectionOnDestination, createIndexesOnDestination, relaxedIndexSpecs } from './catalog';
-import { recordCollectionForResync, recordForResync } from './resync-set';
+import { DestinationDdl, uuidKey } from './destination-ddl';
+import { recordForResync } from './resync-set';
 
 const CRUD_TYPES = new Set(['insert', 'update', 'replace', 'delete']);
-const NAMESPACE_NOT_FOUND = 26;
-const INDEX_NOT_FOUND = 27;
-const COPY_BATCH = 1000;
 
 export function isDdlEvent(event: ChangeStreamDocument): boolean {
   return !CRUD_TYPES.has(event.operationType);
@@ -47,13 +43,25 @@ export interface DestinationWriterOptions {
   copyCompletedAt: OpTime | null;
   /** this attempt replays events an earlier, interrupted attempt may have applied */
   replaying: boolean;
+  /** heartbeats the caller's checkpoint during long DDL steps (a recopy) */
+  heartbeat?: () => void;
 }
 
 export class DestinationWriter {
-  constructor(private readonly options: DestinationWriterOptions) {}
+  private readonly ddl: DestinationDdl;
+
+  constructor(private readonly options: DestinationWriterOptions) {
+    this.ddl = new DestinationDdl({
+      source: options.source,
+      destination: options.destination,
+      buildIndexes: options.buildIndexes,
+      heartbeat: options.heartbeat,
+    });
+  }
 
   /** Applies `events` in order; returns the time of the last DDL event applied, if any. */
   async apply(events: ChangeStreamDocument[]): Promise<{ lastDdlAt: OpTime | null }> {
+    await this.ddl.recover();
     const plan = planApply(events.map((event) => translateChangeEvent(event as Document)));
     let lastDdlAt: OpTime | null = null;
     for (const step of plan.steps) {
@@ -84,6 +92,10 @@ export class DestinationWriter {
   }
 
   private async applyGroup(group: RoundGroup, events: ChangeStreamDocument[]): Promise<void> {
+    // The destination collection of the group's source collection (it may have been renamed
+    // since); none when that collection was dropped since or a later one holds the name.
+    const target = await this.ddl.crudTarget(group.ns, uuidOfGroup(group, events));
+    if (!target) return;
     // Resolved once per group, and only when a document has to be read from the source.
     let location: Promise<EventNamespace | null> | undefined;
     const readSource = async (documentKey: Document): Promise<Document | null> => {
@@ -98,8 +110,8 @@ export class DestinationWriter {
       if (!direct || planned.covers.some((index) => this.mayMeetLaterState(events[index]))) resync.push(planned.documentKey._id);
       operations.push(direct ?? resyncOperation(planned.documentKey, await readSource(planned.documentKey)));
     }
-    await recordForResync(this.options.destination, group.ns, resync);
-    const collection = this.options.destination.db(group.ns.db).collection(group.ns.coll);
+    await recordForResync(this.options.destination, target, resync);
+    const collection = this.options.destination.db(target.db).collection(target.coll);
     try {
       await collection.bulkWrite(operations, { ordered: false, bypassDocumentValidation: true });
     } catch (error) {
@@ -109,7 +121,7 @@ export class DestinationWriter {
       const failed = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
       await recordForResync(
         this.options.destination,
-        group.ns,
+        target,
         failed.map((writeError) => group.writes[writeError.index]!.documentKey._id),
       );
       for (const writeError of failed) {
@@ -134,105 +146,28 @@ export class DestinationWriter {
   }
 
   private async applyDdl(operation: DdlOperation, event: ChangeStreamDocument): Promise<void> {
-    const destination = this.options.destination;
-    switch (operation.type) {
-      case 'create': {
-        if (operation.options.viewOn !== undefined) {
-          await createCollectionOnDestination(destination, operation.ns.db, operation.ns.coll, operation.options);
-          return;
-        }
-        const relaxation = relaxCollectionOptions(operation.options);
-        if (relaxation.unsupported) {
-          throw ApplicationFailure.nonRetryable(
-            `cannot sync ${operation.ns.db}.${operation.ns.coll}: ${relaxation.unsupported}`,
-            SyncErrorName.UnsupportedOperation,
-          );
-        }
-        await createCollectionOnDestination(destination, operation.ns.db, operation.ns.coll, relaxation.createOptions);
-        return;
-      }
-      case 'drop':
-        await ignoring([NAMESPACE_NOT_FOUND], () => destination.db(operation.ns.db).command({ drop: operation.ns.coll }));
-        return;
-      case 'dropDatabase': {
-        const infos = await destination.db(operation.db).listCollections({}, { nameOnly: true }).toArray();
-        for (const info of infos) {
-          if (isSystemCollection(info.name)) continue;
-          await ignoring([NAMESPACE_NOT_FOUND], () => destination.db(operation.db).command({ drop: info.name }));
-        }
-        return;
-      }
-      case 'rename':
-        await this.applyRename(operation, event);
-        return;
-      case 'createIndexes': {
-        const specs = operation.indexes
-          .filter((spec) => spec.name !== '_id_' && shouldBuildIndex(spec, this.options.buildIndexes))
-          .map((spec) => relaxIndexSpec(spec).buildSpec);
-        await createIndexesOnDestination(destination, operation.ns.db, operation.ns.coll, specs);
-        return;
-      }
-      case 'dropIndexes':
-        for (const name of operation.names) {
-          await ignoring([NAMESPACE_NOT_FOUND, INDEX_NOT_FOUND], () =>
-            destination.db(operation.ns.db).command({ dropIndexes: operation.ns.coll, index: name }),
-          );
-        }
-        return;
-      case 'modify': {
-        const { command } = relaxCollModForSync(operation.ns.coll, operation.operationDescription);
-        if (command) {
-          await ignoring([NAMESPACE_NOT_FOUND, INDEX_NOT_FOUND], () => destination.db(operation.ns.db).command(command));
-        }
-        return;
-      }
+    const uuid = uuidKey((event as { collectionUUID?: unknown }).collectionUUID);
+    const dropTarget = (event as { operationDescription?: { dropTarget?: unknown } }).operationDescription?.dropTarget;
+    let renameAction: DdlEvent['renameAction'];
+    let recopy = false;
+    if (operation.type === 'rename') {
+      const decision = this.options.filter.checkRenameAllowed(operation.from, operation.to);
+      if (!decision.ok) throw ApplicationFailure.nonRetryable(decision.error, SyncErrorName.NamespaceFilterViolation);
+      renameAction = decision.action;
+      // A collection that arrives from outside the filter, or one renamed while the copy ran (the
+      // copy may have missed documents it had not read yet), is copied again as it is now.
+      const duringCopy =
+        this.options.copyCompletedAt !== null && compareOpTime(toOpTime(event.clusterTime!), this.options.copyCompletedAt) < 0;
+      recopy = decision.action === 'copyIn' || duringCopy;
     }
-  }
-
-  private async applyRename(operation: Extract<DdlOperation, { type: 'rename' }>, event: ChangeStreamDocument): Promise<void> {
-    const decision = this.options.filter.checkRenameAllowed(operation.from, operation.to);
-    if (!decision.ok) throw ApplicationFailure.nonRetryable(decision.error, SyncErrorName.NamespaceFilterViolation);
-    if (decision.action === 'ignore') return;
-    const destination = this.options.destination;
-    if (decision.action === 'rename') {
-      await ignoring([NAMESPACE_NOT_FOUND], () =>
-        destination.db('admin').command({
-          renameCollection: `${operation.from.db}.${operation.from.coll}`,
-          to: `${operation.to.db}.${operation.to.coll}`,
-          dropTarget: operation.dropTarget,
-        }),
-      );
-    }
-    // A collection that arrives from outside the filter, or one renamed while the copy ran (the
-    // copy may have missed documents it had not read yet), is copied again as it is now.
-    const duringCopy =
-      this.options.copyCompletedAt !== null && compareOpTime(toOpTime(event.clusterTime!), this.options.copyCompletedAt) < 0;
-    if (decision.action === 'copyIn' || duringCopy) await this.copyWholeCollection(operation.to);
-  }
-
-  private async copyWholeCollection(ns: EventNamespace): Promise<void> {
-    const source = this.options.source;
-    const info = await source.db(ns.db).listCollections({ name: ns.coll }).next();
-    if (!info || info.type !== 'collection') return;
-    const relaxation = relaxCollectionOptions(((info as Document).options ?? {}) as Document);
-    await createCollectionOnDestination(this.options.destination, ns.db, ns.coll, relaxation.createOptions);
-    await createIndexesOnDestination(
-      this.options.destination,
-      ns.db,
-      ns.coll,
-      await relaxedIndexSpecs(source, ns.db, ns.coll, this.options.buildIndexes),
-    );
-    await recordCollectionForResync(this.options.destination, ns);
-    const target = this.options.destination.db(ns.db).collection(ns.coll);
-    let batch: AnyBulkWriteOperation<Document>[] = [];
-    for await (const doc of source.db(ns.db).collection(ns.coll).find({}, { ...TYPED_READ, sort: { _id: 1 } })) {
-      batch.push({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } });
-      if (batch.length >= COPY_BATCH) {
-        await target.bulkWrite(batch, { ordered: false, bypassDocumentValidation: true });
-        batch = [];
-      }
-    }
-    if (batch.length > 0) await target.bulkWrite(batch, { ordered: false, bypassDocumentValidation: true });
+    await this.ddl.applyEvent({
+      operation,
+      at: toOpTime(event.clusterTime!),
+      uuid,
+      dropTargetUuid: uuidKey(dropTarget),
+      renameAction,
+      recopy,
+    });
   }
 }
 
@@ -244,12 +179,4 @@ function uuidOfGroup(group: RoundGroup, events: ChangeStreamDocument[]): UUID | 
     }
   }
   return undefined;
-}
-
-async function ignoring(codes: number[], run: () => Promise<unknown>): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    if (!isServerError(error, ...codes)) throw error;
-  }
 }

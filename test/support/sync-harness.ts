@@ -79,7 +79,13 @@ export async function waitForProgress(
   const deadline = Date.now() + timeoutMs;
   let last: Record<string, unknown> = {};
   while (Date.now() < deadline) {
-    last = await controller.progress();
+    try {
+      last = await controller.progress();
+    } catch (error) {
+      // A query times out while no worker is up (one was just killed and another is starting).
+      if ((error as Error).name !== 'ServiceError') throw error;
+      continue;
+    }
     if (done(last)) return last;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -2,6 +2,7 @@
 // writer that keeps inserting, updating (each operator kind), replacing, deleting and running
 // DDL until stopped. Seeded, so a failing run can be repeated.
 import {
+  type CollationOptions,
   Binary,
   Decimal128,
   type Document,
@@ -74,7 +75,7 @@ export interface SeedSpec {
   coll: string;
   documents: number;
   options?: Document;
-  indexes?: { key: Document; name?: string; unique?: boolean; expireAfterSeconds?: number; hidden?: boolean; sparse?: boolean; partialFilterExpression?: Document }[];
+  indexes?: { key: Document; name?: string; unique?: boolean; expireAfterSeconds?: number; hidden?: boolean; sparse?: boolean; partialFilterExpression?: Document; collation?: CollationOptions }[];
 }
 
 export async function seed(client: MongoClient, specs: SeedSpec[], random = new SeededRandom(1)): Promise<void> {

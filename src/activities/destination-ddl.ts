@@ -1,0 +1,305 @@
+// Every DDL the sync runs on the destination: collections and views (with the sync's
+// relaxations), indexes, renames, drops, collMods and the recopy of a renamed collection, plus
+// the bindings (source collection UUID -> destination namespace) that make replayed DDL
+// converge (src/sync/ddl-replay.ts, docs/ddl-replay.md). Used by the catalog copy, the change
+// event writer and the commit-time finalize.
+import { ApplicationFailure } from '@temporalio/activity';
+import { type AnyBulkWriteOperation, Binary, type Document, type MongoClient, UUID } from 'mongodb';
+import { isServerError, TYPED_READ } from '../mongo/bson-fidelity';
+import {
+  type Binding,
+  crudTarget,
+  type DdlAction,
+  type DdlEvent,
+  type DestinationKind,
+  type DestinationView,
+  namespaceKey,
+  planDdl,
+  recoveryPlan,
+} from '../sync/ddl-replay';
+import { SyncErrorName } from '../sync/errors';
+import type { EventNamespace } from '../sync/event-translation';
+import { planIndexBuilds } from '../sync/index-plan';
+import { relaxCollModForSync, relaxCollectionOptions, shouldBuildIndex } from '../sync/index-relaxation';
+import { C2C_METADATA_DB, isSystemCollection } from '../sync/namespace-names';
+import type { BuildIndexesMode } from '../sync/start-options';
+import type { ClusterTime } from '../sync/state-types';
+import { recordCollectionForResync } from './resync-set';
+
+const BINDINGS = 'bindings';
+const NAMESPACE_EXISTS = 48;
+const NAMESPACE_NOT_FOUND = 26;
+const INDEX_NOT_FOUND = 27;
+const INDEX_CONFLICTS = [68, 85, 86];
+const COPY_BATCH = 1000;
+const HEARTBEAT_EVERY_MS = 1000;
+
+interface BindingDocument {
+  _id: string;
+  db: string;
+  coll: string;
+  state: Binding['state'];
+  recopyPending?: boolean;
+  renamingFrom?: EventNamespace;
+  at?: ClusterTime;
+}
+
+function toBinding(doc: BindingDocument): Binding {
+  const binding: Binding = { uuid: doc._id, ns: { db: doc.db, coll: doc.coll }, state: doc.state };
+  if (doc.recopyPending) binding.recopyPending = true;
+  if (doc.renamingFrom) binding.renamingFrom = { db: doc.renamingFrom.db, coll: doc.renamingFrom.coll };
+  if (doc.at) binding.at = { t: Number(doc.at.t), i: Number(doc.at.i) };
+  return binding;
+}
+
+function toDocument(binding: Binding): Omit<BindingDocument, '_id'> {
+  const doc: Omit<BindingDocument, '_id'> = { db: binding.ns.db, coll: binding.ns.coll, state: binding.state };
+  if (binding.recopyPending) doc.recopyPending = true;
+  if (binding.renamingFrom) doc.renamingFrom = binding.renamingFrom;
+  if (binding.at) doc.at = binding.at;
+  return doc;
+}
+
+/** A collection UUID (UUID or subtype-4 Binary, as the driver hands it out) as 32 hex digits; null when absent. */
+export function uuidKey(uuid: unknown): string | null {
+  if (uuid instanceof Binary && uuid.sub_type === Binary.SUBTYPE_UUID) return Buffer.from(uuid.buffer).toString('hex');
+  return null;
+}
+
+function bindingsOf(client: MongoClient) {
+  return client.db(C2C_METADATA_DB).collection<BindingDocument>(BINDINGS);
+}
+
+/** Forgets the bindings kept on `client` (a reverse sync starts with none and binds by name). */
+export async function clearBindings(client: MongoClient): Promise<void> {
+  const exists = await client.db(C2C_METADATA_DB).listCollections({ name: BINDINGS }, { nameOnly: true }).hasNext();
+  if (exists) await ignoring([NAMESPACE_NOT_FOUND], () => bindingsOf(client).drop());
+}
+
+async function ignoring(codes: number[], run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (!isServerError(error, ...codes)) throw error;
+  }
+}
+
+export interface DestinationDdlOptions {
+  source: MongoClient;
+  destination: MongoClient;
+  buildIndexes: BuildIndexesMode;
+  /** called at least every second during long steps (a recopy); heartbeats the caller's details */
+  heartbeat?: () => void;
+}
+
+export class DestinationDdl {
+  private bindings: Map<string, Binding> | undefined;
+
+  constructor(private readonly options: DestinationDdlOptions) {}
+
+  private get destination(): MongoClient {
+    return this.options.destination;
+  }
+
+  async loadBindings(): Promise<Map<string, Binding>> {
+    if (!this.bindings) {
+      const all = await bindingsOf(this.destination).find({}).toArray();
+      this.bindings = new Map(all.map((doc) => [doc._id, toBinding(doc)]));
+    }
+    return this.bindings;
+  }
+
+  private async save(binding: Binding): Promise<void> {
+    await bindingsOf(this.destination).replaceOne({ _id: binding.uuid }, toDocument(binding), { upsert: true });
+    (await this.loadBindings()).set(binding.uuid, binding);
+  }
+
+  /** Records that the destination collection at `ns` holds the source collection `uuid`, reflecting its DDL up to `at`. */
+  async bind(uuid: string, ns: EventNamespace, at?: ClusterTime): Promise<void> {
+    await this.save({ uuid, ns, state: 'live', ...(at ? { at } : {}) });
+  }
+
+  private async markDropped(uuid: string, at: ClusterTime | undefined): Promise<void> {
+    const ns = (await this.loadBindings()).get(uuid)?.ns ?? { db: '', coll: '' };
+    await this.save({ uuid, ns, state: 'dropped', ...(at ? { at } : {}) });
+  }
+
+  /** Finishes what an interrupted DDL step left (a rename under way, a recopy); run before applying events. */
+  async recover(): Promise<void> {
+    const bindings = await this.loadBindings();
+    if (![...bindings.values()].some((b) => b.state === 'live' && (b.renamingFrom || b.recopyPending))) return;
+    const dbs = [...bindings.values()].flatMap((b) => [b.ns.db, ...(b.renamingFrom ? [b.renamingFrom.db] : [])]);
+    const actions = recoveryPlan({ bindings, namespaces: await this.namespacesOf(dbs) });
+    for (const action of actions) await this.run(action);
+  }
+
+  /** Where a CRUD write of collection `uuid` seen at `ns` goes; null when its collection is gone. */
+  async crudTarget(ns: EventNamespace, uuid: UUID | undefined): Promise<EventNamespace | null> {
+    return crudTarget({ bindings: await this.loadBindings() }, uuidKey(uuid), ns);
+  }
+
+  private async namespacesOf(dbs: string[]): Promise<Map<string, DestinationKind>> {
+    const namespaces = new Map<string, DestinationKind>();
+    for (const db of new Set(dbs)) {
+      for (const info of await this.destination.db(db).listCollections({}, { nameOnly: true }).toArray()) {
+        if (isSystemCollection(info.name)) continue;
+        namespaces.set(`${db}.${info.name}`, info.type === 'view' ? 'view' : 'collection');
+      }
+    }
+    return namespaces;
+  }
+
+  /** Plans and runs one source DDL event (see src/sync/ddl-replay.ts). */
+  async applyEvent(event: DdlEvent): Promise<void> {
+    await this.recover();
+    const op = event.operation;
+    const dbs = op.type === 'dropDatabase' ? [op.db] : op.type === 'rename' ? [op.from.db, op.to.db] : [op.ns.db];
+    const bindings = await this.loadBindings();
+    const view: DestinationView = { bindings, namespaces: await this.namespacesOf(dbs) };
+    const plan = planDdl(event, view);
+    for (const action of plan.actions) await this.run(action);
+  }
+
+  private async run(action: DdlAction): Promise<void> {
+    const destination = this.destination;
+    switch (action.type) {
+      case 'createCollection':
+        await this.createCollection(action.ns, action.options);
+        return;
+      case 'createView':
+        await ignoring([NAMESPACE_EXISTS], () => destination.db(action.ns.db).command({ create: action.ns.coll, ...action.options }));
+        return;
+      case 'drop':
+        await ignoring([NAMESPACE_NOT_FOUND], () => destination.db(action.ns.db).command({ drop: action.ns.coll }));
+        return;
+      case 'rename':
+        await destination.db('admin').command({
+          renameCollection: namespaceKey(action.from),
+          to: namespaceKey(action.to),
+          dropTarget: action.dropTarget,
+        });
+        return;
+      case 'bind':
+        await this.save({
+          uuid: action.uuid,
+          ns: action.ns,
+          state: 'live',
+          ...(action.recopyPending ? { recopyPending: true } : {}),
+          ...(action.renamingFrom ? { renamingFrom: action.renamingFrom } : {}),
+          ...(action.at ? { at: action.at } : {}),
+        });
+        return;
+      case 'markDropped':
+        await this.markDropped(action.uuid, action.at);
+        return;
+      case 'recopy':
+        await this.recopy(action.uuid, action.ns);
+        return;
+      case 'createIndexes':
+        await this.createIndexes(
+          action.ns,
+          action.indexes.filter((spec) => spec.name !== '_id_' && shouldBuildIndex(spec, this.options.buildIndexes)),
+        );
+        return;
+      case 'dropIndexes':
+        for (const name of action.names) {
+          await ignoring([NAMESPACE_NOT_FOUND, INDEX_NOT_FOUND], () => destination.db(action.ns.db).command({ dropIndexes: action.ns.coll, index: name }));
+        }
+        return;
+      case 'collMod': {
+        const { command } = relaxCollModForSync(action.ns.coll, action.operationDescription);
+        if (command) await ignoring([NAMESPACE_NOT_FOUND, INDEX_NOT_FOUND], () => destination.db(action.ns.db).command(command));
+        return;
+      }
+    }
+  }
+
+  /** Creates a collection (relaxed) or view from the source's options; an existing one is kept. */
+  async createCollection(ns: EventNamespace, sourceOptions: Document): Promise<void> {
+    let createOptions = sourceOptions;
+    if (sourceOptions.viewOn === undefined) {
+      const relaxation = relaxCollectionOptions(sourceOptions);
+      if (relaxation.unsupported) {
+        throw ApplicationFailure.nonRetryable(`cannot sync ${namespaceKey(ns)}: ${relaxation.unsupported}`, SyncErrorName.UnsupportedOperation);
+      }
+      createOptions = relaxation.createOptions;
+    }
+    await ignoring([NAMESPACE_EXISTS], () => this.destination.db(ns.db).command({ create: ns.coll, ...createOptions }));
+  }
+
+  /**
+   * Builds source index specs relaxed for the sync. An index that would collide with another
+   * once relaxed, or whose name holds another index, is left for the commit-time finalize,
+   * which builds it exactly or fails naming it; nothing is dropped silently.
+   */
+  async createIndexes(ns: EventNamespace, sourceSpecs: Document[]): Promise<void> {
+    if (sourceSpecs.length === 0) return;
+    const collection = this.destination.db(ns.db).collection(ns.coll);
+    let existing: Document[];
+    try {
+      existing = await collection.listIndexes().toArray();
+    } catch (error) {
+      if (!isServerError(error, NAMESPACE_NOT_FOUND)) throw error;
+      existing = [];
+    }
+    const plan = planIndexBuilds(sourceSpecs, existing);
+    for (const spec of plan.build) {
+      try {
+        await this.destination.db(ns.db).command({ createIndexes: ns.coll, indexes: [spec] });
+      } catch (error) {
+        // A concurrent or later index took the name or the key: the finalize settles it.
+        if (!isServerError(error, ...INDEX_CONFLICTS)) throw error;
+      }
+    }
+  }
+
+  /** The source's specs of a collection's indexes that the mode builds (_id excepted). */
+  async sourceIndexSpecs(source: EventNamespace): Promise<Document[]> {
+    try {
+      const specs = await this.options.source.db(source.db).collection(source.coll).listIndexes().toArray();
+      return specs.filter((spec) => spec.name !== '_id_' && shouldBuildIndex(spec, this.options.buildIndexes));
+    } catch (error) {
+      if (isServerError(error, NAMESPACE_NOT_FOUND)) return [];
+      throw error;
+    }
+  }
+
+  /** Where the source collection with `uuid` is now, looking in `near`'s database first. */
+  private async locateSource(uuid: string, near: EventNamespace[]): Promise<{ ns: EventNamespace; info: Document } | null> {
+    const id = new UUID(uuid);
+    for (const db of new Set(near.map((ns) => ns.db))) {
+      const info = await this.options.source.db(db).listCollections({ 'info.uuid': id }).next();
+      if (info) return { ns: { db, coll: info.name }, info: info as Document };
+    }
+    return null;
+  }
+
+  /**
+   * Copies the source collection with `uuid`, as it is now, into `ns`: created with its options
+   * and indexes if missing, then every document upserted. Heartbeats as it goes.
+   */
+  async recopy(uuid: string, ns: EventNamespace): Promise<void> {
+    const found = await this.locateSource(uuid, [ns]);
+    if (!found || found.info.type !== 'collection') return;
+    await this.createCollection(ns, (found.info.options ?? {}) as Document);
+    await this.createIndexes(ns, await this.sourceIndexSpecs(found.ns));
+    await recordCollectionForResync(this.destination, ns);
+    const target = this.destination.db(ns.db).collection(ns.coll);
+    let batch: AnyBulkWriteOperation<Document>[] = [];
+    let lastBeat = Date.now();
+    const flush = async (): Promise<void> => {
+      if (batch.length > 0) await target.bulkWrite(batch, { ordered: false, bypassDocumentValidation: true });
+      batch = [];
+      if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
+        this.options.heartbeat?.();
+        lastBeat = Date.now();
+      }
+    };
+    this.options.heartbeat?.();
+    for await (const doc of this.options.source.db(found.ns.db).collection(found.ns.coll).find({}, { ...TYPED_READ, sort: { _id: 1 } })) {
+      batch.push({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } });
+      if (batch.length >= COPY_BATCH) await flush();
+    }
+    await flush();
+  }
+}

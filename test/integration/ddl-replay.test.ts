@@ -1,0 +1,177 @@
+// Replayed DDL converges: change events from the start point are applied to a destination the
+// catalog copy built after later DDL (renames with and without dropTarget, a collection with a
+// validator renamed over another, creates and drops), then applied again from the start and
+// again from the middle, as a retried attempt replays them from an old heartbeat. The clusters
+// end equal. Runs the activities' own code (catalog copy, destination writer) against two
+// simulated replica sets, without Temporal.
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { ChangeStreamDocument, Db, Document, MongoClient } from 'mongodb';
+import { copyCatalog } from '../../src/activities/catalog';
+import { DestinationWriter, isDdlEvent } from '../../src/activities/destination-writer';
+import { TYPED_READ } from '../../src/mongo/bson-fidelity';
+import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
+import { noteClusterTime } from '../../src/mongo/commands';
+import { toTimestamp } from '../../src/mongo/op-time';
+import { buildChangeStreamPipeline } from '../../src/sync/change-stream-filter';
+import { compileNamespaceFilter } from '../../src/sync/namespace-filter';
+import type { OpTime } from '../../src/workflows/types';
+import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import { compareClusters } from '../support/compare-clusters';
+import { type AnyDocument, seed } from '../support/workload';
+import type { CatalogInput } from '../../src/activities/catalog';
+
+let pair: ClusterPair;
+let clients: ClusterClients;
+
+before(async () => {
+  pair = await startClusterPair();
+  clients = createClusterClients(pair.uris);
+});
+
+after(async () => {
+  await clients?.close();
+  await pair?.close();
+});
+
+beforeEach(async () => {
+  await pair.reset();
+});
+
+const FILTER = { includeNamespaces: [], excludeNamespaces: [] };
+
+/** Every change event from `from` up to the marker insert written last. */
+async function readEvents(source: MongoClient, from: OpTime): Promise<ChangeStreamDocument[]> {
+  await source.db('app').collection<AnyDocument>('zz_end').insertOne({ _id: 'marker' });
+  const stream = source.watch<Document, ChangeStreamDocument>(buildChangeStreamPipeline(compileNamespaceFilter(FILTER)), {
+    ...TYPED_READ,
+    showExpandedEvents: true,
+    maxAwaitTimeMS: 100,
+    startAtOperationTime: toTimestamp(from),
+  });
+  const events: ChangeStreamDocument[] = [];
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      assert.ok(Date.now() < deadline, `the marker event did not arrive; read ${events.length} events`);
+      const event = await stream.tryNext();
+      if (!event) continue;
+      events.push(event);
+      if (event.operationType === 'insert' && (event.ns as { coll?: string }).coll === 'zz_end') return events;
+    }
+  } finally {
+    await stream.close();
+  }
+}
+
+/** Applies events in the batches the change event activity makes: a DDL event ends a batch. */
+async function applyAll(events: ChangeStreamDocument[], copyCompletedAt: OpTime, replaying: boolean): Promise<void> {
+  const writer = new DestinationWriter({
+    source: clients.client('cluster0'),
+    destination: clients.client('cluster1'),
+    filter: compileNamespaceFilter(FILTER),
+    buildIndexes: 'afterDataCopy',
+    copyCompletedAt,
+    replaying,
+    heartbeat: () => undefined,
+  });
+  let batch: ChangeStreamDocument[] = [];
+  for (const event of events) {
+    batch.push(event);
+    if (isDdlEvent(event)) {
+      await writer.apply(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await writer.apply(batch);
+}
+
+/** The copy as the workflow runs it: the catalog, then each collection's documents by name. */
+async function copy(): Promise<OpTime> {
+  const input: CatalogInput = { source: 'cluster0', destination: 'cluster1', ...FILTER, buildIndexes: 'afterDataCopy' };
+  await new MockActivityEnvironment({ attempt: 1 }).run(copyCatalog, clients, input);
+  const source = clients.client('cluster0');
+  const destination = clients.client('cluster1');
+  for (const info of await source.db('app').listCollections({ type: 'collection' }).toArray()) {
+    const docs = await source.db('app').collection(info.name).find({}, TYPED_READ).toArray();
+    if (docs.length > 0) {
+      await destination
+        .db('app')
+        .collection(info.name)
+        .bulkWrite(docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })), { bypassDocumentValidation: true });
+    }
+  }
+  return noteClusterTime(source, { test: 'copy completed' });
+}
+
+/**
+ * Seeds the source, notes the start point, runs `beforeCopy`, copies, runs `afterCopy`, then
+ * applies the events from the start point three times (first pass, replay from the start,
+ * replay from the middle), comparing the clusters after each.
+ */
+async function replayScenario(beforeCopy: (app: Db) => Promise<void>, afterCopy: (app: Db) => Promise<void>): Promise<void> {
+  const source = pair.admin.cluster0;
+  const app = source.db('app');
+  await seed(source, [
+    { db: 'app', coll: 'events', documents: 30 },
+    { db: 'app', coll: 'archive', documents: 20 },
+    { db: 'app', coll: 'older', documents: 15 },
+    { db: 'app', coll: 'staging', documents: 10 },
+  ]);
+  const start = await noteClusterTime(source, { test: 'start point' });
+  await beforeCopy(app);
+  const copyCompletedAt = await copy();
+  await afterCopy(app);
+
+  const events = await readEvents(source, start);
+  await applyAll(events, copyCompletedAt, false);
+  assert.deepEqual(await compareClusters(source, pair.admin.cluster1, { indexes: false }), [], 'after the first pass');
+  await applyAll(events, copyCompletedAt, true);
+  assert.deepEqual(await compareClusters(source, pair.admin.cluster1, { indexes: false }), [], 'after a replay from the start');
+  await applyAll(events.slice(Math.floor(events.length / 2)), copyCompletedAt, true);
+  assert.deepEqual(await compareClusters(source, pair.admin.cluster1, { indexes: false }), [], 'after a replay from the middle');
+  const indexes = async (client: MongoClient): Promise<string[]> =>
+    (await client.db('app').collection('archive').listIndexes().toArray()).map((spec) => String(spec.name)).sort();
+  assert.deepEqual(await indexes(pair.admin.cluster1), await indexes(source));
+}
+
+test('a validated collection created and renamed (with and without dropTarget) before the copy read the catalog converges when replayed', async () => {
+  await replayScenario(
+    async (app) => {
+      // A validated collection replaces `events` by a rename with dropTarget (what $out does),
+      // and a fresh collection is renamed without dropTarget.
+      await app.createCollection('incoming', { validator: { seq: { $exists: true } } });
+      await app.collection<AnyDocument>('incoming').insertMany([{ _id: 1, seq: 1 }, { _id: 2, seq: 2 }]);
+      await app.collection<AnyDocument>('incoming').updateOne({ _id: 1 }, { $set: { seen: true } });
+      await app.collection('incoming').rename('events', { dropTarget: true });
+      await app.createCollection('tmp', { validator: { seq: { $exists: true } } });
+      await app.collection<AnyDocument>('tmp').insertOne({ _id: 'a', seq: 3 });
+      await app.collection('tmp').rename('tmp_renamed');
+    },
+    async (app) => {
+      await app.collection<AnyDocument>('tmp_renamed').insertOne({ _id: 'b', seq: 4 });
+      await app.command({ collMod: 'tmp_renamed', validator: { seq: { $type: 'number' } } });
+      await app.createCollection('transient');
+      await app.collection<AnyDocument>('transient').insertOne({ _id: 1 });
+      await app.collection('transient').drop();
+    },
+  );
+});
+
+test('a dropTarget rename replayed after a newer collection took the freed name moves nothing and loses nothing', async () => {
+  await replayScenario(
+    async (app) => {
+      // archive replaces older; staging then takes the name archive. Both existed before the
+      // start point: their documents come from the copy only.
+      await app.collection('archive').rename('older', { dropTarget: true });
+      await app.collection('staging').rename('archive');
+      await app.collection('archive').createIndex({ seq: 1 }, { name: 'seq_1' });
+    },
+    async (app) => {
+      await app.collection('older').rename('older_renamed');
+      await app.collection('archive').dropIndex('seq_1');
+      await app.collection('archive').createIndex({ name: 1 }, { name: 'name_1' });
+    },
+  );
+});
