@@ -7,11 +7,11 @@ import {
   type ChangeStreamDocument,
   type Document,
   type MongoClient,
-  MongoBulkWriteError,
   type UUID,
 } from 'mongodb';
 import { isServerError, TYPED_READ } from '../mongo/bson-fidelity';
 import { toOpTime } from '../mongo/op-time';
+import { perDocumentWriteErrors } from '../mongo/write-outcome';
 import { planApply, type RoundGroup, segmentRounds } from '../sync/apply-batching';
 import { SyncErrorName } from '../sync/errors';
 import {
@@ -103,10 +103,12 @@ export class DestinationWriter {
     try {
       await collection.bulkWrite(operations, { ordered: false, bypassDocumentValidation: true });
     } catch (error) {
-      if (!(error instanceof MongoBulkWriteError)) throw error;
+      // A write-concern, command or network error fails the whole group: the activity is retried
+      // and the checkpoint stays before these events.
+      const failed = perDocumentWriteErrors(error);
+      if (!failed) throw error;
       // A replayed update can meet a later state it does not fit (a type conflict, a transient
       // unique conflict): the document is then taken from the source as it is now.
-      const failed = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
       await recordForResync(
         this.options.destination,
         group.ns,
