@@ -12,7 +12,7 @@ import {
 import { isServerError, TYPED_READ } from '../mongo/bson-fidelity';
 import { toOpTime } from '../mongo/op-time';
 import { perDocumentWriteErrors } from '../mongo/write-outcome';
-import { planApply, type RoundGroup, segmentRounds } from '../sync/apply-batching';
+import { namespacesWithCollatableKeys, planApply, type RoundGroup, segmentRounds } from '../sync/apply-batching';
 import { SyncErrorName } from '../sync/errors';
 import {
   type DdlOperation,
@@ -27,6 +27,7 @@ import { isSystemCollection } from '../sync/namespace-names';
 import type { BuildIndexesMode } from '../sync/start-options';
 import { compareOpTime, type OpTime } from '../workflows/types';
 import { createCollectionOnDestination, createIndexesOnDestination, relaxedIndexSpecs } from './catalog';
+import { CollatedNamespaces } from './collated-namespaces';
 import { recordCollectionForResync, recordForResync } from './resync-set';
 
 const CRUD_TYPES = new Set(['insert', 'update', 'replace', 'delete']);
@@ -50,11 +51,18 @@ export interface DestinationWriterOptions {
 }
 
 export class DestinationWriter {
-  constructor(private readonly options: DestinationWriterOptions) {}
+  private readonly collated: CollatedNamespaces;
+
+  constructor(private readonly options: DestinationWriterOptions) {
+    this.collated = new CollatedNamespaces(options.destination);
+  }
 
   /** Applies `events` in order; returns the time of the last DDL event applied, if any. */
   async apply(events: ChangeStreamDocument[]): Promise<{ lastDdlAt: OpTime | null }> {
-    const plan = planApply(events.map((event) => translateChangeEvent(event as Document)));
+    const translations = events.map((event) => translateChangeEvent(event as Document));
+    // Keys that a collection's collation may hold equal must not run in parallel.
+    const serializedNamespaces = await this.collated.among(namespacesWithCollatableKeys(translations));
+    const plan = planApply(translations, { serializedNamespaces });
     let lastDdlAt: OpTime | null = null;
     for (const step of plan.steps) {
       if (step.kind === 'crud') {
@@ -64,6 +72,7 @@ export class DestinationWriter {
       } else {
         const event = events[step.covers[0]!]!;
         await this.applyDdl(step.operation, event);
+        this.collated.forget();
         lastDdlAt = toOpTime(event.clusterTime!);
       }
     }
@@ -91,13 +100,19 @@ export class DestinationWriter {
       const where = await location;
       return where ? this.options.source.db(where.db).collection(where.coll).findOne(documentKey, TYPED_READ) : null;
     };
-    const operations: AnyBulkWriteOperation<Document>[] = [];
     const resync: unknown[] = [];
     for (const planned of group.writes) {
       const direct = toBulkWriteOperation(planned.documentKey, planned.write);
       if (!direct || planned.covers.some((index) => this.mayMeetLaterState(events[index]))) resync.push(planned.documentKey._id);
-      operations.push(direct ?? resyncOperation(planned.documentKey, await readSource(planned.documentKey)));
     }
+    // The writes of a group are of distinct documents (a serialized queue gives one per round),
+    // so their source reads can run together.
+    const operations: AnyBulkWriteOperation<Document>[] = await Promise.all(
+      group.writes.map(
+        async (planned) =>
+          toBulkWriteOperation(planned.documentKey, planned.write) ?? resyncOperation(planned.documentKey, await readSource(planned.documentKey)),
+      ),
+    );
     await recordForResync(this.options.destination, group.ns, resync);
     const collection = this.options.destination.db(group.ns.db).collection(group.ns.coll);
     try {

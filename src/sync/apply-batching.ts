@@ -72,6 +72,21 @@ export interface PlanOptions {
   coalesce?: boolean;
 }
 
+/** Whether collection options carry a default collation other than the simple (binary) one. */
+export function hasNonSimpleCollation(collectionOptions: Document): boolean {
+  const collation = collectionOptions.collation as Document | undefined;
+  return collation !== undefined && collation !== null && collation.locale !== 'simple';
+}
+
+/** The namespaces of the CRUD events whose document key holds a string (a collation could match it). */
+export function namespacesWithCollatableKeys(translations: readonly EventTranslation[]): EventNamespace[] {
+  const found = new Map<string, EventNamespace>();
+  for (const translation of translations) {
+    if (translation.kind === 'crud' && holdsCollatableValue(translation.documentKey)) found.set(namespaceString(translation.ns), translation.ns);
+  }
+  return [...found.values()];
+}
+
 export function namespaceString(ns: EventNamespace): string {
   return `${ns.db}.${ns.coll}`;
 }

@@ -5,7 +5,9 @@ import { BSONSymbol, Decimal128, Double, Int32, Long, ObjectId } from 'mongodb';
 import {
   coalesceQueue,
   documentKeyIdentity,
+  hasNonSimpleCollation,
   keyValueIdentity,
+  namespacesWithCollatableKeys,
   planApply,
   segmentRounds,
   type ApplyPlan,
@@ -99,6 +101,14 @@ describe('planApply', () => {
     // a key without strings cannot be equal to another key under any collation
     assert.equal(step.queues[1].serialized, false);
     assert.deepEqual(step.queues[1].writes.map((w) => [w.documentKey._id, w.covers]), [[7, [2]]]);
+  });
+
+  it('collations: only a non-simple one counts, and only namespaces with string keys are looked up', () => {
+    assert.equal(hasNonSimpleCollation({}), false);
+    assert.equal(hasNonSimpleCollation({ collation: { locale: 'simple' } }), false);
+    assert.equal(hasNonSimpleCollation({ collation: { locale: 'en', strength: 2 } }), true);
+    const found = namespacesWithCollatableKeys([crudT(1, [set({ a: 1 })], 'n'), crudT({ k: 's' }, [set({ a: 1 })], 's'), crudT('x', [], 's'), ddl]);
+    assert.deepEqual(found, [{ db: 'app', coll: 's' }]);
   });
 
   it('a multi-write event covers its index with its last write only', () => {
