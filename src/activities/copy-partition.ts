@@ -3,9 +3,10 @@
 // existing _id are skipped: that document was copied by an earlier attempt, and change event
 // application brings every document up to date afterwards.
 import { Context } from '@temporalio/activity';
-import { BSON, type Document, MongoBulkWriteError, type MongoClient } from 'mongodb';
+import { BSON, type Document, type MongoClient } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
 import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
+import { perDocumentWriteErrors } from '../mongo/write-outcome';
 
 export interface PartitionRange {
   db: string;
@@ -57,10 +58,10 @@ async function insertSkippingExisting(destination: MongoClient, db: string, coll
   try {
     await destination.db(db).collection(coll).insertMany(docs, { ordered: false, bypassDocumentValidation: true });
   } catch (error) {
-    if (error instanceof MongoBulkWriteError) {
-      const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-      if (errors.every((writeError) => Number(writeError.code) === DUPLICATE_KEY)) return;
-    }
+    // Anything but duplicate keys (a write-concern error above all: the inserts may roll back)
+    // fails the chunk before resumeAfter moves past these documents.
+    const errors = perDocumentWriteErrors(error);
+    if (errors?.every((writeError) => Number(writeError.code) === DUPLICATE_KEY)) return;
     throw error;
   }
 }

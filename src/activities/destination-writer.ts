@@ -7,12 +7,12 @@ import {
   type ChangeStreamDocument,
   type Document,
   type MongoClient,
-  MongoBulkWriteError,
   type UUID,
 } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
 import { toOpTime } from '../mongo/op-time';
-import { planApply, type RoundGroup, segmentRounds } from '../sync/apply-batching';
+import { perDocumentWriteErrors } from '../mongo/write-outcome';
+import { namespacesWithCollatableKeys, planApply, type RoundGroup, segmentRounds } from '../sync/apply-batching';
 import { SyncErrorName } from '../sync/errors';
 import {
   type DdlOperation,
@@ -25,6 +25,7 @@ import type { DdlEvent } from '../sync/ddl-replay';
 import type { NamespaceMatcher } from '../sync/namespace-filter';
 import type { BuildIndexesMode } from '../sync/start-options';
 import { compareOpTime, type OpTime } from '../workflows/types';
+import { CollatedNamespaces } from './collated-namespaces';
 import { DestinationDdl, uuidKey } from './destination-ddl';
 import { recordForResync } from './resync-set';
 
@@ -49,8 +50,10 @@ export interface DestinationWriterOptions {
 
 export class DestinationWriter {
   private readonly ddl: DestinationDdl;
+  private readonly collated: CollatedNamespaces;
 
   constructor(private readonly options: DestinationWriterOptions) {
+    this.collated = new CollatedNamespaces(options.destination);
     this.ddl = new DestinationDdl({
       source: options.source,
       destination: options.destination,
@@ -62,7 +65,10 @@ export class DestinationWriter {
   /** Applies `events` in order; returns the time of the last DDL event applied, if any. */
   async apply(events: ChangeStreamDocument[]): Promise<{ lastDdlAt: OpTime | null }> {
     await this.ddl.recover();
-    const plan = planApply(events.map((event) => translateChangeEvent(event as Document)));
+    const translations = events.map((event) => translateChangeEvent(event as Document));
+    // Keys that a collection's collation may hold equal must not run in parallel.
+    const serializedNamespaces = await this.collated.among(namespacesWithCollatableKeys(translations));
+    const plan = planApply(translations, { serializedNamespaces });
     let lastDdlAt: OpTime | null = null;
     for (const step of plan.steps) {
       if (step.kind === 'crud') {
@@ -72,6 +78,7 @@ export class DestinationWriter {
       } else {
         const event = events[step.covers[0]!]!;
         await this.applyDdl(step.operation, event);
+        this.collated.forget();
         lastDdlAt = toOpTime(event.clusterTime!);
       }
     }
@@ -103,22 +110,30 @@ export class DestinationWriter {
       const where = await location;
       return where ? this.options.source.db(where.db).collection(where.coll).findOne(documentKey, TYPED_READ) : null;
     };
-    const operations: AnyBulkWriteOperation<Document>[] = [];
     const resync: unknown[] = [];
     for (const planned of group.writes) {
       const direct = toBulkWriteOperation(planned.documentKey, planned.write);
       if (!direct || planned.covers.some((index) => this.mayMeetLaterState(events[index]))) resync.push(planned.documentKey._id);
-      operations.push(direct ?? resyncOperation(planned.documentKey, await readSource(planned.documentKey)));
     }
+    // The writes of a group are of distinct documents (a serialized queue gives one per round),
+    // so their source reads can run together.
+    const operations: AnyBulkWriteOperation<Document>[] = await Promise.all(
+      group.writes.map(
+        async (planned) =>
+          toBulkWriteOperation(planned.documentKey, planned.write) ?? resyncOperation(planned.documentKey, await readSource(planned.documentKey)),
+      ),
+    );
     await recordForResync(this.options.destination, target, resync);
     const collection = this.options.destination.db(target.db).collection(target.coll);
     try {
       await collection.bulkWrite(operations, { ordered: false, bypassDocumentValidation: true });
     } catch (error) {
-      if (!(error instanceof MongoBulkWriteError)) throw error;
+      // A write-concern, command or network error fails the whole group: the activity is retried
+      // and the checkpoint stays before these events.
+      const failed = perDocumentWriteErrors(error);
+      if (!failed) throw error;
       // A replayed update can meet a later state it does not fit (a type conflict, a transient
       // unique conflict): the document is then taken from the source as it is now.
-      const failed = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
       await recordForResync(
         this.options.destination,
         target,

@@ -9,7 +9,7 @@
 // source and replaced, which makes it exact.
 import type { Document, MongoClient } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
-import { keyValueIdentity } from '../sync/apply-batching';
+import { hasNonSimpleCollation, keyValueIdentity } from '../sync/apply-batching';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
 import type { EventNamespace } from '../sync/event-translation';
 
@@ -43,10 +43,10 @@ export async function clearResyncSet(destination: MongoClient): Promise<void> {
   await destination.db(C2C_METADATA_DB).dropDatabase();
 }
 
-/** Replaces the destination's copies of the matching source documents; returns their _id identities. */
-async function replaceFromSource(source: MongoClient, destination: MongoClient, ns: EventNamespace, filter: Document): Promise<Set<string>> {
+/** Replaces the destination's copies of the matching source documents; returns their _ids. */
+async function replaceFromSource(source: MongoClient, destination: MongoClient, ns: EventNamespace, filter: Document): Promise<unknown[]> {
   const target = destination.db(ns.db).collection(ns.coll);
-  const replaced = new Set<string>();
+  const replaced: unknown[] = [];
   let batch: Document[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
@@ -54,7 +54,7 @@ async function replaceFromSource(source: MongoClient, destination: MongoClient, 
       batch.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
       { ordered: false, bypassDocumentValidation: true },
     );
-    for (const doc of batch) replaced.add(keyValueIdentity(doc._id));
+    for (const doc of batch) replaced.push(doc._id);
     batch = [];
   };
   for await (const doc of source.db(ns.db).collection(ns.coll).find(filter, TYPED_READ)) {
@@ -63,6 +63,11 @@ async function replaceFromSource(source: MongoClient, destination: MongoClient, 
   }
   await flush();
   return replaced;
+}
+
+async function hasCollation(destination: MongoClient, ns: EventNamespace): Promise<boolean> {
+  const info = await destination.db(ns.db).listCollections({ name: ns.coll }, { nameOnly: false }).next();
+  return info !== null && hasNonSimpleCollation(((info as Document).options ?? {}) as Document);
 }
 
 /**
@@ -81,17 +86,27 @@ export async function resyncRecorded(source: MongoClient, destination: MongoClie
   let done = 0;
   for (const { ns, ids, all } of byNamespace.values()) {
     if (all) {
-      done += (await replaceFromSource(source, destination, ns, {})).size;
+      done += (await replaceFromSource(source, destination, ns, {})).length;
       onProgress(done);
       continue;
     }
+    const collated = await hasCollation(destination, ns);
     for (let i = 0; i < ids.length; i += BATCH) {
       const chunk = ids.slice(i, i + BATCH);
       const present = await replaceFromSource(source, destination, ns, { _id: { $in: chunk } });
       // Documents the source no longer has are gone from the destination too: their delete
       // events were applied. Deleting again covers a resync that raced with a delete.
-      const gone = chunk.filter((id) => !present.has(keyValueIdentity(id)));
-      if (gone.length > 0) await destination.db(ns.db).collection(ns.coll).deleteMany({ _id: { $in: gone } } as Document);
+      const presentKeys = new Set(present.map(keyValueIdentity));
+      const gone = chunk.filter((id) => !presentKeys.has(keyValueIdentity(id)));
+      if (gone.length > 0) {
+        // Under a collation a recorded 'a' may be the document the source now holds as 'A':
+        // the server, which compares with the collation, keeps the ones the source still has.
+        const filter = collated ? { _id: { $in: gone, $nin: present } } : { _id: { $in: gone } };
+        await destination
+          .db(ns.db)
+          .collection(ns.coll)
+          .deleteMany(filter as Document);
+      }
       done += chunk.length;
       onProgress(done);
     }

@@ -14,12 +14,19 @@
 // Every planned write lists the event indexes it `covers`; once it is durably applied those
 // events count as applied for the checkpoint (checkpoint.ts).
 //
-// Document keys are compared the way the server's _id index compares them: numbers by value
-// whatever their BSON type (1, 1.0, NumberLong(1) are one key), strings and symbols alike.
+// Document keys are compared the way the server's _id index compares them (key-identity.ts):
+// numbers by exact value whatever their BSON type, strings and symbols alike, everything else
+// by exact value. Two distinct documents never share a queue (their writes would be merged),
+// and one document never has two queues (its writes could run out of order).
 // With a non-simple collation on the collection, strings that differ may still be equal, so
-// such namespaces can be listed in `serializedNamespaces`: all their writes share one queue.
-import { BSON, type Document } from 'mongodb';
+// such namespaces are listed in `serializedNamespaces`: every key that holds a string or symbol
+// goes to the namespace's one serialized queue; keys without one keep their own queues (no
+// collation makes them equal to anything but themselves).
+import type { Document } from 'mongodb';
 import type { CrudWrite, DdlOperation, EventNamespace, EventTranslation } from './event-translation';
+import { holdsCollatableValue, keyValueIdentity } from './key-identity';
+
+export { keyValueIdentity } from './key-identity';
 
 export interface PlannedWrite {
   write: CrudWrite;
@@ -59,48 +66,29 @@ export interface ApplyPlan {
 }
 
 export interface PlanOptions {
-  /** 'db.coll' names whose writes must all run in one queue (non-simple collation) */
+  /** 'db.coll' names with a non-simple default collation: their keys holding strings share one queue */
   serializedNamespaces?: ReadonlySet<string>;
   /** merge and drop writes where exact (default true) */
   coalesce?: boolean;
 }
 
+/** Whether collection options carry a default collation other than the simple (binary) one. */
+export function hasNonSimpleCollation(collectionOptions: Document): boolean {
+  const collation = collectionOptions.collation as Document | undefined;
+  return collation !== undefined && collation !== null && collation.locale !== 'simple';
+}
+
+/** The namespaces of the CRUD events whose document key holds a string (a collation could match it). */
+export function namespacesWithCollatableKeys(translations: readonly EventTranslation[]): EventNamespace[] {
+  const found = new Map<string, EventNamespace>();
+  for (const translation of translations) {
+    if (translation.kind === 'crud' && holdsCollatableValue(translation.documentKey)) found.set(namespaceString(translation.ns), translation.ns);
+  }
+  return [...found.values()];
+}
+
 export function namespaceString(ns: EventNamespace): string {
   return `${ns.db}.${ns.coll}`;
-}
-
-function bsonType(value: object): string | undefined {
-  return (value as { _bsontype?: string })._bsontype;
-}
-
-/**
- * A string that is equal for two values whenever the _id index considers them equal. Numbers
- * are compared as JS numbers, so two distinct huge integers or decimals may also share one
- * (which only costs concurrency, never order).
- */
-export function keyValueIdentity(value: unknown): string {
-  if (typeof value === 'number') return `n:${Object.is(value, -0) ? 0 : value}`;
-  if (typeof value === 'bigint') return `n:${Number(value)}`;
-  if (typeof value === 'string') return `s:${JSON.stringify(value)}`;
-  if (typeof value === 'boolean') return `b:${value}`;
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (value instanceof Date) return `d:${value.getTime()}`;
-  if (Array.isArray(value)) return `[${value.map(keyValueIdentity).join(',')}]`;
-  if (typeof value === 'object') {
-    const type = bsonType(value);
-    if (type === 'Int32' || type === 'Double' || type === 'Long' || type === 'Decimal128') {
-      const n = Number(String(value));
-      return `n:${Object.is(n, -0) ? 0 : n}`;
-    }
-    if (type === 'BSONSymbol') return `s:${JSON.stringify(String((value as { value: unknown }).value))}`;
-    if (type === undefined) {
-      const fields = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${JSON.stringify(k)}:${keyValueIdentity(v)}`);
-      return `{${fields.join(',')}}`;
-    }
-    return `${type}:${BSON.EJSON.stringify(value, { relaxed: false })}`;
-  }
-  return `?:${String(value)}`;
 }
 
 /** The queue key of a document: namespace plus normalised document key. */
@@ -202,7 +190,7 @@ export function planApply(translations: readonly EventTranslation[], options: Pl
           break;
         }
         const nsName = namespaceString(translation.ns);
-        const serialized = options.serializedNamespaces?.has(nsName) ?? false;
+        const serialized = (options.serializedNamespaces?.has(nsName) ?? false) && holdsCollatableValue(translation.documentKey);
         const key = serialized ? `${nsName}\u0000*` : documentKeyIdentity(translation.ns, translation.documentKey);
         let queue = queues.get(key);
         if (!queue) {

@@ -26,10 +26,11 @@
 //
 // Paths that a dotted $set/$unset cannot express (a field name containing '.', starting with
 // '$', or empty; told apart by disambiguatedPaths, which requires showExpandedEvents before
-// 8.2) are handled without guessing: the event's fullDocument is used when it holds a
-// document, else the write is a `resync`: read the current document from the source by key
-// and upsert it (or delete the key when it is gone). A source read reflects a later state than
-// the event, which converges like a replay. The reader must check that the collection it reads
+// 8.2), and on 6.0, which sends no disambiguatedPaths, every path with a dot (its components
+// cannot be told apart, see pathComponents) are handled without guessing: the event's
+// fullDocument is used when it holds a document, else the write is a `resync`: read the
+// current document from the source by key and upsert it (or delete the key when it is gone).
+// A source read reflects a later state than the event, which converges like a replay. The reader must check that the collection it reads
 // still has the event's collectionUUID (a rename may have moved it).
 //
 // fullDocument on update events (option `updateFullDocument`):
@@ -141,18 +142,31 @@ export function eventPosition(event: ChangeEvent): { resumeToken: ResumeToken; c
   return { resumeToken: { _data: token._data }, clusterTime: { t: time.getHighBitsUnsigned(), i: time.getLowBitsUnsigned() } };
 }
 
-/** Splits an update path into components; numbers are array indexes, strings field names. */
-export function pathComponents(path: string, disambiguatedPaths: Document | undefined): (string | number)[] {
-  const resolved = disambiguatedPaths?.[path];
+/**
+ * Splits an update path into components (numbers are array indexes, strings field names), or
+ * returns null when the path is ambiguous and the server did not resolve it.
+ *
+ * With `disambiguatedPaths` (6.1+ with showExpandedEvents, every version from 8.2; `{}` when
+ * nothing is ambiguous) the server lists every path that holds a field name with a dot or a
+ * numeric field name below the top level, as its components. A path it does not list splits on
+ * its dots, and its numeric components are array indexes.
+ * Without it (6.0) a path with a dot cannot be split: "stats.example.com" may be the top-level
+ * field "stats.example.com", field "com" of "stats.example", and so on, and "a.0" may be an
+ * array element or a field named "0". Only a path without a dot is certain.
+ */
+export function pathComponents(path: string, disambiguatedPaths: Document | undefined): (string | number)[] | null {
+  if (disambiguatedPaths === undefined) return path.includes('.') ? null : [path];
+  const resolved = disambiguatedPaths[path];
+  if (resolved === undefined) return path.split('.');
   if (Array.isArray(resolved) && resolved.every((c) => typeof c === 'string' || typeof c === 'number')) {
     return resolved as (string | number)[];
   }
-  return path.split('.');
+  return null;
 }
 
 /** The dotted path for $set/$unset, or null when a component cannot be written in one. */
-export function dottedPath(components: readonly (string | number)[]): string | null {
-  if (components.length === 0) return null;
+export function dottedPath(components: readonly (string | number)[] | null): string | null {
+  if (components === null || components.length === 0) return null;
   const parts: string[] = [];
   for (const component of components) {
     if (typeof component === 'number') {

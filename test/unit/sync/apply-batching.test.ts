@@ -5,7 +5,9 @@ import { BSONSymbol, Decimal128, Double, Int32, Long, ObjectId } from 'mongodb';
 import {
   coalesceQueue,
   documentKeyIdentity,
+  hasNonSimpleCollation,
   keyValueIdentity,
+  namespacesWithCollatableKeys,
   planApply,
   segmentRounds,
   type ApplyPlan,
@@ -86,15 +88,27 @@ describe('planApply', () => {
     }
   });
 
-  it('serialized namespaces put every document in one queue, in order, without coalescing', () => {
-    const plan = planApply([crudT(1, [set({ a: 1 })]), crudT(2, [{ kind: 'delete' }]), crudT(1, [{ kind: 'delete' }])], {
-      serializedNamespaces: new Set(['app.c']),
-    });
+  it('serialized namespaces put every key holding a string in one queue, in order, without coalescing', () => {
+    const plan = planApply(
+      [crudT('a', [set({ a: 1 })]), crudT('A', [{ kind: 'delete' }]), crudT(7, [set({ a: 1 })]), crudT({ k: 'a' }, [{ kind: 'delete' }]), crudT('a', [{ kind: 'delete' }])],
+      { serializedNamespaces: new Set(['app.c']) },
+    );
     const step = plan.steps[0];
     assert.ok(step.kind === 'crud');
-    assert.equal(step.queues.length, 1);
+    assert.equal(step.queues.length, 2);
     assert.equal(step.queues[0].serialized, true);
-    assert.deepEqual(step.queues[0].writes.map((w) => [w.documentKey._id, w.covers]), [[1, [0]], [2, [1]], [1, [2]]]);
+    assert.deepEqual(step.queues[0].writes.map((w) => [w.documentKey._id, w.covers]), [['a', [0]], ['A', [1]], [{ k: 'a' }, [3]], ['a', [4]]]);
+    // a key without strings cannot be equal to another key under any collation
+    assert.equal(step.queues[1].serialized, false);
+    assert.deepEqual(step.queues[1].writes.map((w) => [w.documentKey._id, w.covers]), [[7, [2]]]);
+  });
+
+  it('collations: only a non-simple one counts, and only namespaces with string keys are looked up', () => {
+    assert.equal(hasNonSimpleCollation({}), false);
+    assert.equal(hasNonSimpleCollation({ collation: { locale: 'simple' } }), false);
+    assert.equal(hasNonSimpleCollation({ collation: { locale: 'en', strength: 2 } }), true);
+    const found = namespacesWithCollatableKeys([crudT(1, [set({ a: 1 })], 'n'), crudT({ k: 's' }, [set({ a: 1 })], 's'), crudT('x', [], 's'), ddl]);
+    assert.deepEqual(found, [{ db: 'app', coll: 's' }]);
   });
 
   it('a multi-write event covers its index with its last write only', () => {

@@ -88,7 +88,7 @@ describe('CRUD translation', () => {
       operationType: 'update',
       ns,
       documentKey: { _id: 1 },
-      updateDescription: { updatedFields: { 'profile.name': 'x', 'tags.2': 't' }, removedFields: ['old'], truncatedArrays: [] },
+      updateDescription: { updatedFields: { 'profile.name': 'x', 'tags.2': 't' }, removedFields: ['old'], truncatedArrays: [], disambiguatedPaths: {} },
     });
     assert.deepEqual(t.writes, [{ kind: 'update', update: { $set: { 'profile.name': 'x', 'tags.2': 't' }, $unset: { old: '' } } }]);
     assert.deepEqual(toBulkWriteOperation(t.documentKey, t.writes[0]), {
@@ -97,7 +97,12 @@ describe('CRUD translation', () => {
   });
 
   it('a truncation touching the same array as a $set becomes two updates, truncation first', () => {
-    const updates = updatesFromDescription({ updatedFields: { 'a.1': 5, b: 1 }, removedFields: [], truncatedArrays: [{ field: 'a', newSize: 2 }] });
+    const updates = updatesFromDescription({
+      updatedFields: { 'a.1': 5, b: 1 },
+      removedFields: [],
+      truncatedArrays: [{ field: 'a', newSize: 2 }],
+      disambiguatedPaths: {},
+    });
     assert.deepEqual(updates, [{ $push: { a: { $each: [], $slice: 2 } } }, { $set: { 'a.1': 5, b: 1 } }]);
     const separate = updatesFromDescription({ updatedFields: { b: 1 }, removedFields: [], truncatedArrays: [{ field: 'a', newSize: 0 }] });
     assert.deepEqual(separate, [{ $push: { a: { $each: [], $slice: 0 } }, $set: { b: 1 } }]);
@@ -109,13 +114,32 @@ describe('CRUD translation', () => {
 
   it('uses disambiguatedPaths: numeric components stay, dotted field names cannot be written', () => {
     assert.deepEqual(pathComponents('a.0', { 'a.0': ['a', '0'] }), ['a', '0']);
-    assert.deepEqual(pathComponents('a.0', undefined), ['a', '0']);
+    assert.deepEqual(pathComponents('a.0', {}), ['a', '0']);
     assert.deepEqual(pathComponents('x.y', { 'x.y': ['x.y'] }), ['x.y']);
     assert.equal(dottedPath(['a', 0, 'b']), 'a.0.b');
     assert.equal(dottedPath(['x.y']), null);
     assert.equal(dottedPath(['$weird']), null);
     assert.equal(dottedPath(['']), null);
     assert.equal(updatesFromDescription({ updatedFields: { 'x.y': 1 }, removedFields: [], disambiguatedPaths: { 'x.y': ['x.y'] } }), null);
+  });
+
+  it('without disambiguatedPaths (6.0), a path with a dot is ambiguous and the document is taken from the source', () => {
+    // {"stats.example.com": 1} at the top level, or {stats: {example: {com: 1}}}: 6.0 reports both as one path
+    assert.equal(pathComponents('stats.example.com', undefined), null);
+    assert.equal(pathComponents('a.0', undefined), null, 'an array element or a field named "0"');
+    assert.deepEqual(pathComponents('stats', undefined), ['stats']);
+    assert.deepEqual(pathComponents('0', undefined), ['0'], 'a top-level numeric name is a field');
+    const event = (updateDescription: Record<string, unknown>) => ({ operationType: 'update', ns, documentKey: { _id: 1 }, updateDescription });
+    assert.deepEqual(crud(event({ updatedFields: { 'stats.example.com': 2 }, removedFields: [], truncatedArrays: [] })).writes, [{ kind: 'resync' }]);
+    assert.deepEqual(crud(event({ updatedFields: {}, removedFields: ['stats.example.com'], truncatedArrays: [] })).writes, [{ kind: 'resync' }]);
+    assert.deepEqual(crud(event({ updatedFields: {}, removedFields: [], truncatedArrays: [{ field: 'a.b', newSize: 1 }] })).writes, [{ kind: 'resync' }]);
+    assert.deepEqual(crud(event({ updatedFields: { stats: 2, '0': 1 }, removedFields: ['old'], truncatedArrays: [] })).writes, [
+      { kind: 'update', update: { $set: { stats: 2, '0': 1 }, $unset: { old: '' } } },
+    ]);
+    // 6.1+ lists what is ambiguous; an unlisted dotted path is nested fields and array indexes
+    assert.deepEqual(crud(event({ updatedFields: { 'stats.example.com': 2 }, removedFields: [], truncatedArrays: [], disambiguatedPaths: {} })).writes, [
+      { kind: 'update', update: { $set: { 'stats.example.com': 2 } } },
+    ]);
   });
 
   it('falls back to a resync, or to fullDocument when allowed, for paths it cannot express', () => {
@@ -231,6 +255,27 @@ describe('convergence (property tests against a reference server)', () => {
       }),
       { numRuns: 1500 },
     );
+  });
+
+  it('from a 6.0 source (no disambiguatedPaths), every event in order reproduces the source state exactly', () => {
+    let resyncs = 0;
+    fc.assert(
+      fc.property(history, ({ initial, events }) => {
+        const stats = { conflicts: 0, resyncs: 0 };
+        let destination = initial && clone(initial);
+        for (const { event, after } of events) {
+          const description = event.updateDescription as Record<string, unknown> | undefined;
+          const { disambiguatedPaths: _resolved, ...unresolved } = description ?? {};
+          const as60 = description ? { ...event, updateDescription: unresolved } : event;
+          destination = applyTranslation(destination, crud(as60), after, stats);
+          assert.ok(sameValue(destination, after), `after ${JSON.stringify(as60)}\n  got  ${show(destination)}\n  want ${show(after)}`);
+        }
+        assert.equal(stats.conflicts, 0);
+        resyncs += stats.resyncs;
+      }),
+      { numRuns: 1500 },
+    );
+    assert.ok(resyncs > 0, 'ambiguous paths were generated');
   });
 
   it('replaying from any earlier checkpoint after a crash converges to the same values', () => {

@@ -28,6 +28,7 @@ const ACTIVITY_SIDE = [
   'event-translation',
   'index-plan',
   'index-relaxation',
+  'key-identity',
 ];
 
 function source(name: string): string {

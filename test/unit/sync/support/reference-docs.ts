@@ -275,6 +275,7 @@ export function describeUpdate(before: Doc, after: Doc, chooseWhole: () => boole
 
   if (!diffable(before, after)) throw new Error('describeUpdate: the top level changed field order');
   diffDoc(before, after, []);
-  if (Object.keys(disambiguated).length > 0) out.disambiguatedPaths = disambiguated;
+  // as 6.1+ servers report it with showExpandedEvents: always, `{}` when nothing is ambiguous
+  out.disambiguatedPaths = disambiguated;
   return out;
 }
