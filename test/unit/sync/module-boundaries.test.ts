@@ -20,7 +20,15 @@ const WORKFLOW_SAFE = [
   'start-options',
   'state-types',
 ];
-const ACTIVITY_SIDE = ['apply-batching', 'change-stream-filter', 'document-size', 'event-translation', 'index-relaxation'];
+const ACTIVITY_SIDE = [
+  'apply-batching',
+  'change-stream-filter',
+  'document-size',
+  'event-translation',
+  'index-relaxation',
+  'oversize-write',
+  'split-events',
+];
 
 function source(name: string): string {
   return readFileSync(join(SYNC_DIR, `${name}.ts`), 'utf8');
