@@ -6,6 +6,8 @@ import { Context } from '@temporalio/activity';
 import { BSON, type Document, MongoBulkWriteError, type MongoClient } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
 import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
+import { MAX_STATEMENT_BYTES } from '../sync/oversize-write';
+import { writeOversizedInserts } from './oversize-writes';
 
 export interface PartitionRange {
   db: string;
@@ -43,6 +45,8 @@ interface ChunkHeartbeat {
 }
 
 const DUPLICATE_KEY = 11000;
+/** Documents held in memory for one insert, at most (one larger document is a batch alone). */
+const BATCH_BYTES = 32 * 1024 * 1024;
 
 export function decodeId(ejson: string): unknown {
   return (BSON.EJSON.parse(`{"_id":${ejson}}`, { relaxed: false }) as { _id: unknown })._id;
@@ -99,10 +103,15 @@ export async function copyPartitionChunk(
   try {
     let batch: Document[] = [];
     let batchBytes = 0;
+    let oversized: Document[] = [];
     let first = true;
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
-      await insertSkippingExisting(destination, db, coll, batch);
+      // The driver refuses to insert a document of 16 MiB (the server's maximum): written in pieces.
+      await writeOversizedInserts(destination, { db, coll }, oversized);
+      const insertable = oversized.length === 0 ? batch : batch.filter((doc) => !oversized.includes(doc));
+      if (insertable.length > 0) await insertSkippingExisting(destination, db, coll, insertable);
+      oversized = [];
       documents += batch.length;
       bytes += batchBytes;
       resumeAfter = encodeId(batch[batch.length - 1]!._id);
@@ -118,8 +127,10 @@ export async function copyPartitionChunk(
       }
       first = false;
       batch.push(doc);
-      batchBytes += BSON.calculateObjectSize(doc);
-      if (batch.length >= input.batchSize) {
+      const size = BSON.calculateObjectSize(doc);
+      batchBytes += size;
+      if (size >= MAX_STATEMENT_BYTES) oversized.push(doc);
+      if (batch.length >= input.batchSize || batchBytes >= BATCH_BYTES) {
         await flush();
         if (Date.now() - startedAt >= input.maxDurationMs) return { resumeAfter, done: false, documents, bytes };
       }

@@ -12,8 +12,10 @@ import {
 } from 'mongodb';
 import { isServerError, TYPED_READ } from '../mongo/bson-fidelity';
 import { toOpTime } from '../mongo/op-time';
+import { bsonSize } from '../sync/document-size';
 import { planApply, type RoundGroup, segmentRounds } from '../sync/apply-batching';
 import { SyncErrorName } from '../sync/errors';
+import { isOversizedStatement } from '../sync/oversize-write';
 import {
   type DdlOperation,
   type EventNamespace,
@@ -27,12 +29,15 @@ import { isSystemCollection } from '../sync/namespace-names';
 import type { BuildIndexesMode } from '../sync/start-options';
 import { compareOpTime, type OpTime } from '../workflows/types';
 import { createCollectionOnDestination, createIndexesOnDestination, relaxedIndexSpecs } from './catalog';
+import { fitted } from './oversize-writes';
 import { recordCollectionForResync, recordForResync } from './resync-set';
 
 const CRUD_TYPES = new Set(['insert', 'update', 'replace', 'delete']);
 const NAMESPACE_NOT_FOUND = 26;
 const INDEX_NOT_FOUND = 27;
 const COPY_BATCH = 1000;
+/** Documents held in memory for one copy write, at most (one larger document is a batch alone). */
+const COPY_BATCH_BYTES = 32 * 1024 * 1024;
 
 export function isDdlEvent(event: ChangeStreamDocument): boolean {
   return !CRUD_TYPES.has(event.operationType);
@@ -95,8 +100,13 @@ export class DestinationWriter {
     const resync: unknown[] = [];
     for (const planned of group.writes) {
       const direct = toBulkWriteOperation(planned.documentKey, planned.write);
-      if (!direct || planned.covers.some((index) => this.mayMeetLaterState(events[index]))) resync.push(planned.documentKey._id);
-      operations.push(direct ?? resyncOperation(planned.documentKey, await readSource(planned.documentKey)));
+      // An update the driver would refuse as too large is taken from the source instead.
+      const tooLarge = direct !== null && isOversizedStatement(direct) && 'updateOne' in direct;
+      if (!direct || tooLarge || planned.covers.some((index) => this.mayMeetLaterState(events[index]))) {
+        resync.push(planned.documentKey._id);
+      }
+      const operation = direct && !tooLarge ? direct : resyncOperation(planned.documentKey, await readSource(planned.documentKey));
+      operations.push(await fitted(this.options.destination, group.ns, operation));
     }
     await recordForResync(this.options.destination, group.ns, resync);
     const collection = this.options.destination.db(group.ns.db).collection(group.ns.coll);
@@ -115,7 +125,9 @@ export class DestinationWriter {
       for (const writeError of failed) {
         const documentKey = group.writes[writeError.index]!.documentKey;
         const current = await readSource(documentKey);
-        await collection.bulkWrite([resyncOperation(documentKey, current)], { bypassDocumentValidation: true });
+        await collection.bulkWrite([await fitted(this.options.destination, group.ns, resyncOperation(documentKey, current))], {
+          bypassDocumentValidation: true,
+        });
       }
     }
   }
@@ -225,11 +237,14 @@ export class DestinationWriter {
     await recordCollectionForResync(this.options.destination, ns);
     const target = this.options.destination.db(ns.db).collection(ns.coll);
     let batch: AnyBulkWriteOperation<Document>[] = [];
+    let batchBytes = 0;
     for await (const doc of source.db(ns.db).collection(ns.coll).find({}, { ...TYPED_READ, sort: { _id: 1 } })) {
-      batch.push({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } });
-      if (batch.length >= COPY_BATCH) {
+      batch.push(await fitted(this.options.destination, ns, { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }));
+      batchBytes += bsonSize(doc);
+      if (batch.length >= COPY_BATCH || batchBytes >= COPY_BATCH_BYTES) {
         await target.bulkWrite(batch, { ordered: false, bypassDocumentValidation: true });
         batch = [];
+        batchBytes = 0;
       }
     }
     if (batch.length > 0) await target.bulkWrite(batch, { ordered: false, bypassDocumentValidation: true });

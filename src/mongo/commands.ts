@@ -26,13 +26,14 @@ export interface ServerVersion {
   version: string;
   major: number;
   minor: number;
+  patch: number;
 }
 
 export async function serverVersion(client: MongoClient): Promise<ServerVersion> {
   const info = await client.db('admin').command({ buildInfo: 1 });
   const version = String(info.version);
-  const [major, minor] = version.split('.').map((part) => Number.parseInt(part, 10));
-  return { version, major: major ?? 0, minor: minor ?? 0 };
+  const [major, minor, patch] = version.split('.').map((part) => Number.parseInt(part, 10));
+  return { version, major: major || 0, minor: minor || 0, patch: patch || 0 };
 }
 
 /** Databases other than admin, config and local. */

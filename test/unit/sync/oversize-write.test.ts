@@ -2,6 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { type AnyBulkWriteOperation, BSON, type Document } from 'mongodb';
+
+type Statement = AnyBulkWriteOperation<Document>;
 import {
   fitToStatementLimit,
   isOversizedStatement,
@@ -35,19 +37,19 @@ describe('oversized write statements', () => {
     const filler = (bytes: number): Document => ({ _id: 1, s: 'x'.repeat(bytes - BSON.calculateObjectSize({ _id: 1, s: '' })) });
     const exact = filler(MAX_STATEMENT_BYTES);
     assert.equal(BSON.calculateObjectSize(exact), MAX_STATEMENT_BYTES);
-    assert.ok(isOversizedStatement({ insertOne: { document: exact } }));
-    assert.ok(!isOversizedStatement({ insertOne: { document: filler(MAX_STATEMENT_BYTES - 1) } }));
+    assert.ok(isOversizedStatement({ insertOne: { document: exact } } as unknown as Statement));
+    assert.ok(!isOversizedStatement({ insertOne: { document: filler(MAX_STATEMENT_BYTES - 1) } } as unknown as Statement));
     const near = filler(MAX_STATEMENT_BYTES - 40);
-    assert.ok(!isOversizedStatement({ insertOne: { document: near } }));
-    assert.ok(isOversizedStatement({ replaceOne: { filter: { _id: 1 }, replacement: near, upsert: true } }));
-    assert.ok(!isOversizedStatement({ deleteOne: { filter: { _id: 1 } } }));
+    assert.ok(!isOversizedStatement({ insertOne: { document: near } } as unknown as Statement));
+    assert.ok(isOversizedStatement({ replaceOne: { filter: { _id: 1 }, replacement: near, upsert: true } } as unknown as Statement));
+    assert.ok(!isOversizedStatement({ deleteOne: { filter: { _id: 1 } } } as unknown as Statement));
   });
 
   it('splits a near-16 MiB replacement into statements that fit and rebuild it in field order', () => {
     const chunk = 'y'.repeat(Math.floor(MAX_STATEMENT_BYTES / 3) - 40);
     const document = { _id: 'big', z: chunk, a: chunk, m: chunk, small: 1 };
     assert.ok(BSON.calculateObjectSize(document) <= MAX_STATEMENT_BYTES);
-    const operations = fitToStatementLimit({ replaceOne: { filter: { _id: 'big' }, replacement: document, upsert: true } });
+    const operations = fitToStatementLimit({ replaceOne: { filter: { _id: 'big' }, replacement: document, upsert: true } } as unknown as Statement);
     assert.ok(operations && operations.length > 1);
     for (const operation of operations) assert.ok(statementBytes(operation) < MAX_STATEMENT_BYTES);
     const rebuilt = applyStatements(operations);
@@ -57,10 +59,10 @@ describe('oversized write statements', () => {
 
   it('gives up (null) when one field alone cannot fit, or a late field has a dotted name', () => {
     const huge = { _id: 1, s: 'x'.repeat(MAX_STATEMENT_BYTES - 100) };
-    assert.equal(fitToStatementLimit({ insertOne: { document: { ...huge, t: 'x'.repeat(200) } } }), null);
+    assert.equal(fitToStatementLimit({ insertOne: { document: { ...huge, t: 'x'.repeat(200) } } } as unknown as Statement), null);
     const dotted = { _id: 1, a: 'x'.repeat(150), 'b.c': 'y'.repeat(150) };
     assert.equal(piecewiseReplace({ _id: 1 }, dotted, 400), null);
-    assert.equal(fitToStatementLimit({ updateOne: { filter: { _id: 1 }, update: { $set: huge } } }), null);
+    assert.equal(fitToStatementLimit({ updateOne: { filter: { _id: 1 }, update: { $set: huge } } } as unknown as Statement), null);
   });
 
   it('property: pieces each fit the limit and rebuild the document exactly, fields in order', () => {
