@@ -6,6 +6,8 @@ import { Context } from '@temporalio/activity';
 import { BSON, type Document, MongoBulkWriteError, type MongoClient } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
 import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
+import type { OpTime } from '../mongo/op-time';
+import { readAtOrAfter } from '../mongo/read-at';
 import { MAX_STATEMENT_BYTES } from '../sync/oversize-write';
 import { writeOversizedInserts } from './oversize-writes';
 
@@ -27,6 +29,8 @@ export interface CopyChunkInput {
   /** stop after about this long; the workflow schedules the next chunk from `next` */
   maxDurationMs: number;
   batchSize: number;
+  /** the sync's start point: the copy reads majority-committed data at or after it */
+  startPoint?: OpTime | null;
 }
 
 export interface CopyChunkResult {
@@ -83,14 +87,16 @@ export async function copyPartitionChunk(
   if (resumed?.done) return { resumeAfter, done: true, documents, bytes };
 
   const lowerBound = resumeAfter ?? input.range.min;
-  const cursor = clients
-    .client(input.source)
+  const source = clients.client(input.source);
+  const readAt = readAtOrAfter(source, input.startPoint);
+  const cursor = source
     .db(db)
     .collection(coll)
     .find(
       {},
       {
         ...TYPED_READ,
+        ...readAt,
         sort: { _id: 1 },
         hint: { _id: 1 },
         batchSize: input.batchSize,
@@ -140,5 +146,6 @@ export async function copyPartitionChunk(
     return { resumeAfter, done: true, documents, bytes };
   } finally {
     await cursor.close();
+    await readAt.session.endSession();
   }
 }
