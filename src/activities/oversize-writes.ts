@@ -22,7 +22,7 @@ export async function fitted(
   const statements = fitToStatementLimit(operation);
   if (!statements) {
     throw ApplicationFailure.nonRetryable(
-      `document ${BSON.EJSON.stringify(idOf(operation) ?? null, { relaxed: false })} of ${ns.db}.${ns.coll} cannot be written to the destination: ` +
+      `document ${describeId(idOf(operation))} of ${ns.db}.${ns.coll} cannot be written to the destination: ` +
         `one of its fields is too large for a write statement (the driver's limit is 16 MiB per statement)`,
       SyncErrorName.DocumentTooLarge,
     );
@@ -50,4 +50,10 @@ export async function writeOversizedInserts(destination: MongoClient, ns: Namesp
     const last = await fitted(destination, ns, { insertOne: { document } });
     await destination.db(ns.db).collection(ns.coll).bulkWrite([last], { ordered: true, bypassDocumentValidation: true });
   }
+}
+
+/** The _id as extended JSON, cut short: an _id can be megabytes long. */
+function describeId(id: unknown): string {
+  const text = BSON.EJSON.stringify(id ?? null, { relaxed: false });
+  return text.length <= 200 ? text : `${text.slice(0, 200)}… (${text.length} characters)`;
 }

@@ -3,7 +3,9 @@
 // larger than the maximum size"): an insert of a document of exactly 16 MiB, and a replaceOne
 // whose replacement plus filter and flags reaches 16 MiB, though the server stores documents of
 // up to 16 MiB. Such a write is split into statements that fit: a replaceOne (upsert) of the
-// document's longest prefix of fields that fits, then $set of the following fields in order.
+// document's longest prefix of fields that fits, then $set of the following fields in order;
+// or, when the document alone fits an insert (the filter, say a large _id, made the statement
+// too large), a delete and an insert.
 // Each $set adds new fields at the end of the document; one $set adds several new fields in
 // field-name order (the server's update tree), so a $set groups consecutive fields only while
 // their names ascend, and the result has the source's field order. Activity-side (BSON sizes).
@@ -89,9 +91,9 @@ export function piecewiseReplace(
 }
 
 /**
- * `operation` as statements that fit: itself when it does, else the pieces of its document (an
- * insert or a replacement); null when it cannot be split (an update statement, or a document
- * piecewiseReplace cannot write).
+ * `operation` as statements that fit, to run in order: itself when it does, else the pieces of
+ * its document (an insert or a replacement); null when it cannot be split (an update statement,
+ * or a document piecewiseReplace cannot write).
  */
 export function fitToStatementLimit(
   operation: AnyBulkWriteOperation<Document>,
@@ -102,6 +104,12 @@ export function fitToStatementLimit(
     const document = operation.insertOne.document;
     return piecewiseReplace({ _id: document._id }, document, limit);
   }
-  if ('replaceOne' in operation) return piecewiseReplace(operation.replaceOne.filter, operation.replaceOne.replacement, limit);
+  if ('replaceOne' in operation) {
+    const { filter, replacement } = operation.replaceOne;
+    // The replacement alone fits an insert when only the filter (a large _id) made it too large.
+    const insert: AnyBulkWriteOperation<Document> = { insertOne: { document: replacement } };
+    if ('_id' in replacement && !isOversizedStatement(insert, limit)) return [{ deleteOne: { filter } }, insert];
+    return piecewiseReplace(filter, replacement, limit);
+  }
   return null;
 }

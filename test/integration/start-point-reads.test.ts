@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { type CommandStartedEvent, type Document, MongoClient, Timestamp } from 'mongodb';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { noteTime } from '../../src/activities/cluster-control';
-import { copyPartitionChunk } from '../../src/activities/copy-partition';
-import { planPartitions } from '../../src/activities/plan-partitions';
+import { type CopyChunkResult, copyPartitionChunk } from '../../src/activities/copy-partition';
+import { planPartitions, type PlanPartitionsResult } from '../../src/activities/plan-partitions';
 import type { ClusterClients } from '../../src/mongo/cluster-clients';
+import type { OpTime } from '../../src/mongo/op-time';
 import { type MongoSim, startMongoSim } from '../mongo-sim';
 
 let sims: MongoSim[] = [];
@@ -49,19 +50,19 @@ function assertReadsAtOrAfter(command: Document, startPoint: { t: number; i: num
 }
 
 test('the start point is noted with majority write concern, and the copy reads majority data at or after it', async () => {
-  const docs = Array.from({ length: 300 }, (_, i) => ({ _id: i, pad: 'x'.repeat(200) }));
+  const docs: Document[] = Array.from({ length: 300 }, (_, i) => ({ _id: i, pad: 'x'.repeat(200) }));
   await source.db('app').collection<Document>('c').insertMany(docs);
   const env = new MockActivityEnvironment();
 
   let mark = started.length;
-  const startPoint = await env.run(noteTime, clusters, { cluster: 'cluster0', reason: 'start point', syncId: 'read-test' });
+  const startPoint = (await env.run(noteTime, clusters, { cluster: 'cluster0' as const, reason: 'start point', syncId: 'read-test' })) as OpTime;
   const [note] = commands('appendOplogNote', mark);
   assert.ok(note, 'appendOplogNote was sent');
   assert.equal((note.writeConcern as Document | undefined)?.w, 'majority', JSON.stringify(note));
 
   mark = started.length;
-  const plan = await env.run(planPartitions, clusters, {
-    source: 'cluster0',
+  const plan: PlanPartitionsResult = await env.run(planPartitions, clusters, {
+    source: 'cluster0' as const,
     db: 'app',
     coll: 'c',
     targetPartitionBytes: 16 * 1024,
@@ -76,9 +77,9 @@ test('the start point is noted with majority write concern, and the copy reads m
   mark = started.length;
   let copied = 0;
   for (const range of plan.ranges) {
-    const result = await env.run(copyPartitionChunk, clusters, {
-      source: 'cluster0',
-      destination: 'cluster1',
+    const result: CopyChunkResult = await env.run(copyPartitionChunk, clusters, {
+      source: 'cluster0' as const,
+      destination: 'cluster1' as const,
       range,
       resumeAfter: null,
       maxDurationMs: 60_000,

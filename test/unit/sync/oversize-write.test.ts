@@ -45,16 +45,25 @@ describe('oversized write statements', () => {
     assert.ok(!isOversizedStatement({ deleteOne: { filter: { _id: 1 } } } as unknown as Statement));
   });
 
-  it('splits a near-16 MiB replacement into statements that fit and rebuild it in field order', () => {
+  it('splits an insert of a 16 MiB document into statements that fit and rebuild it in field order', () => {
     const chunk = 'y'.repeat(Math.floor(MAX_STATEMENT_BYTES / 3) - 40);
-    const document = { _id: 'big', z: chunk, a: chunk, m: chunk, small: 1 };
-    assert.ok(BSON.calculateObjectSize(document) <= MAX_STATEMENT_BYTES);
-    const operations = fitToStatementLimit({ replaceOne: { filter: { _id: 'big' }, replacement: document, upsert: true } } as unknown as Statement);
+    const document: Document = { _id: 'big', z: chunk, a: chunk, small: 1 };
+    document.m = 'y'.repeat(MAX_STATEMENT_BYTES - BSON.calculateObjectSize({ ...document, m: '' }));
+    assert.equal(BSON.calculateObjectSize(document), MAX_STATEMENT_BYTES);
+    const operations = fitToStatementLimit({ insertOne: { document } } as unknown as Statement);
     assert.ok(operations && operations.length > 1);
     for (const operation of operations) assert.ok(statementBytes(operation) < MAX_STATEMENT_BYTES);
     const rebuilt = applyStatements(operations);
     assert.deepEqual(Object.keys(rebuilt), Object.keys(document));
     assert.deepEqual(rebuilt, document);
+  });
+
+  it('a replacement too large only with its filter (a large _id) becomes a delete and an insert', () => {
+    const id = 'i'.repeat(20 * 1024);
+    const document: Document = { _id: id };
+    document.payload = 'p'.repeat(MAX_STATEMENT_BYTES - 100 - BSON.calculateObjectSize({ _id: id, payload: '' }));
+    const operations = fitToStatementLimit({ replaceOne: { filter: { _id: id }, replacement: document, upsert: true } } as unknown as Statement);
+    assert.deepEqual(operations, [{ deleteOne: { filter: { _id: id } } }, { insertOne: { document } }]);
   });
 
   it('gives up (null) when one field alone cannot fit, or a late field has a dotted name', () => {
