@@ -13,19 +13,20 @@ import { type AnyBulkWriteOperation, BSON, type Document } from 'mongodb';
 
 /** The driver's limit for one statement: maxBsonObjectSize, which every server reports as 16 MiB. */
 export const MAX_STATEMENT_BYTES = 16 * 1024 * 1024;
-/** Room for the fields the driver may add to a statement (hint, collation, arrayFilters, ...). */
-const STATEMENT_MARGIN_BYTES = 1024;
 
-/** The bytes the driver serializes for `operation` as one statement of its write command. */
+/**
+ * The bytes the driver serializes for `operation` as one statement of its write command (at
+ * most: the writes of the sync carry no hint, collation, arrayFilters or sort).
+ */
 export function statementBytes(operation: AnyBulkWriteOperation<Document>): number {
   if ('insertOne' in operation) return BSON.calculateObjectSize(operation.insertOne.document);
   if ('replaceOne' in operation) {
     const { filter, replacement } = operation.replaceOne;
-    return BSON.calculateObjectSize({ q: filter, u: replacement, upsert: true, multi: false }) + STATEMENT_MARGIN_BYTES;
+    return BSON.calculateObjectSize({ q: filter, u: replacement, upsert: true, multi: false });
   }
   if ('updateOne' in operation) {
     const { filter, update } = operation.updateOne;
-    return BSON.calculateObjectSize({ q: filter, u: update as Document, upsert: true, multi: false }) + STATEMENT_MARGIN_BYTES;
+    return BSON.calculateObjectSize({ q: filter, u: update as Document, upsert: true, multi: false });
   }
   return 0;
 }

@@ -67,7 +67,7 @@ describe('oversized write statements', () => {
   });
 
   it('gives up (null) when one field alone cannot fit, or a late field has a dotted name', () => {
-    const huge = { _id: 1, s: 'x'.repeat(MAX_STATEMENT_BYTES - 100) };
+    const huge = { _id: 1, s: 'x'.repeat(MAX_STATEMENT_BYTES - 30) };
     assert.equal(fitToStatementLimit({ insertOne: { document: { ...huge, t: 'x'.repeat(200) } } } as unknown as Statement), null);
     const dotted = { _id: 1, a: 'x'.repeat(150), 'b.c': 'y'.repeat(150) };
     assert.equal(piecewiseReplace({ _id: 1 }, dotted, 400), null);
