@@ -70,7 +70,8 @@ describe('oversized write statements', () => {
     const huge = { _id: 1, s: 'x'.repeat(MAX_STATEMENT_BYTES - 30) };
     assert.equal(fitToStatementLimit({ insertOne: { document: { ...huge, t: 'x'.repeat(200) } } } as unknown as Statement), null);
     const dotted = { _id: 1, a: 'x'.repeat(150), 'b.c': 'y'.repeat(150) };
-    assert.equal(piecewiseReplace({ _id: 1 }, dotted, 400), null);
+    assert.equal(piecewiseReplace({ _id: 1 }, dotted, 300), null);
+    assert.ok(piecewiseReplace({ _id: 1 }, { _id: 1, a: 'x'.repeat(150), b: 'y'.repeat(150) }, 300));
     assert.equal(fitToStatementLimit({ updateOne: { filter: { _id: 1 }, update: { $set: huge } } } as unknown as Statement), null);
   });
 
