@@ -2,13 +2,21 @@
 // stream from the workflow's checkpoint, apply events to the destination in batches, heartbeat
 // the checkpoint after each applied batch, and return the new checkpoint. The workflow loops.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { type ChangeStreamDocument, type Document, type MongoClient, MongoServerError, Timestamp } from 'mongodb';
+import {
+  type ChangeStream,
+  type ChangeStreamDocument,
+  type Document,
+  type MongoClient,
+  MongoServerError,
+  Timestamp,
+} from 'mongodb';
 import { isServerError, TYPED_READ } from '../mongo/bson-fidelity';
 import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
-import { noteClusterTime } from '../mongo/commands';
+import { noteClusterTime, serverVersion } from '../mongo/commands';
 import { resumeTokenTime, toOpTime, toTimestamp } from '../mongo/op-time';
 import { buildChangeStreamPipeline } from '../sync/change-stream-filter';
 import { SyncErrorName } from '../sync/errors';
+import { SPLIT_LARGE_EVENT_STAGE, SplitEventAssembler, SplitEventError, supportsSplitLargeEvent } from '../sync/split-events';
 import { compileNamespaceFilter } from '../sync/namespace-filter';
 import type { BuildIndexesMode, NamespaceFilterSpec } from '../sync/start-options';
 import type { ChangeStreamCheckpoint } from '../workflows/state';
@@ -47,6 +55,15 @@ export interface ApplyChangeEventsResult {
 const NOOP_INTERVAL_MS = 1000;
 const CHANGE_STREAM_HISTORY_LOST = 286;
 const CHANGE_STREAM_FATAL = 280;
+/** BSONObjectTooLarge: an event over 16 MB, on a server that cannot split it */
+const EVENT_TOO_LARGE = 10334;
+/** $changeStreamSplitLargeEvent could not split an event (one top-level field is too large) */
+const EVENT_SPLIT_FAILED = 7182500;
+/**
+ * Without these fields every event is small. An event that the server cannot send whole reaches
+ * the writer without them, which then takes the document from the source (a `resync`).
+ */
+const BULKY_EVENT_FIELDS = ['fullDocument', 'fullDocumentBeforeChange', 'updateDescription'];
 
 export async function applyChangeEvents(
   clients: ClusterConnections,
@@ -74,22 +91,50 @@ export async function applyChangeEvents(
   let lastDdlAt: OpTime | null = null;
   let reachedStopAt = false;
 
-  const stream = source.watch<Document, ChangeStreamDocument>(buildChangeStreamPipeline(filter), {
-    ...TYPED_READ,
-    showExpandedEvents: true,
-    maxAwaitTimeMS: 200,
-    batchSize: input.maxBatchEvents,
-    ...(checkpoint.resumeToken
-      ? { resumeAfter: checkpoint.resumeToken }
-      : { startAtOperationTime: toTimestamp(checkpoint.startAt ?? sourceTime) }),
-  });
+  const splitLargeEvents = supportsSplitLargeEvent(await serverVersion(source));
+  // Once an event proved too large to read (a server without $changeStreamSplitLargeEvent, or an
+  // event it cannot split), the rest of this iteration reads events without their bulky fields.
+  let thin = false;
+  const openStream = (): ChangeStream<Document, ChangeStreamDocument> =>
+    source.watch<Document, ChangeStreamDocument>(
+      [
+        ...buildChangeStreamPipeline(filter),
+        ...(thin ? [{ $unset: BULKY_EVENT_FIELDS }] : []),
+        ...(splitLargeEvents ? [SPLIT_LARGE_EVENT_STAGE] : []),
+      ],
+      {
+        ...TYPED_READ,
+        showExpandedEvents: true,
+        maxAwaitTimeMS: 200,
+        batchSize: input.maxBatchEvents,
+        ...(checkpoint.resumeToken
+          ? { resumeAfter: checkpoint.resumeToken }
+          : { startAtOperationTime: toTimestamp(checkpoint.startAt ?? sourceTime) }),
+      },
+    );
+  let stream = openStream();
+  let fragments = new SplitEventAssembler();
   try {
     while (!reachedStopAt) {
       const batch: ChangeStreamDocument[] = [];
       let pastStopAt = false;
       while (batch.length < input.maxBatchEvents) {
-        const event = await stream.tryNext();
-        if (!event) break;
+        let received: ChangeStreamDocument | null;
+        try {
+          received = await stream.tryNext();
+        } catch (error) {
+          if (thin || !isServerError(error, EVENT_TOO_LARGE, EVENT_SPLIT_FAILED)) throw error;
+          // Read again from the checkpoint: the events of `batch` are not applied yet.
+          await stream.close();
+          thin = true;
+          stream = openStream();
+          fragments = new SplitEventAssembler();
+          batch.length = 0;
+          continue;
+        }
+        if (!received) break;
+        const event = fragments.push(received as unknown as Document) as unknown as ChangeStreamDocument | null;
+        if (!event) continue;
         const eventTime = toOpTime(event.clusterTime!);
         if (input.stopAt && compareOpTime(eventTime, input.stopAt) > 0) {
           pastStopAt = true;
@@ -106,7 +151,8 @@ export async function applyChangeEvents(
         appliedThrough = toOpTime(last.clusterTime!);
         checkpoint = { resumeToken: last._id as { _data: string }, startAt: null };
       }
-      if (!pastStopAt && stream.resumeToken) {
+      // Inside a split event the driver's token points into it: its first fragments would be lost.
+      if (!pastStopAt && !fragments.pending && stream.resumeToken) {
         // The driver's token is the position after the last event it handed out (or the batch's
         // high-water mark), so it covers every event before it.
         const highWater = resumeTokenTime(stream.resumeToken);
@@ -155,7 +201,17 @@ function checkpointTime(checkpoint: ChangeStreamCheckpoint): OpTime | null {
 }
 
 function asFailure(error: unknown): unknown {
+  if (error instanceof SplitEventError) {
+    return ApplicationFailure.nonRetryable(`cannot reassemble a split change event: ${error.message}`, SyncErrorName.ChangeStreamFatal);
+  }
   if (error instanceof MongoServerError) {
+    if (isServerError(error, EVENT_TOO_LARGE, EVENT_SPLIT_FAILED)) {
+      return ApplicationFailure.nonRetryable(
+        `a source change event is too large to read even without its document and update description ` +
+          `(server: ${error.message})`,
+        SyncErrorName.DocumentTooLarge,
+      );
+    }
     if (isServerError(error, CHANGE_STREAM_HISTORY_LOST)) {
       return ApplicationFailure.nonRetryable(
         `the source's oplog no longer holds the change stream's resume point: the sync cannot continue and must ` +

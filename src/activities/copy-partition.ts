@@ -6,6 +6,10 @@ import { Context } from '@temporalio/activity';
 import { BSON, type Document, type MongoClient } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
 import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
+import type { OpTime } from '../mongo/op-time';
+import { readAtOrAfter } from '../mongo/read-at';
+import { MAX_STATEMENT_BYTES } from '../sync/oversize-write';
+import { writeOversizedInserts } from './oversize-writes';
 import { perDocumentWriteErrors } from '../mongo/write-outcome';
 
 export interface PartitionRange {
@@ -26,6 +30,8 @@ export interface CopyChunkInput {
   /** stop after about this long; the workflow schedules the next chunk from `next` */
   maxDurationMs: number;
   batchSize: number;
+  /** the sync's start point: the copy reads majority-committed data at or after it */
+  startPoint?: OpTime | null;
 }
 
 export interface CopyChunkResult {
@@ -44,6 +50,8 @@ interface ChunkHeartbeat {
 }
 
 const DUPLICATE_KEY = 11000;
+/** Documents held in memory for one insert, at most (one larger document is a batch alone). */
+const BATCH_BYTES = 32 * 1024 * 1024;
 
 export function decodeId(ejson: string): unknown {
   return (BSON.EJSON.parse(`{"_id":${ejson}}`, { relaxed: false }) as { _id: unknown })._id;
@@ -80,14 +88,16 @@ export async function copyPartitionChunk(
   if (resumed?.done) return { resumeAfter, done: true, documents, bytes };
 
   const lowerBound = resumeAfter ?? input.range.min;
-  const cursor = clients
-    .client(input.source)
+  const source = clients.client(input.source);
+  const readAt = readAtOrAfter(source, input.startPoint);
+  const cursor = source
     .db(db)
     .collection(coll)
     .find(
       {},
       {
         ...TYPED_READ,
+        ...readAt,
         sort: { _id: 1 },
         hint: { _id: 1 },
         batchSize: input.batchSize,
@@ -100,10 +110,15 @@ export async function copyPartitionChunk(
   try {
     let batch: Document[] = [];
     let batchBytes = 0;
+    let oversized: Document[] = [];
     let first = true;
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
-      await insertSkippingExisting(destination, db, coll, batch);
+      // The driver refuses to insert a document of 16 MiB (the server's maximum): written in pieces.
+      await writeOversizedInserts(destination, { db, coll }, oversized);
+      const insertable = oversized.length === 0 ? batch : batch.filter((doc) => !oversized.includes(doc));
+      if (insertable.length > 0) await insertSkippingExisting(destination, db, coll, insertable);
+      oversized = [];
       documents += batch.length;
       bytes += batchBytes;
       resumeAfter = encodeId(batch[batch.length - 1]!._id);
@@ -119,8 +134,10 @@ export async function copyPartitionChunk(
       }
       first = false;
       batch.push(doc);
-      batchBytes += BSON.calculateObjectSize(doc);
-      if (batch.length >= input.batchSize) {
+      const size = BSON.calculateObjectSize(doc);
+      batchBytes += size;
+      if (size >= MAX_STATEMENT_BYTES) oversized.push(doc);
+      if (batch.length >= input.batchSize || batchBytes >= BATCH_BYTES) {
         await flush();
         if (Date.now() - startedAt >= input.maxDurationMs) return { resumeAfter, done: false, documents, bytes };
       }
@@ -130,5 +147,6 @@ export async function copyPartitionChunk(
     return { resumeAfter, done: true, documents, bytes };
   } finally {
     await cursor.close();
+    await readAt.session.endSession();
   }
 }

@@ -17,6 +17,7 @@ import {
   planDdl,
   recoveryPlan,
 } from '../sync/ddl-replay';
+import { bsonSize } from '../sync/document-size';
 import { SyncErrorName } from '../sync/errors';
 import type { EventNamespace } from '../sync/event-translation';
 import { planIndexBuilds } from '../sync/index-plan';
@@ -24,6 +25,7 @@ import { relaxCollModForSync, relaxCollectionOptions, shouldBuildIndex } from '.
 import { C2C_METADATA_DB, isSystemCollection } from '../sync/namespace-names';
 import type { BuildIndexesMode } from '../sync/start-options';
 import type { ClusterTime } from '../sync/state-types';
+import { fitted } from './oversize-writes';
 import { recordCollectionForResync } from './resync-set';
 
 const BINDINGS = 'bindings';
@@ -32,6 +34,8 @@ const NAMESPACE_NOT_FOUND = 26;
 const INDEX_NOT_FOUND = 27;
 const INDEX_CONFLICTS = [68, 85, 86];
 const COPY_BATCH = 1000;
+/** Documents held in memory for one copy write, at most (one larger document is a batch alone). */
+const COPY_BATCH_BYTES = 32 * 1024 * 1024;
 const HEARTBEAT_EVERY_MS = 1000;
 
 interface BindingDocument {
@@ -286,10 +290,12 @@ export class DestinationDdl {
     await recordCollectionForResync(this.destination, ns);
     const target = this.destination.db(ns.db).collection(ns.coll);
     let batch: AnyBulkWriteOperation<Document>[] = [];
+    let batchBytes = 0;
     let lastBeat = Date.now();
     const flush = async (): Promise<void> => {
       if (batch.length > 0) await target.bulkWrite(batch, { ordered: false, bypassDocumentValidation: true });
       batch = [];
+      batchBytes = 0;
       if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
         this.options.heartbeat?.();
         lastBeat = Date.now();
@@ -297,8 +303,9 @@ export class DestinationDdl {
     };
     this.options.heartbeat?.();
     for await (const doc of this.options.source.db(found.ns.db).collection(found.ns.coll).find({}, { ...TYPED_READ, sort: { _id: 1 } })) {
-      batch.push({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } });
-      if (batch.length >= COPY_BATCH) await flush();
+      batch.push(await fitted(this.destination, ns, { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }));
+      batchBytes += bsonSize(doc);
+      if (batch.length >= COPY_BATCH || batchBytes >= COPY_BATCH_BYTES) await flush();
     }
     await flush();
   }

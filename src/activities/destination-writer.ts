@@ -14,6 +14,7 @@ import { toOpTime } from '../mongo/op-time';
 import { perDocumentWriteErrors } from '../mongo/write-outcome';
 import { namespacesWithCollatableKeys, planApply, type RoundGroup, segmentRounds } from '../sync/apply-batching';
 import { SyncErrorName } from '../sync/errors';
+import { isOversizedStatement } from '../sync/oversize-write';
 import {
   type DdlOperation,
   type EventNamespace,
@@ -27,6 +28,7 @@ import type { BuildIndexesMode } from '../sync/start-options';
 import { compareOpTime, type OpTime } from '../workflows/types';
 import { CollatedNamespaces } from './collated-namespaces';
 import { DestinationDdl, uuidKey } from './destination-ddl';
+import { fitted } from './oversize-writes';
 import { recordForResync } from './resync-set';
 
 const CRUD_TYPES = new Set(['insert', 'update', 'replace', 'delete']);
@@ -110,18 +112,21 @@ export class DestinationWriter {
       const where = await location;
       return where ? this.options.source.db(where.db).collection(where.coll).findOne(documentKey, TYPED_READ) : null;
     };
-    const resync: unknown[] = [];
-    for (const planned of group.writes) {
-      const direct = toBulkWriteOperation(planned.documentKey, planned.write);
-      if (!direct || planned.covers.some((index) => this.mayMeetLaterState(events[index]))) resync.push(planned.documentKey._id);
-    }
+    // An update the driver would refuse as too large is taken from the source instead.
+    const direct = group.writes.map((planned) => {
+      const operation = toBulkWriteOperation(planned.documentKey, planned.write);
+      return operation && !(isOversizedStatement(operation) && 'updateOne' in operation) ? operation : null;
+    });
+    const resync = group.writes
+      .filter((planned, i) => !direct[i] || planned.covers.some((index) => this.mayMeetLaterState(events[index])))
+      .map((planned) => planned.documentKey._id);
     // The writes of a group are of distinct documents (a serialized queue gives one per round),
     // so their source reads can run together.
     const operations: AnyBulkWriteOperation<Document>[] = await Promise.all(
-      group.writes.map(
-        async (planned) =>
-          toBulkWriteOperation(planned.documentKey, planned.write) ?? resyncOperation(planned.documentKey, await readSource(planned.documentKey)),
-      ),
+      group.writes.map(async (planned, i) => {
+        const operation = direct[i] ?? resyncOperation(planned.documentKey, await readSource(planned.documentKey));
+        return fitted(this.options.destination, target, operation);
+      }),
     );
     await recordForResync(this.options.destination, target, resync);
     const collection = this.options.destination.db(target.db).collection(target.coll);
@@ -142,7 +147,9 @@ export class DestinationWriter {
       for (const writeError of failed) {
         const documentKey = group.writes[writeError.index]!.documentKey;
         const current = await readSource(documentKey);
-        await collection.bulkWrite([resyncOperation(documentKey, current)], { bypassDocumentValidation: true });
+        await collection.bulkWrite([await fitted(this.options.destination, group.ns, resyncOperation(documentKey, current))], {
+          bypassDocumentValidation: true,
+        });
       }
     }
   }

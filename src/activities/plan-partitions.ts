@@ -3,6 +3,8 @@
 import { BSON } from 'mongodb';
 import { isServerError, TYPED_READ } from '../mongo/bson-fidelity';
 import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
+import type { OpTime } from '../mongo/op-time';
+import { readAtOrAfter } from '../mongo/read-at';
 import { averageDocumentSize } from '../sync/document-size';
 import { planPartitions as planRanges, sampleSizeFor } from '../sync/partition-plan';
 import type { PartitionRange } from '../workflows/state';
@@ -13,6 +15,8 @@ export interface PlanPartitionsInput {
   coll: string;
   targetPartitionBytes: number;
   maxPartitions: number;
+  /** the sync's start point: the _id sample reads majority-committed data at or after it */
+  startPoint?: OpTime | null;
 }
 
 export interface PlanPartitionsResult {
@@ -41,9 +45,11 @@ export async function planPartitions(
   const limits = { targetPartitionBytes: input.targetPartitionBytes, maxPartitions: input.maxPartitions };
   const sampleSize = sampleSizeFor(planInput, limits);
   if (sampleSize > 0) {
+    const readAt = readAtOrAfter(clients.client(input.source), input.startPoint);
     const samples = await collection
-      .aggregate([{ $sample: { size: sampleSize } }, { $project: { _id: 1 } }, { $sort: { _id: 1 } }], TYPED_READ)
-      .toArray();
+      .aggregate([{ $sample: { size: sampleSize } }, { $project: { _id: 1 } }, { $sort: { _id: 1 } }], { ...TYPED_READ, ...readAt })
+      .toArray()
+      .finally(() => readAt.session.endSession());
     planInput.sampledIds = samples.map((doc) => BSON.EJSON.stringify(doc._id, { relaxed: false }));
   }
   const ranges = planRanges(planInput, limits).map((range) => ({ db: input.db, coll: input.coll, ...range }));

@@ -7,14 +7,18 @@
 // has f again moves f to the end. The writer records such documents here, on the destination,
 // and at commit, once the source is quiet and every event is applied, each is read from the
 // source and replaced, which makes it exact.
-import type { Document, MongoClient } from 'mongodb';
+import type { AnyBulkWriteOperation, Document, MongoClient } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
 import { hasNonSimpleCollation, keyValueIdentity } from '../sync/apply-batching';
+import { bsonSize } from '../sync/document-size';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
 import type { EventNamespace } from '../sync/event-translation';
+import { fitted } from './oversize-writes';
 
 const COLLECTION = 'resync';
 const BATCH = 500;
+/** Source documents held in memory for one write, at most (one larger document is a batch alone). */
+const BATCH_BYTES = 32 * 1024 * 1024;
 
 interface ResyncEntry {
   _id: { db: string; coll: string; id?: unknown; all?: true };
@@ -48,18 +52,22 @@ async function replaceFromSource(source: MongoClient, destination: MongoClient, 
   const target = destination.db(ns.db).collection(ns.coll);
   const replaced: unknown[] = [];
   let batch: Document[] = [];
+  let batchBytes = 0;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    await target.bulkWrite(
-      batch.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
-      { ordered: false, bypassDocumentValidation: true },
-    );
+    const operations: AnyBulkWriteOperation<Document>[] = [];
+    for (const doc of batch) {
+      operations.push(await fitted(destination, ns, { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }));
+    }
+    await target.bulkWrite(operations, { ordered: false, bypassDocumentValidation: true });
     for (const doc of batch) replaced.push(doc._id);
     batch = [];
+    batchBytes = 0;
   };
   for await (const doc of source.db(ns.db).collection(ns.coll).find(filter, TYPED_READ)) {
     batch.push(doc);
-    if (batch.length >= BATCH) await flush();
+    batchBytes += bsonSize(doc);
+    if (batch.length >= BATCH || batchBytes >= BATCH_BYTES) await flush();
   }
   await flush();
   return replaced;

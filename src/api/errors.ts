@@ -38,6 +38,7 @@ const STATUS_BY_NAME: Record<ErrorName, number> = {
   UnsupportedOperation: 409,
   ChangeStreamHistoryLost: 409,
   ChangeStreamFatal: 409,
+  DocumentTooLarge: 409,
   NotFound: 404,
   MethodNotAllowed: 405,
   PayloadTooLarge: 413,

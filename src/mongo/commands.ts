@@ -2,9 +2,13 @@
 import { type Document, type MongoClient, Timestamp } from 'mongodb';
 import { toOpTime, type OpTime } from './op-time';
 
-/** Writes a no-op to the cluster's oplog and returns its time: "now" on that cluster. */
+/**
+ * Writes a no-op to the cluster's oplog and returns its time: "now" on that cluster. The note is
+ * majority-committed when this returns, and with it every write before it, so majority reads
+ * after that time see them all (none can still roll back).
+ */
 export async function noteClusterTime(client: MongoClient, data: Document): Promise<OpTime> {
-  const reply = await client.db('admin').command({ appendOplogNote: 1, data });
+  const reply = await client.db('admin').command({ appendOplogNote: 1, data, writeConcern: { w: 'majority' } });
   const operationTime: unknown = reply.operationTime;
   if (!(operationTime instanceof Timestamp)) {
     throw new Error('appendOplogNote reply carried no operationTime');
@@ -26,13 +30,14 @@ export interface ServerVersion {
   version: string;
   major: number;
   minor: number;
+  patch: number;
 }
 
 export async function serverVersion(client: MongoClient): Promise<ServerVersion> {
   const info = await client.db('admin').command({ buildInfo: 1 });
   const version = String(info.version);
-  const [major, minor] = version.split('.').map((part) => Number.parseInt(part, 10));
-  return { version, major: major ?? 0, minor: minor ?? 0 };
+  const [major, minor, patch] = version.split('.').map((part) => Number.parseInt(part, 10));
+  return { version, major: major || 0, minor: minor || 0, patch: patch || 0 };
 }
 
 /** Databases other than admin, config and local. */

@@ -24,6 +24,8 @@ export const SyncErrorName = {
   ChangeStreamFatal: 'ChangeStreamFatal',
   /** A source event or object the engine cannot replicate (time-series, convertToCapped, ...). */
   UnsupportedOperation: 'UnsupportedOperation',
+  /** A source document or change event is too large to carry over (over 16 MB on the wire). */
+  DocumentTooLarge: 'DocumentTooLarge',
   /** A DDL event breaks the namespace filter rules (e.g. renaming a collection out of the filter). */
   NamespaceFilterViolation: 'NamespaceFilterViolation',
   /** The cluster labels or host:port values changed between runs. */
@@ -57,6 +59,7 @@ export const NON_RETRYABLE_ERROR_NAMES: readonly SyncErrorName[] = [
   SyncErrorName.ChangeStreamHistoryLost,
   SyncErrorName.ChangeStreamFatal,
   SyncErrorName.UnsupportedOperation,
+  SyncErrorName.DocumentTooLarge,
   SyncErrorName.NamespaceFilterViolation,
   SyncErrorName.ClusterIdentityMismatch,
   SyncErrorName.InvalidRequest,

@@ -267,6 +267,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncWorkfl
         resumeAfter: partition.resumeAfter,
         maxDurationMs: s.tuning.copyChunkMaxMs,
         batchSize: s.tuning.copyBatchSize,
+        startPoint: s.startPoint,
       });
       s.copy.copiedBytes += result.bytes;
       s.copy.copiedDocuments += result.documents;
@@ -310,6 +311,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncWorkfl
       coll: collection.coll,
       targetPartitionBytes: s.tuning.partitionTargetBytes,
       maxPartitions: s.tuning.maxPartitionsPerCollection,
+      startPoint: s.startPoint,
     });
     s.copy.pendingCollections.shift();
     for (const range of plan.ranges) {

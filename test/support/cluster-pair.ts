@@ -42,7 +42,8 @@ async function ensureAppUser(admin: MongoClient): Promise<void> {
   }
 }
 
-export async function startClusterPair(options: { oplogSizeMB?: number } = {}): Promise<ClusterPair> {
+/** `version`: the simulated servers' version ('6.0', '7.0', '8.0' or a full 'X.Y.Z'). */
+export async function startClusterPair(options: { oplogSizeMB?: number; version?: string } = {}): Promise<ClusterPair> {
   const real0 = process.env.TEST_CLUSTER0_URI;
   const real1 = process.env.TEST_CLUSTER1_URI;
   const sims: Partial<Record<ClusterLabel, MongoSim>> = {};
@@ -55,6 +56,7 @@ export async function startClusterPair(options: { oplogSizeMB?: number } = {}): 
         auth: true,
         users: [SYNC_USER],
         oplogSizeMB: options.oplogSizeMB,
+        version: options.version,
         periodicNoopIntervalMs: 1000,
       });
     }

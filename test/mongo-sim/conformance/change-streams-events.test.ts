@@ -306,8 +306,8 @@ test('the user pipeline filters and reshapes events', async () => {
   ]);
 });
 
-simulatorOnly('a 6.0 server sends no disambiguatedPaths and does not know $changeStreamSplitLargeEvent', async () => {
-  const sim = await startSimulator({ version: '6.0' });
+simulatorOnly('a 6.0 server sends no disambiguatedPaths, and before 6.0.9 does not know $changeStreamSplitLargeEvent', async () => {
+  const sim = await startSimulator({ version: '6.0.8' });
   const old = new MongoClient(sim.uri, { serverSelectionTimeoutMS: 5000 });
   try {
     const coll = old.db('v60').collection('c');

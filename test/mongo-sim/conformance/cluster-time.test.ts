@@ -83,3 +83,29 @@ test('the driver gossips the highest $clusterTime back and the server accepts it
   await client.db('admin').command({ ping: 1 });
   assert.ok(sent.some((c) => c !== undefined), 'the second ping carries $clusterTime');
 });
+
+test('appendOplogNote takes a majority write concern; majority reads after its time see the writes before it', async () => {
+  const client = target.client({ monitorCommands: true });
+  const started: Document[] = [];
+  client.on('commandStarted', (e) => started.push(e.command));
+  const db = client.db(target.uniqueDb('ct_after'));
+  await db.collection<Loose>('c').insertOne({ _id: 1 });
+  const note = await client.db('admin').command({ appendOplogNote: 1, data: { test: 'after' }, writeConcern: { w: 'majority' } });
+  assert.ok(note.operationTime instanceof Timestamp);
+  const session = client.startSession({ causalConsistency: true });
+  try {
+    session.advanceOperationTime(note.operationTime as Timestamp);
+    const options = { session, readConcern: { level: 'majority' as const } };
+    assert.equal((await db.collection<Loose>('c').find({}, options).toArray()).length, 1);
+    assert.equal((await db.collection<Loose>('c').aggregate([{ $match: {} }], options).toArray()).length, 1);
+  } finally {
+    await session.endSession();
+  }
+  const reads = started.filter((command) => command.find !== undefined || command.aggregate !== undefined);
+  assert.equal(reads.length, 2);
+  for (const command of reads) {
+    const readConcern = command.readConcern as Document;
+    assert.equal(readConcern.level, 'majority');
+    assert.ok((readConcern.afterClusterTime as Timestamp).greaterThanOrEqual(note.operationTime as Timestamp));
+  }
+});

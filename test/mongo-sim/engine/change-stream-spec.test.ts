@@ -112,11 +112,14 @@ test('stages after $changeStream', () => {
   assert.ok(failure(() => open(stream({}, [{ $match: { $bogus: 1 } }]))).message.includes('$bogus'));
 });
 
-test('$changeStreamSplitLargeEvent: 7.0+, last, empty spec', () => {
+test('$changeStreamSplitLargeEvent: 7.0+ and 6.0.9+, last, empty spec', () => {
   assert.ok(open(stream({}, [{ $match: {} }, { $changeStreamSplitLargeEvent: {} }])));
   assertCode(() => open(stream({}, [{ $changeStreamSplitLargeEvent: {} }, { $match: {} }])), 7182802);
   assertCode(() => open(stream({}, [{ $changeStreamSplitLargeEvent: { a: 1 } }])), 7182800);
-  assertCode(() => open(stream({}, [{ $changeStreamSplitLargeEvent: {} }]), 'app', '6.0.19'), 40324);
+  assertCode(() => open(stream({}, [{ $changeStreamSplitLargeEvent: {} }]), 'app', '6.0.8'), 40324);
+  assert.ok(open(stream({}, [{ $changeStreamSplitLargeEvent: {} }]), 'app', '6.0.9'));
+  assert.ok(open(stream({}, [{ $changeStreamSplitLargeEvent: {} }]), 'app', '6.0.19'));
+  assert.ok(open(stream({}, [{ $changeStreamSplitLargeEvent: {} }]), 'app', '8.0.13'));
   assertCode(() => open(stream({ resumeAfter: eventToken({ fragmentNum: 1 }) })), 280, 'ChangeStreamFatalError');
 });
 

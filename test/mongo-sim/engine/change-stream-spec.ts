@@ -22,6 +22,7 @@ export type StartPoint =
 export interface ServerVersion {
   major: number;
   minor: number;
+  patch?: number;
 }
 
 export interface ChangeStreamSpec {
@@ -76,12 +77,17 @@ const OTHER_KNOWN_STAGES = new Set([
 ]);
 
 export function parseServerVersion(version: string): ServerVersion {
-  const [major, minor] = version.split('.').map((part) => Number(part));
-  return { major: major || 0, minor: minor || 0 };
+  const [major, minor, patch] = version.split('.').map((part) => Number(part));
+  return { major: major || 0, minor: minor || 0, patch: patch || 0 };
 }
 
 export function versionAtLeast(v: ServerVersion, major: number, minor: number): boolean {
   return v.major > major || (v.major === major && v.minor >= minor);
+}
+
+/** $changeStreamSplitLargeEvent is new in 7.0 and was backported to 6.0.9 (the stage's manual page). */
+function supportsSplitLargeEvent(v: ServerVersion): boolean {
+  return versionAtLeast(v, 7, 0) || (v.major === 6 && v.minor === 0 && (v.patch ?? 0) >= 9);
 }
 
 interface RawOptions {
@@ -209,7 +215,7 @@ function parseUserStages(pipeline: unknown[], version: ServerVersion): { userSta
   const names: string[] = [];
   for (let i = 1; i < pipeline.length; i++) {
     const name = stageName(pipeline[i]);
-    const known = ALLOWED_STAGES.has(name) || OTHER_KNOWN_STAGES.has(name) || (name === SPLIT_STAGE && versionAtLeast(version, 7, 0));
+    const known = ALLOWED_STAGES.has(name) || OTHER_KNOWN_STAGES.has(name) || (name === SPLIT_STAGE && supportsSplitLargeEvent(version));
     if (!known) throw streamError(40324, `Unrecognized pipeline stage name: '${name}'`);
     if (name === SPLIT_STAGE) {
       const spec: unknown = (pipeline[i] as Document)[name];

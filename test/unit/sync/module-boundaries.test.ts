@@ -29,6 +29,8 @@ const ACTIVITY_SIDE = [
   'index-plan',
   'index-relaxation',
   'key-identity',
+  'oversize-write',
+  'split-events',
 ];
 
 function source(name: string): string {
