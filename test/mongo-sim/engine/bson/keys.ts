@@ -1,20 +1,13 @@
 // Canonical string keys for BSON values: two values get the same key exactly when the server's
-// index comparison considers them equal (numbers compare by value across int/long/double/decimal;
+// index comparison considers them equal (numbers compare by exact value across int/long/double/decimal;
 // documents compare field names and order). Used for _id lookup and unique index checks.
 import type { Binary, BSONRegExp, Code, Decimal128, Document, Long, ObjectId, Timestamp } from 'bson';
+import { exactFromDecimal, exactFromDouble, exactKey } from './exact-number';
 
 function numberKey(n: number): string {
-  if (Number.isNaN(n)) return 'NaN';
-  if (Object.is(n, -0)) return '0';
-  if (Number.isInteger(n) && !Number.isSafeInteger(n) && Number.isFinite(n)) return BigInt(n).toString();
-  return String(n);
-}
-
-function decimalKey(d: Decimal128): string {
-  const s = d.toString();
-  if (/^-?\d+$/.test(s)) return BigInt(s).toString();
-  // approximated through a double: exact for every value a double can hold
-  return numberKey(Number(s));
+  // safe integers (and -0) print as their exact integer; everything else takes the exact path
+  if (Number.isSafeInteger(n)) return n === 0 ? '0' : String(n);
+  return exactKey(exactFromDouble(n));
 }
 
 function bytesKey(bytes: Uint8Array): string {
@@ -52,7 +45,7 @@ function keyOf(v: unknown, nested: boolean): string {
     case 'Long':
       return 'n' + (v as Long).toBigInt().toString();
     case 'Decimal128':
-      return 'n' + decimalKey(v as Decimal128);
+      return 'n' + exactKey(exactFromDecimal(v as Decimal128));
     case 'Binary': {
       const b = v as Binary;
       return 'x' + b.sub_type + ':' + bytesKey(b.buffer.subarray(0, b.position));
