@@ -99,7 +99,7 @@ function entriesOf(v: unknown): [string, unknown][] {
 }
 
 /** Compares two documents field by field: type, then name, then value (as woCompare). */
-export function compareDocuments(a: Document | unknown[], b: Document | unknown[]): number {
+export function compareDocuments(a: Document | unknown[], b: Document | unknown[], strings?: (x: string, y: string) => number): number {
   const ea = entriesOf(a);
   const eb = entriesOf(b);
   const n = Math.min(ea.length, eb.length);
@@ -110,14 +110,17 @@ export function compareDocuments(a: Document | unknown[], b: Document | unknown[
     if (t !== 0) return sign(t);
     const k = compareStrings(ka, kb);
     if (k !== 0) return k;
-    const c = compareValues(va, vb);
+    const c = compareValues(va, vb, strings);
     if (c !== 0) return c;
   }
   return sign(ea.length - eb.length);
 }
 
-/** Total order over BSON values, as the server sorts them (no collation). */
-export function compareValues(a: unknown, b: unknown): number {
+/**
+ * Total order over BSON values, as the server sorts them. `strings` compares strings (and
+ * symbols) under a collation; without it they compare by code point (the simple collation).
+ */
+export function compareValues(a: unknown, b: unknown, strings?: (x: string, y: string) => number): number {
   const ta = canonicalType(a);
   const tb = canonicalType(b);
   if (ta !== tb) return sign(ta - tb);
@@ -130,10 +133,10 @@ export function compareValues(a: unknown, b: unknown): number {
     case 10:
       return compareNumbers(a, b);
     case 15:
-      return compareStrings(String(a), String(b));
+      return strings ? sign(strings(String(a), String(b))) : compareStrings(String(a), String(b));
     case 20:
     case 25:
-      return compareDocuments(a as Document, b as Document);
+      return compareDocuments(a as Document, b as Document, strings);
     case 30: {
       const ba = binaryParts(a);
       const bb = binaryParts(b);

@@ -2,6 +2,7 @@
 // index comparison considers them equal (numbers compare by exact value across int/long/double/decimal;
 // documents compare field names and order). Used for _id lookup and unique index checks.
 import type { Binary, BSONRegExp, Code, Decimal128, Document, Long, ObjectId, Timestamp } from 'bson';
+import type { Collation } from './collation';
 import { exactFromDecimal, exactFromDouble, exactKey } from './exact-number';
 
 function numberKey(n: number): string {
@@ -14,12 +15,14 @@ function bytesKey(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
-function keyOf(v: unknown, nested: boolean): string {
+function keyOf(v: unknown, nested: boolean, collation?: Collation): string {
   switch (typeof v) {
     case 'number':
       return 'n' + numberKey(v);
-    case 'string':
-      return nested ? 's' + JSON.stringify(v) : 's' + v;
+    case 'string': {
+      const s = collation ? collation.key(v) : v;
+      return nested ? 's' + JSON.stringify(s) : 's' + s;
+    }
     case 'boolean':
       return v ? 'b1' : 'b0';
     case 'undefined':
@@ -30,7 +33,7 @@ function keyOf(v: unknown, nested: boolean): string {
   if (v === null) return 'z';
   if (Array.isArray(v)) {
     let out = '[';
-    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + keyOf(v[i], true);
+    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + keyOf(v[i], true, collation);
     return out + ']';
   }
   if (v instanceof Date) return 'd' + v.getTime();
@@ -58,31 +61,33 @@ function keyOf(v: unknown, nested: boolean): string {
       return 'm-';
     case 'MaxKey':
       return 'm+';
-    case 'BSONSymbol':
-      return nested ? 's' + JSON.stringify(String(v)) : 's' + String(v);
+    case 'BSONSymbol': {
+      const s = collation ? collation.key(String(v)) : String(v);
+      return nested ? 's' + JSON.stringify(s) : 's' + s;
+    }
     case 'Code': {
       const c = v as Code;
-      return 'c' + JSON.stringify(String(c.code)) + (c.scope ? keyOf(c.scope, true) : '');
+      return 'c' + JSON.stringify(String(c.code)) + (c.scope ? keyOf(c.scope, true, collation) : '');
     }
   }
   let out = '{';
   let first = true;
   for (const k of Object.keys(v as Document)) {
-    out += (first ? '' : ',') + JSON.stringify(k) + ':' + keyOf((v as Document)[k], true);
+    out += (first ? '' : ',') + JSON.stringify(k) + ':' + keyOf((v as Document)[k], true, collation);
     first = false;
   }
   return out + '}';
 }
 
-/** The canonical key of one value (e.g. an `_id`). */
-export function canonicalKey(v: unknown): string {
-  return keyOf(v, false);
+/** The canonical key of one value (e.g. an `_id`); strings compared under `collation` when given. */
+export function canonicalKey(v: unknown, collation?: Collation): string {
+  return keyOf(v, false, collation);
 }
 
 /** The canonical key of a compound index key (one value per key-pattern field). */
-export function compoundKey(values: unknown[]): string {
-  if (values.length === 1) return keyOf(values[0], false);
+export function compoundKey(values: unknown[], collation?: Collation): string {
+  if (values.length === 1) return keyOf(values[0], false, collation);
   let out = '';
-  for (let i = 0; i < values.length; i++) out += (i ? '\u0000' : '') + keyOf(values[i], true);
+  for (let i = 0; i < values.length; i++) out += (i ? '\u0000' : '') + keyOf(values[i], true, collation);
   return out;
 }

@@ -8,6 +8,7 @@ import { planRecords, skipLimit } from '../query/execute';
 import { RecordCursor } from '../query/record-cursor';
 import type { ServerCursor } from '../internal';
 import { parseSort } from '../query/sort';
+import { validateCollation } from '../bson/collation';
 import { commandError, ErrorCodes } from '../errors';
 import { assertValidNamespace } from '../catalog/names';
 import { collectionName, optionalBool, optionalDocument, optionalNumber } from './args';
@@ -25,6 +26,8 @@ export interface ParsedFind {
   hint?: unknown;
   min?: Document;
   max?: Document;
+  collation?: Document;
+  variables?: Document;
 }
 
 export function parseFind(cmd: Document): ParsedFind {
@@ -55,6 +58,8 @@ export function parseFind(cmd: Document): ParsedFind {
     hint: cmd.hint,
     min: optionalDocument(cmd, 'find', 'min'),
     max: optionalDocument(cmd, 'find', 'max'),
+    collation: validateCollation(optionalDocument(cmd, 'find', 'collation')),
+    variables: optionalDocument(cmd, 'find', 'let'),
   };
 }
 
@@ -80,7 +85,15 @@ export async function findCommand(cmd: Document, ctx: RequestContext, state: Eng
   } else if (!info) {
     docs = coll === 'system.views' ? findOnDocuments(viewCatalogDocuments(state, ctx.db), p) : [];
   } else {
-    const plan = planRecords(info, { filter: p.filter, sort: parseSort(p.sort), hint: p.hint, min: p.min, max: p.max });
+    const plan = planRecords(info, {
+      filter: p.filter,
+      sort: parseSort(p.sort),
+      hint: p.hint,
+      min: p.min,
+      max: p.max,
+      collation: p.collation,
+      variables: p.variables,
+    });
     const project = compileProjection(p.projection, p.filter);
     if (!plan.blockingSort) {
       return open(new RecordCursor(ns, plan.records, plan.test, project, p.skip ?? 0, p.limit));
