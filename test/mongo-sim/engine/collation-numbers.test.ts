@@ -129,3 +129,18 @@ test('let: variables reach $expr in find, aggregate, update, delete and findAndM
   assert.equal(del.n, 1);
   t.close();
 });
+
+test('let: each variable is an expression evaluated once ($literal keeps a $ string)', async () => {
+  const t = testEngine();
+  await t.run({ insert: 'c', documents: [{ _id: 1 }, { _id: 2 }] });
+  const agg = await t.run({
+    aggregate: 'c',
+    pipeline: [{ $match: { $expr: { $eq: ['$_id', '$$id'] } } }, { $project: { _id: 0, y: '$$y', sum: '$$sum' } }],
+    cursor: {},
+    let: { id: 1, y: { $literal: '$bar' }, sum: { $add: [1, 2] } },
+  });
+  assert.deepEqual(firstBatch(agg), [{ y: '$bar', sum: new Int32(3) }]);
+  await t.run({ update: 'c', updates: [{ q: { _id: 2 }, u: [{ $set: { y: '$$y' } }] }], let: { y: { $literal: 'bar' } } });
+  assert.deepEqual(firstBatch(await t.run({ find: 'c', filter: { _id: 2 } })), [{ _id: 2, y: 'bar' }]);
+  t.close();
+});

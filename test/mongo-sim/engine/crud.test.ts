@@ -276,3 +276,17 @@ test('strict commands refuse unknown fields with 40415, nested statements too', 
   assert.equal(firstBatch(await t.run({ find: 'c', ...generic })).length, 1);
   t.close();
 });
+
+test('insert: an _id holding a $-prefixed field name is refused with 52', async () => {
+  const t = testEngine();
+  const reply = await t.run({ insert: 'c', documents: [{ _id: { $a: 1 } }, { _id: { a: [{ $b: 1 }] } }, { _id: { a: 1 } }], ordered: false });
+  assert.equal(reply.n, 1);
+  assert.deepEqual(
+    (reply.writeErrors as Document[]).map((e) => [e.code, e.errmsg]),
+    [
+      [52, "_id fields may not contain '$'-prefixed fields: $a is not valid for storage."],
+      [52, "_id fields may not contain '$'-prefixed fields: $b is not valid for storage."],
+    ],
+  );
+  t.close();
+});

@@ -12,7 +12,7 @@ import { assertValidNamespace } from '../catalog/names';
 import { ArrayCursor } from '../cursors';
 import { commandError, ErrorCodes } from '../errors';
 import { isPlainDocument, toNumber } from '../bson/values';
-import { runPipeline, stageName, validatePipeline } from '../query/pipeline';
+import { evaluateLet, runPipeline, stageName, validatePipeline } from '../query/pipeline';
 import { selectRecords, skipLimit } from '../query/execute';
 import { parseSort, sortBy, type SortField } from '../query/sort';
 import { compileFilter } from '../query/matcher';
@@ -166,7 +166,7 @@ export async function aggregateCommand(cmd: Document, ctx: RequestContext, state
     throw commandError(40602, '$changeStream is only valid as the first stage in a pipeline.');
   }
   validatePipeline(pipeline);
-  const variables = optionalDocument(cmd, 'aggregate', 'let');
+  const variables = evaluateLet(optionalDocument(cmd, 'aggregate', 'let'));
   const requestedCollation = validateCollation(optionalDocument(cmd, 'aggregate', 'collation'));
   const nsInfo = dbLevel ? undefined : state.catalog.get(ctx.db, coll);
   // the operation's collation, else the collection's (or view's) default; 'simple' overrides it

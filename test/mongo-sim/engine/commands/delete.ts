@@ -8,6 +8,7 @@ import { commandError, ErrorCodes } from '../errors';
 import { isPlainDocument, toNumber } from '../bson/values';
 import { executeDelete } from '../update/execute';
 import { validateCollation } from '../bson/collation';
+import { evaluateLet } from '../query/pipeline';
 import { assertKnownNestedFields, collectionName, optionalArray, optionalBool, optionalDocument } from './args';
 import { KNOWN_FIELDS } from './known-fields';
 import { assertBatchSize, WriteErrorCollector } from './insert';
@@ -47,7 +48,7 @@ export function deleteCommand(cmd: Document, ctx: RequestContext, state: EngineS
   const errors = new WriteErrorCollector(ordered);
   let n = 0;
   // the whole command is parsed first: a malformed statement fails the command, not one statement
-  const variables = optionalDocument(cmd, 'delete', 'let');
+  const variables = evaluateLet(optionalDocument(cmd, 'delete', 'let'));
   const statements = deletes.map((raw) => parseStatement(raw, variables));
   for (let i = 0; i < statements.length; i++) {
     try {

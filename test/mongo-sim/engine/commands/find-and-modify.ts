@@ -9,6 +9,7 @@ import { executeDelete, executeUpdate } from '../update/execute';
 import { compileProjection } from '../query/projection';
 import { parseSort } from '../query/sort';
 import { validateCollation } from '../bson/collation';
+import { evaluateLet } from '../query/pipeline';
 import { collectionName, optionalArray, optionalBool, optionalDocument } from './args';
 
 export function findAndModifyCommand(cmd: Document, ctx: RequestContext, state: EngineState): Document {
@@ -29,7 +30,7 @@ export function findAndModifyCommand(cmd: Document, ctx: RequestContext, state: 
     throw commandError(ErrorCodes.FailedToParse, "Cannot specify both new=true and remove=true; 'remove' always returns the deleted document");
   }
   const collation = validateCollation(optionalDocument(cmd, name, 'collation'));
-  const variables = optionalDocument(cmd, name, 'let');
+  const variables = evaluateLet(optionalDocument(cmd, name, 'let'));
   assertWritesAllowed(state, ctx, ctx.db, coll);
   const project = compileProjection(fields, query);
   const shown = (doc: Document | undefined): Document | null => (doc ? (project ? project(doc) : doc) : null);

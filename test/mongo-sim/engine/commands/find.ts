@@ -9,6 +9,7 @@ import { RecordCursor } from '../query/record-cursor';
 import type { ServerCursor } from '../internal';
 import { parseSort } from '../query/sort';
 import { validateCollation } from '../bson/collation';
+import { evaluateLet } from '../query/pipeline';
 import { commandError, ErrorCodes } from '../errors';
 import { assertValidNamespace } from '../catalog/names';
 import { collectionName, optionalBool, optionalDocument, optionalNumber } from './args';
@@ -59,7 +60,7 @@ export function parseFind(cmd: Document): ParsedFind {
     min: optionalDocument(cmd, 'find', 'min'),
     max: optionalDocument(cmd, 'find', 'max'),
     collation: validateCollation(optionalDocument(cmd, 'find', 'collation')),
-    variables: optionalDocument(cmd, 'find', 'let'),
+    variables: evaluateLet(optionalDocument(cmd, 'find', 'let')),
   };
 }
 

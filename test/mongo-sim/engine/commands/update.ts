@@ -9,6 +9,7 @@ import { isPlainDocument } from '../bson/values';
 import { executeUpdate, type UpdateStatement } from '../update/execute';
 import { parseSort } from '../query/sort';
 import { validateCollation } from '../bson/collation';
+import { evaluateLet } from '../query/pipeline';
 import { versionAtLeast } from '../version';
 import { assertKnownNestedFields, collectionName, optionalArray, optionalBool, optionalDocument } from './args';
 import { KNOWN_FIELDS } from './known-fields';
@@ -47,7 +48,7 @@ export function updateCommand(cmd: Document, ctx: RequestContext, state: EngineS
   assertBatchSize(updates.length);
   const ordered = optionalBool(cmd, 'update', 'ordered') ?? true;
   const bypassValidation = optionalBool(cmd, 'update', 'bypassDocumentValidation') ?? false;
-  const variables = optionalDocument(cmd, 'update', 'let');
+  const variables = evaluateLet(optionalDocument(cmd, 'update', 'let'));
   const errors = new WriteErrorCollector(ordered);
   let n = 0;
   let nModified = 0;

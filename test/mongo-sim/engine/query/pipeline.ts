@@ -48,6 +48,18 @@ export function validatePipeline(pipeline: unknown[]): void {
   }
 }
 
+/**
+ * The values of a command's `let` variables: each is an expression evaluated once, before the
+ * command runs, with no document in scope (so `{$literal: '$x'}` is the string '$x').
+ */
+export function evaluateLet(variables: Document | undefined): Document | undefined {
+  if (variables === undefined || Object.keys(variables).length === 0) return variables;
+  const [values] = runPipeline([{}], [{ $set: variables }], () => []);
+  const out: Document = {};
+  for (const name of Object.keys(variables)) out[name] = values[name] ?? null;
+  return out;
+}
+
 /** Runs a pipeline over typed input documents and returns typed output documents. */
 export function runPipeline(
   input: Document[],
