@@ -290,3 +290,13 @@ test('insert: an _id holding a $-prefixed field name is refused with 52', async 
   );
   t.close();
 });
+
+test('find: returnKey returns the key of the index used ({} after a collection scan)', async () => {
+  const t = testEngine();
+  await t.run({ insert: 'c', documents: [{ _id: 2, x: 22 }, { _id: 1, x: 11 }] });
+  await t.run({ createIndexes: 'c', indexes: [{ key: { x: 1 }, name: 'x_1' }] });
+  assert.deepEqual(firstBatch(await t.run({ find: 'c', sort: { _id: 1 }, returnKey: true, showRecordId: true })), [{ _id: 1 }, { _id: 2 }]);
+  assert.deepEqual(firstBatch(await t.run({ find: 'c', filter: { x: 11 }, hint: 'x_1', returnKey: true })), [{ x: 11 }]);
+  assert.deepEqual(firstBatch(await t.run({ find: 'c', filter: { x: 11 }, returnKey: true })), [{}]);
+  t.close();
+});

@@ -9,7 +9,7 @@ import { SERVER_COMMANDS } from './commands/registry';
 import type { CommandCall, ConnectionState, ServerContext } from './context';
 import { codeNameOf } from './error-codes';
 import { mergeLabels, serverErrorLabels } from './error-labels';
-import type { FailCommandData } from './fail-points';
+import { FAIL_GET_MORE_AFTER_CURSOR_CHECKOUT, type FailCommandData } from './fail-points';
 import { renderCommand } from './render-command';
 import { isRetryableWriteAttempt } from './retryable-writes';
 
@@ -63,6 +63,7 @@ export class CommandDispatcher {
         throw new CommandError(fired.errorCode, codeNameOf(fired.errorCode), "Failing command via 'failCommand' failpoint");
       }
       this.checkAuthorized(name, cmd, db, conn);
+      if (name === 'getMore') this.failGetMoreAfterCheckout(cmd);
       const call: CommandCall = { name, cmd, db, conn, server: this.server, legacyOpQuery };
       const body = await this.execute(call);
       reply = { ...body, ok: new Double(1) };
@@ -74,8 +75,20 @@ export class CommandDispatcher {
       if (error instanceof CommandError) engineLabels = error.errorLabels;
       if (name === 'getMore' && reply.code === 43) this.server.cursors.closed(cmd.getMore);
     }
-    this.attachLabels(reply, name, cmd, changeStream, engineLabels, fired);
+    // a failCommand error on getMore comes before the cursor is checked out: the server does not
+    // know yet that it is a change stream, so no change-stream labels
+    const cursorKnown = !(name === 'getMore' && fired?.errorCode !== undefined);
+    this.attachLabels(reply, name, cmd, changeStream && cursorKnown, engineLabels, fired);
     return { kind: 'reply', body: this.envelope(reply) };
+  }
+
+  /** failGetMoreAfterCursorCheckout: fails a getMore of an existing cursor with the fail point's code. */
+  private failGetMoreAfterCheckout(cmd: Document): void {
+    if (!this.server.cursors.get(cmd.getMore)) return;
+    const data = this.server.failPoints.fire(FAIL_GET_MORE_AFTER_CURSOR_CHECKOUT);
+    if (data === undefined) return;
+    const code = numberValue(data.errorCode) ?? 2;
+    throw new CommandError(code, codeNameOf(code), "Failing command via 'failGetMoreAfterCursorCheckout' failpoint");
   }
 
   private checkAuthenticated(name: string, conn: ConnectionState): void {

@@ -4,7 +4,11 @@ import type { RequestContext } from '../types';
 import type { EngineState } from '../state';
 import { ArrayCursor } from '../cursors';
 import { compileProjection } from '../query/projection';
-import { planRecords, skipLimit } from '../query/execute';
+import { planRecords, resolveHint, skipLimit } from '../query/execute';
+import { planIdPredicate } from '../query/id-plan';
+import { EMPTY_ARRAY_KEY, indexValues } from '../storage/index-keys';
+import type { CollectionInfo } from '../catalog/catalog';
+import type { Projector } from '../query/projection';
 import { RecordCursor } from '../query/record-cursor';
 import type { ServerCursor } from '../internal';
 import { parseSort } from '../query/sort';
@@ -29,6 +33,7 @@ export interface ParsedFind {
   max?: Document;
   collation?: Document;
   variables?: Document;
+  returnKey: boolean;
 }
 
 export function parseFind(cmd: Document): ParsedFind {
@@ -61,6 +66,29 @@ export function parseFind(cmd: Document): ParsedFind {
     max: optionalDocument(cmd, 'find', 'max'),
     collation: validateCollation(optionalDocument(cmd, 'find', 'collation')),
     variables: evaluateLet(optionalDocument(cmd, 'find', 'let')),
+    returnKey: optionalBool(cmd, 'find', 'returnKey') ?? false,
+  };
+}
+
+/**
+ * returnKey: each result becomes the key of the index that answered the query ({} after a
+ * collection scan). The simulator's plans use the _id index for _id conditions and _id sorts,
+ * and a hinted index otherwise.
+ */
+function indexKeyProjector(info: CollectionInfo, p: ParsedFind): Projector {
+  const hinted = resolveHint(info, p.hint);
+  const sort = parseSort(p.sort);
+  let pattern: Document | undefined;
+  if (hinted !== undefined) pattern = '$natural' in hinted ? undefined : hinted;
+  else if ((sort.length === 1 && sort[0].path === '_id') || planIdPredicate(p.filter)) pattern = { _id: 1 };
+  const fields = pattern ? Object.keys(pattern) : [];
+  return (doc) => {
+    const out: Document = {};
+    for (const f of fields) {
+      const [v] = indexValues(doc, f).values;
+      out[f] = v === EMPTY_ARRAY_KEY ? undefined : v;
+    }
+    return out;
   };
 }
 
@@ -95,7 +123,7 @@ export async function findCommand(cmd: Document, ctx: RequestContext, state: Eng
       collation: p.collation,
       variables: p.variables,
     });
-    const project = compileProjection(p.projection, p.filter);
+    const project = p.returnKey ? indexKeyProjector(info, p) : compileProjection(p.projection, p.filter);
     if (!plan.blockingSort) {
       return open(new RecordCursor(ns, plan.records, plan.test, project, p.skip ?? 0, p.limit));
     }
