@@ -168,6 +168,7 @@ export function insertRecord(
   const size = bsonSize(doc);
   assertSize(size);
   validateDocument(info, doc, undefined, opts.bypassValidation === true);
+  ctx.beforeWriteCommit?.();
   const rec = info.store.insert(doc, size);
   rememberSize(doc, size);
   logOp(
@@ -197,6 +198,7 @@ export function updateRecord(
   const size = bsonSize(after);
   assertSize(size);
   validateDocument(info, after, before, opts.bypassValidation === true);
+  ctx.beforeWriteCommit?.();
   info.store.replace(rec, after, size);
   const o = 'diff' in log ? { $v: 2, diff: log.diff } : after;
   logOp(

@@ -24,7 +24,13 @@ export const FAIL_COMMAND = 'failCommand';
 export const FAIL_GET_MORE_AFTER_CURSOR_CHECKOUT = 'failGetMoreAfterCursorCheckout';
 
 /** Fail points other than failCommand: a mode and the data document as given. */
-const OTHER_FAIL_POINTS = new Set([FAIL_GET_MORE_AFTER_CURSOR_CHECKOUT]);
+/**
+ * each document write of a retryable write: closes the connection (unless `closeConnection:
+ * false`) and, with `failBeforeCommitExceptionCode`, fails that write before it commits
+ */
+export const ON_PRIMARY_TRANSACTIONAL_WRITE = 'onPrimaryTransactionalWrite';
+
+const OTHER_FAIL_POINTS = new Set([FAIL_GET_MORE_AFTER_CURSOR_CHECKOUT, ON_PRIMARY_TRANSACTIONAL_WRITE]);
 
 interface NamedFailPoint {
   mode: Mode;

@@ -140,6 +140,7 @@ export function executeDelete(
   const deleted: Document[] = [];
   for (const rec of targets) {
     if (rec.removed) continue;
+    ctx.beforeWriteCommit?.();
     deleteRecord(state, ctx, info, rec);
     deleted.push(rec.doc);
   }
