@@ -67,7 +67,7 @@ function keyOf(v: unknown, nested: boolean, collation?: Collation): string {
     }
     case 'Code': {
       const c = v as Code;
-      return 'c' + JSON.stringify(String(c.code)) + (c.scope ? keyOf(c.scope, true, collation) : '');
+      return 'c' + JSON.stringify(String(c.code)) + (c.scope ? keyOf(c.scope, true) : '');
     }
   }
   let out = '{';

@@ -122,10 +122,11 @@ function indexStatsDocuments(state: EngineState, info: CollectionInfo): Document
   }));
 }
 
-function databaseLevelInput(db: string, pipeline: Document[]): { docs: Document[]; rest: Document[] } {
+function databaseLevelInput(state: EngineState, db: string, pipeline: Document[]): { docs: Document[]; rest: Document[] } {
   const first = pipeline.length > 0 ? stageName(pipeline[0]) : undefined;
   if (first === '$documents') return { docs: [], rest: pipeline };
-  if ((first === '$currentOp' || first === '$listLocalSessions') && db === 'admin') return { docs: [], rest: pipeline.slice(1) };
+  if (first === '$listLocalSessions' && db === 'admin') return { docs: state.localSessions.documents(), rest: pipeline.slice(1) };
+  if (first === '$currentOp' && db === 'admin') return { docs: [], rest: pipeline.slice(1) };
   throw commandError(
     ErrorCodes.InvalidNamespace,
     `{aggregate: 1} is not valid for '${first ?? ''}'; a collection is required.`,
@@ -176,7 +177,7 @@ export async function aggregateCommand(cmd: Document, ctx: RequestContext, state
   let input: Document[];
   let rest: Document[];
   if (dbLevel) {
-    ({ docs: input, rest } = databaseLevelInput(ctx.db, pipeline));
+    ({ docs: input, rest } = databaseLevelInput(state, ctx.db, pipeline));
   } else if (first === '$collStats') {
     input = [collStatsDocument(state, ctx.db, coll, pipeline[0].$collStats)];
     rest = pipeline.slice(1);
