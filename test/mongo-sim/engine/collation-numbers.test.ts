@@ -78,6 +78,8 @@ test('collation: a collection default applies to matching, sorting, distinct and
   assert.deepEqual(ids(firstBatch(await t.run({ find: 'c', filter: { s: 'Ping' }, collation: { locale: 'simple' } }))), []);
   assert.deepEqual((await t.run({ distinct: 'c', key: 's' })).values, ['ping', 'Pong']);
   assert.deepEqual(await t.run({ count: 'c', query: { s: { $in: ['PONG'] } } }), { n: 1 });
+  const simple = await t.run({ aggregate: 'c', pipeline: [{ $match: { s: 'PING' } }], cursor: {}, collation: { locale: 'simple' } });
+  assert.deepEqual(ids(firstBatch(simple)), ['b']);
   const [idIndex] = firstBatch(await t.run({ listIndexes: 'c' }));
   assert.deepEqual(idIndex.collation, { locale: 'en', strength: 2 });
   t.close();

@@ -188,7 +188,8 @@ export async function aggregateCommand(cmd: Document, ctx: RequestContext, state
   } else {
     const prefix = leadingQueryStages(pipeline);
     const info = state.catalog.get(ctx.db, coll);
-    if (info?.kind === 'collection' && !info.virtualOplog) input = collectionInput(info, prefix, cmd.hint, { collation, variables });
+    // the requested spec as given: an explicit 'simple' must override the collection default
+    if (info?.kind === 'collection' && !info.virtualOplog) input = collectionInput(info, prefix, cmd.hint, { collation: requestedCollation, variables });
     else input = genericInput(namespaceDocuments(state, ctx.db, coll), prefix, { collation, variables });
     rest = pipeline.slice(prefix.consumed);
   }
