@@ -140,13 +140,13 @@ test('the driver resumes after a ResumableChangeStreamError without losing or re
   await started(stream);
   await coll.insertOne({ _id: 1 } as Document);
   const [first] = await take(stream, 1);
-  await client.db('admin').command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['getMore'], errorCode: 234 } });
+  await client.db('admin').command({ configureFailPoint: 'failGetMoreAfterCursorCheckout', mode: { times: 1 }, data: { errorCode: 234 } });
   try {
     await coll.insertMany([{ _id: 2 }, { _id: 3 }] as Document[]);
     const rest = await take(stream, 2);
     assert.deepEqual([first, ...rest].map((e) => (e.documentKey as Document)._id), [1, 2, 3]);
   } finally {
-    await disableFailCommand(client);
+    await client.db('admin').command({ configureFailPoint: 'failGetMoreAfterCursorCheckout', mode: 'off' });
     await stream.close();
   }
   assert.equal(failedGetMores.length, 1, 'the fail point failed one getMore');
@@ -154,6 +154,24 @@ test('the driver resumes after a ResumableChangeStreamError without losing or re
   assert.equal(aggregates.length, 2, 'the driver re-ran the aggregate');
   const resumedStage = (aggregates[1].pipeline as Document[])[0].$changeStream as Document;
   assert.ok(resumedStage.resumeAfter, 'the resumed aggregate carries resumeAfter');
+});
+
+test('a failCommand error on a change-stream getMore carries no change-stream label, so the driver does not resume', async () => {
+  const db = client.db(target.uniqueDb('cs_failcommand_label'));
+  const coll = db.collection('c');
+  const stream = coll.watch<Document, Document>([], FAST);
+  await started(stream);
+  await client.db('admin').command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['getMore'], errorCode: 6 } });
+  try {
+    await coll.insertOne({ _id: 1 } as Document);
+    const err = await rejection(stream.next());
+    assert.ok(err instanceof MongoServerError, String(err));
+    assert.equal(err.code, 6);
+    assert.equal(err.hasErrorLabel('ResumableChangeStreamError'), false);
+  } finally {
+    await disableFailCommand(client);
+    await stream.close();
+  }
 });
 
 test('a token from another collection fails with 280 and NonResumableChangeStreamError once this one has an event', async () => {

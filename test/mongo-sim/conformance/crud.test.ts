@@ -173,3 +173,28 @@ test('a stored BSON regular expression keeps its options, and regex filters matc
   assert.deepEqual(await coll.find({ name: /^a/i }).toArray(), [{ _id: 1, name: 'Alice' }]);
   assert.deepEqual(await coll.find({ name: { $regex: '^B', $options: 'i' } }).toArray(), [{ _id: 2, name: 'bob' }]);
 });
+
+test('decimal _ids that differ beyond double precision are two documents; equal numbers of any type are one', async () => {
+  const coll = freshDb().collection<{ _id: Decimal128 | Int32 | Double | Long }>('c');
+  const a = Decimal128.fromString('1.00000000000000000000000000');
+  const b = Decimal128.fromString('1.00000000000000000000000001');
+  await coll.insertMany([{ _id: a }, { _id: b }]);
+  assert.equal(await coll.countDocuments({}), 2);
+  assert.equal(await coll.countDocuments({ _id: { $gt: new Int32(1) } }), 1);
+  await assert.rejects(coll.insertOne({ _id: new Double(1) }), (e: unknown) => e instanceof MongoServerError && e.code === 11000);
+  await assert.rejects(coll.insertOne({ _id: Long.fromNumber(1) }), (e: unknown) => e instanceof MongoServerError && e.code === 11000);
+  await coll.insertMany([{ _id: Long.fromBigInt(2n ** 53n + 1n) }, { _id: new Double(2 ** 53) }]);
+  assert.equal(await coll.countDocuments({ _id: { $gte: new Double(2 ** 53) } }), 2);
+});
+
+test('a collection default collation applies to the _id index, matching, sorting and distinct', async () => {
+  const db = freshDb();
+  await db.createCollection('c', { collation: { locale: 'en', strength: 2 } });
+  const coll = db.collection<Loose>('c');
+  await coll.insertMany([{ _id: 'x', s: 'b' }, { _id: 'y', s: 'B' }, { _id: 'z', s: 'a' }]);
+  await assert.rejects(coll.insertOne({ _id: 'X' }), (e: unknown) => e instanceof MongoServerError && e.code === 11000);
+  assert.deepEqual((await coll.find({ s: 'B' }).sort({ _id: 1 }).toArray()).map((d) => d._id), ['x', 'y']);
+  assert.deepEqual((await coll.find({}, { sort: { s: 1, _id: 1 } }).toArray()).map((d) => d._id), ['z', 'x', 'y']);
+  assert.equal((await coll.distinct('s')).length, 2);
+  assert.equal(await coll.countDocuments({ s: 'B' }, { collation: { locale: 'simple' } }), 1);
+});

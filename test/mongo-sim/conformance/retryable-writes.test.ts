@@ -102,3 +102,43 @@ test('updateMany is not retryable, so it carries no txnNumber', async () => {
   assert.equal(started.length, 1);
   assert.equal(started[0].command.txnNumber, undefined);
 });
+
+function onPrimaryTransactionalWrite(mode: unknown, data?: Record<string, unknown>) {
+  return target.client().db('admin').command({ configureFailPoint: 'onPrimaryTransactionalWrite', mode, ...(data ? { data } : {}) });
+}
+
+test('onPrimaryTransactionalWrite: a write committed before the connection closed is not written again by the retry', async () => {
+  const coll = target.client().db(target.uniqueDb('rw_optw')).collection<Loose>('c');
+  await coll.insertOne({ _id: 1, x: 11 });
+  await onPrimaryTransactionalWrite({ times: 1 });
+  try {
+    const r = await coll.updateOne({ _id: 1 }, { $inc: { x: 1 } } as Document);
+    assert.equal(r.modifiedCount, 1);
+  } finally {
+    await onPrimaryTransactionalWrite('off');
+  }
+  assert.deepEqual(await coll.find({}).toArray(), [{ _id: 1, x: 12 }]);
+});
+
+test('onPrimaryTransactionalWrite: a write that fails before commit once is written once by the retry', async () => {
+  const coll = target.client().db(target.uniqueDb('rw_optw')).collection<Loose>('c');
+  await onPrimaryTransactionalWrite({ times: 1 }, { failBeforeCommitExceptionCode: 1 });
+  try {
+    const r = await coll.insertMany([{ _id: 1 }, { _id: 2 }]);
+    assert.equal(r.insertedCount, 2);
+  } finally {
+    await onPrimaryTransactionalWrite('off');
+  }
+  assert.deepEqual(await coll.find({}).sort({ _id: 1 }).toArray(), [{ _id: 1 }, { _id: 2 }]);
+});
+
+test('onPrimaryTransactionalWrite: a write that fails before commit on every attempt is never written', async () => {
+  const coll = target.client().db(target.uniqueDb('rw_optw')).collection<Loose>('c');
+  await onPrimaryTransactionalWrite({ times: 2 }, { failBeforeCommitExceptionCode: 1 });
+  try {
+    await assert.rejects(coll.insertOne({ _id: 1 }));
+  } finally {
+    await onPrimaryTransactionalWrite('off');
+  }
+  assert.deepEqual(await coll.find({}).toArray(), []);
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { Double, Int32, Long, serialize, type Document } from 'bson';
+import { Binary, Double, Int32, Long, serialize, type Document } from 'bson';
 import { assertCommandError, firstBatch, testEngine } from './test-support';
 
 async function seeded(): Promise<ReturnType<typeof testEngine>> {
@@ -141,5 +141,18 @@ test('pipeline results keep the types of the documents they come from', async ()
   await t.run({ insert: 'nums', documents: [{ _id: 1, xs: [new Double(1), Long.fromNumber(2)] }] });
   const unwound = firstBatch(await t.run({ aggregate: 'nums', pipeline: [{ $unwind: '$xs' }], cursor: {} }));
   assert.deepEqual(unwound, [{ _id: 1, xs: new Double(1) }, { _id: 1, xs: Long.fromNumber(2) }]);
+  t.close();
+});
+
+test('aggregate: $listLocalSessions lists the sessions commands arrived with', async () => {
+  const t = testEngine();
+  const id = new Binary(Buffer.alloc(16, 3), 4);
+  const ctx = { db: 'test', mayBypassWriteBlocking: false, signal: new AbortController().signal, lsid: { id } };
+  await t.engine.runCommand({ insert: 'c', documents: [{ _id: 1 }] }, ctx);
+  const reply = await t.run({ aggregate: 1, pipeline: [{ $listLocalSessions: {} }], cursor: {} }, 'admin');
+  const docs = firstBatch(reply);
+  assert.equal(docs.length, 1);
+  assert.deepEqual((docs[0]._id as Document).id, id);
+  assert.ok(docs[0].lastUse instanceof Date);
   t.close();
 });

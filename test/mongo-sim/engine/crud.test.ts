@@ -276,3 +276,27 @@ test('strict commands refuse unknown fields with 40415, nested statements too', 
   assert.equal(firstBatch(await t.run({ find: 'c', ...generic })).length, 1);
   t.close();
 });
+
+test('insert: an _id holding a $-prefixed field name is refused with 52', async () => {
+  const t = testEngine();
+  const reply = await t.run({ insert: 'c', documents: [{ _id: { $a: 1 } }, { _id: { a: [{ $b: 1 }] } }, { _id: { a: 1 } }], ordered: false });
+  assert.equal(reply.n, 1);
+  assert.deepEqual(
+    (reply.writeErrors as Document[]).map((e) => [e.code, e.errmsg]),
+    [
+      [52, "_id fields may not contain '$'-prefixed fields: $a is not valid for storage."],
+      [52, "_id fields may not contain '$'-prefixed fields: $b is not valid for storage."],
+    ],
+  );
+  t.close();
+});
+
+test('find: returnKey returns the key of the index used ({} after a collection scan)', async () => {
+  const t = testEngine();
+  await t.run({ insert: 'c', documents: [{ _id: 2, x: 22 }, { _id: 1, x: 11 }] });
+  await t.run({ createIndexes: 'c', indexes: [{ key: { x: 1 }, name: 'x_1' }] });
+  assert.deepEqual(firstBatch(await t.run({ find: 'c', sort: { _id: 1 }, returnKey: true, showRecordId: true })), [{ _id: 1 }, { _id: 2 }]);
+  assert.deepEqual(firstBatch(await t.run({ find: 'c', filter: { x: 11 }, hint: 'x_1', returnKey: true })), [{ x: 11 }]);
+  assert.deepEqual(firstBatch(await t.run({ find: 'c', filter: { x: 11 }, returnKey: true })), [{}]);
+  t.close();
+});

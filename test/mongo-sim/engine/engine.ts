@@ -65,6 +65,7 @@ export class SimEngine implements Engine {
     const canonicalName = ALIASES[name] ?? name;
     const known = KNOWN_FIELDS[canonicalName];
     if (known) assertKnownFields(cmd, canonicalName, known);
+    this.state.localSessions.touch(ctx.lsid, this.state.settings.nowMs());
     return spec.handler(cmd, ctx, this.state);
   }
 

@@ -1,4 +1,5 @@
 // The engine's shared state, handed to every command handler.
+import { LocalSessions } from './local-sessions';
 import { UUID, type Document } from 'bson';
 import type { RequestContext } from './types';
 import { Catalog } from './catalog/catalog';
@@ -30,6 +31,7 @@ export class EngineState {
   readonly cursors: CursorManager;
   readonly version: ServerVersion;
   readonly writeBlock: WriteBlockState = { enabled: false };
+  readonly localSessions = new LocalSessions();
   readonly startedAt: number;
   private readonly viewCatalogUuids = new Map<string, UUID>();
 

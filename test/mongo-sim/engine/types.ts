@@ -25,6 +25,12 @@ export interface RequestContext {
   /** generic arguments, passed through when present */
   lsid?: Document;
   txnNumber?: Long;
+  /**
+   * Called just before each document write of the command (insert, update, delete) commits;
+   * throwing fails that statement with nothing written. The server layer sets it for the
+   * onPrimaryTransactionalWrite fail point.
+   */
+  beforeWriteCommit?: () => void;
   /** aborted when the client connection closes */
   signal: AbortSignal;
 }

@@ -2,7 +2,7 @@
 import type { Document } from 'bson';
 import { compileFilter, type ViewPredicate } from './query/matcher';
 import { validateJsonSchema } from './query/json-schema';
-import { toViewDoc } from './bson/typed-view';
+import { toQueryView } from './bson/typed-view';
 import { isPlainDocument } from './bson/values';
 import { commandError, ErrorCodes } from './errors';
 import type { CollectionInfo } from './catalog/catalog';
@@ -50,7 +50,7 @@ function failureDetails(validator: Document, doc: Document): Document {
 function matches(validator: Document, doc: Document): boolean {
   const schema: unknown = validator.$jsonSchema;
   if (isPlainDocument(schema) && Object.keys(validator).length === 1) return validateJsonSchema(schema, doc).length === 0;
-  return predicateFor(validator)(toViewDoc(doc));
+  return predicateFor(validator)(toQueryView(doc));
 }
 
 /**

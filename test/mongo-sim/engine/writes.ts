@@ -12,7 +12,7 @@ import {
 import { assertCreatableNamespace, INTERNAL_DATABASES } from './catalog/names';
 import type { DocRecord } from './storage/id-index';
 import { bsonSize, rememberSize } from './storage/doc-size';
-import { bsonTypeName } from './bson/values';
+import { bsonTypeName, isPlainDocument } from './bson/values';
 import { commandError, ErrorCodes, userWritesBlocked } from './errors';
 import { validateDocument } from './validation';
 import type { OplogEntryInput } from './oplog';
@@ -96,6 +96,28 @@ export function assertValidId(id: unknown): void {
   if (t === 'array') throw commandError(ErrorCodes.InvalidIdField, "The '_id' value cannot be of type array");
   if (t === 'undefined') throw commandError(ErrorCodes.InvalidIdField, "The '_id' value cannot be of type undefined");
   if (t === 'regex') throw commandError(ErrorCodes.InvalidIdField, "The '_id' value cannot be of type regex");
+  const dollar = dollarPrefixedField(id);
+  if (dollar !== undefined) {
+    throw commandError(ErrorCodes.DollarPrefixedFieldName, `_id fields may not contain '$'-prefixed fields: ${dollar} is not valid for storage.`);
+  }
+}
+
+/** The first '$'-prefixed field name anywhere inside a value (documents and arrays), if any. */
+function dollarPrefixedField(v: unknown): string | undefined {
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      const found = dollarPrefixedField(x);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (!isPlainDocument(v)) return undefined;
+  for (const k of Object.keys(v)) {
+    if (k.startsWith('$')) return k;
+    const found = dollarPrefixedField(v[k]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function assertSize(size: number): void {
@@ -146,6 +168,7 @@ export function insertRecord(
   const size = bsonSize(doc);
   assertSize(size);
   validateDocument(info, doc, undefined, opts.bypassValidation === true);
+  ctx.beforeWriteCommit?.();
   const rec = info.store.insert(doc, size);
   rememberSize(doc, size);
   logOp(
@@ -175,6 +198,7 @@ export function updateRecord(
   const size = bsonSize(after);
   assertSize(size);
   validateDocument(info, after, before, opts.bypassValidation === true);
+  ctx.beforeWriteCommit?.();
   info.store.replace(rec, after, size);
   const o = 'diff' in log ? { $v: 2, diff: log.diff } : after;
   logOp(

@@ -4,12 +4,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Binary, BSONError, Double, Int32, Long, Timestamp, type Document } from 'bson';
 import { CommandError, type RequestContext } from '../engine/types';
 import { isCommandAuthorized, requiresAuthentication, type AuthSubject } from './auth/command-privileges';
-import { commandNameOf, isDocument, numberValue } from './bson-values';
+import { commandNameOf, isDocument, isTruthy, numberValue } from './bson-values';
 import { SERVER_COMMANDS } from './commands/registry';
 import type { CommandCall, ConnectionState, ServerContext } from './context';
 import { codeNameOf } from './error-codes';
 import { mergeLabels, serverErrorLabels } from './error-labels';
-import type { FailCommandData } from './fail-points';
+import { FAIL_GET_MORE_AFTER_CURSOR_CHECKOUT, ON_PRIMARY_TRANSACTIONAL_WRITE, type FailCommandData } from './fail-points';
 import { renderCommand } from './render-command';
 import { isRetryableWriteAttempt } from './retryable-writes';
 
@@ -54,6 +54,7 @@ export class CommandDispatcher {
     let fired: FailCommandData | undefined;
     let reply: Document;
     let engineLabels: string[] = [];
+    const writeFailPoint = { closeConnection: false };
     try {
       this.checkAuthenticated(name, conn);
       fired = FAIL_POINT_EXEMPT.has(name) ? undefined : this.server.failPoints.evaluate(name, conn.appName);
@@ -63,19 +64,33 @@ export class CommandDispatcher {
         throw new CommandError(fired.errorCode, codeNameOf(fired.errorCode), "Failing command via 'failCommand' failpoint");
       }
       this.checkAuthorized(name, cmd, db, conn);
+      if (name === 'getMore') this.failGetMoreAfterCheckout(cmd);
       const call: CommandCall = { name, cmd, db, conn, server: this.server, legacyOpQuery };
-      const body = await this.execute(call);
+      const body = await this.execute(call, writeFailPoint);
+      if (writeFailPoint.closeConnection) return { kind: 'close' };
       reply = { ...body, ok: new Double(1) };
       this.afterSuccess(name, cmd, reply, conn, changeStream);
       if (fired?.writeConcernError && WRITE_CONCERN_COMMANDS.has(name)) reply.writeConcernError = fired.writeConcernError;
     } catch (error) {
-      if (conn.signal.aborted) return { kind: 'close' };
+      if (conn.signal.aborted || writeFailPoint.closeConnection) return { kind: 'close' };
       reply = errorReply(error);
       if (error instanceof CommandError) engineLabels = error.errorLabels;
       if (name === 'getMore' && reply.code === 43) this.server.cursors.closed(cmd.getMore);
     }
-    this.attachLabels(reply, name, cmd, changeStream, engineLabels, fired);
+    // a failCommand error on getMore comes before the cursor is checked out: the server does not
+    // know yet that it is a change stream, so no change-stream labels
+    const cursorKnown = !(name === 'getMore' && fired?.errorCode !== undefined);
+    this.attachLabels(reply, name, cmd, changeStream && cursorKnown, engineLabels, fired);
     return { kind: 'reply', body: this.envelope(reply) };
+  }
+
+  /** failGetMoreAfterCursorCheckout: fails a getMore of an existing cursor with the fail point's code. */
+  private failGetMoreAfterCheckout(cmd: Document): void {
+    if (!this.server.cursors.get(cmd.getMore)) return;
+    const data = this.server.failPoints.fire(FAIL_GET_MORE_AFTER_CURSOR_CHECKOUT);
+    if (data === undefined) return;
+    const code = numberValue(data.errorCode) ?? 2;
+    throw new CommandError(code, codeNameOf(code), "Failing command via 'failGetMoreAfterCursorCheckout' failpoint");
   }
 
   private checkAuthenticated(name: string, conn: ConnectionState): void {
@@ -106,7 +121,7 @@ export class CommandDispatcher {
     }
   }
 
-  private async execute(call: CommandCall): Promise<Document> {
+  private async execute(call: CommandCall, writeFailPoint: { closeConnection: boolean }): Promise<Document> {
     const handler = SERVER_COMMANDS.get(call.name);
     if (handler) return handler(call);
     const { cmd, conn } = call;
@@ -117,9 +132,20 @@ export class CommandDispatcher {
     };
     if (isDocument(cmd.lsid)) ctx.lsid = cmd.lsid;
     if (cmd.txnNumber instanceof Long) ctx.txnNumber = cmd.txnNumber;
-    const run = () => this.server.engine.runCommand(cmd, ctx);
-    if (isRetryableWriteAttempt(call.name, cmd)) return this.server.retryableWrites.run(call.name, cmd, run);
-    return run();
+    if (!isRetryableWriteAttempt(call.name, cmd)) return this.server.engine.runCommand(cmd, ctx);
+    ctx.beforeWriteCommit = () => this.onPrimaryTransactionalWrite(writeFailPoint);
+    return this.server.retryableWrites.run(call.name, cmd, (attempt) => this.server.engine.runCommand(attempt, ctx));
+  }
+
+  /** The onPrimaryTransactionalWrite fail point, at one document write of a retryable write. */
+  private onPrimaryTransactionalWrite(state: { closeConnection: boolean }): void {
+    const data = this.server.failPoints.fire(ON_PRIMARY_TRANSACTIONAL_WRITE);
+    if (data === undefined) return;
+    if (data.closeConnection === undefined || isTruthy(data.closeConnection)) state.closeConnection = true;
+    if (data.failBeforeCommitExceptionCode !== undefined) {
+      const code = numberValue(data.failBeforeCommitExceptionCode) ?? 1;
+      throw new CommandError(code, codeNameOf(code), 'Failing write due to onPrimaryTransactionalWrite fail point');
+    }
   }
 
   private afterSuccess(name: string, cmd: Document, reply: Document, conn: ConnectionState, changeStream: boolean): void {

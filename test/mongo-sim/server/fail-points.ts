@@ -20,6 +20,37 @@ export interface FailCommandData {
 type Mode = { kind: 'off' } | { kind: 'alwaysOn' } | { kind: 'times'; remaining: number } | { kind: 'skip'; toSkip: number };
 
 export const FAIL_COMMAND = 'failCommand';
+/** getMore fails with `data.errorCode` once its cursor is checked out (so labels see the cursor) */
+export const FAIL_GET_MORE_AFTER_CURSOR_CHECKOUT = 'failGetMoreAfterCursorCheckout';
+
+/** Fail points other than failCommand: a mode and the data document as given. */
+/**
+ * each document write of a retryable write: closes the connection (unless `closeConnection:
+ * false`) and, with `failBeforeCommitExceptionCode`, fails that write before it commits
+ */
+export const ON_PRIMARY_TRANSACTIONAL_WRITE = 'onPrimaryTransactionalWrite';
+
+const OTHER_FAIL_POINTS = new Set([FAIL_GET_MORE_AFTER_CURSOR_CHECKOUT, ON_PRIMARY_TRANSACTIONAL_WRITE]);
+
+interface NamedFailPoint {
+  mode: Mode;
+  data: Document;
+  timesEntered: number;
+}
+
+function shouldFire(fp: NamedFailPoint): boolean {
+  if (fp.mode.kind === 'off') return false;
+  if (fp.mode.kind === 'skip' && fp.mode.toSkip > 0) {
+    fp.mode.toSkip--;
+    return false;
+  }
+  if (fp.mode.kind === 'times') {
+    fp.mode.remaining--;
+    if (fp.mode.remaining <= 0) fp.mode = { kind: 'off' };
+  }
+  fp.timesEntered++;
+  return true;
+}
 
 function badValue(message: string): CommandError {
   return new CommandError(2, 'BadValue', message);
@@ -78,9 +109,11 @@ export class FailPoints {
   private mode: Mode = { kind: 'off' };
   private data: FailCommandData | undefined;
   private timesEntered = 0;
+  private readonly others = new Map<string, NamedFailPoint>();
 
   /** Applies a configureFailPoint request; returns the activation count before it. */
   configure(name: unknown, mode: unknown, data: unknown): number {
+    if (typeof name === 'string' && OTHER_FAIL_POINTS.has(name)) return this.configureOther(name, mode, data);
     if (name !== FAIL_COMMAND) {
       throw new CommandError(2, 'BadValue', `${String(name)} not found`);
     }
@@ -88,6 +121,20 @@ export class FailPoints {
     this.data = parsedMode.kind === 'off' ? undefined : parseData(data);
     this.mode = parsedMode;
     return this.timesEntered;
+  }
+
+  private configureOther(name: string, mode: unknown, data: unknown): number {
+    const parsedMode = parseMode(mode);
+    if (data !== undefined && data !== null && !isDocument(data)) throw badValue(`'data' of ${name} must be an object`);
+    const before = this.others.get(name)?.timesEntered ?? 0;
+    this.others.set(name, { mode: parsedMode, data: isDocument(data) ? data : {}, timesEntered: before });
+    return before;
+  }
+
+  /** The data document of a fail point other than failCommand when it fires now (counted), else undefined. */
+  fire(name: string): Document | undefined {
+    const fp = this.others.get(name);
+    return fp && shouldFire(fp) ? fp.data : undefined;
   }
 
   /**

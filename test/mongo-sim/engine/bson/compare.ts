@@ -1,6 +1,7 @@
 // The server's BSON comparison order (BSONObj::woCompare / canonical types) and strict equality.
-import type { Binary, BSONRegExp, Code, Decimal128, Document, Long, ObjectId, Timestamp } from 'bson';
-import { bsonTypeName, decimalToNumber, toNumber, type BsonTypeName } from './values';
+import type { Binary, BSONRegExp, Code, Decimal128, Document, ObjectId, Timestamp } from 'bson';
+import { bsonTypeName, toNumber, type BsonTypeName } from './values';
+import { compareExact, exactNumber } from './exact-number';
 
 const CANONICAL: Record<BsonTypeName, number> = {
   minKey: -1,
@@ -50,36 +51,28 @@ export function compareStrings(a: string, b: string): number {
   return sign(a.length - b.length);
 }
 
-function numericParts(v: unknown): { n: number; big?: bigint } {
-  if (typeof v === 'bigint') return { n: Number(v), big: v };
-  if (typeof v === 'object' && v !== null && (v as { _bsontype?: string })._bsontype === 'Long') {
-    const big = (v as Long).toBigInt();
-    return { n: Number(big), big };
-  }
-  if (typeof v === 'object' && v !== null && (v as { _bsontype?: string })._bsontype === 'Decimal128') {
-    return { n: decimalToNumber(v as Decimal128) };
-  }
-  return { n: toNumber(v) as number };
+/** The JS number of an int32/double held as a JS number or wrapper; undefined for int64/decimal. */
+function plainDouble(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  const tag = (v as { _bsontype?: string })._bsontype;
+  return tag === 'Int32' || tag === 'Double' ? (v as { value: number }).value : undefined;
 }
 
-/** Numeric comparison across int32/int64/double/decimal; NaN sorts below every other number. */
+/**
+ * Numeric comparison across int32/int64/double/decimal by exact value; NaN sorts below every
+ * other number and equals NaN; -0 equals 0.
+ */
 export function compareNumbers(a: unknown, b: unknown): number {
-  const pa = numericParts(a);
-  const pb = numericParts(b);
-  if (pa.big !== undefined && pb.big !== undefined) return pa.big < pb.big ? -1 : pa.big > pb.big ? 1 : 0;
-  const na = pa.n;
-  const nb = pb.n;
-  if (Number.isNaN(na) || Number.isNaN(nb)) return Number.isNaN(na) ? (Number.isNaN(nb) ? 0 : -1) : 1;
-  // an int64 against an integral double: compare exactly
-  if (pa.big !== undefined && Number.isInteger(nb)) {
-    const bb = BigInt(nb);
-    return pa.big < bb ? -1 : pa.big > bb ? 1 : 0;
+  const da = plainDouble(a);
+  const db = plainDouble(b);
+  if (da !== undefined && db !== undefined) {
+    if (da < db) return -1;
+    if (da > db) return 1;
+    if (da === db) return 0;
+    return Number.isNaN(da) ? (Number.isNaN(db) ? 0 : -1) : 1;
   }
-  if (pb.big !== undefined && Number.isInteger(na)) {
-    const ba = BigInt(na);
-    return ba < pb.big ? -1 : ba > pb.big ? 1 : 0;
-  }
-  return na < nb ? -1 : na > nb ? 1 : 0;
+  if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
+  return compareExact(exactNumber(a), exactNumber(b));
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -106,7 +99,7 @@ function entriesOf(v: unknown): [string, unknown][] {
 }
 
 /** Compares two documents field by field: type, then name, then value (as woCompare). */
-export function compareDocuments(a: Document | unknown[], b: Document | unknown[]): number {
+export function compareDocuments(a: Document | unknown[], b: Document | unknown[], strings?: (x: string, y: string) => number): number {
   const ea = entriesOf(a);
   const eb = entriesOf(b);
   const n = Math.min(ea.length, eb.length);
@@ -117,14 +110,17 @@ export function compareDocuments(a: Document | unknown[], b: Document | unknown[
     if (t !== 0) return sign(t);
     const k = compareStrings(ka, kb);
     if (k !== 0) return k;
-    const c = compareValues(va, vb);
+    const c = compareValues(va, vb, strings);
     if (c !== 0) return c;
   }
   return sign(ea.length - eb.length);
 }
 
-/** Total order over BSON values, as the server sorts them (no collation). */
-export function compareValues(a: unknown, b: unknown): number {
+/**
+ * Total order over BSON values, as the server sorts them. `strings` compares strings (and
+ * symbols) under a collation; without it they compare by code point (the simple collation).
+ */
+export function compareValues(a: unknown, b: unknown, strings?: (x: string, y: string) => number): number {
   const ta = canonicalType(a);
   const tb = canonicalType(b);
   if (ta !== tb) return sign(ta - tb);
@@ -137,10 +133,10 @@ export function compareValues(a: unknown, b: unknown): number {
     case 10:
       return compareNumbers(a, b);
     case 15:
-      return compareStrings(String(a), String(b));
+      return strings ? sign(strings(String(a), String(b))) : compareStrings(String(a), String(b));
     case 20:
     case 25:
-      return compareDocuments(a as Document, b as Document);
+      return compareDocuments(a as Document, b as Document, strings);
     case 30: {
       const ba = binaryParts(a);
       const bb = binaryParts(b);
@@ -195,6 +191,8 @@ export function bsonEquals(a: unknown, b: unknown): boolean {
     }
     case 'decimal':
       return (a as Decimal128).toString() === (b as Decimal128).toString();
+    case 'long':
+      return compareNumbers(a, b) === 0;
     case 'binData': {
       const ba = binaryParts(a);
       const bb = binaryParts(b);

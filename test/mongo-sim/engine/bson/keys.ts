@@ -1,32 +1,28 @@
 // Canonical string keys for BSON values: two values get the same key exactly when the server's
-// index comparison considers them equal (numbers compare by value across int/long/double/decimal;
+// index comparison considers them equal (numbers compare by exact value across int/long/double/decimal;
 // documents compare field names and order). Used for _id lookup and unique index checks.
 import type { Binary, BSONRegExp, Code, Decimal128, Document, Long, ObjectId, Timestamp } from 'bson';
+import type { Collation } from './collation';
+import { exactFromDecimal, exactFromDouble, exactKey } from './exact-number';
 
 function numberKey(n: number): string {
-  if (Number.isNaN(n)) return 'NaN';
-  if (Object.is(n, -0)) return '0';
-  if (Number.isInteger(n) && !Number.isSafeInteger(n) && Number.isFinite(n)) return BigInt(n).toString();
-  return String(n);
-}
-
-function decimalKey(d: Decimal128): string {
-  const s = d.toString();
-  if (/^-?\d+$/.test(s)) return BigInt(s).toString();
-  // approximated through a double: exact for every value a double can hold
-  return numberKey(Number(s));
+  // safe integers (and -0) print as their exact integer; everything else takes the exact path
+  if (Number.isSafeInteger(n)) return n === 0 ? '0' : String(n);
+  return exactKey(exactFromDouble(n));
 }
 
 function bytesKey(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
-function keyOf(v: unknown, nested: boolean): string {
+function keyOf(v: unknown, nested: boolean, collation?: Collation): string {
   switch (typeof v) {
     case 'number':
       return 'n' + numberKey(v);
-    case 'string':
-      return nested ? 's' + JSON.stringify(v) : 's' + v;
+    case 'string': {
+      const s = collation ? collation.key(v) : v;
+      return nested ? 's' + JSON.stringify(s) : 's' + s;
+    }
     case 'boolean':
       return v ? 'b1' : 'b0';
     case 'undefined':
@@ -37,7 +33,7 @@ function keyOf(v: unknown, nested: boolean): string {
   if (v === null) return 'z';
   if (Array.isArray(v)) {
     let out = '[';
-    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + keyOf(v[i], true);
+    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + keyOf(v[i], true, collation);
     return out + ']';
   }
   if (v instanceof Date) return 'd' + v.getTime();
@@ -52,7 +48,7 @@ function keyOf(v: unknown, nested: boolean): string {
     case 'Long':
       return 'n' + (v as Long).toBigInt().toString();
     case 'Decimal128':
-      return 'n' + decimalKey(v as Decimal128);
+      return 'n' + exactKey(exactFromDecimal(v as Decimal128));
     case 'Binary': {
       const b = v as Binary;
       return 'x' + b.sub_type + ':' + bytesKey(b.buffer.subarray(0, b.position));
@@ -65,8 +61,10 @@ function keyOf(v: unknown, nested: boolean): string {
       return 'm-';
     case 'MaxKey':
       return 'm+';
-    case 'BSONSymbol':
-      return nested ? 's' + JSON.stringify(String(v)) : 's' + String(v);
+    case 'BSONSymbol': {
+      const s = collation ? collation.key(String(v)) : String(v);
+      return nested ? 's' + JSON.stringify(s) : 's' + s;
+    }
     case 'Code': {
       const c = v as Code;
       return 'c' + JSON.stringify(String(c.code)) + (c.scope ? keyOf(c.scope, true) : '');
@@ -75,21 +73,21 @@ function keyOf(v: unknown, nested: boolean): string {
   let out = '{';
   let first = true;
   for (const k of Object.keys(v as Document)) {
-    out += (first ? '' : ',') + JSON.stringify(k) + ':' + keyOf((v as Document)[k], true);
+    out += (first ? '' : ',') + JSON.stringify(k) + ':' + keyOf((v as Document)[k], true, collation);
     first = false;
   }
   return out + '}';
 }
 
-/** The canonical key of one value (e.g. an `_id`). */
-export function canonicalKey(v: unknown): string {
-  return keyOf(v, false);
+/** The canonical key of one value (e.g. an `_id`); strings compared under `collation` when given. */
+export function canonicalKey(v: unknown, collation?: Collation): string {
+  return keyOf(v, false, collation);
 }
 
 /** The canonical key of a compound index key (one value per key-pattern field). */
-export function compoundKey(values: unknown[]): string {
-  if (values.length === 1) return keyOf(values[0], false);
+export function compoundKey(values: unknown[], collation?: Collation): string {
+  if (values.length === 1) return keyOf(values[0], false, collation);
   let out = '';
-  for (let i = 0; i < values.length; i++) out += (i ? '\u0000' : '') + keyOf(values[i], true);
+  for (let i = 0; i < values.length; i++) out += (i ? '\u0000' : '') + keyOf(values[i], true, collation);
   return out;
 }

@@ -16,8 +16,20 @@ function regexToJs(r: BSONRegExp): RegExp {
   }
 }
 
+/**
+ * The typed source of each container of a query view made by toQueryView, so that the query's
+ * comparison operators compare exact typed values (see query/comparison.ts). Views handed to
+ * mingo's pipeline are not registered: its stages may change nested objects in place.
+ */
+const TYPED_SOURCES = new WeakMap<object, unknown>();
+
+/** The typed value a query view container was made from, if it was registered. */
+export function typedSourceOf(view: object): unknown {
+  return TYPED_SOURCES.get(view);
+}
+
 /** A fresh view of a typed value: numbers as JS numbers, regexes as RegExp, containers copied. */
-export function toView(v: unknown): unknown {
+export function toView(v: unknown, track = false): unknown {
   switch (typeof v) {
     case 'number':
     case 'string':
@@ -30,14 +42,16 @@ export function toView(v: unknown): unknown {
   if (v === null) return null;
   if (Array.isArray(v)) {
     const out = new Array<unknown>(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = toView(v[i]);
+    for (let i = 0; i < v.length; i++) out[i] = toView(v[i], track);
+    if (track) TYPED_SOURCES.set(out, v);
     return out;
   }
   const tag = (v as { _bsontype?: string })._bsontype;
   if (tag === undefined) {
     if (v instanceof Date || v instanceof RegExp || ArrayBuffer.isView(v)) return v;
     const out: Document = {};
-    for (const k of Object.keys(v as Document)) out[k] = toView((v as Document)[k]);
+    for (const k of Object.keys(v as Document)) out[k] = toView((v as Document)[k], track);
+    if (track) TYPED_SOURCES.set(out, v);
     return out;
   }
   switch (tag) {
@@ -54,6 +68,11 @@ export function toView(v: unknown): unknown {
 
 export function toViewDoc(doc: Document): Document {
   return toView(doc) as Document;
+}
+
+/** A view of a stored document for matching, registered with its typed source. */
+export function toQueryView(doc: Document): Document {
+  return toView(doc, true) as Document;
 }
 
 /** Does the typed value `typed` have exactly the view `view` (as toView(typed) would be)? */

@@ -2,6 +2,7 @@
 // and views.
 import { UUID, type Document } from 'bson';
 import { CollectionStore } from '../storage/collection-store';
+import { collationFor } from '../bson/collation';
 import { isPlainDocument, toNumber, trueValue } from '../bson/values';
 
 export const ID_INDEX_SPEC: Readonly<Document> = Object.freeze({ v: 2, key: { _id: 1 }, name: '_id_' });
@@ -34,7 +35,8 @@ export function isClustered(info: CollectionInfo): boolean {
 
 export function idIndexSpec(info: CollectionInfo): Document | undefined {
   if (isClustered(info) || info.virtualOplog) return undefined;
-  return { ...ID_INDEX_SPEC, key: { _id: 1 } };
+  const collation: unknown = info.options.collation;
+  return { ...ID_INDEX_SPEC, key: { _id: 1 }, ...(isPlainDocument(collation) ? { collation } : {}) };
 }
 
 export interface CappedLimits {
@@ -79,7 +81,7 @@ export class Catalog {
   }
 
   addCollection(db: string, name: string, options: Document, uuid: UUID = new UUID()): CollectionInfo {
-    const info: CollectionInfo = { kind: 'collection', db, name, uuid, options, store: new CollectionStore(`${db}.${name}`) };
+    const info: CollectionInfo = { kind: 'collection', db, name, uuid, options, store: new CollectionStore(`${db}.${name}`, collationFor(options.collation as Document | undefined)) };
     this.namespaceMap(db).set(name, info);
     return info;
   }

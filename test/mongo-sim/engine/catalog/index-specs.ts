@@ -5,6 +5,7 @@ import { bsonEquals } from '../bson/compare';
 import { formatDocument } from '../bson/format';
 import { commandError, ErrorCodes } from '../errors';
 import { compileFilter } from '../query/matcher';
+import { collationFor } from '../bson/collation';
 import type { IndexDescriptor } from '../storage/collection-store';
 
 const SPEC_FIELDS = new Set([
@@ -112,6 +113,7 @@ export function describeIndex(spec: Document): IndexDescriptor {
     hidden: trueValue(spec.hidden),
     expireAfterSeconds: ttl,
     partial,
+    collation: collationFor(isPlainDocument(spec.collation) ? spec.collation : undefined),
   };
 }
 

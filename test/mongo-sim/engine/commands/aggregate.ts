@@ -12,11 +12,12 @@ import { assertValidNamespace } from '../catalog/names';
 import { ArrayCursor } from '../cursors';
 import { commandError, ErrorCodes } from '../errors';
 import { isPlainDocument, toNumber } from '../bson/values';
-import { runPipeline, stageName, validatePipeline } from '../query/pipeline';
+import { evaluateLet, runPipeline, stageName, validatePipeline } from '../query/pipeline';
 import { selectRecords, skipLimit } from '../query/execute';
 import { parseSort, sortBy, type SortField } from '../query/sort';
 import { compileFilter } from '../query/matcher';
-import { toViewDoc } from '../bson/typed-view';
+import { collationFor, validateCollation } from '../bson/collation';
+import { toQueryView } from '../bson/typed-view';
 import { openChangeStream } from '../change-stream';
 import { cursorBatchSize, optionalArray, optionalDocument } from './args';
 import { namespaceDocuments, sourceResolver } from './views';
@@ -53,18 +54,23 @@ function leadingQueryStages(pipeline: Document[]): Prefix {
   return p;
 }
 
-function collectionInput(info: CollectionInfo, prefix: Prefix, hint: unknown): Document[] {
-  const records = selectRecords(info, { filter: prefix.filter, sort: prefix.sort, hint });
+function collectionInput(info: CollectionInfo, prefix: Prefix, hint: unknown, q: QueryContext): Document[] {
+  const records = selectRecords(info, { filter: prefix.filter, sort: prefix.sort, hint, collation: q.collation, variables: q.variables });
   return skipLimit(records, prefix.skip, prefix.limit).map((r) => r.doc);
 }
 
-function genericInput(docs: Document[], prefix: Prefix): Document[] {
+interface QueryContext {
+  collation?: Document;
+  variables?: Document;
+}
+
+function genericInput(docs: Document[], prefix: Prefix, q: QueryContext): Document[] {
   let out = docs;
   if (prefix.filter && Object.keys(prefix.filter).length > 0) {
-    const test = compileFilter(prefix.filter);
-    out = out.filter((d) => test(toViewDoc(d)));
+    const test = compileFilter(prefix.filter, q);
+    out = out.filter((d) => test(toQueryView(d)));
   }
-  out = sortBy(out, (d) => d, prefix.sort);
+  out = sortBy(out, (d) => d, prefix.sort, collationFor(q.collation)?.compare);
   return skipLimit(out, prefix.skip, prefix.limit);
 }
 
@@ -116,10 +122,11 @@ function indexStatsDocuments(state: EngineState, info: CollectionInfo): Document
   }));
 }
 
-function databaseLevelInput(db: string, pipeline: Document[]): { docs: Document[]; rest: Document[] } {
+function databaseLevelInput(state: EngineState, db: string, pipeline: Document[]): { docs: Document[]; rest: Document[] } {
   const first = pipeline.length > 0 ? stageName(pipeline[0]) : undefined;
   if (first === '$documents') return { docs: [], rest: pipeline };
-  if ((first === '$currentOp' || first === '$listLocalSessions') && db === 'admin') return { docs: [], rest: pipeline.slice(1) };
+  if (first === '$listLocalSessions' && db === 'admin') return { docs: state.localSessions.documents(), rest: pipeline.slice(1) };
+  if (first === '$currentOp' && db === 'admin') return { docs: [], rest: pipeline.slice(1) };
   throw commandError(
     ErrorCodes.InvalidNamespace,
     `{aggregate: 1} is not valid for '${first ?? ''}'; a collection is required.`,
@@ -160,12 +167,17 @@ export async function aggregateCommand(cmd: Document, ctx: RequestContext, state
     throw commandError(40602, '$changeStream is only valid as the first stage in a pipeline.');
   }
   validatePipeline(pipeline);
-  const variables = optionalDocument(cmd, 'aggregate', 'let');
+  const variables = evaluateLet(optionalDocument(cmd, 'aggregate', 'let'));
+  const requestedCollation = validateCollation(optionalDocument(cmd, 'aggregate', 'collation'));
+  const nsInfo = dbLevel ? undefined : state.catalog.get(ctx.db, coll);
+  // the operation's collation, else the collection's (or view's) default; 'simple' overrides it
+  const collationSpec = requestedCollation ?? (nsInfo?.options.collation as Document | undefined);
+  const collation = collationSpec?.locale === 'simple' ? undefined : collationSpec;
   const resolve = sourceResolver(state, ctx.db);
   let input: Document[];
   let rest: Document[];
   if (dbLevel) {
-    ({ docs: input, rest } = databaseLevelInput(ctx.db, pipeline));
+    ({ docs: input, rest } = databaseLevelInput(state, ctx.db, pipeline));
   } else if (first === '$collStats') {
     input = [collStatsDocument(state, ctx.db, coll, pipeline[0].$collStats)];
     rest = pipeline.slice(1);
@@ -176,11 +188,12 @@ export async function aggregateCommand(cmd: Document, ctx: RequestContext, state
   } else {
     const prefix = leadingQueryStages(pipeline);
     const info = state.catalog.get(ctx.db, coll);
-    if (info?.kind === 'collection' && !info.virtualOplog) input = collectionInput(info, prefix, cmd.hint);
-    else input = genericInput(namespaceDocuments(state, ctx.db, coll), prefix);
+    // the requested spec as given: an explicit 'simple' must override the collection default
+    if (info?.kind === 'collection' && !info.virtualOplog) input = collectionInput(info, prefix, cmd.hint, { collation: requestedCollation, variables });
+    else input = genericInput(namespaceDocuments(state, ctx.db, coll), prefix, { collation, variables });
     rest = pipeline.slice(prefix.consumed);
   }
-  const docs = runPipeline(input, rest, resolve, variables);
+  const docs = runPipeline(input, rest, resolve, variables, collation);
   if (explain) return { explainVersion: '1', stages: pipeline, serverInfo: { host: state.settings.hostAndPort, version: state.version.text } };
   return state.cursors.open(new ArrayCursor(ns, docs), { batchSize, signal: ctx.signal });
 }

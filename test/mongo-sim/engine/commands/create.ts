@@ -9,6 +9,7 @@ import { bsonTypeName, isNumeric, isPlainDocument, toNumber, trueValue } from '.
 import { bsonEquals } from '../bson/compare';
 import { formatDocument } from '../bson/format';
 import { compileFilter } from '../query/matcher';
+import { validateCollation } from '../bson/collation';
 import { validatePipeline } from '../query/pipeline';
 import { createIsIdempotent, versionAtLeast } from '../version';
 import { GENERIC_ARGUMENTS, collectionName } from './args';
@@ -102,6 +103,7 @@ export function collectionOptionsFromCommand(cmd: Document, state: EngineState):
   if (options.collation !== undefined && !isPlainDocument(options.collation)) {
     throw commandError(ErrorCodes.TypeMismatch, "BSON field 'create.collation' is the wrong type, expected type 'object'");
   }
+  validateCollation(options.collation);
   return options;
 }
 

@@ -7,11 +7,21 @@ import { assertValidNamespace } from '../catalog/names';
 import { commandError, ErrorCodes } from '../errors';
 import { isPlainDocument, toNumber } from '../bson/values';
 import { executeDelete } from '../update/execute';
+import { validateCollation } from '../bson/collation';
+import { evaluateLet } from '../query/pipeline';
 import { assertKnownNestedFields, collectionName, optionalArray, optionalBool, optionalDocument } from './args';
 import { KNOWN_FIELDS } from './known-fields';
 import { assertBatchSize, WriteErrorCollector } from './insert';
 
-function parseStatement(raw: unknown): { q: Document; limit: number; hint?: unknown } {
+interface DeleteStatement {
+  q: Document;
+  limit: number;
+  hint?: unknown;
+  collation?: Document;
+  variables?: Document;
+}
+
+function parseStatement(raw: unknown, variables: Document | undefined): DeleteStatement {
   if (!isPlainDocument(raw)) {
     throw commandError(ErrorCodes.TypeMismatch, "BSON field 'delete.deletes' is the wrong type, expected type 'object'");
   }
@@ -25,7 +35,7 @@ function parseStatement(raw: unknown): { q: Document; limit: number; hint?: unkn
   if (limit !== 0 && limit !== 1) {
     throw commandError(ErrorCodes.FailedToParse, `The limit field in delete objects must be 0 or 1. Got ${String(limit ?? raw.limit)}`);
   }
-  return { q, limit, hint: raw.hint };
+  return { q, limit, hint: raw.hint, collation: validateCollation(optionalDocument(raw, 'delete.deletes', 'collation')), variables };
 }
 
 export function deleteCommand(cmd: Document, ctx: RequestContext, state: EngineState): Document {
@@ -38,7 +48,8 @@ export function deleteCommand(cmd: Document, ctx: RequestContext, state: EngineS
   const errors = new WriteErrorCollector(ordered);
   let n = 0;
   // the whole command is parsed first: a malformed statement fails the command, not one statement
-  const statements = deletes.map(parseStatement);
+  const variables = evaluateLet(optionalDocument(cmd, 'delete', 'let'));
+  const statements = deletes.map((raw) => parseStatement(raw, variables));
   for (let i = 0; i < statements.length; i++) {
     try {
       const blocked = writeBlockError(state, ctx, ctx.db, coll);

@@ -8,6 +8,8 @@ import { commandError, ErrorCodes } from '../errors';
 import { executeDelete, executeUpdate } from '../update/execute';
 import { compileProjection } from '../query/projection';
 import { parseSort } from '../query/sort';
+import { validateCollation } from '../bson/collation';
+import { evaluateLet } from '../query/pipeline';
 import { collectionName, optionalArray, optionalBool, optionalDocument } from './args';
 
 export function findAndModifyCommand(cmd: Document, ctx: RequestContext, state: EngineState): Document {
@@ -27,11 +29,13 @@ export function findAndModifyCommand(cmd: Document, ctx: RequestContext, state: 
   if (remove && returnNew) {
     throw commandError(ErrorCodes.FailedToParse, "Cannot specify both new=true and remove=true; 'remove' always returns the deleted document");
   }
+  const collation = validateCollation(optionalDocument(cmd, name, 'collation'));
+  const variables = evaluateLet(optionalDocument(cmd, name, 'let'));
   assertWritesAllowed(state, ctx, ctx.db, coll);
   const project = compileProjection(fields, query);
   const shown = (doc: Document | undefined): Document | null => (doc ? (project ? project(doc) : doc) : null);
   if (remove) {
-    const [deleted] = executeDelete(state, ctx, ctx.db, coll, { q: query, limit: 1, hint: cmd.hint, sort });
+    const [deleted] = executeDelete(state, ctx, ctx.db, coll, { q: query, limit: 1, hint: cmd.hint, sort, collation, variables });
     return { lastErrorObject: { n: deleted ? 1 : 0 }, value: shown(deleted) };
   }
   const r = executeUpdate(state, ctx, ctx.db, coll, {
@@ -42,7 +46,8 @@ export function findAndModifyCommand(cmd: Document, ctx: RequestContext, state: 
     arrayFilters: optionalArray(cmd, name, 'arrayFilters'),
     hint: cmd.hint,
     sort,
-    variables: optionalDocument(cmd, name, 'let'),
+    variables,
+    collation,
     bypassValidation: optionalBool(cmd, name, 'bypassDocumentValidation') ?? false,
   });
   const change = r.changes[0];

@@ -4,10 +4,16 @@ import type { RequestContext } from '../types';
 import type { EngineState } from '../state';
 import { ArrayCursor } from '../cursors';
 import { compileProjection } from '../query/projection';
-import { planRecords, skipLimit } from '../query/execute';
+import { planRecords, resolveHint, skipLimit } from '../query/execute';
+import { planIdPredicate } from '../query/id-plan';
+import { EMPTY_ARRAY_KEY, indexValues } from '../storage/index-keys';
+import type { CollectionInfo } from '../catalog/catalog';
+import type { Projector } from '../query/projection';
 import { RecordCursor } from '../query/record-cursor';
 import type { ServerCursor } from '../internal';
 import { parseSort } from '../query/sort';
+import { validateCollation } from '../bson/collation';
+import { evaluateLet } from '../query/pipeline';
 import { commandError, ErrorCodes } from '../errors';
 import { assertValidNamespace } from '../catalog/names';
 import { collectionName, optionalBool, optionalDocument, optionalNumber } from './args';
@@ -25,6 +31,9 @@ export interface ParsedFind {
   hint?: unknown;
   min?: Document;
   max?: Document;
+  collation?: Document;
+  variables?: Document;
+  returnKey: boolean;
 }
 
 export function parseFind(cmd: Document): ParsedFind {
@@ -55,6 +64,31 @@ export function parseFind(cmd: Document): ParsedFind {
     hint: cmd.hint,
     min: optionalDocument(cmd, 'find', 'min'),
     max: optionalDocument(cmd, 'find', 'max'),
+    collation: validateCollation(optionalDocument(cmd, 'find', 'collation')),
+    variables: evaluateLet(optionalDocument(cmd, 'find', 'let')),
+    returnKey: optionalBool(cmd, 'find', 'returnKey') ?? false,
+  };
+}
+
+/**
+ * returnKey: each result becomes the key of the index that answered the query ({} after a
+ * collection scan). The simulator's plans use the _id index for _id conditions and _id sorts,
+ * and a hinted index otherwise.
+ */
+function indexKeyProjector(info: CollectionInfo, p: ParsedFind): Projector {
+  const hinted = resolveHint(info, p.hint);
+  const sort = parseSort(p.sort);
+  let pattern: Document | undefined;
+  if (hinted !== undefined) pattern = '$natural' in hinted ? undefined : hinted;
+  else if ((sort.length === 1 && sort[0].path === '_id') || planIdPredicate(p.filter)) pattern = { _id: 1 };
+  const fields = pattern ? Object.keys(pattern) : [];
+  return (doc) => {
+    const out: Document = {};
+    for (const f of fields) {
+      const [v] = indexValues(doc, f).values;
+      out[f] = v === EMPTY_ARRAY_KEY ? undefined : v;
+    }
+    return out;
   };
 }
 
@@ -80,8 +114,16 @@ export async function findCommand(cmd: Document, ctx: RequestContext, state: Eng
   } else if (!info) {
     docs = coll === 'system.views' ? findOnDocuments(viewCatalogDocuments(state, ctx.db), p) : [];
   } else {
-    const plan = planRecords(info, { filter: p.filter, sort: parseSort(p.sort), hint: p.hint, min: p.min, max: p.max });
-    const project = compileProjection(p.projection, p.filter);
+    const plan = planRecords(info, {
+      filter: p.filter,
+      sort: parseSort(p.sort),
+      hint: p.hint,
+      min: p.min,
+      max: p.max,
+      collation: p.collation,
+      variables: p.variables,
+    });
+    const project = p.returnKey ? indexKeyProjector(info, p) : compileProjection(p.projection, p.filter);
     if (!plan.blockingSort) {
       return open(new RecordCursor(ns, plan.records, plan.test, project, p.skip ?? 0, p.limit));
     }

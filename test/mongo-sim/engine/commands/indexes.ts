@@ -10,6 +10,7 @@ import { commandError, ErrorCodes, isCommandError } from '../errors';
 import { ArrayCursor } from '../cursors';
 import { isPlainDocument } from '../bson/values';
 import { formatDocument } from '../bson/format';
+import { validateCollation } from '../bson/collation';
 import { collectionName, cursorBatchSize, optionalArray } from './args';
 
 /** Every index of a collection as listIndexes shows it, the _id index first. */
@@ -20,6 +21,16 @@ export function indexSpecs(info: CollectionInfo): Document[] {
   else if (isClustered(info)) out.push({ ...(info.options.clusteredIndex as Document), clustered: true });
   for (const ix of info.store.indexes) out.push(ix.spec);
   return out;
+}
+
+/** An index without its own collation takes the collection's default (as listIndexes then shows). */
+function withDefaultCollation(spec: Document, info: CollectionInfo | undefined): Document {
+  if (spec.collation !== undefined) {
+    validateCollation(spec.collation);
+    return spec;
+  }
+  const collectionDefault: unknown = info?.options.collation;
+  return isPlainDocument(collectionDefault) ? { ...spec, collation: collectionDefault } : spec;
 }
 
 function notAView(state: EngineState, db: string, coll: string, message: string): void {
@@ -33,8 +44,8 @@ export function createIndexesCommand(cmd: Document, ctx: RequestContext, state: 
   if (!rawIndexes) throw commandError(ErrorCodes.IDLFailedToParse, "BSON field 'createIndexes.indexes' is missing but a required field");
   if (rawIndexes.length === 0) throw commandError(ErrorCodes.BadValue, 'Must specify at least one index to create');
   notAView(state, ctx.db, coll, `Cannot create indexes on a view: ${ctx.db}.${coll}`);
-  const requested = rawIndexes.map(normalizeIndexSpec);
   const existingInfo = state.catalog.getCollection(ctx.db, coll);
+  const requested = rawIndexes.map(normalizeIndexSpec).map((spec) => withDefaultCollation(spec, existingInfo));
   const existingSpecs = existingInfo ? indexSpecs(existingInfo) : [{ v: 2, key: { _id: 1 }, name: '_id_' }];
   const toBuild: Document[] = [];
   for (const spec of requested) {

@@ -6,7 +6,7 @@ import { idIndexSpec, type NamespaceInfo } from '../catalog/catalog';
 import { collectionSizes } from '../catalog/stats';
 import { ArrayCursor } from '../cursors';
 import { compileFilter } from '../query/matcher';
-import { toViewDoc } from '../bson/typed-view';
+import { toQueryView } from '../bson/typed-view';
 import { assertKnownFields, cursorBatchSize, optionalBool, optionalDocument } from './args';
 
 function sizeNumber(n: number): Int32 | Long {
@@ -30,7 +30,7 @@ export function listDatabasesCommand(cmd: Document, _ctx: RequestContext, state:
       if (s.count > 0) empty = false;
     }
     const entry: Document = nameOnly ? { name: db } : { name: db, sizeOnDisk: sizeNumber(size), empty };
-    if (!test(toViewDoc(entry))) continue;
+    if (!test(toQueryView(entry))) continue;
     entries.push(entry);
     total += size;
   }
@@ -70,6 +70,6 @@ export async function listCollectionsCommand(cmd: Document, ctx: RequestContext,
   if (namespaces.some((n) => n.kind === 'view')) entries.push(systemViewsEntry(state, ctx.db));
   const shown = entries
     .map((e) => (nameOnly ? { name: e.name, type: e.type } : e))
-    .filter((e) => test(toViewDoc(e)));
+    .filter((e) => test(toQueryView(e)));
   return state.cursors.open(new ArrayCursor(`${ctx.db}.$cmd.listCollections`, shown), { batchSize, signal: ctx.signal });
 }

@@ -8,11 +8,14 @@ import { commandError, ErrorCodes } from '../errors';
 import { isPlainDocument } from '../bson/values';
 import { executeUpdate, type UpdateStatement } from '../update/execute';
 import { parseSort } from '../query/sort';
+import { validateCollation } from '../bson/collation';
+import { evaluateLet } from '../query/pipeline';
+import { versionAtLeast } from '../version';
 import { assertKnownNestedFields, collectionName, optionalArray, optionalBool, optionalDocument } from './args';
 import { KNOWN_FIELDS } from './known-fields';
 import { assertBatchSize, WriteErrorCollector } from './insert';
 
-function parseStatement(raw: unknown, bypassValidation: boolean, variables: Document | undefined): UpdateStatement {
+function parseStatement(raw: unknown, bypassValidation: boolean, variables: Document | undefined, sortAllowed: boolean): UpdateStatement {
   if (!isPlainDocument(raw)) {
     throw commandError(ErrorCodes.TypeMismatch, "BSON field 'update.updates' is the wrong type, expected type 'object'");
   }
@@ -21,6 +24,8 @@ function parseStatement(raw: unknown, bypassValidation: boolean, variables: Docu
   if (q === undefined) throw commandError(ErrorCodes.IDLFailedToParse, "BSON field 'update.updates.q' is missing but a required field");
   if (raw.u === undefined) throw commandError(ErrorCodes.IDLFailedToParse, "BSON field 'update.updates.u' is missing but a required field");
   const constants = optionalDocument(raw, 'update.updates', 'c');
+  // updates.sort arrived in 8.0; earlier servers do not know the field
+  if (raw.sort !== undefined && !sortAllowed) throw commandError(40415, "BSON field 'update.updates.sort' is an unknown field.");
   return {
     q,
     u: raw.u as Document | unknown[],
@@ -29,7 +34,8 @@ function parseStatement(raw: unknown, bypassValidation: boolean, variables: Docu
     arrayFilters: optionalArray(raw, 'update.updates', 'arrayFilters'),
     hint: raw.hint,
     sort: parseSort(raw.sort),
-    variables: constants ?? variables,
+    variables: constants || variables ? { ...variables, ...constants } : undefined,
+    collation: validateCollation(optionalDocument(raw, 'update.updates', 'collation')),
     bypassValidation,
   };
 }
@@ -42,13 +48,14 @@ export function updateCommand(cmd: Document, ctx: RequestContext, state: EngineS
   assertBatchSize(updates.length);
   const ordered = optionalBool(cmd, 'update', 'ordered') ?? true;
   const bypassValidation = optionalBool(cmd, 'update', 'bypassDocumentValidation') ?? false;
-  const variables = optionalDocument(cmd, 'update', 'let');
+  const variables = evaluateLet(optionalDocument(cmd, 'update', 'let'));
   const errors = new WriteErrorCollector(ordered);
   let n = 0;
   let nModified = 0;
   const upserted: Document[] = [];
   // the whole command is parsed first: a malformed statement fails the command, not one statement
-  const statements = updates.map((raw) => parseStatement(raw, bypassValidation, variables));
+  const sortAllowed = versionAtLeast(state.version, 8, 0);
+  const statements = updates.map((raw) => parseStatement(raw, bypassValidation, variables, sortAllowed));
   for (let i = 0; i < statements.length; i++) {
     try {
       const blocked = writeBlockError(state, ctx, ctx.db, coll);

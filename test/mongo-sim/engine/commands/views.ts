@@ -6,8 +6,9 @@ import { runPipeline, type CollectionSource } from '../query/pipeline';
 import { compileProjection } from '../query/projection';
 import { skipLimit } from '../query/execute';
 import { compileFilter } from '../query/matcher';
+import { collationFor } from '../bson/collation';
 import { parseSort, sortBy } from '../query/sort';
-import { toViewDoc } from '../bson/typed-view';
+import { toQueryView } from '../bson/typed-view';
 import { isPlainDocument, toNumber } from '../bson/values';
 import { publicOplogEntry } from '../oplog';
 import { commandError, ErrorCodes } from '../errors';
@@ -43,27 +44,29 @@ export function sourceResolver(state: EngineState, db: string): CollectionSource
 
 export function viewDocuments(state: EngineState, view: ViewInfo, depth = 0): Document[] {
   const base = namespaceDocuments(state, view.db, view.options.viewOn as string, depth + 1);
-  return runPipeline(base, (view.options.pipeline as Document[]) ?? [], sourceResolver(state, view.db));
+  return runPipeline(base, (view.options.pipeline as Document[]) ?? [], sourceResolver(state, view.db), undefined, view.options.collation as Document | undefined);
 }
 
 /** find on a view: the view's documents, then filter, sort, skip, limit and projection. */
 export function findOnView(state: EngineState, view: ViewInfo, p: ParsedFind): Document[] {
-  return findOnDocuments(viewDocuments(state, view), p);
+  return findOnDocuments(viewDocuments(state, view), p, view.options.collation as Document | undefined);
 }
 
 /** find semantics over documents computed up front (natural order = array order). */
-export function findOnDocuments(source: Document[], p: ParsedFind): Document[] {
+export function findOnDocuments(source: Document[], p: ParsedFind, defaultCollation?: Document): Document[] {
   let docs = source;
+  const spec = p.collation ?? defaultCollation;
+  const collation = spec?.locale === 'simple' ? undefined : spec;
   if (p.filter && Object.keys(p.filter).length > 0) {
-    const test = compileFilter(p.filter);
-    docs = docs.filter((d) => test(toViewDoc(d)));
+    const test = compileFilter(p.filter, { collation, variables: p.variables });
+    docs = docs.filter((d) => test(toQueryView(d)));
   }
   const sort = parseSort(p.sort);
   const hintNatural = isPlainDocument(p.hint) ? toNumber(p.hint.$natural) : undefined;
   if (sort.length === 1 && sort[0].path === '$natural') {
     if (sort[0].direction === -1) docs = docs.slice().reverse();
   } else if (sort.length > 0) {
-    docs = sortBy(docs, (d) => d, sort);
+    docs = sortBy(docs, (d) => d, sort, collationFor(collation)?.compare);
   } else if (hintNatural !== undefined && hintNatural < 0) {
     docs = docs.slice().reverse();
   }

@@ -5,11 +5,11 @@ import type { CollectionInfo } from '../catalog/catalog';
 import { isClustered } from '../catalog/catalog';
 import { recordView } from '../storage/collection-store';
 import type { DocRecord } from '../storage/id-index';
-import { canonicalKey } from '../bson/keys';
 import { canonicalType, compareValues } from '../bson/compare';
 import { isPlainDocument, toNumber } from '../bson/values';
 import { commandError, ErrorCodes } from '../errors';
 import { compileFilter, type ViewPredicate } from './matcher';
+import { collationFor, sameCollation } from '../bson/collation';
 import { filterIsOnlyId, planIdPredicate, type IdPlan } from './id-plan';
 import { sortBy, type SortField } from './sort';
 import { indexValues, EMPTY_ARRAY_KEY } from '../storage/index-keys';
@@ -23,6 +23,16 @@ export interface FindOptions {
   hint?: unknown;
   min?: Document;
   max?: Document;
+  /** the operation's collation (the collection default applies without one) */
+  collation?: Document;
+  /** the command's `let` variables */
+  variables?: Document;
+}
+
+/** The collation spec an operation on this collection runs under (undefined: simple). */
+export function effectiveCollationSpec(info: CollectionInfo, requested: Document | undefined): Document | undefined {
+  const spec = requested ?? (info.options.collation as Document | undefined);
+  return spec === undefined || spec.locale === 'simple' ? undefined : spec;
 }
 
 /** The key pattern of the index a hint names, or {$natural: ±1}; throws 2 for unknown hints. */
@@ -56,7 +66,7 @@ function candidatesFromPlan(info: CollectionInfo, plan: IdPlan): DocRecord[] {
     const seen = new Set<string>();
     const out: DocRecord[] = [];
     for (const v of plan.values) {
-      const key = canonicalKey(v);
+      const key = store.keyOf(v);
       if (seen.has(key)) continue;
       seen.add(key);
       const rec = store.records.get(key);
@@ -117,25 +127,32 @@ export function planRecords(info: CollectionInfo, opts: FindOptions): RecordPlan
   const filter = opts.filter ?? {};
   const hintPattern = resolveHint(info, opts.hint);
   const natural = hintPattern && '$natural' in hintPattern ? (toNumber(hintPattern.$natural) ?? 1) : undefined;
-  const plan = natural === undefined ? planIdPredicate(filter) : undefined;
+  const collationSpec = effectiveCollationSpec(info, opts.collation);
+  const collation = collationFor(collationSpec);
+  const filterOptions = { collation: collationSpec, variables: opts.variables };
+  // the _id index only answers queries that run under the collection's own collation
+  const idIndexUsable = sameCollation(collationSpec, info.options.collation as Document | undefined);
+  let plan = natural === undefined && idIndexUsable ? planIdPredicate(filter) : undefined;
+  // the ordered _id index is in binary order: ranges over it hold only for the simple collation
+  if (plan?.kind === 'range' && collation !== undefined) plan = undefined;
   let records: DocRecord[];
   let idOrdered = false;
   let test: ViewPredicate | undefined;
   if (plan) {
     records = candidatesFromPlan(info, plan);
-    idOrdered = true;
+    idOrdered = collation === undefined;
     if (!filterIsOnlyId(filter)) {
-      const t = (test = compileFilter(filter));
+      const t = (test = compileFilter(filter, filterOptions));
       records = records.filter((r) => t(recordView(r)));
     }
   } else {
     const sortsById = opts.sort.length === 1 && opts.sort[0].path === '_id';
     const idOrder = isClustered(info) || sortsById || (hintPattern !== undefined && sameKeyPattern(hintPattern, { _id: 1 }));
     const source = idOrder ? store.idIndex.ordered() : [...store.natural()];
-    idOrdered = idOrder && natural !== -1;
+    idOrdered = idOrder && natural !== -1 && collation === undefined;
     if (Object.keys(filter).length === 0) records = idOrder ? source.slice() : source;
     else {
-      const t = (test = compileFilter(filter));
+      const t = (test = compileFilter(filter, filterOptions));
       records = source.filter((r) => t(recordView(r)));
     }
   }
@@ -148,7 +165,7 @@ export function planRecords(info: CollectionInfo, opts: FindOptions): RecordPlan
   } else if (sort.length === 1 && sort[0].path === '$natural') {
     if (sort[0].direction === -1) records.reverse();
   } else if (sort.length > 0) {
-    records = sortBy(records, (r) => r.doc, sort);
+    records = sortBy(records, (r) => r.doc, sort, collation?.compare);
     blockingSort = true;
   }
   return { records, blockingSort, test };

@@ -1,9 +1,11 @@
 // Aggregation pipelines through mingo on query views; results are retyped against the input
 // document with the same _id (so $match/$project/$sort/... keep exact types) or against the
 // pipeline's literals.
-import { Aggregator } from 'mingo';
+import { Aggregator } from 'mingo/aggregator';
 import type { Document } from 'bson';
 import { canonicalKey } from '../bson/keys';
+import { SIM_CONTEXT } from './comparison';
+import type { CollationSpec } from 'mingo/types';
 import { collectTypedValues, retypeDoc, toView, toViewDoc } from '../bson/typed-view';
 import { isPlainDocument } from '../bson/values';
 import { commandError, ErrorCodes } from '../errors';
@@ -46,8 +48,26 @@ export function validatePipeline(pipeline: unknown[]): void {
   }
 }
 
+/**
+ * The values of a command's `let` variables: each is an expression evaluated once, before the
+ * command runs, with no document in scope (so `{$literal: '$x'}` is the string '$x').
+ */
+export function evaluateLet(variables: Document | undefined): Document | undefined {
+  if (variables === undefined || Object.keys(variables).length === 0) return variables;
+  const [values] = runPipeline([{}], [{ $set: variables }], () => []);
+  const out: Document = {};
+  for (const name of Object.keys(variables)) out[name] = values[name] ?? null;
+  return out;
+}
+
 /** Runs a pipeline over typed input documents and returns typed output documents. */
-export function runPipeline(input: Document[], pipeline: Document[], resolve: CollectionSource, variables?: Document): Document[] {
+export function runPipeline(
+  input: Document[],
+  pipeline: Document[],
+  resolve: CollectionSource,
+  variables?: Document,
+  collation?: Document,
+): Document[] {
   validatePipeline(pipeline);
   if (pipeline.length === 0) return input;
   const byId = new Map<string, Document>();
@@ -71,6 +91,8 @@ export function runPipeline(input: Document[], pipeline: Document[], resolve: Co
       },
       jsonSchemaValidator: (schema: Record<string, unknown>) => (doc: unknown) => validateJsonSchema(schema, doc).length === 0,
       variables: variables ? (toView(variables) as Record<string, unknown>) : undefined,
+      context: SIM_CONTEXT,
+      ...(collation ? { collation: collation as CollationSpec } : {}),
     });
     output = aggregator.run(views) as Document[];
   } catch (e) {

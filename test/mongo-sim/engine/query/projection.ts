@@ -4,7 +4,7 @@
 import { Query } from 'mingo';
 import type { Document } from 'bson';
 import { isNumeric, isPlainDocument, toNumber, trueValue } from '../bson/values';
-import { retypeDoc, toView, toViewDoc } from '../bson/typed-view';
+import { retypeDoc, toQueryView, toView, toViewDoc } from '../bson/typed-view';
 import { commandError } from '../errors';
 import { compileFilter, queryError, type ViewPredicate } from './matcher';
 
@@ -150,7 +150,7 @@ function positional(doc: Document, path: string[], test: ViewPredicate): Documen
   };
   for (const el of arr) {
     const candidate = set(doc, 0, [el]);
-    if (test(toViewDoc(candidate))) return candidate;
+    if (test(toQueryView(candidate))) return candidate;
   }
   throw commandError(51246, 'Executor error during find command :: caused by :: positional operator \'.$\' couldn\'t find a matching element in the array');
 }

@@ -2,6 +2,7 @@
 // smallest element ascending and largest descending; missing fields sort as null.
 import type { Document } from 'bson';
 import { compareValues } from '../bson/compare';
+import type { StringCompare } from '../bson/collation';
 import { toNumber, isPlainDocument } from '../bson/values';
 import { EMPTY_ARRAY_KEY, indexValues } from '../storage/index-keys';
 import { commandError } from '../errors';
@@ -27,25 +28,25 @@ export function parseSort(spec: unknown): SortField[] {
   return out;
 }
 
-function sortKeyOf(doc: Document, path: string, direction: 1 | -1): unknown {
+function sortKeyOf(doc: Document, path: string, direction: 1 | -1, strings: StringCompare | undefined): unknown {
   const { values } = indexValues(doc, path);
   let best: unknown = undefined;
   let first = true;
   for (const raw of values) {
     const v = raw === EMPTY_ARRAY_KEY ? undefined : raw;
-    if (first || (direction === 1 ? compareValues(v, best) < 0 : compareValues(v, best) > 0)) best = v;
+    if (first || (direction === 1 ? compareValues(v, best, strings) < 0 : compareValues(v, best, strings) > 0)) best = v;
     first = false;
   }
   return best === undefined && !values.includes(EMPTY_ARRAY_KEY) ? null : best;
 }
 
-/** A stable sort of items by the documents they carry. */
-export function sortBy<T>(items: T[], docOf: (item: T) => Document, fields: SortField[]): T[] {
+/** A stable sort of items by the documents they carry; strings compare under `strings` when given. */
+export function sortBy<T>(items: T[], docOf: (item: T) => Document, fields: SortField[], strings?: StringCompare): T[] {
   if (fields.length === 0) return items;
-  const keyed = items.map((item, i) => ({ item, i, keys: fields.map((f) => sortKeyOf(docOf(item), f.path, f.direction)) }));
+  const keyed = items.map((item, i) => ({ item, i, keys: fields.map((f) => sortKeyOf(docOf(item), f.path, f.direction, strings)) }));
   keyed.sort((a, b) => {
     for (let f = 0; f < fields.length; f++) {
-      const c = compareValues(a.keys[f], b.keys[f]);
+      const c = compareValues(a.keys[f], b.keys[f], strings);
       if (c !== 0) return c * fields[f].direction;
     }
     return a.i - b.i;

@@ -2,7 +2,8 @@
 // the ordered _id index, and the unique-key maps of unique / prepareUnique indexes.
 import type { Document } from 'bson';
 import { canonicalKey } from '../bson/keys';
-import { toViewDoc } from '../bson/typed-view';
+import type { Collation } from '../bson/collation';
+import { toQueryView } from '../bson/typed-view';
 import { duplicateKey } from '../errors';
 import { allFieldsMissing, documentIndexKeys, keyValueDocument, type IndexKey } from './index-keys';
 import { SortedIdIndex, type DocRecord } from './id-index';
@@ -20,12 +21,14 @@ export interface IndexDescriptor {
   expireAfterSeconds?: number;
   /** compiled partialFilterExpression, tested against the document's query view */
   partial?: (view: Document) => boolean;
+  /** the index's collation (strings in its keys compare under it); undefined: simple */
+  collation?: Collation;
   /** for unique and prepareUnique indexes: index key -> the record holding it */
   keys?: Map<string, DocRecord>;
 }
 
 export function recordView(rec: DocRecord): Document {
-  if (rec.view === undefined) rec.view = toViewDoc(rec.doc);
+  if (rec.view === undefined) rec.view = toQueryView(rec.doc);
   return rec.view;
 }
 
@@ -36,14 +39,23 @@ export class CollectionStore {
   readonly indexes: IndexDescriptor[] = [];
   dataSize = 0;
 
-  constructor(public ns: string) {}
+  /** `keyCollation`: the collection's default collation, which the _id index compares under */
+  constructor(
+    public ns: string,
+    readonly keyCollation?: Collation,
+  ) {}
+
+  /** The _id index key of an _id value. */
+  keyOf(id: unknown): string {
+    return canonicalKey(id, this.keyCollation);
+  }
 
   get count(): number {
     return this.records.size;
   }
 
   getById(id: unknown): DocRecord | undefined {
-    return this.records.get(canonicalKey(id));
+    return this.records.get(this.keyOf(id));
   }
 
   /** Natural order: insertion order. */
@@ -58,7 +70,7 @@ export class CollectionStore {
   private indexedKeys(ix: IndexDescriptor, doc: Document, view: () => Document): IndexKey[] {
     if (ix.sparse && allFieldsMissing(doc, ix.fields)) return [];
     if (ix.partial && !ix.partial(view())) return [];
-    return documentIndexKeys(doc, ix.fields);
+    return documentIndexKeys(doc, ix.fields, ix.collation);
   }
 
   /** Throws E11000 if `doc` would collide with another record in a unique index (171 for parallel arrays). */
@@ -94,7 +106,7 @@ export class CollectionStore {
   /** Throws E11000 on a duplicate _id or unique key; otherwise stores the document. */
   insert(doc: Document, size: number): DocRecord {
     const id = doc._id;
-    const key = canonicalKey(id);
+    const key = this.keyOf(id);
     if (this.records.has(key)) {
       throw duplicateKey(this.ns, '_id_', { _id: 1 }, { _id: id });
     }
@@ -113,7 +125,7 @@ export class CollectionStore {
   replace(rec: DocRecord, doc: Document, size: number): void {
     if (this.indexes.length > 0) {
       let newView: Document | undefined;
-      this.checkUnique(doc, rec, () => (newView ??= toViewDoc(doc)));
+      this.checkUnique(doc, rec, () => (newView ??= toQueryView(doc)));
       this.removeKeys(rec);
       rec.doc = doc;
       rec.view = newView;

@@ -3,6 +3,7 @@
 // missing field indexes as null; an empty array indexes as undefined).
 import type { Document } from 'bson';
 import { compoundKey } from '../bson/keys';
+import type { Collation } from '../bson/collation';
 import { commandError, ErrorCodes } from '../errors';
 import { isPlainDocument } from '../bson/values';
 
@@ -59,19 +60,19 @@ export function indexValues(doc: Document, path: string): { values: unknown[]; m
   return { values: out, multikey: counter.arrays > 0 };
 }
 
-function dedupe(values: unknown[]): unknown[] {
+function dedupe(values: unknown[], collation: Collation | undefined): unknown[] {
   if (values.length < 2) return values;
   const seen = new Map<string, unknown>();
   for (const v of values) {
-    const k = compoundKey([v === EMPTY_ARRAY_KEY ? undefined : v]) + (v === EMPTY_ARRAY_KEY ? 'U' : '');
+    const k = compoundKey([v === EMPTY_ARRAY_KEY ? undefined : v], collation) + (v === EMPTY_ARRAY_KEY ? 'U' : '');
     if (!seen.has(k)) seen.set(k, v);
   }
   return [...seen.values()];
 }
 
-function keyString(values: unknown[]): string {
+function keyString(values: unknown[], collation: Collation | undefined): string {
   return values
-    .map((v) => (v === EMPTY_ARRAY_KEY ? '\u0001U' : compoundKey([v])))
+    .map((v) => (v === EMPTY_ARRAY_KEY ? '\u0001U' : compoundKey([v], collation)))
     .join('\u0000');
 }
 
@@ -79,9 +80,9 @@ function keyString(values: unknown[]): string {
  * All index keys of a document for the given key-pattern fields. Throws 171 when two fields of a
  * compound pattern both hold arrays.
  */
-export function documentIndexKeys(doc: Document, fields: string[]): IndexKey[] {
+export function documentIndexKeys(doc: Document, fields: string[], collation?: Collation): IndexKey[] {
   if (fields.length === 1) {
-    return dedupe(indexValues(doc, fields[0]).values).map((v) => ({ key: keyString([v]), values: [v] }));
+    return dedupe(indexValues(doc, fields[0]).values, collation).map((v) => ({ key: keyString([v], collation), values: [v] }));
   }
   const perField = fields.map((f) => indexValues(doc, f));
   const multikeyFields = perField.filter((p) => p.multikey).length;
@@ -94,10 +95,10 @@ export function documentIndexKeys(doc: Document, fields: string[]): IndexKey[] {
   let combos: unknown[][] = [[]];
   for (const p of perField) {
     const next: unknown[][] = [];
-    for (const c of combos) for (const v of dedupe(p.values)) next.push([...c, v]);
+    for (const c of combos) for (const v of dedupe(p.values, collation)) next.push([...c, v]);
     combos = next;
   }
-  return combos.map((values) => ({ key: keyString(values), values }));
+  return combos.map((values) => ({ key: keyString(values, collation), values }));
 }
 
 /** The keyValue document of a duplicate key error: {field: value} for each key-pattern field. */

@@ -27,6 +27,8 @@ export interface UpdateStatement {
   hint?: unknown;
   sort?: SortField[];
   variables?: Document;
+  /** the statement's collation (the collection default applies without one) */
+  collation?: Document;
   bypassValidation: boolean;
 }
 
@@ -102,7 +104,7 @@ export function executeUpdate(state: EngineState, ctx: RequestContext, db: strin
   }
   const outcome: UpdateOutcome = { matched: 0, modified: 0, changes: [] };
   if (existing && !existing.virtualOplog) {
-    const records = selectRecords(existing, { filter: st.q, sort: st.sort ?? [], hint: st.hint });
+    const records = selectRecords(existing, { filter: st.q, sort: st.sort ?? [], hint: st.hint, collation: st.collation, variables: st.variables });
     const targets = st.multi ? records : records.slice(0, 1);
     for (const rec of targets) {
       if (rec.removed) continue;
@@ -126,18 +128,19 @@ export function executeDelete(
   ctx: RequestContext,
   db: string,
   coll: string,
-  st: { q: Document; limit: number; hint?: unknown; sort?: SortField[] },
+  st: { q: Document; limit: number; hint?: unknown; sort?: SortField[]; collation?: Document; variables?: Document },
 ): Document[] {
   const info = state.catalog.get(db, coll);
   if (info?.kind === 'view') {
     throw commandError(ErrorCodes.CommandNotSupportedOnView, `Namespace ${db}.${coll} is a view, not a collection`);
   }
   if (!info || info.virtualOplog) return [];
-  const records = selectRecords(info, { filter: st.q, sort: st.sort ?? [], hint: st.hint });
+  const records = selectRecords(info, { filter: st.q, sort: st.sort ?? [], hint: st.hint, collation: st.collation, variables: st.variables });
   const targets = st.limit === 1 ? records.slice(0, 1) : records;
   const deleted: Document[] = [];
   for (const rec of targets) {
     if (rec.removed) continue;
+    ctx.beforeWriteCommit?.();
     deleteRecord(state, ctx, info, rec);
     deleted.push(rec.doc);
   }

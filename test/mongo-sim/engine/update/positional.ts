@@ -1,7 +1,7 @@
 // Expands update paths with positional segments ($, $[], $[id]) into concrete paths against the
 // document being updated.
 import type { Document } from 'bson';
-import { toView, toViewDoc } from '../bson/typed-view';
+import { toView, toQueryView } from '../bson/typed-view';
 import { isPlainDocument } from '../bson/values';
 import { formatElement } from '../bson/format';
 import { commandError, ErrorCodes } from '../errors';
@@ -70,7 +70,7 @@ export function positionalMatcher(doc: Document, query: Document | undefined): P
       return { ...d, [prefix[i]]: replaceAt(d[prefix[i]], i + 1, el) };
     };
     for (let i = 0; i < arr.length; i++) {
-      if (test(toViewDoc(replaceAt(doc, 0, arr[i]) as Document))) return i;
+      if (test(toQueryView(replaceAt(doc, 0, arr[i]) as Document))) return i;
     }
     return undefined;
   };
