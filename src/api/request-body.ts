@@ -1,8 +1,7 @@
 // Request bodies are JSON whatever the Content-Type says: mongosync's documented calls send
 // none, and `curl --data '{ }'` sends application/x-www-form-urlencoded.
 import type { z } from 'zod';
-import { SyncErrorName } from '../sync/errors';
-import { ApiError } from './errors';
+import { SyncError, SyncErrorName } from '../sync/errors';
 
 /** Parses a raw body; a missing or blank body is `undefined`. Malformed JSON is an InvalidRequest. */
 export function parseJsonBody(raw: string | undefined): unknown {
@@ -10,7 +9,7 @@ export function parseJsonBody(raw: string | undefined): unknown {
   try {
     return JSON.parse(raw) as unknown;
   } catch (error) {
-    throw new ApiError(SyncErrorName.InvalidRequest, `the request body is not valid JSON: ${(error as Error).message}`);
+    throw new SyncError(SyncErrorName.InvalidRequest, `the request body is not valid JSON: ${(error as Error).message}`);
   }
 }
 
@@ -26,10 +25,10 @@ export function parseCommandBody(command: string, raw: string | undefined, schem
   const issue = result.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const fields = issue.keys.map((key) => `'${key}'`).join(', ');
-    throw new ApiError(
+    throw new SyncError(
       SyncErrorName.InvalidRequest,
       `unknown field${issue.keys.length > 1 ? 's' : ''} ${fields}: /${command} takes no parameters; send {} or no body`,
     );
   }
-  throw new ApiError(SyncErrorName.InvalidRequest, `${issue.message}: /${command} takes no parameters; send {} or no body`);
+  throw new SyncError(SyncErrorName.InvalidRequest, `${issue.message}: /${command} takes no parameters; send {} or no body`);
 }

@@ -90,6 +90,7 @@ describe('metrics', () => {
       resume: async () => {},
       commit: async () => {},
       reverse: async () => {},
+      clear: async () => {},
       progress: async () => ({ state: 'IDLE', canCommit: false }),
       state: async () => undefined,
     };

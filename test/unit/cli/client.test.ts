@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { createApiServer, type SyncCommands } from '../../../src/api/server';
-import { SyncCommandError } from '../../../src/client/sync-controller';
+import { SyncError } from '../../../src/sync/errors';
 import { main } from '../../../src/cli/main';
 import { copyPercent, formatBytes, progressBars, progressLine, reached } from '../../../src/cli/progress-display';
 import { captureIo } from './capture-io';
@@ -13,7 +13,7 @@ import { captureIo } from './capture-io';
 class ScriptedSync implements SyncCommands {
   readonly calls: { command: string; body?: unknown }[] = [];
   script: Record<string, unknown>[] = [{ state: 'IDLE', canCommit: false }];
-  refuse: SyncCommandError | undefined;
+  refuse: SyncError | undefined;
   private step = 0;
 
   private async record(command: string, body?: unknown): Promise<void> {
@@ -36,6 +36,9 @@ class ScriptedSync implements SyncCommands {
   }
   reverse() {
     return this.record('reverse');
+  }
+  clear() {
+    return this.record('clear');
   }
   async progress() {
     const current = this.script[Math.min(this.step, this.script.length - 1)]!;
@@ -100,7 +103,7 @@ describe('client subcommands', () => {
     test(`${command} posts {} and exits 0, or prints the refusal and exits 1`, async () => {
       sync.reset([]);
       assert.deepEqual(await run([command]), { code: 0, stdout: '{"success":true}\n', stderr: '' });
-      sync.refuse = new SyncCommandError('InvalidState', `cannot ${command} in state IDLE`);
+      sync.refuse = new SyncError('InvalidState', `cannot ${command} in state IDLE`);
       const refused = await run([command]);
       assert.equal(refused.code, 1);
       assert.equal(refused.stdout, `{"success":false,"error":"InvalidState","errorDescription":"cannot ${command} in state IDLE"}\n`);
