@@ -9,6 +9,7 @@ import { SyncError } from '../../src/sync/errors';
 import { commitSignal, pauseSignal, resumeSignal } from '../../src/workflows/messages';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { compareClusters } from '../support/compare-clusters';
+import { waitUntil } from '../support/poll';
 import { startSyncHarness, waitForProgress, type SyncHarness } from '../support/sync-harness';
 import { createTemporalTestEnv } from '../support/temporal';
 import { type AnyDocument, ConcurrentWriter, seed, type SeedSpec } from '../support/workload';
@@ -71,13 +72,7 @@ async function expectWriteBlocked(client: MongoClient, db: string): Promise<void
   );
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const waitFor = (check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> => waitUntil(check, { timeoutMs, intervalMs: 250 });
 
 async function waitUntilCommitted(h: SyncHarness): Promise<Record<string, unknown>> {
   return waitForProgress(h.controller, (p) => p.state === 'COMMITTED', 120_000);
