@@ -154,6 +154,15 @@ describe('client subcommands', () => {
     assert.match(result.stderr, /gave up after 0\.3 s waiting for COMMITTED/);
   });
 
+  test('progress --until stops with exit 1 when the sync is FAILED, naming the error', async () => {
+    sync.reset([RUNNING, { ...RUNNING, state: 'FAILED', error: 'ChangeStreamHistoryLost', errorDescription: 'the oplog rolled over' }]);
+    const result = await run(['progress', '--until', 'COMMITTED', '--interval', '0.05', '--timeout', '30']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /FAILED while waiting for COMMITTED: ChangeStreamHistoryLost: the oplog rolled over/);
+    sync.reset([{ ...RUNNING, state: 'FAILED', error: 'X', errorDescription: 'y' }]);
+    assert.equal((await run(['progress', '--until', 'FAILED', '--interval', '0.05'])).code, 0);
+  });
+
   test('bad --until, --interval and --timeout values are usage errors', async () => {
     assert.equal((await run(['progress', '--until', 'DONE'])).code, 2);
     assert.equal((await run(['progress', '--watch', '--interval', '0'])).code, 2);
@@ -191,6 +200,12 @@ describe('progress display', () => {
     }
     assert.ok(progressBars(progress, 200, 't').some((line) => line.startsWith('warning mongosync is blocking')));
     assert.ok(progressBars(progress, 200, 't').includes('        cluster0: a:1 → cluster1: b:2'));
+  });
+
+  test('a FAILED progress shows its error in the line and the bars', () => {
+    const failed = { ...RUNNING, state: 'FAILED', error: 'InternalError', errorDescription: 'boom "here"' };
+    assert.match(progressLine(failed, new Date(0)), /state=FAILED .* error=InternalError errorDescription="boom \\"here\\""$/);
+    assert.ok(progressBars(failed, 200, 't').includes('error   InternalError: boom "here"'));
   });
 
   test('reached matches a state name or a true flag', () => {
