@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { buildOpenApiDocument } from '../../src/api/openapi';
 import { progressEnvelopeSchema } from '../../src/api/schemas';
 import { checkResponse } from '../unit/api/json-schema-check';
-import { pollUntil } from '../support/poll';
+import { pollProgress } from '../support/poll';
 
 const execFileAsync = promisify(execFile);
 const document = buildOpenApiDocument('e2e');
@@ -63,18 +63,7 @@ export class ApiCaller {
   }
 
   async waitFor(done: (progress: Record<string, unknown>) => boolean, timeoutMs = 90_000): Promise<Record<string, unknown>> {
-    let last: Record<string, unknown> = {};
-    try {
-      return await pollUntil(
-        async () => {
-          last = await this.progress();
-          return done(last) ? last : undefined;
-        },
-        { timeoutMs, intervalMs: 250, what: 'progress' },
-      );
-    } catch (error) {
-      throw new Error(`${(error as Error).message}; last: ${JSON.stringify(last)}`);
-    }
+    return pollProgress(() => this.progress(), done, timeoutMs);
   }
 
   async metric(name: string): Promise<number> {

@@ -33,3 +33,21 @@ export async function pollUntil<T>(probe: () => Promise<T | undefined>, options:
 export async function waitUntil(check: () => Promise<boolean>, options: PollOptions = {}): Promise<void> {
   await pollUntil(async () => ((await check()) ? true : undefined), options);
 }
+
+type Progress = Record<string, unknown>;
+
+/** Reads progress until `done` holds; a timeout shows the last progress read. */
+export async function pollProgress(read: () => Promise<Progress>, done: (progress: Progress) => boolean, timeoutMs: number): Promise<Progress> {
+  let last: Progress = {};
+  try {
+    return await pollUntil(
+      async () => {
+        last = await read();
+        return done(last) ? last : undefined;
+      },
+      { timeoutMs, intervalMs: 250, what: 'progress' },
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; last: ${JSON.stringify(last)}`);
+  }
+}

@@ -7,7 +7,7 @@ import { createClusterClients, type ClusterClients } from '../../src/mongo/clust
 import { createSyncWorker } from '../../src/worker';
 import type { SyncTuning } from '../../src/workflows/state';
 import type { ClusterPair } from './cluster-pair';
-import { pollUntil } from './poll';
+import { pollProgress } from './poll';
 import { uniqueTaskQueue, workflowBundle } from './temporal';
 
 /** Small partitions and short iterations, so tests see every phase quickly. */
@@ -77,16 +77,5 @@ export async function waitForProgress(
   done: (progress: Record<string, unknown>) => boolean,
   timeoutMs = 60_000,
 ): Promise<Record<string, unknown>> {
-  let last: Record<string, unknown> = {};
-  try {
-    return await pollUntil(
-      async () => {
-        last = await controller.progress();
-        return done(last) ? last : undefined;
-      },
-      { timeoutMs, intervalMs: 250, what: 'progress' },
-    );
-  } catch (error) {
-    throw new Error(`${(error as Error).message}; last: ${JSON.stringify(last)}`);
-  }
+  return pollProgress(() => controller.progress(), done, timeoutMs);
 }
