@@ -83,7 +83,7 @@ function startOptionsOf(input: SyncWorkflowInput): SyncOptions {
 }
 
 /** A state carried by a run of the workflow from before the state was derived. */
-function upgradeCarried(carried: SyncWorkflowState): SyncWorkflowState {
+export function upgradeCarried(carried: SyncWorkflowState): SyncWorkflowState {
   const old = carried as SyncWorkflowState & { state?: string; commitRequested?: boolean; reverseRequested?: boolean };
   const { state: _state, commitRequested, reverseRequested, ...rest } = old;
   const upgraded: SyncWorkflowState = { ...rest, failure: rest.failure ?? null, stalls: rest.stalls ?? [] };
