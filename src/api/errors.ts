@@ -1,9 +1,8 @@
 // The HTTP side of errors: every failure becomes mongosync's envelope
 // {"success":false,"error":NAME,"errorDescription":TEXT} with an HTTP status chosen by its name.
 // mongosync documents no status codes (reference §3, §22); clients should read `success`.
-import { SyncCommandError } from '../client/sync-controller';
 import { redactedMessage } from '../mongo/redact';
-import { SyncErrorName } from '../sync/errors';
+import { SyncError, SyncErrorName } from '../sync/errors';
 
 /** Error names the API adds to the sync engine's (src/sync/errors.ts). */
 export const ApiErrorName = {
@@ -35,6 +34,7 @@ const STATUS_BY_NAME: Record<ErrorName, number> = {
   InsufficientDestinationDiskSpace: 409,
   ClusterIdentityMismatch: 409,
   NamespaceFilterViolation: 409,
+  UniqueIndexConversionFailed: 409,
   UnsupportedOperation: 409,
   ChangeStreamHistoryLost: 409,
   ChangeStreamFatal: 409,
@@ -63,17 +63,6 @@ export interface ErrorResponse {
   body: ErrorEnvelope;
 }
 
-/** An error the API raises itself (bad body, unknown route, timeout, ...). */
-export class ApiError extends Error {
-  constructor(
-    readonly error: ErrorName,
-    readonly errorDescription: string,
-  ) {
-    super(errorDescription);
-    this.name = error;
-  }
-}
-
 export function errorResponse(name: string, description: string): ErrorResponse {
   return { status: httpStatusFor(name), body: { success: false, error: name, errorDescription: redactedMessage(description) } };
 }
@@ -94,7 +83,7 @@ export function isTemporalUnavailable(error: unknown): boolean {
 
 /** Maps anything thrown while serving a request to a status and an envelope. */
 export function toErrorResponse(error: unknown): ErrorResponse {
-  if (error instanceof ApiError || error instanceof SyncCommandError) return errorResponse(error.error, error.errorDescription);
+  if (error instanceof SyncError) return errorResponse(error.error, error.errorDescription);
   if (isTemporalUnavailable(error)) {
     return errorResponse(
       ApiErrorName.TemporalUnavailable,

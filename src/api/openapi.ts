@@ -11,7 +11,8 @@ import {
 } from './schemas';
 
 export const API_BASE_PATH = '/api/v1';
-export const COMMANDS = ['pause', 'resume', 'commit', 'reverse'] as const;
+/** mongosync's commands, and `clear`, c2c-sync's own: it ends a FAILED sync so /start works again. */
+export const COMMANDS = ['pause', 'resume', 'commit', 'reverse', 'clear'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 type JsonObject = Record<string, unknown>;
@@ -71,6 +72,8 @@ const COMMAND_DESCRIPTIONS: Record<CommandName, string> = {
   resume: 'PAUSED → RUNNING, from the checkpoint.',
   commit: 'RUNNING (canCommit true) → COMMITTING → COMMITTED: cut over to the destination.',
   reverse: 'COMMITTED → REVERSING → RUNNING in the opposite direction (needs reversible and enableUserWriteBlocking).',
+  clear:
+    'FAILED → IDLE (c2c-sync only): tries again to release write blocks the failed sync left set, then ends it, so /start is allowed again.',
 };
 
 const COMMAND_ERRORS: Record<CommandName, string[]> = {
@@ -78,6 +81,7 @@ const COMMAND_ERRORS: Record<CommandName, string[]> = {
   resume: ['InvalidRequest', 'InvalidState'],
   commit: ['InvalidRequest', 'InvalidState', 'CannotCommit'],
   reverse: ['InvalidRequest', 'InvalidState', 'NotReversible'],
+  clear: ['InvalidRequest', 'InvalidState'],
 };
 
 /** The request body is read as JSON whatever its Content-Type; these are the ones documented. */

@@ -1,8 +1,7 @@
 // Request bodies are JSON whatever the Content-Type says: mongosync's documented calls send
 // none, and `curl --data '{ }'` sends application/x-www-form-urlencoded.
 import type { z } from 'zod';
-import { SyncErrorName } from '../sync/errors';
-import { ApiError } from './errors';
+import { SyncError, SyncErrorName } from '../sync/errors';
 
 /** Parses a raw body; a missing or blank body is `undefined`. Malformed JSON is an InvalidRequest. */
 export function parseJsonBody(raw: string | undefined): unknown {
@@ -13,7 +12,7 @@ export function parseJsonBody(raw: string | undefined): unknown {
     // the parser's message quotes the body; say where it broke instead
     const position = /position (\d+)/.exec((error as Error).message)?.[1];
     const where = position !== undefined ? ` (at character ${position})` : /end of JSON input/.test((error as Error).message) ? ' (it ends too early)' : '';
-    throw new ApiError(SyncErrorName.InvalidRequest, `the request body is not valid JSON${where}`);
+    throw new SyncError(SyncErrorName.InvalidRequest, `the request body is not valid JSON${where}`);
   }
 }
 
@@ -29,10 +28,10 @@ export function parseCommandBody(command: string, raw: string | undefined, schem
   const issue = result.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const fields = issue.keys.map((key) => `'${key}'`).join(', ');
-    throw new ApiError(
+    throw new SyncError(
       SyncErrorName.InvalidRequest,
       `unknown field${issue.keys.length > 1 ? 's' : ''} ${fields}: /${command} takes no parameters; send {} or no body`,
     );
   }
-  throw new ApiError(SyncErrorName.InvalidRequest, `${issue.message}: /${command} takes no parameters; send {} or no body`);
+  throw new SyncError(SyncErrorName.InvalidRequest, `${issue.message}: /${command} takes no parameters; send {} or no body`);
 }

@@ -3,6 +3,7 @@
 // against what the document promises.
 import { z } from 'zod';
 import { startRequestBodySchema } from '../sync/start-options';
+import { SYNC_STATE_NAMES } from '../sync/state-types';
 import { ERROR_NAMES } from './errors';
 
 export { startRequestBodySchema };
@@ -24,13 +25,15 @@ export const errorEnvelopeSchema = z
   })
   .meta({ description: 'The request failed and changed nothing.' });
 
-const syncStateSchema = z.enum(['IDLE', 'RUNNING', 'PAUSED', 'COMMITTING', 'COMMITTED', 'REVERSING']);
+const syncStateSchema = z.enum(SYNC_STATE_NAMES);
 const wholeSeconds = z.number().int().nonnegative();
 const count = z.number().int().nonnegative();
 
 export const progressSchema = z
   .strictObject({
     state: syncStateSchema,
+    error: z.string().optional().meta({ description: 'FAILED only (c2c-sync): the name of the error that stopped the sync' }),
+    errorDescription: z.string().optional().meta({ description: 'FAILED only (c2c-sync): what went wrong, and what is left to do' }),
     canCommit: z.boolean(),
     canWrite: z.boolean().nullable(),
     info: z.enum(['collection copy', 'change event application', 'waiting for commit to complete', 'commit completed']).nullable(),

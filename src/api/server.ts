@@ -3,8 +3,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { parseStartOptions } from '../sync/start-options';
-import { SyncErrorName } from '../sync/errors';
-import { ApiError, ApiErrorName, errorResponse, toErrorResponse, type ErrorResponse } from './errors';
+import { SyncError, SyncErrorName } from '../sync/errors';
+import { ApiErrorName, errorResponse, toErrorResponse, type ErrorResponse } from './errors';
 import { API_BASE_PATH, API_ROUTES, buildOpenApiDocument, COMMANDS, type CommandName } from './openapi';
 import { parseCommandBody, parseJsonBody } from './request-body';
 import { commandRequestBodySchema } from './schemas';
@@ -16,6 +16,7 @@ export interface SyncCommands {
   resume(): Promise<void>;
   commit(): Promise<void>;
   reverse(): Promise<void>;
+  clear(): Promise<void>;
   progress(): Promise<Record<string, unknown>>;
 }
 
@@ -45,7 +46,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
     timer = setTimeout(
       () =>
         reject(
-          new ApiError(
+          new SyncError(
             ApiErrorName.CommandTimeout,
             `${what} got no answer from the sync workflow within ${Math.round(ms / 1000)} s; ` +
               'check that a c2c-sync worker is running. A command may still take effect when one does.',
@@ -81,7 +82,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     let response: ErrorResponse;
     if (statusCode === 413) {
       response = errorResponse(ApiErrorName.PayloadTooLarge, `the request body is larger than ${app.initialConfig.bodyLimit} bytes`);
-    } else if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 && !(error instanceof ApiError)) {
+    } else if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 && !(error instanceof SyncError)) {
       response = errorResponse(SyncErrorName.InvalidRequest, (error as Error).message);
     } else {
       response = toErrorResponse(error);
@@ -115,7 +116,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   app.post(`${API_BASE_PATH}/start`, async (request: FastifyRequest<{ Body: string | undefined }>) => {
     const body = parseJsonBody(request.body);
     const parsed = parseStartOptions(body);
-    if (!parsed.ok) throw new ApiError(parsed.error.error, parsed.error.errorDescription);
+    if (!parsed.ok) throw new SyncError(parsed.error.error, parsed.error.errorDescription);
     await withTimeout(options.sync.start(body), commandTimeoutMs, '/start');
     request.log.info({ command: 'start', source: parsed.options.source, destination: parsed.options.destination }, 'sync started');
     return { success: true };
@@ -149,5 +150,7 @@ function runCommand(sync: SyncCommands, command: CommandName): Promise<void> {
       return sync.commit();
     case 'reverse':
       return sync.reverse();
+    case 'clear':
+      return sync.clear();
   }
 }

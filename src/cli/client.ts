@@ -77,6 +77,10 @@ async function watchProgress(baseUrl: string, flags: FlagValues, io: CliIo): Pro
             if (!draw) io.stdout.write(`${response.text}\n`);
             return 0;
           }
+          if (until !== undefined && progress.state === 'FAILED') {
+            io.stderr.write(`c2c-sync: the sync FAILED while waiting for ${until}: ${String(progress.error)}: ${String(progress.errorDescription)}\n`);
+            return 1;
+          }
         } else if (tty) {
           redraw([`c2c-sync ${baseUrl}`, `error ${String(response.body.error)}: ${String(response.body.errorDescription)}`]);
         } else {

@@ -5,8 +5,8 @@ import { startRequestBodySchema } from '../sync/start-options';
 
 export class UsageError extends Error {}
 
-export type CommandName = 'service' | 'worker' | 'start' | 'progress' | 'pause' | 'resume' | 'commit' | 'reverse' | 'help';
-export const CLIENT_COMMANDS = ['start', 'progress', 'pause', 'resume', 'commit', 'reverse'] as const;
+export type CommandName = 'service' | 'worker' | 'start' | 'progress' | 'pause' | 'resume' | 'commit' | 'reverse' | 'clear' | 'help';
+export const CLIENT_COMMANDS = ['start', 'progress', 'pause', 'resume', 'commit', 'reverse', 'clear'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>[string];
@@ -56,6 +56,7 @@ const OPTIONS: Record<Exclude<CommandName, 'help'>, Options> = {
   resume: clientOptions,
   commit: clientOptions,
   reverse: clientOptions,
+  clear: clientOptions,
 };
 
 export interface ParsedCommand {
@@ -129,6 +130,7 @@ export function helpText(topic?: string): string {
         'Calls GET /api/v1/progress and prints the response. With --watch, redraws progress bars (bytes copied,',
         'lag, state) on a terminal, or prints one line per poll when the output is not a terminal.',
         '--until waits until the state is reached (or canCommit/canWrite is true) and exits 0; --timeout gives up (exit 1).',
+        'A FAILED sync ends the wait at once (exit 1) unless --until FAILED.',
         '',
         ...CLIENT_FLAGS,
       ].join('\n');
@@ -137,6 +139,15 @@ export function helpText(topic?: string): string {
     case 'commit':
     case 'reverse':
       return [`Usage: c2c-sync ${topic} [--api URL | --host ADDR --port N]`, '', `Calls POST /api/v1/${topic} with {} and prints the response.`, '', ...CLIENT_FLAGS].join('\n');
+    case 'clear':
+      return [
+        'Usage: c2c-sync clear [--api URL | --host ADDR --port N]',
+        '',
+        'Calls POST /api/v1/clear: ends a FAILED sync (after another try at releasing the write blocks it left set),',
+        'so that /start is allowed again. /progress shows why the sync failed until then.',
+        '',
+        ...CLIENT_FLAGS,
+      ].join('\n');
     default:
       return [
         'c2c-sync: a drop-in alternative to mongosync, run as a durable Temporal workflow.',
@@ -147,6 +158,7 @@ export function helpText(topic?: string): string {
         '  c2c-sync start --source cluster0 --destination cluster1 [...]',
         '  c2c-sync progress [--watch] [--until STATE]',
         '  c2c-sync pause | resume | commit | reverse',
+        '  c2c-sync clear                                     end a FAILED sync so that a new one can start',
         '  c2c-sync help [command] | --help | --version',
         '',
         'Without --temporal-address the service starts an embedded Temporal dev server (with its Web UI),',

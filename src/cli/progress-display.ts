@@ -1,6 +1,7 @@
 // How `c2c-sync progress --watch` shows a progress object: bars on a terminal, one plain line
 // per poll otherwise. Pure functions of the /progress object.
 import { MAX_COMMIT_LAG_SECONDS } from '../sync/progress';
+import { SYNC_STATE_NAMES } from '../sync/state-types';
 
 type Progress = Record<string, unknown>;
 
@@ -56,6 +57,7 @@ export function progressLine(progress: Progress, now: Date): string {
     `events=${typeof progress.totalEventsApplied === 'number' ? progress.totalEventsApplied : '-'}`,
     `canCommit=${String(progress.canCommit)}`,
     `canWrite=${String(progress.canWrite)}`,
+    ...(progress.state === 'FAILED' ? [`error=${String(progress.error)}`, `errorDescription=${JSON.stringify(progress.errorDescription)}`] : []),
   ];
   return fields.join(' ');
 }
@@ -85,6 +87,7 @@ export function progressBars(progress: Progress, columns: number, title: string)
     `events  ${typeof progress.totalEventsApplied === 'number' ? progress.totalEventsApplied : '-'} applied   canCommit ${yesNo(progress.canCommit)}   canWrite ${yesNo(progress.canWrite)}`,
   ];
   if (mapping) lines.push(`        ${mapping.Source} → ${mapping.Destination}`);
+  if (progress.state === 'FAILED') lines.push(`error   ${String(progress.error)}: ${String(progress.errorDescription)}`);
   for (const warning of (progress.warnings as string[] | undefined) ?? []) lines.push(`warning ${warning}`);
   return lines.map((line) => (line.length > columns ? line.slice(0, Math.max(1, columns - 1)) : line));
 }
@@ -95,4 +98,4 @@ export function reached(progress: Progress, until: string): boolean {
   return progress.state === until;
 }
 
-export const UNTIL_VALUES = ['IDLE', 'RUNNING', 'PAUSED', 'COMMITTING', 'COMMITTED', 'REVERSING', 'canCommit', 'canWrite'];
+export const UNTIL_VALUES: readonly string[] = [...SYNC_STATE_NAMES, 'canCommit', 'canWrite'];

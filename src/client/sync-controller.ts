@@ -1,5 +1,5 @@
 // Drives one sync (one workflow id) from outside Temporal: what the HTTP API, the CLI and tests
-// call. Every command returns mongosync's envelope semantics through SyncCommandError.
+// call. Every refused command throws a SyncError carrying mongosync's error name and text.
 import {
   type Client,
   WithStartWorkflowOperation,
@@ -8,9 +8,11 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { SyncErrorName } from '../sync/errors';
+import { SyncError, SyncErrorName } from '../sync/errors';
 import { parseStartOptions, type StartOptions } from '../sync/start-options';
 import {
+  clearHint,
+  clearUpdate,
   commitUpdate,
   pauseUpdate,
   progressQuery,
@@ -26,16 +28,6 @@ import type { SyncTuning, SyncWorkflowState } from '../workflows/state';
 import type { SyncWorkflowInput } from '../workflows/sync';
 import { idleProgress } from '../workflows/progress-view';
 
-export class SyncCommandError extends Error {
-  constructor(
-    readonly error: string,
-    readonly errorDescription: string,
-  ) {
-    super(errorDescription);
-    this.name = error;
-  }
-}
-
 export interface SyncControllerOptions {
   client: Client;
   syncId: string;
@@ -44,8 +36,8 @@ export interface SyncControllerOptions {
   tuning?: Partial<SyncTuning>;
 }
 
-type Command = 'pause' | 'resume' | 'commit' | 'reverse';
-const commandUpdates = { pause: pauseUpdate, resume: resumeUpdate, commit: commitUpdate, reverse: reverseUpdate };
+type Command = 'pause' | 'resume' | 'commit' | 'reverse' | 'clear';
+const commandUpdates = { pause: pauseUpdate, resume: resumeUpdate, commit: commitUpdate, reverse: reverseUpdate, clear: clearUpdate };
 
 export class SyncController {
   readonly workflowId: string;
@@ -57,7 +49,7 @@ export class SyncController {
   /** POST /start: validates the body, starts the workflow and waits for its preflight checks. */
   async start(body: unknown): Promise<void> {
     const parsed = parseStartOptions(body);
-    if (!parsed.ok) throw new SyncCommandError(parsed.error.error, parsed.error.errorDescription);
+    if (!parsed.ok) throw SyncError.from(parsed.error);
     const input: SyncWorkflowInput = { syncId: this.options.syncId, options: parsed.options, tuning: this.options.tuning };
     const startOperation = new WithStartWorkflowOperation(SYNC_WORKFLOW_TYPE, {
       workflowId: this.workflowId,
@@ -74,12 +66,8 @@ export class SyncController {
     try {
       await this.options.client.workflow.executeUpdateWithStart(startUpdate, { startWorkflowOperation: startOperation });
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new SyncCommandError(
-          SyncErrorName.InvalidState,
-          `cannot start: sync '${this.options.syncId}' is already running; start needs IDLE`,
-        );
-      }
+      if (error instanceof WorkflowExecutionAlreadyStartedError) throw await this.startRefusal();
+
       throw asCommandError(error);
     }
   }
@@ -98,6 +86,11 @@ export class SyncController {
 
   async reverse(): Promise<void> {
     await this.command('reverse');
+  }
+
+  /** Ends a FAILED sync, so that /start is allowed again. */
+  async clear(): Promise<void> {
+    await this.command('clear');
   }
 
   /** GET /progress: the progress object of the running sync, or IDLE when there is none. */
@@ -129,10 +122,23 @@ export class SyncController {
     }
   }
 
+  /** Why /start is refused when the workflow id is taken: a FAILED sync says how to clear it. */
+  private async startRefusal(): Promise<SyncError> {
+    const progress = await this.progress().catch(() => undefined);
+    if (progress?.state === 'FAILED') {
+      return new SyncError(
+        SyncErrorName.InvalidState,
+        `cannot start: sync '${this.options.syncId}' is FAILED (${String(progress.error)}: ${String(progress.errorDescription)}); ` +
+          `start needs IDLE: ${clearHint(this.workflowId)}`,
+      );
+    }
+    return new SyncError(SyncErrorName.InvalidState, `cannot start: sync '${this.options.syncId}' is already running; start needs IDLE`);
+  }
+
   private async command(name: Command): Promise<void> {
     const handle = await this.runningHandle();
     if (!handle) {
-      throw new SyncCommandError(SyncErrorName.InvalidState, `cannot ${name} in state IDLE; no sync has been started`);
+      throw new SyncError(SyncErrorName.InvalidState, `cannot ${name} in state IDLE; no sync has been started`);
     }
     try {
       await handle.executeUpdate(commandUpdates[name]);
@@ -144,10 +150,10 @@ export class SyncController {
 
 function asCommandError(error: unknown): Error {
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-    return new SyncCommandError(error.cause.type ?? SyncErrorName.InternalError, error.cause.message);
+    return new SyncError(error.cause.type ?? SyncErrorName.InternalError, error.cause.message);
   }
   if (error instanceof WorkflowNotFoundError) {
-    return new SyncCommandError(SyncErrorName.InvalidState, 'no sync is running (state IDLE)');
+    return new SyncError(SyncErrorName.InvalidState, 'no sync is running (state IDLE)');
   }
   return error instanceof Error ? error : new Error(String(error));
 }

@@ -3,10 +3,10 @@
 // what Temporal holds, whichever worker did the work.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { MetricsEndpoint } from '../api/server';
-import type { SyncStateName } from '../workflows/messages';
+import { SYNC_STATE_NAMES, type SyncStateName } from '../sync/state-types';
 import type { SyncWorkflowState } from '../workflows/state';
 
-export const SYNC_STATES: readonly SyncStateName[] = ['IDLE', 'RUNNING', 'PAUSED', 'COMMITTING', 'COMMITTED', 'REVERSING'];
+export const SYNC_STATES: readonly SyncStateName[] = SYNC_STATE_NAMES;
 
 /** SyncController provides both. */
 export interface SyncStateSource {
@@ -43,6 +43,8 @@ export function createSyncMetrics(options: SyncMetricsOptions): SyncMetrics {
   const canCommit = gauge('c2c_sync_can_commit', '1 when /commit would succeed');
   const canWrite = gauge('c2c_sync_can_write', '1 when the destination accepts writes');
   const reversals = gauge('c2c_sync_reversals', 'completed /reverse calls');
+  const failed = gauge('c2c_sync_failed', '1 while the sync is FAILED, labelled with the error that stopped it', ['error']);
+  const warnings = gauge('c2c_sync_warnings', 'warnings in /progress (stalled activities, low oplog, source write block)');
   const refreshOk = gauge('c2c_sync_metrics_refresh_success', '1 when the last refresh from the Temporal workflow succeeded');
   const requests = new Counter({
     name: 'c2c_sync_api_requests_total',
@@ -66,6 +68,9 @@ export function createSyncMetrics(options: SyncMetricsOptions): SyncMetrics {
       return false;
     }
     setState(String(progress.state));
+    failed.reset();
+    if (progress.state === 'FAILED') failed.set({ error: String(progress.error) }, 1);
+    warnings.set(Array.isArray(progress.warnings) ? progress.warnings.length : 0);
     const copy = progress.collectionCopy as { estimatedTotalBytes: number; estimatedCopiedBytes: number } | null;
     copiedBytes.set(copy?.estimatedCopiedBytes ?? 0);
     totalBytes.set(copy?.estimatedTotalBytes ?? 0);

@@ -28,6 +28,11 @@ export const SyncErrorName = {
   DocumentTooLarge: 'DocumentTooLarge',
   /** A DDL event breaks the namespace filter rules (e.g. renaming a collection out of the filter). */
   NamespaceFilterViolation: 'NamespaceFilterViolation',
+  /**
+   * At commit, a unique index could not be restored on the destination because documents share
+   * a key: the description names the index and a duplicate key.
+   */
+  UniqueIndexConversionFailed: 'UniqueIndexConversionFailed',
   /** The cluster labels or host:port values changed between runs. */
   ClusterIdentityMismatch: 'ClusterIdentityMismatch',
   /** A request body could not be parsed at all. */
@@ -45,8 +50,9 @@ export interface SyncErrorInfo {
 }
 
 /**
- * Error names after which retrying the same activity or command cannot help. The lead can pass
- * this list as `nonRetryableErrorTypes` in activity retry policies.
+ * Error names after which retrying the same activity or command cannot help: the one list the
+ * workflow's activity retry policies use (as `nonRetryableErrorTypes`). A failure of one of
+ * these types ends the sync in the FAILED state.
  */
 export const NON_RETRYABLE_ERROR_NAMES: readonly SyncErrorName[] = [
   SyncErrorName.InvalidStartRequest,
@@ -61,30 +67,36 @@ export const NON_RETRYABLE_ERROR_NAMES: readonly SyncErrorName[] = [
   SyncErrorName.UnsupportedOperation,
   SyncErrorName.DocumentTooLarge,
   SyncErrorName.NamespaceFilterViolation,
+  SyncErrorName.UniqueIndexConversionFailed,
   SyncErrorName.ClusterIdentityMismatch,
   SyncErrorName.InvalidRequest,
 ];
 
-export function syncError(error: SyncErrorName, errorDescription: string): SyncErrorInfo {
-  return { error, errorDescription };
+export function isSyncErrorName(name: unknown): name is SyncErrorName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(SyncErrorName, name);
 }
 
 /**
- * A throwable carrying a SyncErrorInfo. `name` is the stable error name, so code that turns it
- * into an ApplicationFailure can use `err.name` as the failure type.
+ * The one error class of c2c-sync outside Temporal's failures: what the API answers, what the
+ * client's commands throw, what option parsing throws. `name` is the stable error name, so
+ * Temporal turns a thrown SyncError into an ApplicationFailure of that type, and
+ * `ApplicationFailure.nonRetryable(e.errorDescription, e.error)` is its explicit form.
+ * `error` is a SyncErrorName, or one of the API's own names (src/api/errors.ts).
  */
 export class SyncError extends Error {
-  readonly error: SyncErrorName;
-  readonly errorDescription: string;
-
-  constructor(info: SyncErrorInfo) {
-    super(info.errorDescription);
-    this.name = info.error;
-    this.error = info.error;
-    this.errorDescription = info.errorDescription;
+  constructor(
+    readonly error: string,
+    readonly errorDescription: string,
+  ) {
+    super(errorDescription);
+    this.name = error;
   }
 
-  toInfo(): SyncErrorInfo {
+  static from(info: SyncErrorInfo): SyncError {
+    return new SyncError(info.error, info.errorDescription);
+  }
+
+  toInfo(): { error: string; errorDescription: string } {
     return { error: this.error, errorDescription: this.errorDescription };
   }
 }

@@ -24,9 +24,13 @@
 // - estimatedOplogTimeRemaining: RUNNING and canWrite false only; the time between the oldest
 //   source oplog entry and the oldest position still needed; "not checked yet" until the
 //   oldest entry is known. The low-oplog warning is added below OPLOG_WARNING_SECONDS.
-// - warnings: the oplog warning above, and SOURCE_WRITES_BLOCKED_WARNING whenever we hold a
-//   write block on the source.
+// - warnings: the oplog warning above, SOURCE_WRITES_BLOCKED_WARNING whenever we hold a
+//   write block on the source, and the model's own warnings (an activity failing again and
+//   again while the sync retries it: a stall, which otherwise looks like growing lag).
 // - canWrite: null in IDLE, true in COMMITTED, else the state's flag.
+// - FAILED (c2c-sync's own state; mongosync's process exits instead): `error` and
+//   `errorDescription` name the fatal error, right after `state`; info, ceaStage and lag are
+//   null, canCommit false; the copy and event counters keep their last values.
 import { indexBuildTiming } from './start-options';
 import { compareClusterTimes, maxClusterTime } from './checkpoint';
 import type { ClusterTime, CopyProgress, IndexBuildProgress, SyncPhase, SyncState, SyncStateName } from './state-types';
@@ -52,6 +56,9 @@ export interface ProgressDirectionMapping {
 
 export interface Progress {
   state: SyncStateName;
+  /** FAILED only: the fatal error's name and description */
+  error?: string;
+  errorDescription?: string;
   canCommit: boolean;
   canWrite: boolean | null;
   info: ProgressInfo | null;
@@ -142,6 +149,7 @@ function phaseInfo(phase: SyncPhase): ProgressInfo | null {
       return 'commit completed';
     case 'idle':
     case 'reversing':
+    case 'failed':
       return null;
   }
 }
@@ -150,6 +158,7 @@ function infoFor(state: SyncState): ProgressInfo | null {
   switch (state.state) {
     case 'IDLE':
     case 'REVERSING':
+    case 'FAILED':
       return null;
     case 'COMMITTING':
       return 'waiting for commit to complete';
@@ -173,6 +182,7 @@ function lagFor(state: SyncState): ProgressLag | null {
     case 'IDLE':
     case 'PAUSED':
     case 'REVERSING':
+    case 'FAILED':
       return null;
     case 'COMMITTED':
       return { overallLagSeconds: 0, crudLagSeconds: 0, ddlLagSeconds: state.lastAppliedDdlTime === null ? null : 0 };
@@ -257,6 +267,10 @@ export function buildProgress(state: SyncState): Progress {
     coordinatorID: state.coordinatorID,
     verification: null,
   };
+  if (state.state === 'FAILED' && state.lastError) {
+    progress.error = state.lastError.error;
+    progress.errorDescription = state.lastError.errorDescription;
+  }
 
   const options = state.startOptions;
   if (
@@ -276,6 +290,7 @@ export function buildProgress(state: SyncState): Progress {
     if (remaining !== null && remaining < OPLOG_WARNING_SECONDS) warnings.push(LOW_OPLOG_WARNING);
   }
   if (state.writeBlocking.sourceBlocked) warnings.push(SOURCE_WRITES_BLOCKED_WARNING);
+  warnings.push(...state.warnings);
 
   const source = pingField(state.pingLatencyMs.source);
   const destination = pingField(state.pingLatencyMs.destination);
@@ -288,6 +303,8 @@ export function buildProgress(state: SyncState): Progress {
 
 const KEY_ORDER: readonly (keyof Progress)[] = [
   'state',
+  'error',
+  'errorDescription',
   'canCommit',
   'canWrite',
   'info',

@@ -337,7 +337,7 @@ export function parseStartOptions(body: unknown): StartOptionsResult {
 /** Like parseStartOptions, but throws StartOptionsError (for Temporal update validators). */
 export function parseStartOptionsOrThrow(body: unknown): StartOptions {
   const result = parseStartOptions(body);
-  if (!result.ok) throw new StartOptionsError(result.error);
+  if (!result.ok) throw new StartOptionsError(result.error.error, result.error.errorDescription);
   return result.options;
 }
 

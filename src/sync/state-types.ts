@@ -2,7 +2,6 @@
 // the progress query (progress.ts) and by the command validators. BSON values never appear
 // here: timestamps are {t, i}, resume tokens {_data}, _id values canonical EJSON strings.
 // Workflow-safe: type imports only, plus a pure factory.
-import type { SyncErrorInfo } from './errors';
 import type { ClusterLabel, StartOptions, WriteBlockingMode } from './start-options';
 
 /** A BSON Timestamp: t = seconds since the epoch, i = ordinal within the second. */
@@ -23,7 +22,12 @@ export interface ChangeStreamCheckpoint {
   clusterTime: ClusterTime | null;
 }
 
-export type SyncStateName = 'IDLE' | 'RUNNING' | 'PAUSED' | 'COMMITTING' | 'COMMITTED' | 'REVERSING';
+/**
+ * mongosync's states, and FAILED: a fatal error stopped the sync (mongosync documents no such
+ * state; its process exits). A FAILED sync reports its error in /progress until it is cleared.
+ */
+export const SYNC_STATE_NAMES = ['IDLE', 'RUNNING', 'PAUSED', 'COMMITTING', 'COMMITTED', 'REVERSING', 'FAILED'] as const;
+export type SyncStateName = (typeof SYNC_STATE_NAMES)[number];
 
 /**
  * Finer position inside a state. PAUSED keeps the phase it was paused in, so /resume knows
@@ -36,6 +40,7 @@ export type SyncStateName = 'IDLE' | 'RUNNING' | 'PAUSED' | 'COMMITTING' | 'COMM
  * - commitRestoring: undoing temporary destination changes; canWrite flips here (COMMITTING)
  * - committed: done (COMMITTED)
  * - reversing: swapping roles after /reverse (REVERSING)
+ * - failed: stopped by a fatal error (FAILED)
  */
 export type SyncPhase =
   | 'idle'
@@ -45,7 +50,8 @@ export type SyncPhase =
   | 'commitDraining'
   | 'commitRestoring'
   | 'committed'
-  | 'reversing';
+  | 'reversing'
+  | 'failed';
 
 export interface ClusterEndpoint {
   label: ClusterLabel;
@@ -130,8 +136,10 @@ export interface SyncState {
   pingLatencyMs: PingLatencies;
   /** completed /reverse calls */
   reversals: number;
-  /** the last failure reported to the user, if any */
-  lastError: SyncErrorInfo | null;
+  /** the fatal error of a FAILED sync; null in every other state */
+  lastError: { error: string; errorDescription: string } | null;
+  /** problems the sync is retrying through (e.g. an activity failing again and again) */
+  warnings: string[];
 }
 
 export const DEFAULT_MONGOSYNC_ID = 'coordinator';
@@ -161,5 +169,6 @@ export function initialSyncState(mongosyncID: string = DEFAULT_MONGOSYNC_ID): Sy
     pingLatencyMs: { source: null, destination: null },
     reversals: 0,
     lastError: null,
+    warnings: [],
   };
 }

@@ -4,7 +4,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SyncWorkflowState } from './state';
 
-export type SyncStateName = 'IDLE' | 'RUNNING' | 'PAUSED' | 'COMMITTING' | 'COMMITTED' | 'REVERSING';
+export type { SyncStateName } from '../sync/state-types';
 
 export const SYNC_WORKFLOW_TYPE = 'syncWorkflow';
 /** The task queue syncs run on unless configured otherwise. */
@@ -16,11 +16,14 @@ export const pauseUpdate = defineUpdate<void>('pause');
 export const resumeUpdate = defineUpdate<void>('resume');
 export const commitUpdate = defineUpdate<void>('commit');
 export const reverseUpdate = defineUpdate<void>('reverse');
+/** Ends a FAILED sync (after another try at releasing write blocks left set): back to IDLE. */
+export const clearUpdate = defineUpdate<void>('clear');
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const commitSignal = defineSignal('commit');
 export const reverseSignal = defineSignal('reverse');
+export const clearSignal = defineSignal('clear');
 
 /** mongosync's /progress `progress` object */
 export const progressQuery = defineQuery<Record<string, unknown>>('progress');
@@ -29,4 +32,9 @@ export const stateQuery = defineQuery<SyncWorkflowState>('state');
 
 export function workflowIdFor(syncId: string): string {
   return `c2c-sync-${syncId}`;
+}
+
+/** How a user clears a FAILED sync; said in every refusal that FAILED causes. */
+export function clearHint(workflowId: string): string {
+  return `clear it with \`c2c-sync clear\` (POST /api/v1/clear), or terminate workflow ${workflowId} in Temporal`;
 }

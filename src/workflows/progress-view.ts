@@ -2,7 +2,7 @@
 // which builds mongosync's /progress object and the canCommit rule.
 import { buildProgress as buildProgressFromModel, commitBlocker as modelCommitBlocker } from '../sync/progress';
 import { DEFAULT_MONGOSYNC_ID, initialSyncState, type SyncPhase, type SyncState } from '../sync/state-types';
-import type { SyncPhase as WorkflowPhase, SyncWorkflowState } from './state';
+import { syncStateOf, type ActivityStall, type SyncPhase as WorkflowPhase, type SyncWorkflowState } from './state';
 
 const PHASES: Record<Exclude<WorkflowPhase, 'committing'>, SyncPhase> = {
   starting: 'initializing',
@@ -10,7 +10,16 @@ const PHASES: Record<Exclude<WorkflowPhase, 'committing'>, SyncPhase> = {
   applying: 'changeEventApplication',
   committed: 'committed',
   reversing: 'reversing',
+  failed: 'failed',
 };
+
+/** The /progress warning of an activity that keeps failing. */
+export function stallWarning(stall: ActivityStall): string {
+  return (
+    `${stall.call} has failed ${stall.failures} times in a row since ${stall.since} and is being retried; ` +
+    `last error ${stall.error}: ${stall.errorDescription}`
+  );
+}
 
 export function progressModel(s: SyncWorkflowState): SyncState {
   const mongosyncID = s.syncId === 'default' ? DEFAULT_MONGOSYNC_ID : s.syncId;
@@ -19,7 +28,7 @@ export function progressModel(s: SyncWorkflowState): SyncState {
   const partitionsTotal = s.copy.nextPartitionId;
   return {
     ...initialSyncState(mongosyncID),
-    state: s.state,
+    state: syncStateOf(s),
     phase: s.phase === 'committing' ? (s.commit.canWrite ? 'commitRestoring' : 'commitDraining') : PHASES[s.phase],
     startOptions: s.options,
     directionMapping:
@@ -51,12 +60,14 @@ export function progressModel(s: SyncWorkflowState): SyncState {
     indexBuilding: s.copy.indexBuilding,
     canWrite: s.commit.canWrite,
     reversals: s.reversals,
+    lastError: s.failure && { error: s.failure.error, errorDescription: s.failure.errorDescription },
+    warnings: [...s.stalls.map(stallWarning), ...(s.failure?.blocksLeft ? [s.failure.blocksLeft] : [])],
   };
 }
 
 /** Why /commit would be refused now, or null when canCommit is true. */
 export function commitBlocker(s: SyncWorkflowState): string | null {
-  if (s.state === 'RUNNING' && s.phase === 'applying' && s.apply.iterations === 0) {
+  if (syncStateOf(s) === 'RUNNING' && s.phase === 'applying' && s.apply.iterations === 0) {
     return 'change event application has not completed its first pass yet';
   }
   return modelCommitBlocker(progressModel(s));

@@ -2,10 +2,13 @@
 // appear as canonical Extended JSON strings, cluster times as {t, i}.
 import type { ClusterLabel, OpTime } from './types';
 import type { StartOptions } from '../sync/start-options';
-import type { IndexBuildProgress } from '../sync/state-types';
-import type { SyncStateName } from './messages';
+import type { IndexBuildProgress, SyncStateName } from '../sync/state-types';
 
-export type SyncPhase = 'starting' | 'copying' | 'applying' | 'committing' | 'committed' | 'reversing';
+/**
+ * Where the sync's work stands; the main loop runs the step of the phase. With `paused` and
+ * `failure` it determines the mongosync state (see syncStateOf in sync-job.ts).
+ */
+export type SyncPhase = 'starting' | 'copying' | 'applying' | 'committing' | 'committed' | 'reversing' | 'failed';
 
 /** The validated, normalised /start options. */
 export type SyncOptions = StartOptions;
@@ -22,6 +25,10 @@ export interface SyncTuning {
   heartbeatTimeoutMs: number;
   /** continue-as-new past this many history events even if the server does not suggest it */
   continueAsNewAfterEvents: number;
+  /** attempts the Temporal server makes at an activity before the workflow warns of a stall */
+  stallWarningAttempts: number;
+  /** how long the workflow waits before it schedules a stalled activity again */
+  stallRetryDelayMs: number;
 }
 
 export const DEFAULT_TUNING: SyncTuning = {
@@ -34,6 +41,8 @@ export const DEFAULT_TUNING: SyncTuning = {
   applyBatchEvents: 1000,
   heartbeatTimeoutMs: 30_000,
   continueAsNewAfterEvents: 8_000,
+  stallWarningAttempts: 10,
+  stallRetryDelayMs: 30_000,
 };
 
 export interface PartitionRange {
@@ -101,15 +110,41 @@ export interface CommitState {
   canWrite: boolean;
 }
 
+/** An activity that keeps failing with retryable errors: shown as a /progress warning. */
+export interface ActivityStall {
+  /** the activity and what it works on, e.g. 'copyPartitionChunk shop.orders #3' */
+  call: string;
+  error: string;
+  errorDescription: string;
+  /** failed attempts in a row */
+  failures: number;
+  /** workflow time of the first of them, ISO 8601 */
+  since: string;
+}
+
+/** Why a sync is FAILED. */
+export interface SyncFailure {
+  /** a SyncErrorName, the type of an unexpected ApplicationFailure, or InternalError */
+  error: string;
+  errorDescription: string;
+  /** the phase the sync was in when it failed */
+  phase: SyncPhase;
+  /** workflow time, ISO 8601 */
+  at: string;
+  /** write blocks that could not be released, with how to release them by hand */
+  blocksLeft: string | null;
+}
+
 export interface SyncWorkflowState {
   syncId: string;
   options: SyncOptions;
   tuning: SyncTuning;
-  state: SyncStateName;
   phase: SyncPhase;
+  /** /pause was accepted and /resume not yet (only while starting, copying or applying) */
   paused: boolean;
-  commitRequested: boolean;
-  reverseRequested: boolean;
+  /** set when phase is 'failed' */
+  failure: SyncFailure | null;
+  stalls: ActivityStall[];
   source: ClusterLabel;
   destination: ClusterLabel;
   /** host:port of each cluster, from preflight */
@@ -130,11 +165,10 @@ export function initialState(syncId: string, options: SyncOptions, tuning: SyncT
     syncId,
     options,
     tuning,
-    state: 'RUNNING',
     phase: 'starting',
     paused: false,
-    commitRequested: false,
-    reverseRequested: false,
+    failure: null,
+    stalls: [],
     source: options.source,
     destination: options.destination,
     hosts: {},
@@ -166,4 +200,22 @@ export function initialState(syncId: string, options: SyncOptions, tuning: SyncT
     sourceWritesBlocked: false,
     destinationWritesBlocked: false,
   };
+}
+
+/** The mongosync state of a sync: derived from its phase and whether it is paused. */
+export function syncStateOf(s: Pick<SyncWorkflowState, 'phase' | 'paused'>): SyncStateName {
+  switch (s.phase) {
+    case 'failed':
+      return 'FAILED';
+    case 'committing':
+      return 'COMMITTING';
+    case 'committed':
+      return 'COMMITTED';
+    case 'reversing':
+      return 'REVERSING';
+    case 'starting':
+    case 'copying':
+    case 'applying':
+      return s.paused ? 'PAUSED' : 'RUNNING';
+  }
 }

@@ -3,9 +3,9 @@
 // the same name, so a command the sync's state does not allow is ignored there (with a warning).
 import { ApplicationFailure, getExternalWorkflowHandle } from '@temporalio/workflow';
 import { SyncErrorName } from '../sync/errors';
-import { commitSignal, pauseSignal, resumeSignal, reverseSignal, workflowIdFor } from './messages';
+import { clearSignal, commitSignal, pauseSignal, resumeSignal, reverseSignal, workflowIdFor } from './messages';
 
-const SIGNALS = { pause: pauseSignal, resume: resumeSignal, commit: commitSignal, reverse: reverseSignal };
+const SIGNALS = { pause: pauseSignal, resume: resumeSignal, commit: commitSignal, reverse: reverseSignal, clear: clearSignal };
 
 export interface SyncCommandInput {
   syncId: string;
@@ -18,7 +18,7 @@ export async function syncCommandWorkflow(input: SyncCommandInput): Promise<void
   const signal = SIGNALS[input.command];
   if (!signal) {
     throw ApplicationFailure.nonRetryable(
-      `unknown command '${String(input.command)}': expected pause, resume, commit or reverse`,
+      `unknown command '${String(input.command)}': expected pause, resume, commit, reverse or clear`,
       SyncErrorName.InvalidRequest,
     );
   }

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { buildOpenApiDocument } from '../../src/api/openapi';
 import { progressEnvelopeSchema } from '../../src/api/schemas';
 import { checkResponse } from '../unit/api/json-schema-check';
+import { pollProgress } from '../support/poll';
 
 const execFileAsync = promisify(execFile);
 const document = buildOpenApiDocument('e2e');
@@ -62,14 +63,7 @@ export class ApiCaller {
   }
 
   async waitFor(done: (progress: Record<string, unknown>) => boolean, timeoutMs = 90_000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    let last: Record<string, unknown> = {};
-    while (Date.now() < deadline) {
-      last = await this.progress();
-      if (done(last)) return last;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    throw new Error(`timed out waiting for progress; last: ${JSON.stringify(last)}`);
+    return pollProgress(() => this.progress(), done, timeoutMs);
   }
 
   async metric(name: string): Promise<number> {

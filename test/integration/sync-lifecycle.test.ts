@@ -5,10 +5,11 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type MongoClient, MongoServerError } from 'mongodb';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { SyncCommandError } from '../../src/client/sync-controller';
+import { SyncError } from '../../src/sync/errors';
 import { commitSignal, pauseSignal, resumeSignal } from '../../src/workflows/messages';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { compareClusters } from '../support/compare-clusters';
+import { waitUntil } from '../support/poll';
 import { startSyncHarness, waitForProgress, type SyncHarness } from '../support/sync-harness';
 import { createTemporalTestEnv } from '../support/temporal';
 import { type AnyDocument, ConcurrentWriter, seed, type SeedSpec } from '../support/workload';
@@ -71,13 +72,7 @@ async function expectWriteBlocked(client: MongoClient, db: string): Promise<void
   );
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const waitFor = (check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> => waitUntil(check, { timeoutMs, intervalMs: 250 });
 
 async function waitUntilCommitted(h: SyncHarness): Promise<Record<string, unknown>> {
   return waitForProgress(h.controller, (p) => p.state === 'COMMITTED', 120_000);
@@ -144,7 +139,7 @@ describe('sync lifecycle', () => {
     await seed(pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 20 }]);
     const h = await harness();
     const rejects = async (command: Promise<unknown>, error: string, pattern: RegExp): Promise<void> => {
-      await assert.rejects(command, (e: unknown) => e instanceof SyncCommandError && e.error === error && pattern.test(e.errorDescription));
+      await assert.rejects(command, (e: unknown) => e instanceof SyncError && e.error === error && pattern.test(e.errorDescription));
     };
     assert.equal((await h.controller.progress()).state, 'IDLE');
     for (const command of ['pause', 'resume', 'commit', 'reverse'] as const) {
@@ -178,7 +173,7 @@ describe('sync lifecycle', () => {
     const h = await harness();
     await assert.rejects(
       h.controller.start({ source: 'cluster0', destination: 'cluster1' }),
-      (e: unknown) => e instanceof SyncCommandError && e.error === 'PreflightFailed' && /'already'/.test(e.errorDescription),
+      (e: unknown) => e instanceof SyncError && e.error === 'PreflightFailed' && /'already'/.test(e.errorDescription),
     );
     assert.equal((await h.controller.progress()).state, 'IDLE');
     assert.equal(await pair.admin.cluster1.db('app').collection('items').countDocuments(), 0);
@@ -312,7 +307,7 @@ describe('sync lifecycle', () => {
     const h = await harness();
     await assert.rejects(
       h.controller.start({ source: 'cluster0', destination: 'cluster1', reversible: true, enableUserWriteBlocking: true, includeNamespaces: [{ database: 'sales' }] }),
-      (e: unknown) => e instanceof SyncCommandError && e.error === 'InvalidStartRequest' && /reversible/.test(e.errorDescription),
+      (e: unknown) => e instanceof SyncError && e.error === 'InvalidStartRequest' && /reversible/.test(e.errorDescription),
     );
     await h.controller.start({
       source: 'cluster0',

@@ -7,6 +7,7 @@ import { SyncController } from '../../src/client/sync-controller';
 import { progressQuery } from '../../src/workflows/messages';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { compareClusters } from '../support/compare-clusters';
+import { pollUntil } from '../support/poll';
 import { startSyncHarness, TEST_TUNING, waitForProgress, type SyncHarness } from '../support/sync-harness';
 import { createTemporalTestEnv } from '../support/temporal';
 import { seed } from '../support/workload';
@@ -27,15 +28,8 @@ after(async () => {
   await env?.teardown();
 });
 
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const eventually = <T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
+  pollUntil(probe, { timeoutMs, intervalMs: 250, ignoreErrors: true });
 
 test('a schedule sends pause, resume and commit to a running sync', async () => {
   await seed(pair.admin.cluster0, [{ db: 'sched', coll: 'docs', documents: 100 }]);

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 export const FUZZ_SECRET = 'fz-Жsecret-9731';
 export const FUZZ_SECRET_URI = `mongodb://fuzzer:${encodeURIComponent(FUZZ_SECRET)}@db.example:27017`;
 
-export const COMMANDS = ['pause', 'resume', 'commit', 'reverse'] as const;
+export const COMMANDS = ['pause', 'resume', 'commit', 'reverse', 'clear'] as const;
 export const ENDPOINTS = ['start', ...COMMANDS] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 

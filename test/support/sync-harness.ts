@@ -7,6 +7,7 @@ import { createClusterClients, type ClusterClients } from '../../src/mongo/clust
 import { createSyncWorker } from '../../src/worker';
 import type { SyncTuning } from '../../src/workflows/state';
 import type { ClusterPair } from './cluster-pair';
+import { pollProgress } from './poll';
 import { uniqueTaskQueue, workflowBundle } from './temporal';
 
 /** Small partitions and short iterations, so tests see every phase quickly. */
@@ -76,18 +77,14 @@ export async function waitForProgress(
   done: (progress: Record<string, unknown>) => boolean,
   timeoutMs = 60_000,
 ): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Record<string, unknown> = {};
-  while (Date.now() < deadline) {
+  // A query times out while no worker is up (one was just killed and another is starting).
+  const read = async (): Promise<Record<string, unknown> | null> => {
     try {
-      last = await controller.progress();
+      return await controller.progress();
     } catch (error) {
-      // A query times out while no worker is up (one was just killed and another is starting).
       if ((error as Error).name !== 'ServiceError') throw error;
-      continue;
+      return null;
     }
-    if (done(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`timed out waiting for progress; last: ${JSON.stringify(last)}`);
+  };
+  return pollProgress(read, done, timeoutMs);
 }

@@ -29,6 +29,9 @@ class CountingSync implements SyncCommands {
   async reverse() {
     this.calls.push('reverse');
   }
+  async clear() {
+    this.calls.push('clear');
+  }
   async progress() {
     return { state: 'IDLE' };
   }

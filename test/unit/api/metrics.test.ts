@@ -53,6 +53,22 @@ describe('metrics', () => {
     assert.equal(value(text, 'c2c_sync_metrics_refresh_success{sync_id="s1"}'), '1');
   });
 
+  test('FAILED: the state, the error as a label, and the warnings count', async () => {
+    const metrics = createSyncMetrics({
+      syncId: 's3',
+      processMetrics: false,
+      source: source(
+        { state: 'FAILED', error: 'ChangeStreamHistoryLost', errorDescription: 'lost', canCommit: false, lagTimeSeconds: null, collectionCopy: null, warnings: ['w1', 'w2'] },
+        undefined,
+      ),
+    });
+    const text = await metrics.render();
+    assert.equal(value(text, 'c2c_sync_state{state="FAILED",sync_id="s3"}'), '1');
+    assert.equal(value(text, 'c2c_sync_state{state="RUNNING",sync_id="s3"}'), '0');
+    assert.equal(value(text, 'c2c_sync_failed{error="ChangeStreamHistoryLost",sync_id="s3"}'), '1');
+    assert.equal(value(text, 'c2c_sync_warnings{sync_id="s3"}'), '2');
+  });
+
   test('IDLE: zeros, and lag is NaN while it does not apply', async () => {
     const metrics = createSyncMetrics({ syncId: 's2', processMetrics: false, source: source({ state: 'IDLE', canCommit: false, lagTimeSeconds: null, collectionCopy: null }) });
     const text = await metrics.render();
@@ -90,6 +106,7 @@ describe('metrics', () => {
       resume: async () => {},
       commit: async () => {},
       reverse: async () => {},
+      clear: async () => {},
       progress: async () => ({ state: 'IDLE', canCommit: false }),
       state: async () => undefined,
     };

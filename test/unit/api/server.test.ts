@@ -6,7 +6,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { ServiceError } from '@temporalio/client';
 import { createApiServer, type SyncCommands } from '../../../src/api/server';
 import { buildOpenApiDocument } from '../../../src/api/openapi';
-import { SyncCommandError } from '../../../src/client/sync-controller';
+import { SyncError } from '../../../src/sync/errors';
 
 type Call = { command: string; body?: unknown };
 
@@ -44,6 +44,9 @@ class RecordingSync implements SyncCommands {
   reverse() {
     return this.run({ command: 'reverse' });
   }
+  clear() {
+    return this.run({ command: 'clear' });
+  }
   async progress() {
     await this.run({ command: 'progress' });
     return this.progressValue;
@@ -63,8 +66,8 @@ async function call(app: FastifyInstance, options: InjectOptions) {
 
 const VALID_START = { source: 'cluster0', destination: 'cluster1' };
 
-describe('POST /api/v1/{pause,resume,commit,reverse}', () => {
-  for (const command of ['pause', 'resume', 'commit', 'reverse']) {
+describe('POST /api/v1/{pause,resume,commit,reverse,clear}', () => {
+  for (const command of ['pause', 'resume', 'commit', 'reverse', 'clear']) {
     test(`${command}: accepts {} whatever the content type, an empty body and no body`, async () => {
       const { app, sync } = await server();
       const url = `/api/v1/${command}`;
@@ -110,10 +113,10 @@ describe('POST /api/v1/{pause,resume,commit,reverse}', () => {
 
   test('state errors from the sync are 409 with their mongosync-style name', async () => {
     const { app, sync } = await server();
-    const cases: [string, SyncCommandError][] = [
-      ['pause', new SyncCommandError('InvalidState', 'cannot pause in state PAUSED; pause needs RUNNING')],
-      ['commit', new SyncCommandError('CannotCommit', 'cannot commit yet (canCommit is false): copy')],
-      ['reverse', new SyncCommandError('NotReversible', 'cannot reverse: not reversible')],
+    const cases: [string, SyncError][] = [
+      ['pause', new SyncError('InvalidState', 'cannot pause in state PAUSED; pause needs RUNNING')],
+      ['commit', new SyncError('CannotCommit', 'cannot commit yet (canCommit is false): copy')],
+      ['reverse', new SyncError('NotReversible', 'cannot reverse: not reversible')],
     ];
     for (const [command, error] of cases) {
       sync.failNextWith(error);
@@ -157,11 +160,11 @@ describe('POST /api/v1/start', () => {
 
   test('preflight and already-running errors are 409', async () => {
     const { app, sync } = await server();
-    sync.failNextWith(new SyncCommandError('PreflightFailed', "the destination holds data: database 'x'"));
+    sync.failNextWith(new SyncError('PreflightFailed', "the destination holds data: database 'x'"));
     let response = await call(app, { method: 'POST', url: '/api/v1/start', payload: JSON.stringify(VALID_START) });
     assert.equal(response.status, 409);
     assert.equal(response.body.error, 'PreflightFailed');
-    sync.failNextWith(new SyncCommandError('InvalidState', 'already running'));
+    sync.failNextWith(new SyncError('InvalidState', 'already running'));
     response = await call(app, { method: 'POST', url: '/api/v1/start', payload: JSON.stringify(VALID_START) });
     assert.equal(response.status, 409);
     assert.equal(response.body.error, 'InvalidState');

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { createApiServer, type SyncCommands } from '../../../src/api/server';
-import { SyncCommandError } from '../../../src/client/sync-controller';
+import { SyncError } from '../../../src/sync/errors';
 import { main } from '../../../src/cli/main';
 import { copyPercent, formatBytes, progressBars, progressLine, reached } from '../../../src/cli/progress-display';
 import { captureIo } from './capture-io';
@@ -13,7 +13,7 @@ import { captureIo } from './capture-io';
 class ScriptedSync implements SyncCommands {
   readonly calls: { command: string; body?: unknown }[] = [];
   script: Record<string, unknown>[] = [{ state: 'IDLE', canCommit: false }];
-  refuse: SyncCommandError | undefined;
+  refuse: SyncError | undefined;
   private step = 0;
 
   private async record(command: string, body?: unknown): Promise<void> {
@@ -36,6 +36,9 @@ class ScriptedSync implements SyncCommands {
   }
   reverse() {
     return this.record('reverse');
+  }
+  clear() {
+    return this.record('clear');
   }
   async progress() {
     const current = this.script[Math.min(this.step, this.script.length - 1)]!;
@@ -100,7 +103,7 @@ describe('client subcommands', () => {
     test(`${command} posts {} and exits 0, or prints the refusal and exits 1`, async () => {
       sync.reset([]);
       assert.deepEqual(await run([command]), { code: 0, stdout: '{"success":true}\n', stderr: '' });
-      sync.refuse = new SyncCommandError('InvalidState', `cannot ${command} in state IDLE`);
+      sync.refuse = new SyncError('InvalidState', `cannot ${command} in state IDLE`);
       const refused = await run([command]);
       assert.equal(refused.code, 1);
       assert.equal(refused.stdout, `{"success":false,"error":"InvalidState","errorDescription":"cannot ${command} in state IDLE"}\n`);
@@ -151,6 +154,15 @@ describe('client subcommands', () => {
     assert.match(result.stderr, /gave up after 0\.3 s waiting for COMMITTED/);
   });
 
+  test('progress --until stops with exit 1 when the sync is FAILED, naming the error', async () => {
+    sync.reset([RUNNING, { ...RUNNING, state: 'FAILED', error: 'ChangeStreamHistoryLost', errorDescription: 'the oplog rolled over' }]);
+    const result = await run(['progress', '--until', 'COMMITTED', '--interval', '0.05', '--timeout', '30']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /FAILED while waiting for COMMITTED: ChangeStreamHistoryLost: the oplog rolled over/);
+    sync.reset([{ ...RUNNING, state: 'FAILED', error: 'X', errorDescription: 'y' }]);
+    assert.equal((await run(['progress', '--until', 'FAILED', '--interval', '0.05'])).code, 0);
+  });
+
   test('bad --until, --interval and --timeout values are usage errors', async () => {
     assert.equal((await run(['progress', '--until', 'DONE'])).code, 2);
     assert.equal((await run(['progress', '--watch', '--interval', '0'])).code, 2);
@@ -188,6 +200,12 @@ describe('progress display', () => {
     }
     assert.ok(progressBars(progress, 200, 't').some((line) => line.startsWith('warning mongosync is blocking')));
     assert.ok(progressBars(progress, 200, 't').includes('        cluster0: a:1 → cluster1: b:2'));
+  });
+
+  test('a FAILED progress shows its error in the line and the bars', () => {
+    const failed = { ...RUNNING, state: 'FAILED', error: 'InternalError', errorDescription: 'boom "here"' };
+    assert.match(progressLine(failed, new Date(0)), /state=FAILED .* error=InternalError errorDescription="boom \\"here\\""$/);
+    assert.ok(progressBars(failed, 200, 't').includes('error   InternalError: boom "here"'));
   });
 
   test('reached matches a state name or a true flag', () => {

@@ -243,3 +243,32 @@ describe('progress: collectionCopy and formatting', () => {
     );
   });
 });
+
+describe('progress: FAILED', () => {
+  it('names the error right after the state, keeps the counters, and has no lag, info or commit', () => {
+    const failed = runningInCea({
+      state: 'FAILED',
+      phase: 'failed',
+      lastError: { error: 'ChangeStreamHistoryLost', errorDescription: 'the resume point fell off the oplog' },
+    });
+    const progress = buildProgress(failed);
+    assert.deepEqual(Object.keys(progress).slice(0, 4), ['state', 'error', 'errorDescription', 'canCommit']);
+    assert.equal(progress.state, 'FAILED');
+    assert.equal(progress.error, 'ChangeStreamHistoryLost');
+    assert.equal(progress.errorDescription, 'the resume point fell off the oplog');
+    assert.equal(progress.canCommit, false);
+    assert.equal(progress.info, null);
+    assert.equal(progress.ceaStage, null);
+    assert.equal(progress.lag, null);
+    assert.equal(progress.lagTimeSeconds, null);
+    assert.equal(progress.totalEventsApplied, 42);
+    assert.deepEqual(progress.collectionCopy, { estimatedTotalBytes: 694, estimatedCopiedBytes: 694 });
+    assert.equal('estimatedOplogTimeRemaining' in progress, false);
+  });
+
+  it('other states carry no error fields, and the model\'s warnings follow mongosync\'s', () => {
+    const progress = buildProgress(runningInCea({ writeBlocking: { mode: 'sourceAndDestination', destinationBlocked: true, sourceBlocked: true }, warnings: ['copyPartitionChunk stalled'] }));
+    assert.equal('error' in progress, false);
+    assert.deepEqual(progress.warnings, [SOURCE_WRITES_BLOCKED_WARNING, 'copyPartitionChunk stalled']);
+  });
+});

@@ -60,13 +60,13 @@ test('canCommit needs a first pass of event application and a small lag', () => 
 test('PAUSED has null lag; COMMITTED reports canWrite and zero lag', () => {
   const s = running();
   s.phase = 'applying';
-  s.state = 'PAUSED';
+  s.paused = true;
   s.apply.iterations = 2;
   s.apply.sourceTime = { t: 1005, i: 1 };
   let progress = buildProgress(s);
   assert.equal(progress.lag, null);
   assert.equal(progress.lagTimeSeconds, null);
-  s.state = 'COMMITTED';
+  s.paused = false;
   s.phase = 'committed';
   s.commit.canWrite = true;
   progress = buildProgress(s);

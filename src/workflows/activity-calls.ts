@@ -1,0 +1,58 @@
+// How the sync workflow calls its activities: timeouts and retry policies in one place.
+//
+// The Temporal server retries an activity by itself and the workflow sees none of the attempts.
+// So that an activity failing again and again (a stall) does not look like growing lag, every
+// activity the sync needs to make progress runs with a bounded number of attempts; when they are
+// used up, the workflow records a warning and schedules the activity again after a pause (see
+// SyncJob.call). Errors that retrying cannot heal are non-retryable and fail the sync at once.
+import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import type { SyncActivities } from '../activities';
+import { NON_RETRYABLE_ERROR_NAMES } from '../sync/errors';
+import type { SyncTuning } from './state';
+
+const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_NAMES];
+
+/** Attempts at releasing a write block after a failure before the sync reports it left set. */
+const RELEASE_ATTEMPTS = 5;
+
+export function activitiesFor(tuning: SyncTuning) {
+  const retry = {
+    initialInterval: '1 second',
+    maximumInterval: '30 seconds',
+    maximumAttempts: tuning.stallWarningAttempts,
+    nonRetryableErrorTypes,
+  };
+  const quick = proxyActivities<SyncActivities>({ startToCloseTimeout: '2 minutes', retry });
+  const long = proxyActivities<SyncActivities>({
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: tuning.heartbeatTimeoutMs,
+    retry,
+  });
+  return {
+    preflight: proxyActivities<SyncActivities>({
+      startToCloseTimeout: '2 minutes',
+      retry: { maximumAttempts: 2, nonRetryableErrorTypes },
+    }).preflight,
+    noteTime: quick.noteTime,
+    setWriteBlocking: quick.setWriteBlocking,
+    planPartitions: quick.planPartitions,
+    copyCatalog: long.copyCatalog,
+    buildIndexes: long.buildIndexes,
+    copyPartitionChunk: long.copyPartitionChunk,
+    applyChangeEvents: long.applyChangeEvents,
+    resyncDocuments: long.resyncDocuments,
+    finalizeDestination: long.finalizeDestination,
+    /** setWriteBlocking for releasing blocks after a failure: a bounded number of tries */
+    releaseWriteBlocking: proxyActivities<SyncActivities>({
+      startToCloseTimeout: '2 minutes',
+      retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: RELEASE_ATTEMPTS, nonRetryableErrorTypes },
+    }).setWriteBlocking,
+  };
+}
+
+export type SyncActivityCalls = ReturnType<typeof activitiesFor>;
+
+/** True when the server gave up on an activity that might still succeed later. */
+export function retriesExhausted(error: unknown): error is ActivityFailure {
+  return error instanceof ActivityFailure && (error.retryState === 'MAXIMUM_ATTEMPTS_REACHED' || error.retryState === 'TIMEOUT');
+}

@@ -1,0 +1,529 @@
+// One sync job: its durable state, the commands it accepts and the steps that move it through
+// mongosync's states. syncWorkflow (sync.ts) wires Temporal messages to it and runs its loop.
+//
+// The mongosync state is derived (syncStateOf): the main loop owns `phase`, commands set
+// `paused` or move `phase` to the step the loop runs next, and nothing else records a state.
+//
+//   state       phase                      the loop runs                        leaves on
+//   RUNNING     starting                   catalog copy                         → copying
+//   RUNNING     copying                    partition copies, index builds       → applying
+//   RUNNING     applying                   change event application             /commit → COMMITTING
+//   PAUSED      starting|copying|applying  nothing (waits)                      /resume → RUNNING
+//   COMMITTING  committing                 block source, drain to the commit    → COMMITTED
+//                                          point, resync, restore indexes,
+//                                          unblock destination (canWrite)
+//   COMMITTED   committed                  nothing (waits)                      /reverse → REVERSING
+//   REVERSING   reversing                  swap roles, block the new destination → RUNNING
+//   FAILED      failed                     release our write blocks, waits      /clear → IDLE
+//   any of the above, on a fatal error (non-retryable failure, bug)             → FAILED
+//   IDLE        (no open workflow: never started, refused at preflight, or cleared)
+//
+// Preflight runs before the loop (start): a refused /start leaves the sync IDLE. An activity
+// that keeps failing with retryable errors is retried without end, with a /progress warning
+// (call); the sync fails only on errors that retrying cannot heal.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  setCurrentDetails,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ApplyChangeEventsResult } from '../activities/change-events';
+import { isSyncErrorName, SyncErrorName } from '../sync/errors';
+import { parseStartOptions } from '../sync/start-options';
+import type { SyncStateName } from '../sync/state-types';
+import { activitiesFor, retriesExhausted, type SyncActivityCalls } from './activity-calls';
+import { detailsMarkdown } from './details';
+import { failureInfo } from './failure';
+import { C2C_METADATA_DB } from '../sync/namespace-names';
+import { clearHint } from './messages';
+import { commitBlocker } from './progress-view';
+import { SyncStateAttribute } from './search-attributes';
+import {
+  DEFAULT_TUNING,
+  initialState,
+  syncStateOf,
+  type ActivityStall,
+  type PendingPartition,
+  type SyncOptions,
+  type SyncWorkflowState,
+} from './state';
+import type { ClusterLabel, OpTime } from './types';
+
+export interface SyncWorkflowInput {
+  syncId: string;
+  /** validated, normalised /start options (what the API passes) */
+  options?: SyncOptions;
+  /** or mongosync's /start body as is, validated here (handy as a Schedule's input) */
+  body?: unknown;
+  tuning?: Partial<SyncWorkflowState['tuning']>;
+  /** set by continue-as-new */
+  carried?: SyncWorkflowState;
+}
+
+export interface SyncWorkflowResult {
+  /** 'start-failed' ends the workflow in IDLE; the sync never began */
+  outcome: 'start-failed';
+  error: SyncErrorName;
+  errorDescription: string;
+}
+
+export type SyncCommand = 'pause' | 'resume' | 'commit' | 'reverse' | 'clear';
+
+function startOptionsOf(input: SyncWorkflowInput): SyncOptions {
+  if (input.options) return input.options;
+  const parsed = parseStartOptions(input.body);
+  if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.error.errorDescription, parsed.error.error);
+  return parsed.options;
+}
+
+/** A state carried by a run of the workflow from before the state was derived. */
+export function upgradeCarried(carried: SyncWorkflowState): SyncWorkflowState {
+  const old = carried as SyncWorkflowState & { state?: string; commitRequested?: boolean; reverseRequested?: boolean };
+  const { state: _state, commitRequested, reverseRequested, ...rest } = old;
+  const upgraded: SyncWorkflowState = { ...rest, failure: rest.failure ?? null, stalls: rest.stalls ?? [] };
+  if (commitRequested && upgraded.phase === 'applying') upgraded.phase = 'committing';
+  if (reverseRequested && upgraded.phase === 'committed') upgraded.phase = 'reversing';
+  return upgraded;
+}
+
+export class SyncJob {
+  readonly s: SyncWorkflowState;
+  private readonly act: SyncActivityCalls;
+  /** preflight passed (or the run was continued as new) */
+  started: boolean;
+  /** why preflight refused the start */
+  startError: SyncWorkflowResult | undefined;
+  /** /clear released what it could: the workflow may end */
+  cleared = false;
+
+  constructor(input: SyncWorkflowInput) {
+    this.s = input.carried
+      ? upgradeCarried(input.carried)
+      : initialState(input.syncId, startOptionsOf(input), { ...DEFAULT_TUNING, ...input.tuning });
+    this.s.tuning = { ...DEFAULT_TUNING, ...this.s.tuning, ...input.tuning };
+    this.act = activitiesFor(this.s.tuning);
+    this.started = input.carried !== undefined;
+  }
+
+  get state(): SyncStateName {
+    return syncStateOf(this.s);
+  }
+
+  // --- commands: check() rejects at once, apply() only records the request ----------------
+
+  check(command: SyncCommand): void {
+    const state = this.state;
+    const needs = (wanted: SyncStateName): void => {
+      if (state === wanted) return;
+      const why = this.s.failure
+        ? ` (the sync failed: ${this.s.failure.error}: ${this.s.failure.errorDescription}; ${clearHint(workflowInfo().workflowId)})`
+        : '';
+      reject(SyncErrorName.InvalidState, `cannot ${command} in state ${state}; ${command} needs ${wanted}${why}`);
+    };
+    switch (command) {
+      case 'pause':
+        return needs('RUNNING');
+      case 'resume':
+        return needs('PAUSED');
+      case 'commit': {
+        needs('RUNNING');
+        const blocker = commitBlocker(this.s);
+        if (blocker !== null) reject(SyncErrorName.CannotCommit, `cannot commit yet (canCommit is false): ${blocker}`);
+        return;
+      }
+      case 'reverse':
+        needs('COMMITTED');
+        if (!this.s.options.reversible || this.s.options.writeBlocking !== 'sourceAndDestination') {
+          reject(SyncErrorName.NotReversible, 'cannot reverse: the sync was not started with reversible and enableUserWriteBlocking both true');
+        }
+        return;
+      case 'clear':
+        return needs('FAILED');
+    }
+  }
+
+  async apply(command: SyncCommand): Promise<void> {
+    switch (command) {
+      case 'pause':
+        this.s.paused = true;
+        break;
+      case 'resume':
+        this.s.paused = false;
+        break;
+      case 'commit':
+        this.s.phase = 'committing';
+        break;
+      case 'reverse':
+        this.s.phase = 'reversing';
+        break;
+      case 'clear':
+        await this.releaseWriteBlocks();
+        this.cleared = true;
+        return;
+    }
+    this.publish();
+  }
+
+  // --- what Temporal shows: search attributes and the current details ---------------------
+
+  private shownState: SyncStateName | undefined;
+
+  /** Updates the C2cSyncState search attribute (when it changed) and the UI's details. */
+  publish(): void {
+    const state = this.state;
+    if (state !== this.shownState) {
+      upsertSearchAttributes([{ key: SyncStateAttribute, value: state }]);
+      this.shownState = state;
+    }
+    setCurrentDetails(detailsMarkdown(this.s));
+  }
+
+  /** The search attributes were set at workflow start with the state the run begins in. */
+  markPublished(): void {
+    this.shownState = this.state;
+  }
+
+  continueAsNewDue(): boolean {
+    return workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > this.s.tuning.continueAsNewAfterEvents;
+  }
+
+  /** Continue-as-new happens between steps, never inside a commit or a reverse. */
+  mayContinueAsNew(): boolean {
+    return this.continueAsNewDue() && this.s.phase !== 'committing' && this.s.phase !== 'reversing' && this.s.phase !== 'failed';
+  }
+
+  // --- steps ------------------------------------------------------------------------------
+
+  /** Preflight, write block and start point. False when the start is refused (stays IDLE). */
+  async start(): Promise<boolean> {
+    const s = this.s;
+    try {
+      const checked = await this.act.preflight({
+        source: s.source,
+        destination: s.destination,
+        writeBlocking: s.options.writeBlocking,
+        ignoredDestinationDatabases: [C2C_METADATA_DB],
+      });
+      s.hosts[s.source] = checked.source.host;
+      s.hosts[s.destination] = checked.destination.host;
+      if (s.options.writeBlocking !== 'none') {
+        await this.act.setWriteBlocking({ cluster: s.destination, blocked: true });
+        s.destinationWritesBlocked = true;
+      }
+      s.startPoint = await this.act.noteTime({ cluster: s.source, reason: 'start point', syncId: s.syncId });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      const failure = error.cause;
+      const errorDescription = failure instanceof ApplicationFailure ? failure.message : error.message;
+      const type = failure instanceof ApplicationFailure ? failure.type : undefined;
+      if (s.destinationWritesBlocked) {
+        await this.act.setWriteBlocking({ cluster: s.destination, blocked: false });
+        s.destinationWritesBlocked = false;
+      }
+      this.startError = { outcome: 'start-failed', error: isSyncErrorName(type) ? type : SyncErrorName.PreflightFailed, errorDescription };
+      return false;
+    }
+    this.started = true;
+    s.apply.checkpoint = { resumeToken: null, startAt: s.startPoint };
+    return true;
+  }
+
+  /** One step of the current phase; the main loop calls it until something ends the run. */
+  async step(): Promise<void> {
+    switch (this.s.phase) {
+      case 'starting':
+        return this.copyCatalog();
+      case 'copying':
+        return this.copy();
+      case 'applying':
+        await this.applyOnce(null);
+        return;
+      case 'committing':
+        return this.commit();
+      case 'committed':
+        await condition(() => this.s.phase !== 'committed' || this.continueAsNewDue());
+        return;
+      case 'reversing':
+        return this.reverse();
+      case 'failed':
+        await condition(() => this.cleared);
+        return;
+    }
+  }
+
+  private get catalog() {
+    return {
+      source: this.s.source,
+      destination: this.s.destination,
+      includeNamespaces: this.s.options.includeNamespaces,
+      excludeNamespaces: this.s.options.excludeNamespaces,
+      buildIndexes: this.s.options.buildIndexes,
+    };
+  }
+
+  private async copyCatalog(): Promise<void> {
+    const s = this.s;
+    const copied = await this.call('copyCatalog', () => this.act.copyCatalog(this.catalog));
+    s.copy.pendingCollections = copied.collections;
+    s.copy.estimatedTotalBytes = Math.max(1, copied.estimatedTotalBytes);
+    s.copy.started = true;
+    s.phase = 'copying';
+    this.publish();
+  }
+
+  private async copy(): Promise<void> {
+    const s = this.s;
+    const inFlight = new Map<number, Promise<void>>();
+    const runnable = (): PendingPartition | undefined => s.copy.pendingPartitions.find((partition) => !inFlight.has(partition.id));
+    for (;;) {
+      // On pause, or when history grows long, stop launching chunks; the main loop takes over
+      // once the chunks in flight have recorded their progress.
+      while (!s.paused && !this.continueAsNewDue() && inFlight.size < s.tuning.copyConcurrency) {
+        const partition = runnable();
+        if (!partition && s.copy.pendingCollections.length > 0) {
+          await this.planNextCollection();
+          continue;
+        }
+        if (!partition) break;
+        inFlight.set(
+          partition.id,
+          this.copyChunk(partition).finally(() => inFlight.delete(partition.id)),
+        );
+      }
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight.values());
+      this.publish();
+    }
+    if (s.paused || s.copy.pendingPartitions.length > 0 || s.copy.pendingCollections.length > 0) return;
+    s.copy.done = true;
+    s.copy.estimatedTotalBytes = Math.max(1, s.copy.copiedBytes);
+    s.copy.indexBuilding = await this.call('buildIndexes', () => this.act.buildIndexes(this.catalog));
+    s.copy.completedAt = await this.call('noteTime', () =>
+      this.act.noteTime({ cluster: s.source, reason: 'copy completed', syncId: s.syncId }),
+    );
+    s.phase = 'applying';
+    this.publish();
+  }
+
+  private async copyChunk(partition: PendingPartition): Promise<void> {
+    const s = this.s;
+    const { db, coll } = partition.range;
+    const result = await this.call(`copyPartitionChunk ${db}.${coll} #${partition.id}`, () =>
+      this.act.copyPartitionChunk({
+        source: s.source,
+        destination: s.destination,
+        range: partition.range,
+        resumeAfter: partition.resumeAfter,
+        maxDurationMs: s.tuning.copyChunkMaxMs,
+        batchSize: s.tuning.copyBatchSize,
+        startPoint: s.startPoint,
+      }),
+    );
+    s.copy.copiedBytes += result.bytes;
+    s.copy.copiedDocuments += result.documents;
+    s.copy.estimatedTotalBytes = Math.max(s.copy.estimatedTotalBytes, s.copy.copiedBytes);
+    partition.resumeAfter = result.resumeAfter;
+    if (result.done) s.copy.pendingPartitions = s.copy.pendingPartitions.filter((p) => p.id !== partition.id);
+  }
+
+  private async planNextCollection(): Promise<void> {
+    const s = this.s;
+    const collection = s.copy.pendingCollections[0]!;
+    const plan = await this.call(`planPartitions ${collection.db}.${collection.coll}`, () =>
+      this.act.planPartitions({
+        source: s.source,
+        db: collection.db,
+        coll: collection.coll,
+        targetPartitionBytes: s.tuning.partitionTargetBytes,
+        maxPartitions: s.tuning.maxPartitionsPerCollection,
+        startPoint: s.startPoint,
+      }),
+    );
+    s.copy.pendingCollections.shift();
+    for (const range of plan.ranges) {
+      s.copy.pendingPartitions.push({ id: s.copy.nextPartitionId++, range, resumeAfter: null });
+    }
+  }
+
+  private async applyOnce(stopAt: OpTime | null): Promise<ApplyChangeEventsResult> {
+    const s = this.s;
+    const result = await this.call('applyChangeEvents', () =>
+      this.act.applyChangeEvents({
+        ...this.catalog,
+        checkpoint: s.apply.checkpoint,
+        stopAt,
+        maxDurationMs: s.tuning.applyIterationMs,
+        maxBatchEvents: s.tuning.applyBatchEvents,
+        copyCompletedAt: s.copy.completedAt,
+        syncId: s.syncId,
+      }),
+    );
+    s.apply.checkpoint = result.checkpoint;
+    s.apply.iterations += 1;
+    s.apply.eventsApplied += result.eventsApplied;
+    if (result.appliedThrough) s.apply.appliedThrough = result.appliedThrough;
+    s.apply.sourceTime = result.sourceTime;
+    if (result.lastDdlAt) s.apply.lastDdlAppliedAt = result.lastDdlAt;
+    s.apply.sourceOplogOldest = result.sourceOplogOldest;
+    this.publish();
+    return result;
+  }
+
+  private async commit(): Promise<void> {
+    const s = this.s;
+    this.publish();
+    if (s.options.writeBlocking === 'sourceAndDestination' && !s.sourceWritesBlocked) {
+      await this.call('setWriteBlocking', () => this.act.setWriteBlocking({ cluster: s.source, blocked: true }));
+      s.sourceWritesBlocked = true;
+    }
+    s.commit.point ??= await this.call('noteTime', () => this.act.noteTime({ cluster: s.source, reason: 'commit point', syncId: s.syncId }));
+    for (;;) {
+      const result = await this.applyOnce(s.commit.point);
+      if (result.reachedStopAt) break;
+    }
+    // Documents whose events met a later state (copy drain, retries) are taken from the source
+    // now that every event is applied, so their field order is exact too.
+    await this.call('resyncDocuments', () => this.act.resyncDocuments({ source: s.source, destination: s.destination }));
+    await this.call('finalizeDestination', () => this.act.finalizeDestination({ ...this.catalog, stage: 'beforeCanWrite' }));
+    if (s.options.writeBlocking !== 'none') {
+      s.destinationWritableAt = await this.call('noteTime', () =>
+        this.act.noteTime({ cluster: s.destination, reason: 'writes enabled', syncId: s.syncId }),
+      );
+      await this.call('setWriteBlocking', () => this.act.setWriteBlocking({ cluster: s.destination, blocked: false }));
+      s.destinationWritesBlocked = false;
+    }
+    s.commit.canWrite = true;
+    this.publish();
+    await this.call('finalizeDestination', () => this.act.finalizeDestination({ ...this.catalog, stage: 'afterCanWrite' }));
+    s.phase = 'committed';
+    this.publish();
+  }
+
+  private async reverse(): Promise<void> {
+    const s = this.s;
+    this.publish();
+    const [oldSource, oldDestination] = [s.source, s.destination];
+    // The old source has been write-blocked since the commit; it now receives the changes.
+    await this.call('setWriteBlocking', () => this.act.setWriteBlocking({ cluster: oldSource, blocked: true }));
+    s.source = oldDestination;
+    s.destination = oldSource;
+    s.sourceWritesBlocked = false;
+    s.destinationWritesBlocked = true;
+    s.apply.checkpoint = { resumeToken: null, startAt: s.destinationWritableAt };
+    s.apply.appliedThrough = s.destinationWritableAt;
+    s.apply.sourceTime = null;
+    s.apply.sourceOplogOldest = null;
+    s.apply.iterations = 0;
+    s.commit = { point: null, canWrite: false };
+    s.destinationWritableAt = null;
+    s.reversals += 1;
+    s.phase = 'applying';
+    this.publish();
+  }
+
+  // --- stalls and failures ------------------------------------------------------------------
+
+  /**
+   * Runs an activity call until it succeeds. When the server used up its attempts on retryable
+   * errors, the stall is shown as a /progress warning and the call is scheduled again after
+   * stallRetryDelayMs, so the sync heals when the cause goes away. Anything else propagates.
+   */
+  private async call<T>(label: string, run: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        const result = await run();
+        this.clearStall(label);
+        return result;
+      } catch (error) {
+        if (!retriesExhausted(error)) throw error;
+        this.noteStall(label, error);
+        await sleep(this.s.tuning.stallRetryDelayMs);
+      }
+    }
+  }
+
+  private noteStall(label: string, error: unknown): void {
+    const { error: name, errorDescription } = failureInfo(error);
+    const stalls = this.s.stalls;
+    const known = stalls.find((stall) => stall.call === label);
+    const stall: ActivityStall = known ?? { call: label, error: name, errorDescription, failures: 0, since: new Date().toISOString() };
+    stall.error = name;
+    stall.errorDescription = errorDescription;
+    stall.failures += this.s.tuning.stallWarningAttempts;
+    if (!known) stalls.push(stall);
+    log.warn('activity keeps failing; retrying', { call: label, error: name, errorDescription, failures: stall.failures });
+    this.publish();
+  }
+
+  private clearStall(label: string): void {
+    const index = this.s.stalls.findIndex((stall) => stall.call === label);
+    if (index < 0) return;
+    this.s.stalls.splice(index, 1);
+    this.publish();
+  }
+
+  /**
+   * A fatal error: the sync becomes FAILED (shown at once), then releases the write blocks it
+   * set. On cancellation, only the blocks are released and the cancellation goes on.
+   */
+  async fail(error: unknown): Promise<void> {
+    const s = this.s;
+    if (isCancellation(error)) {
+      await CancellationScope.nonCancellable(() => this.releaseWriteBlocks());
+      throw error;
+    }
+    const { error: name, errorDescription } = failureInfo(error);
+    s.failure = { error: name, errorDescription, phase: s.phase, at: new Date().toISOString(), blocksLeft: null };
+    s.phase = 'failed';
+    s.paused = false;
+    s.stalls = [];
+    log.error('sync failed', { syncId: s.syncId, error: name, errorDescription, phase: s.failure.phase });
+    this.publish();
+    await this.releaseWriteBlocks();
+  }
+
+  /** Releases the write blocks this sync set; what cannot be released is said in the failure. */
+  private async releaseWriteBlocks(): Promise<void> {
+    const s = this.s;
+    const left: string[] = [];
+    const release = async (cluster: ClusterLabel, flag: 'sourceWritesBlocked' | 'destinationWritesBlocked'): Promise<void> => {
+      if (!s[flag]) return;
+      try {
+        await this.act.releaseWriteBlocking({ cluster, blocked: false });
+        s[flag] = false;
+      } catch (error) {
+        const host = s.hosts[cluster] ? ` (${s.hosts[cluster]})` : '';
+        left.push(
+          `user writes on ${cluster}${host} are still blocked (${failureInfo(error).errorDescription}): ` +
+            'release them with db.adminCommand({ setUserWriteBlockMode: 1, global: false }) there, ' +
+            'or call /clear to try again',
+        );
+      }
+    };
+    await release(s.source, 'sourceWritesBlocked');
+    await release(s.destination, 'destinationWritesBlocked');
+    if (s.failure) s.failure.blocksLeft = left.length > 0 ? left.join('; ') : null;
+    this.publish();
+  }
+
+  /** How the workflow ends once a FAILED sync is cleared: failed, with the sync's error. */
+  clearedFailure(): ApplicationFailure {
+    const failure = this.s.failure!;
+    return ApplicationFailure.create({
+      message: `${failure.errorDescription} (cleared by the user)`,
+      type: failure.error,
+      nonRetryable: true,
+      details: [failure],
+    });
+  }
+}
+
+function reject(error: SyncErrorName, description: string): never {
+  throw ApplicationFailure.nonRetryable(description, error);
+}

@@ -1,0 +1,95 @@
+// Activities that touch no cluster, for tests of the sync workflow itself on a real worker:
+// every call is recorded, each activity can be replaced, and gates hold a call until the test
+// opens them.
+import type { SyncActivities } from '../../src/activities';
+import type { OpTime } from '../../src/workflows/types';
+
+export interface ActivityCall {
+  name: keyof SyncActivities;
+  input: Record<string, unknown>;
+}
+
+/** A promise the test resolves: a stub awaits it to hold an activity where the test wants. */
+export class Gate {
+  private opened!: () => void;
+  readonly open: Promise<void> = new Promise((resolve) => (this.opened = resolve));
+  release(): void {
+    this.opened();
+  }
+}
+
+export interface StubActivities {
+  activities: SyncActivities;
+  calls: ActivityCall[];
+  /** replaces an activity's behaviour (the call is still recorded) */
+  override: Partial<SyncActivities>;
+  /** the stub's own behaviour, for overrides that wrap it */
+  defaults: SyncActivities;
+  callsOf(name: keyof SyncActivities): Record<string, unknown>[];
+}
+
+/**
+ * A sync of one collection split into `partitions` partitions of 10 documents, each copied in
+ * one chunk. Change event application reports the source clock, so the lag stays 0 and
+ * canCommit becomes true after the first pass.
+ */
+export function stubActivities(options: { partitions?: number; applyPauseMs?: number } = {}): StubActivities {
+  const partitions = options.partitions ?? 3;
+  const calls: ActivityCall[] = [];
+  const override: Partial<SyncActivities> = {};
+  let clock = 1_000;
+  const now = (): OpTime => ({ t: clock++, i: 1 });
+
+  const defaults: SyncActivities = {
+    preflight: async (input) => ({
+      source: { label: input.source, host: 'source.example:27017', version: '8.0.0', setName: 'rs0' },
+      destination: { label: input.destination, host: 'destination.example:27017', version: '8.0.0', setName: 'rs1' },
+    }),
+    noteTime: async () => now(),
+    setWriteBlocking: async (input) => input.blocked,
+    copyCatalog: async () => ({
+      collections: [{ db: 'app', coll: 'items', estimatedBytes: partitions * 100, documents: partitions * 10 }],
+      estimatedTotalBytes: partitions * 100,
+    }),
+    buildIndexes: async () => ({ indexesBuilt: 1, totalIndexesToBuild: 1, collectionsFinished: 1, collectionsTotal: 1 }),
+    planPartitions: async (input) => ({
+      ranges: Array.from({ length: partitions }, (_, i) => ({
+        db: input.db,
+        coll: input.coll,
+        min: i === 0 ? null : String(i * 10),
+        max: i === partitions - 1 ? null : String((i + 1) * 10),
+      })),
+      documents: partitions * 10,
+    }),
+    copyPartitionChunk: async (input) => ({ resumeAfter: String(Number(input.range.min ?? 0) + 9), done: true, documents: 10, bytes: 100 }),
+    applyChangeEvents: async (input) => {
+      // An iteration of a real applier waits for events; this keeps the loop from spinning.
+      await new Promise((resolve) => setTimeout(resolve, options.applyPauseMs ?? 50));
+      const time = now();
+      return {
+        checkpoint: { resumeToken: null, startAt: time },
+        eventsApplied: 1,
+        appliedThrough: time,
+        sourceTime: time,
+        lastDdlAt: null,
+        reachedStopAt: input.stopAt !== null,
+        sourceOplogOldest: null,
+      };
+    },
+    resyncDocuments: async () => 0,
+    finalizeDestination: async () => 0,
+  };
+
+  const activities = Object.fromEntries(
+    (Object.keys(defaults) as (keyof SyncActivities)[]).map((name) => [
+      name,
+      async (input: Record<string, unknown>) => {
+        calls.push({ name, input });
+        const run = (override[name] ?? defaults[name]) as unknown as (input: Record<string, unknown>) => Promise<unknown>;
+        return run(input);
+      },
+    ]),
+  ) as unknown as SyncActivities;
+
+  return { activities, calls, override, defaults, callsOf: (name) => calls.filter((call) => call.name === name).map((call) => call.input) };
+}
