@@ -3,7 +3,7 @@
 // retried attempt finishes what an earlier one began.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { BSON, type CollationOptions, type Document, type MongoClient } from 'mongodb';
-import { isServerError } from '../mongo/bson-fidelity';
+import { isNamespaceNotFound, isServerError, ServerErrorCode } from '../mongo/server-errors';
 import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
 import { listNonSystemDatabases, noteClusterTime } from '../mongo/commands';
 import { estimateCollectionBytes } from '../sync/document-size';
@@ -32,8 +32,6 @@ export interface CopyCatalogResult {
   estimatedTotalBytes: number;
 }
 
-const NAMESPACE_NOT_FOUND = 26;
-const CANNOT_CONVERT_INDEX_TO_UNIQUE = 359;
 
 interface SourceCollection {
   db: string;
@@ -89,7 +87,7 @@ async function collectionSize(source: MongoClient, db: string, coll: string): Pr
     const size = Number(storage.size ?? 0);
     return { bytes: estimateCollectionBytes({ size, count: documents }), documents };
   } catch (error) {
-    if (isServerError(error, NAMESPACE_NOT_FOUND)) return { bytes: 0, documents: 0 };
+    if (isNamespaceNotFound(error)) return { bytes: 0, documents: 0 };
     throw error;
   }
 }
@@ -207,7 +205,7 @@ export async function finalizeDestination(clients: ClusterConnections, input: Fi
         else if (step.kind === 'drop') await destination.db(db).command({ dropIndexes: coll, index: step.name });
         else await buildExactIndex(destination, db, coll, step.spec);
       } catch (error) {
-        if ('command' in step && isServerError(error, CANNOT_CONVERT_INDEX_TO_UNIQUE)) {
+        if ('command' in step && isServerError(error, ServerErrorCode.CannotConvertIndexToUnique)) {
           throw await uniqueConversionFailure(destination, db, coll, step.command.index as Document, error as Error);
         }
         throw error;

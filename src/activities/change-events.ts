@@ -10,7 +10,8 @@ import {
   MongoServerError,
   Timestamp,
 } from 'mongodb';
-import { isServerError, TYPED_READ } from '../mongo/bson-fidelity';
+import { TYPED_READ } from '../mongo/bson-fidelity';
+import { isEventTooLarge, isServerError, ServerErrorCode } from '../mongo/server-errors';
 import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
 import { noteClusterTime, serverVersion } from '../mongo/commands';
 import { resumeTokenTime, toOpTime, toTimestamp } from '../mongo/op-time';
@@ -53,12 +54,6 @@ export interface ApplyChangeEventsResult {
 }
 
 const NOOP_INTERVAL_MS = 1000;
-const CHANGE_STREAM_HISTORY_LOST = 286;
-const CHANGE_STREAM_FATAL = 280;
-/** BSONObjectTooLarge: an event over 16 MB, on a server that cannot split it */
-const EVENT_TOO_LARGE = 10334;
-/** $changeStreamSplitLargeEvent could not split an event (one top-level field is too large) */
-const EVENT_SPLIT_FAILED = 7182500;
 /**
  * Without these fields every event is small. An event that the server cannot send whole reaches
  * the writer without them, which then takes the document from the source (a `resync`).
@@ -123,7 +118,7 @@ export async function applyChangeEvents(
         try {
           received = await stream.tryNext();
         } catch (error) {
-          if (thin || !isServerError(error, EVENT_TOO_LARGE, EVENT_SPLIT_FAILED)) throw error;
+          if (thin || !isEventTooLarge(error)) throw error;
           // Read again from the checkpoint: the events of `batch` are not applied yet.
           await stream.close();
           thin = true;
@@ -205,21 +200,21 @@ function asFailure(error: unknown): unknown {
     return ApplicationFailure.nonRetryable(`cannot reassemble a split change event: ${error.message}`, SyncErrorName.ChangeStreamFatal);
   }
   if (error instanceof MongoServerError) {
-    if (isServerError(error, EVENT_TOO_LARGE, EVENT_SPLIT_FAILED)) {
+    if (isEventTooLarge(error)) {
       return ApplicationFailure.nonRetryable(
         `a source change event is too large to read even without its document and update description ` +
           `(server: ${error.message})`,
         SyncErrorName.DocumentTooLarge,
       );
     }
-    if (isServerError(error, CHANGE_STREAM_HISTORY_LOST)) {
+    if (isServerError(error, ServerErrorCode.ChangeStreamHistoryLost)) {
       return ApplicationFailure.nonRetryable(
         `the source's oplog no longer holds the change stream's resume point: the sync cannot continue and must ` +
           `start over (server: ${error.message})`,
         SyncErrorName.ChangeStreamHistoryLost,
       );
     }
-    if (isServerError(error, CHANGE_STREAM_FATAL)) {
+    if (isServerError(error, ServerErrorCode.ChangeStreamFatalError)) {
       return ApplicationFailure.nonRetryable(
         `the change stream cannot resume from its checkpoint (server: ${error.message})`,
         SyncErrorName.ChangeStreamFatal,

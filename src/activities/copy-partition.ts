@@ -10,6 +10,7 @@ import type { OpTime } from '../mongo/op-time';
 import { readAtOrAfter } from '../mongo/read-at';
 import { MAX_STATEMENT_BYTES } from '../sync/oversize-write';
 import { writeOversizedInserts } from './oversize-writes';
+import { ServerErrorCode } from '../mongo/server-errors';
 import { perDocumentWriteErrors } from '../mongo/write-outcome';
 
 export interface PartitionRange {
@@ -49,7 +50,6 @@ interface ChunkHeartbeat {
   bytes: number;
 }
 
-const DUPLICATE_KEY = 11000;
 /** Documents held in memory for one insert, at most (one larger document is a batch alone). */
 const BATCH_BYTES = 32 * 1024 * 1024;
 
@@ -69,7 +69,7 @@ async function insertSkippingExisting(destination: MongoClient, db: string, coll
     // Anything but duplicate keys (a write-concern error above all: the inserts may roll back)
     // fails the chunk before resumeAfter moves past these documents.
     const errors = perDocumentWriteErrors(error);
-    if (errors?.every((writeError) => Number(writeError.code) === DUPLICATE_KEY)) return;
+    if (errors?.every((writeError) => Number(writeError.code) === ServerErrorCode.DuplicateKey)) return;
     throw error;
   }
 }

@@ -5,7 +5,8 @@
 // event writer and the commit-time finalize.
 import { ApplicationFailure } from '@temporalio/activity';
 import { type AnyBulkWriteOperation, Binary, type Document, type MongoClient, UUID } from 'mongodb';
-import { isServerError, TYPED_READ } from '../mongo/bson-fidelity';
+import { TYPED_READ } from '../mongo/bson-fidelity';
+import { INDEX_CONFLICT_CODES, isNamespaceNotFound, isServerError, ServerErrorCode } from '../mongo/server-errors';
 import {
   type Binding,
   crudTarget,
@@ -29,10 +30,6 @@ import { fitted } from './oversize-writes';
 import { recordCollectionForResync } from './resync-set';
 
 const BINDINGS = 'bindings';
-const NAMESPACE_EXISTS = 48;
-const NAMESPACE_NOT_FOUND = 26;
-const INDEX_NOT_FOUND = 27;
-const INDEX_CONFLICTS = [68, 85, 86];
 const COPY_BATCH = 1000;
 /** Documents held in memory for one copy write, at most (one larger document is a batch alone). */
 const COPY_BATCH_BYTES = 32 * 1024 * 1024;
@@ -77,10 +74,10 @@ function bindingsOf(client: MongoClient) {
 /** Forgets the bindings kept on `client` (a reverse sync starts with none and binds by name). */
 export async function clearBindings(client: MongoClient): Promise<void> {
   const exists = await client.db(C2C_METADATA_DB).listCollections({ name: BINDINGS }, { nameOnly: true }).hasNext();
-  if (exists) await ignoring([NAMESPACE_NOT_FOUND], () => bindingsOf(client).drop());
+  if (exists) await ignoring([ServerErrorCode.NamespaceNotFound], () => bindingsOf(client).drop());
 }
 
-async function ignoring(codes: number[], run: () => Promise<unknown>): Promise<void> {
+async function ignoring(codes: readonly ServerErrorCode[], run: () => Promise<unknown>): Promise<void> {
   try {
     await run();
   } catch (error) {
@@ -171,10 +168,10 @@ export class DestinationDdl {
         await this.createCollection(action.ns, action.options);
         return;
       case 'createView':
-        await ignoring([NAMESPACE_EXISTS], () => destination.db(action.ns.db).command({ create: action.ns.coll, ...action.options }));
+        await ignoring([ServerErrorCode.NamespaceExists], () => destination.db(action.ns.db).command({ create: action.ns.coll, ...action.options }));
         return;
       case 'drop':
-        await ignoring([NAMESPACE_NOT_FOUND], () => destination.db(action.ns.db).command({ drop: action.ns.coll }));
+        await ignoring([ServerErrorCode.NamespaceNotFound], () => destination.db(action.ns.db).command({ drop: action.ns.coll }));
         return;
       case 'rename':
         await destination.db('admin').command({
@@ -207,12 +204,12 @@ export class DestinationDdl {
         return;
       case 'dropIndexes':
         for (const name of action.names) {
-          await ignoring([NAMESPACE_NOT_FOUND, INDEX_NOT_FOUND], () => destination.db(action.ns.db).command({ dropIndexes: action.ns.coll, index: name }));
+          await ignoring([ServerErrorCode.NamespaceNotFound, ServerErrorCode.IndexNotFound], () => destination.db(action.ns.db).command({ dropIndexes: action.ns.coll, index: name }));
         }
         return;
       case 'collMod': {
         const { command } = relaxCollModForSync(action.ns.coll, action.operationDescription);
-        if (command) await ignoring([NAMESPACE_NOT_FOUND, INDEX_NOT_FOUND], () => destination.db(action.ns.db).command(command));
+        if (command) await ignoring([ServerErrorCode.NamespaceNotFound, ServerErrorCode.IndexNotFound], () => destination.db(action.ns.db).command(command));
         return;
       }
     }
@@ -228,7 +225,7 @@ export class DestinationDdl {
       }
       createOptions = relaxation.createOptions;
     }
-    await ignoring([NAMESPACE_EXISTS], () => this.destination.db(ns.db).command({ create: ns.coll, ...createOptions }));
+    await ignoring([ServerErrorCode.NamespaceExists], () => this.destination.db(ns.db).command({ create: ns.coll, ...createOptions }));
   }
 
   /**
@@ -243,7 +240,7 @@ export class DestinationDdl {
     try {
       existing = await collection.listIndexes().toArray();
     } catch (error) {
-      if (!isServerError(error, NAMESPACE_NOT_FOUND)) throw error;
+      if (!isNamespaceNotFound(error)) throw error;
       existing = [];
     }
     const plan = planIndexBuilds(sourceSpecs, existing);
@@ -252,7 +249,7 @@ export class DestinationDdl {
         await this.destination.db(ns.db).command({ createIndexes: ns.coll, indexes: [spec] });
       } catch (error) {
         // A concurrent or later index took the name or the key: the finalize settles it.
-        if (!isServerError(error, ...INDEX_CONFLICTS)) throw error;
+        if (!isServerError(error, ...INDEX_CONFLICT_CODES)) throw error;
       }
     }
   }
@@ -263,7 +260,7 @@ export class DestinationDdl {
       const specs = await this.options.source.db(source.db).collection(source.coll).listIndexes().toArray();
       return specs.filter((spec) => spec.name !== '_id_' && shouldBuildIndex(spec, this.options.buildIndexes));
     } catch (error) {
-      if (isServerError(error, NAMESPACE_NOT_FOUND)) return [];
+      if (isNamespaceNotFound(error)) return [];
       throw error;
     }
   }

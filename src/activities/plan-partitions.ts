@@ -1,7 +1,8 @@
 // Plans the _id-range partitions of one collection from its size and a server-side sample of
 // _id values (sorted by the server, so mixed-type _ids come in BSON order).
 import { BSON } from 'mongodb';
-import { isServerError, TYPED_READ } from '../mongo/bson-fidelity';
+import { TYPED_READ } from '../mongo/bson-fidelity';
+import { isNamespaceNotFound } from '../mongo/server-errors';
 import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
 import type { OpTime } from '../mongo/op-time';
 import { readAtOrAfter } from '../mongo/read-at';
@@ -24,7 +25,6 @@ export interface PlanPartitionsResult {
   documents: number;
 }
 
-const NAMESPACE_NOT_FOUND = 26;
 
 export async function planPartitions(
   clients: ClusterConnections,
@@ -39,7 +39,7 @@ export async function planPartitions(
     count = Number(stats?.storageStats?.count ?? 0);
   } catch (error) {
     // Dropped since the catalog was read: one full-range partition copies whatever is there.
-    if (!isServerError(error, NAMESPACE_NOT_FOUND)) throw error;
+    if (!isNamespaceNotFound(error)) throw error;
   }
   const planInput = { documentCount: count, averageDocumentSize: averageDocumentSize({ size, count }), sampledIds: [] as string[] };
   const limits = { targetPartitionBytes: input.targetPartitionBytes, maxPartitions: input.maxPartitions };
