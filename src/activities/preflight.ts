@@ -1,4 +1,4 @@
-// Preflight checks run by /start before anything is copied (mongosync §5.10, §15, §16).
+// Preflight checks run by /start before anything is copied (mongosync's documented requirements: https://www.mongodb.com/docs/cluster-to-cluster-sync/current/reference/mongosync/mongosync-considerations/).
 import { ApplicationFailure } from '@temporalio/common';
 import type { Document, MongoClient } from 'mongodb';
 import { listNonSystemDatabases, serverVersion } from '../mongo/commands';

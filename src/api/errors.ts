@@ -1,6 +1,6 @@
 // The HTTP side of errors: every failure becomes mongosync's envelope
 // {"success":false,"error":NAME,"errorDescription":TEXT} with an HTTP status chosen by its name.
-// mongosync documents no status codes (reference §3, §22); clients should read `success`.
+// mongosync documents no status codes; clients should read `success`.
 import { redactedMessage } from '../mongo/redact';
 import { SyncError, SyncErrorName } from '../sync/errors';
 

@@ -1,4 +1,4 @@
-// Validation of the cluster connection strings, with mongosync's rules (reference §17.2).
+// Validation of the cluster connection strings, with mongosync's rules (https://www.mongodb.com/docs/cluster-to-cluster-sync/current/connecting/).
 //
 // The driver reads `mongodb://user:p@ss/word@host` as user `user`, password `p`, host `ss` and
 // database `word@host`, and its parse errors may quote pieces of the string. So the structure

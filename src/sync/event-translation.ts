@@ -1,4 +1,4 @@
-// Translation of one source change event (mongodb-server-semantics.md §4.3) into what to do on
+// Translation of one source change event (https://www.mongodb.com/docs/manual/reference/change-events/) into what to do on
 // the destination. Activity-side.
 //
 // CRUD events become idempotent writes on the document's key (`documentKey` is the filter):

@@ -1,5 +1,5 @@
 // Temporary destination changes during the sync and their undoing at commit
-// (mongosync-behaviour.md §10.3, §10.4):
+// (as mongosync does during a sync; see docs/architecture.md):
 // - unique indexes are built non-unique (documents arrive out of order, so transient
 //   duplicates are possible); at commit: collMod prepareUnique, then collMod unique;
 // - TTL indexes get expireAfterSeconds = 2147483647 so the destination never deletes on its

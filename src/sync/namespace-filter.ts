@@ -1,4 +1,4 @@
-// Namespace filters (mongosync-behaviour.md §5.5, §12) compiled into a matcher.
+// Namespace filters (https://www.mongodb.com/docs/cluster-to-cluster-sync/current/reference/collection-level-filtering/) compiled into a matcher.
 // Workflow-safe: imports only pure files.
 //
 // Rules:

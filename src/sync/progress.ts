@@ -1,12 +1,12 @@
 // Builds the `progress` object of GET /api/v1/progress from the workflow state, and the
 // canCommit rule. Workflow-safe: imports only pure files.
 //
-// Decisions on the points mongosync-behaviour.md §6 leaves open [U]:
-// - Key order follows the §6.3 example; every key is always present except the optional ones
+// Decisions on the points mongosync's documentation of /progress leaves open:
+// - Key order follows the example in mongosync's /progress documentation; every key is always present except the optional ones
 //   (indexBuilding, estimatedOplogTimeRemaining, source/destination.pingLatencyMs, warnings),
-//   which are left out when they do not apply (§6.2). estimatedSecondsToCEACatchup is never
+//   which are left out when they do not apply. estimatedSecondsToCEACatchup is never
 //   reported (c2c-sync keeps no lag history).
-// - IDLE: state, canCommit false, and every other key null (§6.2, §21 item 5).
+// - IDLE: state, canCommit false, and every other key null.
 // - verification: null in every state; c2c-sync has no embedded verifier.
 // - info: 'collection copy' while initializing or copying, 'change event application' in CEA;
 //   PAUSED keeps the info of the phase it paused in; COMMITTING 'waiting for commit to

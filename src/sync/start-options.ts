@@ -2,7 +2,7 @@
 // `enableUserWriteBlocking` booleans): strict parsing, mongosync's cross-field rules, and the
 // normalised StartOptions the workflow stores. Workflow-safe: imports only zod and pure files.
 //
-// Decisions (mongosync-behaviour.md §5, [U] points settled here):
+// Decisions (points mongosync's documentation leaves open, settled here):
 // - enableUserWriteBlocking: true/false plus the 1.12+ strings; normalised to `writeBlocking`
 //   ('none' | 'destinationOnly' | 'sourceAndDestination'). Default false = 'none', the
 //   1.0-1.10 default of the boolean API.

@@ -9,7 +9,7 @@ function matcher(includeNamespaces: NamespaceFilterSpec[] = [], excludeNamespace
   return compileNamespaceFilter({ includeNamespaces, excludeNamespaces });
 }
 
-/** An independent statement of §12, as an oracle. */
+/** An independent statement of mongosync's filter rules, as an oracle. */
 function oracleIncluded(include: NamespaceFilterSpec[], exclude: NamespaceFilterSpec[], db: string, coll: string): boolean {
   const neverSynced =
     ['admin', 'config', 'local'].includes(db) ||
@@ -28,7 +28,7 @@ function oracleIncluded(include: NamespaceFilterSpec[], exclude: NamespaceFilter
   return (include.length === 0 || include.some(matches)) && !exclude.some(matches);
 }
 
-describe('namespace filter: combination rules (§12)', () => {
+describe('namespace filter: combination rules', () => {
   it('no filter: everything except never-synced namespaces', () => {
     const m = matcher();
     assert.equal(m.hasFilter, false);
@@ -95,7 +95,7 @@ describe('namespace filter: database-level questions', () => {
   });
 });
 
-describe('namespace filter: renames (§12)', () => {
+describe('namespace filter: renames', () => {
   const m = matcher([{ database: 'full' }, { database: 'part', collections: ['a', 'b'] }]);
 
   it('within a fully included database: allowed', () => {
