@@ -1,0 +1,66 @@
+// `c2c-sync worker` processes, started as an operator starts them, and killed with SIGKILL.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..', '..');
+
+export interface WorkerPoolOptions {
+  temporalAddress: string;
+  taskQueue: string;
+  uris: { cluster0: string; cluster1: string };
+}
+
+export class WorkerPool {
+  private current: ChildProcess | undefined;
+  private output = '';
+  kills = 0;
+  started = 0;
+
+  constructor(private readonly options: WorkerPoolOptions) {}
+
+  start(): void {
+    const child = spawn(
+      process.execPath,
+      [join(root, 'bin', 'c2c-sync.js'), 'worker', '--temporal-address', this.options.temporalAddress, '--task-queue', this.options.taskQueue],
+      {
+        cwd: root,
+        env: { ...process.env, C2C_SYNC_FROM_SOURCE: '1', C2C_CLUSTER0: this.options.uris.cluster0, C2C_CLUSTER1: this.options.uris.cluster1 },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const label = `[worker ${++this.started}] `;
+    const keep = (chunk: Buffer): void => {
+      this.output = (this.output + label + chunk.toString()).slice(-20_000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    child.on('exit', (code, signal) => keep(Buffer.from(`exited: code ${code} signal ${signal}\n`)));
+    this.current = child;
+  }
+
+  /** SIGKILL of the running worker (no chance to finish anything), then a new one. */
+  async killAndReplace(): Promise<void> {
+    await this.kill();
+    this.kills++;
+    this.start();
+  }
+
+  /** The last lines the workers printed, for a failure report. */
+  recentOutput(): string {
+    return this.output
+      .split('\n')
+      .slice(-12)
+      .map((line) => (line.length > 400 ? `${line.slice(0, 400)}…` : line))
+      .join('\n');
+  }
+
+  async kill(): Promise<void> {
+    const child = this.current;
+    this.current = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+}
