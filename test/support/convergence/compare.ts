@@ -150,3 +150,37 @@ export async function findDivergences(source: MongoClient, destination: MongoCli
 export function formatDivergence(d: Divergence): string {
   return `${d.ns}${d.id ? ` _id ${d.id}` : ''}: ${d.message}`;
 }
+
+/**
+ * Proves the comparison can fail: plants documents that differ only in field order, in a
+ * numeric type, and by presence, and a missing index, on two otherwise empty clusters, and
+ * throws unless each is reported. Leaves both clusters as it found them.
+ */
+export async function checkComparisonDetects(source: MongoClient, destination: MongoClient): Promise<void> {
+  const db = 'cv_comparison_check';
+  const { Int32, Long } = BSON;
+  try {
+    await source.db(db).collection('c').insertMany([
+      { _id: 1, a: 1, b: 2 },
+      { _id: 2, n: new Int32(5) },
+      { _id: 3 },
+    ] as Document[]);
+    await source.db(db).collection('c').createIndex({ a: 1 }, { name: 'a_1' });
+    await destination.db(db).collection('c').insertMany([
+      { _id: 1, b: 2, a: 1 },
+      { _id: 2, n: Long.fromNumber(5) },
+    ] as Document[]);
+    const found = (await findDivergences(source, destination)).map(formatDivergence);
+    const expected = [
+      `_id {"$numberInt":"1"}: (top level): field #2 is 'a' on the source, 'b' on the destination`,
+      `_id {"$numberInt":"2"}: n: source {"$numberInt":"5"}, destination {"$numberLong":"5"}`,
+      `_id {"$numberInt":"3"}: missing on the destination`,
+      `index 'a_1' missing on the destination`,
+    ];
+    const unreported = expected.filter((text) => !found.some((line) => line.includes(text)));
+    if (unreported.length) throw new Error(`the comparison missed planted differences ${unreported.join(', ')}; it reported: ${found.join(' | ')}`);
+  } finally {
+    await source.db(db).dropDatabase();
+    await destination.db(db).dropDatabase();
+  }
+}

@@ -84,7 +84,7 @@ export const FULL_CONFIG: ConvergenceConfig = {
   applyPhaseOperations: 260,
   minimumPerKind: 2,
   maxHugeDocuments: 1,
-  operationPauseMs: 5,
+  operationPauseMs: 20,
   convergeTimeoutMs: 150_000,
   stuckAttempts: 6,
 };

@@ -10,7 +10,7 @@ import { TEST_TUNING } from '../sync-harness';
 import { uniqueTaskQueue } from '../temporal';
 import { SeededRandom } from '../workload';
 import { type ConvergenceConfig, describeConfig, FAIL_POINT_FAULTS, FAULT_KINDS, type FaultKind, OPERATION_KINDS, type OperationKind } from './config';
-import { type Divergence, findDivergences, formatDivergence } from './compare';
+import { checkComparisonDetects, type Divergence, findDivergences, formatDivergence } from './compare';
 import { type FaultCounts, FaultInjector, supportsFailCommand } from './faults';
 import { appliedTotal, ConvergenceWorkload, type WorkloadStats } from './generator';
 import { WorkerPool } from './workers';
@@ -34,10 +34,11 @@ export interface ConvergenceResult {
   notes: string[];
   durationMs: number;
   workerOutput: string;
+  workerLog: string;
 }
 
 /** Fewer documents per chunk and smaller partitions than production, so faults meet a running copy. */
-const CONVERGENCE_TUNING = { ...TEST_TUNING, copyConcurrency: 2, copyBatchSize: 100, copyChunkMaxMs: 1000, heartbeatTimeoutMs: 3000 };
+const CONVERGENCE_TUNING = { ...TEST_TUNING, copyConcurrency: 2, copyBatchSize: 100, copyChunkMaxMs: 1000, heartbeatTimeoutMs: 10_000 };
 const MIN_COPY_PHASE_OPERATIONS = 10;
 /** how long the workload may run in change event application to reach every minimum */
 const APPLY_PHASE_LIMIT_MS = 120_000;
@@ -73,7 +74,8 @@ async function pollUntil(what: string, timeoutMs: number, check: () => Promise<b
       lastError = error;
     }
     if (Date.now() > deadline) {
-      const detail = lastError ? ` (last error: ${(lastError as Error).message})` : '';
+      const cause = (lastError as { cause?: Error } | undefined)?.cause;
+      const detail = lastError ? ` (last error: ${(lastError as Error).message}${cause ? `: ${cause.message}` : ''})` : '';
       throw new RunFailure(`timed out after ${timeoutMs / 1000} s waiting for ${what}${detail}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -91,6 +93,7 @@ export async function runConvergence(
   const notes: string[] = [];
   const problems: string[] = [];
   await pair.reset();
+  await checkComparisonDetects(pair.admin.cluster0, pair.admin.cluster1);
 
   const failPoints = await supportsFailCommand(pair.admin.cluster1);
   const faultKinds = FAULT_KINDS.filter((kind) => config.faults.has(kind) && (failPoints || !FAIL_POINT_FAULTS.includes(kind)));
@@ -204,6 +207,7 @@ export async function runConvergence(
     notes,
     durationMs: Date.now() - startedAt,
     workerOutput: workers.recentOutput(),
+    workerLog: workers.logPath,
   };
   log(formatResult(result));
   return result;
@@ -244,7 +248,7 @@ export function formatResult(result: ConvergenceResult): string {
   lines.push(`  faults fired (copy/apply): ${faults.join(', ') || 'none enabled'}`);
   if (!result.passed) {
     lines.push(`  reproduce: SEED=${result.seed} ${describeConfig(result.config)} npm run soak -- --seeds 1`);
-    if (result.workerOutput) lines.push(`  last worker output:\n${result.workerOutput.replace(/^/gm, '    ')}`);
+    if (result.workerOutput) lines.push(`  last worker output (all of it in ${result.workerLog}):\n${result.workerOutput.replace(/^/gm, '    ')}`);
   }
   return lines.join('\n');
 }

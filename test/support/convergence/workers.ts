@@ -1,5 +1,7 @@
 // `c2c-sync worker` processes, started as an operator starts them, and killed with SIGKILL.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..', '..');
@@ -16,7 +18,12 @@ export class WorkerPool {
   kills = 0;
   started = 0;
 
-  constructor(private readonly options: WorkerPoolOptions) {}
+  /** everything the workers printed, for a failure's post-mortem */
+  readonly logPath: string;
+
+  constructor(private readonly options: WorkerPoolOptions) {
+    this.logPath = join(tmpdir(), `c2c-${options.taskQueue}.log`);
+  }
 
   start(): void {
     const child = spawn(
@@ -31,6 +38,7 @@ export class WorkerPool {
     const label = `[worker ${++this.started}] `;
     const keep = (chunk: Buffer): void => {
       this.output = (this.output + label + chunk.toString()).slice(-20_000);
+      appendFileSync(this.logPath, chunk.toString().replace(/^(?=.)/gm, label));
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
