@@ -1,7 +1,7 @@
 // Seeds and selections for a convergence run, from the environment (SEED, SEEDS, OPS, IDS,
 // FAULTS) and from flags (--seed, --seeds, --first-seed, --ops, --ids, --faults): one reading for
 // the test and the soak script, so a line printed by one reproduces in the other.
-import { type ConvergenceConfig, configFrom } from './config';
+import { type ConvergenceConfig, configFrom, FULL_CONFIG } from './config';
 
 export interface ConvergenceOptions {
   seeds: number[];
@@ -17,7 +17,12 @@ function seedNumber(text: string, from: string): number {
  * `defaultSeeds` is used when neither SEED nor --seed nor --seeds is given. `--seeds N` runs N
  * seeds from --first-seed (or a random start, printed with each run).
  */
-export function convergenceOptions(argv: readonly string[], env: NodeJS.ProcessEnv, defaultSeeds: number[]): ConvergenceOptions {
+export function convergenceOptions(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  defaultSeeds: number[],
+  base: ConvergenceConfig = FULL_CONFIG,
+): ConvergenceOptions {
   const flags = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -27,11 +32,14 @@ export function convergenceOptions(argv: readonly string[], env: NodeJS.ProcessE
     if (value === undefined) throw new Error(`${arg} needs a value`);
     flags.set(match[1]!, value);
   }
-  const config = configFrom({
-    ops: flags.get('ops') ?? env.OPS,
-    ids: flags.get('ids') ?? env.IDS,
-    faults: flags.get('faults') ?? env.FAULTS,
-  });
+  const config = configFrom(
+    {
+      ops: flags.get('ops') ?? env.OPS,
+      ids: flags.get('ids') ?? env.IDS,
+      faults: flags.get('faults') ?? env.FAULTS,
+    },
+    base,
+  );
   const single = flags.get('seed') ?? env.SEED;
   const count = flags.get('seeds') ?? env.SEEDS;
   let seeds: number[];

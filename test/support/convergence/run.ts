@@ -40,6 +40,8 @@ export interface ConvergenceResult {
 /** Fewer documents per chunk and smaller partitions than production, so faults meet a running copy. */
 const CONVERGENCE_TUNING = { ...TEST_TUNING, copyConcurrency: 2, copyBatchSize: 100, copyChunkMaxMs: 1000, heartbeatTimeoutMs: 10_000 };
 const MIN_COPY_PHASE_OPERATIONS = 10;
+/** how long the copy may take (worker restarts after kills take a while on a busy machine) */
+const COPY_PHASE_LIMIT_MS = 300_000;
 /** how long the workload may run in change event application to reach every minimum */
 const APPLY_PHASE_LIMIT_MS = 120_000;
 
@@ -146,7 +148,7 @@ export async function runConvergence(
     faults.start();
     faultsRunning = true;
 
-    await pollUntil('change event application to begin', APPLY_PHASE_LIMIT_MS, async () => {
+    await pollUntil('change event application to begin', COPY_PHASE_LIMIT_MS, async () => {
       await checkHealth();
       const state = await controller.state();
       return state?.phase === 'applying';
@@ -247,7 +249,9 @@ export function formatResult(result: ConvergenceResult): string {
   const faults = FAULT_KINDS.filter((kind) => result.config.faults.has(kind)).map((kind) => `${kind} ${result.faults[kind].copy}/${result.faults[kind].apply}`);
   lines.push(`  faults fired (copy/apply): ${faults.join(', ') || 'none enabled'}`);
   if (!result.passed) {
-    lines.push(`  reproduce: SEED=${result.seed} ${describeConfig(result.config)} npm run soak -- --seeds 1`);
+    const settings = `SEED=${result.seed} ${describeConfig(result.config)}`;
+    lines.push(`  reproduce: ${settings} node --import tsx --test test/integration/convergence.test.ts   (the CI sizes)`);
+    lines.push(`         or: ${settings} npm run soak -- --seeds 1   (the soak sizes)`);
     if (result.workerOutput) lines.push(`  last worker output (all of it in ${result.workerLog}):\n${result.workerOutput.replace(/^/gm, '    ')}`);
   }
   return lines.join('\n');

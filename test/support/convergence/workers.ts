@@ -17,6 +17,8 @@ export class WorkerPool {
   private output = '';
   kills = 0;
   started = 0;
+  /** when the current worker said it is running (undefined until it did) */
+  private readyAt: number | undefined;
 
   /** everything the workers printed, for a failure's post-mortem */
   readonly logPath: string;
@@ -36,7 +38,9 @@ export class WorkerPool {
       },
     );
     const label = `[worker ${++this.started}] `;
+    this.readyAt = undefined;
     const keep = (chunk: Buffer): void => {
+      if (this.current === child && this.readyAt === undefined && chunk.toString().includes('worker running')) this.readyAt = Date.now();
       this.output = (this.output + label + chunk.toString()).slice(-20_000);
       appendFileSync(this.logPath, chunk.toString().replace(/^(?=.)/gm, label));
     };
@@ -46,11 +50,24 @@ export class WorkerPool {
     this.current = child;
   }
 
-  /** SIGKILL of the running worker (no chance to finish anything), then a new one. */
+  /**
+   * SIGKILL of the running worker (no chance to finish anything), then a new one; returns once
+   * the new one runs, so that the next kill does not land before it could do any work.
+   */
   async killAndReplace(): Promise<void> {
     await this.kill();
     this.kills++;
     this.start();
+    await this.waitUntilRunning();
+  }
+
+  /** Waits (up to 5 minutes: loading takes long on a busy machine) until the worker runs. */
+  async waitUntilRunning(): Promise<void> {
+    const deadline = Date.now() + 300_000;
+    while (this.readyAt === undefined) {
+      if (Date.now() > deadline) throw new Error(`no worker was running after 5 minutes; see ${this.logPath}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 
   /** The last lines the workers printed, for a failure report. */
