@@ -71,9 +71,13 @@ export class FaultInjector {
         await this.pause(600 + this.random.int(2500));
         const phase = this.phase();
         if (this.stopped || (phase !== 'copy' && phase !== 'apply')) continue;
-        // kinds that have not fired in this phase go first
+        // kinds that have not fired in this phase go first; one kill per phase (a new worker
+        // needs a while to load, and killing it again before it worked proves nothing)
         const pending = this.missing(phase);
-        const kind = this.random.pick(pending.length ? pending : this.kinds);
+        const repeatable = this.kinds.filter((candidate) => candidate !== 'kill-worker');
+        const pool = pending.length ? pending : repeatable;
+        if (pool.length === 0) continue;
+        const kind = this.random.pick(pool);
         const fired = await this.inject(kind);
         if (fired > 0) {
           this.fired[kind][phase] += fired;
