@@ -12,7 +12,8 @@ export interface CompareOptions {
 
 const SYSTEM_DATABASES = new Set(['admin', 'config', 'local']);
 
-async function userNamespaces(client: MongoClient): Promise<Map<string, Document>> {
+/** Every user namespace (collections and views) of a cluster, with its listCollections entry. */
+export async function userNamespaces(client: MongoClient): Promise<Map<string, Document>> {
   const result = new Map<string, Document>();
   const { databases } = await client.db('admin').command({ listDatabases: 1, nameOnly: true });
   for (const { name } of databases as { name: string }[]) {
@@ -26,16 +27,17 @@ async function userNamespaces(client: MongoClient): Promise<Map<string, Document
 }
 
 /** Top-level keys sorted (the server's listing order is not part of the comparison); nested order kept. */
-function sortedKeys(doc: Document): Document {
+export function sortedKeys(doc: Document): Document {
   return Object.fromEntries(Object.entries(doc).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function normalizeIndex(spec: Document): Document {
+export function normalizeIndex(spec: Document): Document {
   const { ns: _ns, ...rest } = spec;
   return sortedKeys(rest);
 }
 
-async function rawDocuments(client: MongoClient, db: string, coll: string): Promise<Buffer[]> {
+/** The documents of a collection as raw BSON, in `_id` order. */
+export async function rawDocuments(client: MongoClient, db: string, coll: string): Promise<Buffer[]> {
   const docs = await client
     .db(db)
     .collection(coll)
@@ -95,7 +97,7 @@ export async function compareClusters(source: MongoClient, destination: MongoCli
   return differences;
 }
 
-function splitNamespace(ns: string): [string, string] {
+export function splitNamespace(ns: string): [string, string] {
   const dot = ns.indexOf('.');
   return [ns.slice(0, dot), ns.slice(dot + 1)];
 }
