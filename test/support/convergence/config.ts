@@ -26,6 +26,7 @@ export const OPERATION_KINDS = [
   'ddl-coll-mod',
   'ddl-view',
   'ddl-out',
+  'transaction',
 ] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 

@@ -489,6 +489,60 @@ const ddlOut: Operation = async (ctx) => {
   return 'applied';
 };
 
+/**
+ * A multi-document transaction over one or two collections: inserts, updates and deletes that
+ * reach the destination together or, one time in five, an abort that must leave no trace.
+ */
+const transaction: Operation = async (ctx) => {
+  const r = ctx.random;
+  const first = ctx.model.pickCollection(r);
+  if (!first) return 'skipped';
+  const second = ctx.model.pickCollection(r, (candidate) => candidate !== first) ?? first;
+  const committed: Array<() => void> = [];
+  const pending = new Set<string>();
+  const session = ctx.client.startSession();
+  try {
+    session.startTransaction({ readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' } });
+    for (let step = 0; step < 2 + r.int(5); step++) {
+      const ns = r.int(2) === 0 ? first : second;
+      const present = [...ns.ids.values()].filter((id) => !pending.has(`${ns.db}.${ns.coll}/${idKey(id.value)}`));
+      const kind = present.length === 0 ? 0 : r.int(3);
+      if (kind === 0) {
+        const id = newId(ctx, ns);
+        const key = `${ns.db}.${ns.coll}/${idKey(id.value)}`;
+        if (pending.has(key)) continue;
+        pending.add(key);
+        await coll(ctx, ns).insertOne(withId(id.value, body(ctx, 'small')), { session });
+        committed.push(() => {
+          ns.ids.set(idKey(id.value), id);
+          ns.deleted.delete(idKey(id.value));
+        });
+      } else {
+        const id = r.pick(present);
+        if (kind === 1) {
+          await coll(ctx, ns).updateOne(byId(filterValue(r, id)), { $set: { txn: new Int32(ctx.nextSeq()) }, $inc: { txnCount: new Int32(1) } }, { session });
+        } else {
+          pending.add(`${ns.db}.${ns.coll}/${idKey(id.value)}`);
+          await coll(ctx, ns).deleteOne(byId(filterValue(r, id)), { session });
+          committed.push(() => markDeleted(ns, id));
+        }
+      }
+    }
+    if (r.int(5) === 0) {
+      await session.abortTransaction();
+      return 'applied';
+    }
+    await session.commitTransaction();
+    for (const apply of committed) apply();
+    return 'applied';
+  } catch (error) {
+    if (session.inTransaction()) await session.abortTransaction().catch(() => undefined);
+    throw error;
+  } finally {
+    await session.endSession();
+  }
+};
+
 export const OPERATIONS: Record<OperationKind, Operation> = {
   insert,
   'update-field': updateField,
@@ -512,6 +566,7 @@ export const OPERATIONS: Record<OperationKind, Operation> = {
   'ddl-coll-mod': ddlCollMod,
   'ddl-view': ddlView,
   'ddl-out': ddlOut,
+  transaction,
 };
 
 /** How often each kind is picked, relative to the others. */
@@ -538,4 +593,5 @@ export const WEIGHTS: Record<OperationKind, number> = {
   'ddl-coll-mod': 1,
   'ddl-view': 0.5,
   'ddl-out': 0.5,
+  transaction: 2,
 };

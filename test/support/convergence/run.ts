@@ -4,7 +4,8 @@
 // run also fails when it proved nothing: an enabled operation kind that did not run often enough,
 // a fault that never fired, no writes during the copy.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { SyncCommandError, SyncController } from '../../../src/client/sync-controller';
+import { SyncController } from '../../../src/client/sync-controller';
+import { SyncError } from '../../../src/sync/errors';
 import type { ClusterPair } from '../cluster-pair';
 import { TEST_TUNING } from '../sync-harness';
 import { uniqueTaskQueue } from '../temporal';
@@ -49,6 +50,24 @@ class RunFailure extends Error {}
 
 /** Failure messages of the faults this module injects (fail point errors, closed connections, kills). */
 const INJECTED_FAILURE = /failCommand|connection .* closed|Heartbeat timeout|waiting for replication timed out|Not enough data-bearing nodes|Replication is being shut down/i;
+
+/** Whether the source runs multi-document transactions: an aborted one leaves nothing behind. */
+async function supportsTransactions(pair: ClusterPair): Promise<boolean> {
+  const db = pair.admin.cluster0.db('cv_probe_txn');
+  const session = pair.admin.cluster0.startSession();
+  try {
+    await db.createCollection('probe');
+    session.startTransaction();
+    await db.collection('probe').insertOne({ probe: 1 }, { session });
+    await session.abortTransaction();
+    return (await db.collection('probe').countDocuments()) === 0;
+  } catch {
+    return false;
+  } finally {
+    await session.endSession();
+    await db.dropDatabase();
+  }
+}
 
 async function supportsOut(pair: ClusterPair): Promise<boolean> {
   const db = pair.admin.cluster0.db('cv_probe_out');
@@ -109,6 +128,10 @@ export async function runConvergence(
   if (config.operations.has('ddl-out') && !(await supportsOut(pair))) {
     unavailable.add('ddl-out');
     notes.push("operation 'ddl-out' not run: the source refuses $out (the simulator does not implement it)");
+  }
+  if (config.operations.has('transaction') && !(await supportsTransactions(pair))) {
+    unavailable.add('transaction');
+    notes.push("operation 'transaction' not run: the source does not run multi-document transactions");
   }
 
   const taskQueue = uniqueTaskQueue('convergence');
@@ -180,7 +203,7 @@ export async function runConvergence(
       return controller.commit().then(
         () => true,
         (error: unknown) => {
-          if (error instanceof SyncCommandError && error.error === 'CannotCommit') return false;
+          if (error instanceof SyncError && error.error === 'CannotCommit') return false;
           throw error;
         },
       );
