@@ -9,11 +9,14 @@ import { SERVER_COMMANDS } from './commands/registry';
 import type { CommandCall, ConnectionState, ServerContext } from './context';
 import { codeNameOf } from './error-codes';
 import { mergeLabels, serverErrorLabels } from './error-labels';
-import type { FailCommandData } from './fail-points';
+import type { FailCommandData, TransactionalWriteData } from './fail-points';
 import { renderCommand } from './render-command';
 import { isRetryableWriteAttempt } from './retryable-writes';
 
 export type Outcome = { kind: 'reply'; body: Document } | { kind: 'close' };
+
+/** Thrown when a fail point ends the connection instead of replying. */
+class CloseConnection extends Error {}
 
 /** failCommand never applies to these (configureFailPoint itself and the handshake). */
 const FAIL_POINT_EXEMPT = new Set(['configureFailPoint', 'hello', 'isMaster', 'ismaster']);
@@ -69,12 +72,15 @@ export class CommandDispatcher {
       this.afterSuccess(name, cmd, reply, conn, changeStream);
       if (fired?.writeConcernError && WRITE_CONCERN_COMMANDS.has(name)) reply.writeConcernError = fired.writeConcernError;
     } catch (error) {
-      if (conn.signal.aborted) return { kind: 'close' };
+      if (conn.signal.aborted || error instanceof CloseConnection) return { kind: 'close' };
       reply = errorReply(error);
       if (error instanceof CommandError) engineLabels = error.errorLabels;
       if (name === 'getMore' && reply.code === 43) this.server.cursors.closed(cmd.getMore);
     }
-    this.attachLabels(reply, name, cmd, changeStream, engineLabels, fired);
+    // mongod learns that a getMore belongs to a change stream when it checks out the cursor;
+    // failCommand fails the getMore before that, so its errors get no change-stream label
+    const labelAsChangeStream = changeStream && !(name === 'getMore' && fired?.errorCode !== undefined);
+    this.attachLabels(reply, name, cmd, labelAsChangeStream, engineLabels, fired);
     return { kind: 'reply', body: this.envelope(reply) };
   }
 
@@ -118,8 +124,36 @@ export class CommandDispatcher {
     if (isDocument(cmd.lsid)) ctx.lsid = cmd.lsid;
     if (cmd.txnNumber instanceof Long) ctx.txnNumber = cmd.txnNumber;
     const run = () => this.server.engine.runCommand(cmd, ctx);
-    if (isRetryableWriteAttempt(call.name, cmd)) return this.server.retryableWrites.run(call.name, cmd, run);
+    if (isRetryableWriteAttempt(call.name, cmd)) return this.retryableWrite(call, run);
+    if (call.name === 'getMore' && this.server.cursors.get(cmd.getMore)) {
+      const failure = this.server.failPoints.evaluateGetMore();
+      if (failure) {
+        // a getMore that fails after checking out its cursor destroys the cursor
+        await this.server.engine.runCommand({ killCursors: cmd.collection, cursors: [cmd.getMore] }, ctx).catch(() => undefined);
+        this.server.cursors.closed(cmd.getMore);
+        throw new CommandError(failure.errorCode, codeNameOf(failure.errorCode), "Failing command via 'failGetMoreAfterCursorCheckout' failpoint");
+      }
+    }
     return run();
+  }
+
+  /**
+   * A retryable write, with onPrimaryTransactionalWrite: `failBeforeCommitExceptionCode` fails it
+   * before anything is written; otherwise it commits (and is remembered for the retry) and then,
+   * with `closeConnection` (the default), the connection ends instead of the reply.
+   */
+  private async retryableWrite(call: CommandCall, run: () => Promise<Document>): Promise<Document> {
+    let fired: TransactionalWriteData | undefined;
+    const reply = await this.server.retryableWrites.run(call.name, call.cmd, async () => {
+      // evaluated only when the write executes: a retry answered from memory writes nothing
+      fired = this.server.failPoints.evaluateTransactionalWrite();
+      const failCode = fired?.failBeforeCommitExceptionCode;
+      if (failCode === undefined) return run();
+      if (fired?.closeConnection) throw new CloseConnection();
+      throw new CommandError(failCode, codeNameOf(failCode), 'Failing write due to failpoint. The write must not be reflected.');
+    });
+    if (fired?.closeConnection) throw new CloseConnection();
+    return reply;
   }
 
   private afterSuccess(name: string, cmd: Document, reply: Document, conn: ConnectionState, changeStream: boolean): void {
