@@ -282,3 +282,52 @@ test('snapshot reads at atClusterTime see the collection as it was then', async 
   const error = await failure(client.db(coll.dbName).command({ insert: 'c', documents: [{ _id: 4 }], readConcern: { level: 'snapshot' } }));
   assert.equal(error.code, 72);
 });
+
+async function configureFailPoint(name: string, mode: unknown, data?: Document): Promise<void> {
+  await client.db('admin').command({ configureFailPoint: name, mode, ...(data ? { data } : {}) });
+}
+
+test('onPrimaryTransactionalWrite closes the connection after the write committed: the retry returns it, written once', async () => {
+  const coll = await freshCollection('fp');
+  await configureFailPoint('onPrimaryTransactionalWrite', { times: 1 });
+  try {
+    await coll.insertOne({ _id: 1 });
+  } finally {
+    await configureFailPoint('onPrimaryTransactionalWrite', 'off');
+  }
+  assert.deepEqual(await coll.find({}).sort({ _id: 1 }).toArray(), [{ _id: 0, v: 0 }, { _id: 1 }]);
+});
+
+test('onPrimaryTransactionalWrite with failBeforeCommitExceptionCode fails the write before anything is written', async () => {
+  const coll = await freshCollection('fp');
+  await configureFailPoint('onPrimaryTransactionalWrite', 'alwaysOn', { closeConnection: false, failBeforeCommitExceptionCode: 2 });
+  try {
+    const error = await failure(coll.insertOne({ _id: 1 }));
+    assert.equal(error.code, 2);
+  } finally {
+    await configureFailPoint('onPrimaryTransactionalWrite', 'off');
+  }
+  assert.equal(await coll.countDocuments({ _id: 1 }), 0);
+});
+
+test('failGetMoreAfterCursorCheckout fails a change-stream getMore with ResumableChangeStreamError; failCommand on getMore gets no such label', async () => {
+  const coll = await freshCollection('fp');
+  const db = client.db(coll.dbName);
+  const agg = await db.command({ aggregate: 'c', pipeline: [{ $changeStream: {} }], cursor: {} });
+  const id = agg.cursor.id as Long;
+  await configureFailPoint('failGetMoreAfterCursorCheckout', { times: 1 }, { errorCode: 6 });
+  const checkedOut = await failure(db.command({ getMore: id, collection: 'c' }));
+  assert.equal(checkedOut.code, 6);
+  assert.ok(checkedOut.hasErrorLabel('ResumableChangeStreamError'));
+  assert.equal((await failure(db.command({ getMore: id, collection: 'c' }))).code, 43, 'the failed getMore destroyed its cursor');
+
+  const again = await db.command({ aggregate: 'c', pipeline: [{ $changeStream: {} }], cursor: {} });
+  await configureFailPoint('failCommand', { times: 1 }, { failCommands: ['getMore'], errorCode: 6 });
+  try {
+    const early = await failure(db.command({ getMore: again.cursor.id as Long, collection: 'c' }));
+    assert.equal(early.code, 6);
+    assert.ok(!early.hasErrorLabel('ResumableChangeStreamError'));
+  } finally {
+    await configureFailPoint('failCommand', 'off');
+  }
+});
