@@ -2,7 +2,10 @@
 // was at an earlier cluster time: the snapshot of a transaction and `readConcern: {level:
 // 'snapshot', atClusterTime}`. Each committed write records the document it replaced (nothing for
 // an insert); a snapshot at T is the current store with the writes after T undone, newest first.
-// Like mongod, history is kept for minSnapshotHistoryWindowInSeconds (300 s).
+// Like mongod, history is kept for minSnapshotHistoryWindowInSeconds (300 s), but only while it
+// can be needed: recording starts when a transaction or snapshot read begins and stops 300 s after
+// the last one began, so plain writes pay nothing (a snapshot older than the start of recording
+// answers 239 SnapshotTooOld; see README).
 import type { Document, Timestamp, UUID } from 'bson';
 import type { CollectionStore } from './storage/collection-store';
 import { compareTimestamps } from './oplog';
@@ -20,14 +23,34 @@ interface UndoRecord {
 export class WriteHistory {
   /** by the collection's UUID object (shared by every CollectionInfo of the collection) */
   private readonly byCollection = new Map<UUID, UndoRecord[]>();
-  /** snapshots at or before this time can no longer be rebuilt */
+  /** snapshots before this time can no longer be rebuilt */
   private forgottenThrough: Timestamp;
+  /** writes are recorded until this wall time */
+  private recordUntilMs = 0;
 
   constructor(
     private readonly nowMs: () => number,
     startTs: Timestamp,
   ) {
     this.forgottenThrough = startTs;
+  }
+
+  /** Is anything reading a snapshot that later writes must be undone for? */
+  get recording(): boolean {
+    return this.recordUntilMs !== 0 && this.nowMs() <= this.recordUntilMs;
+  }
+
+  /**
+   * A transaction or snapshot read starts at `ts` (not older than canReadAt allows): writes from
+   * now on are recorded for the next 300 s. When recording had lapsed, the records before the gap
+   * are useless, so history restarts at `ts`.
+   */
+  retainFrom(ts: Timestamp): void {
+    if (!this.recording) {
+      this.byCollection.clear();
+      this.forgottenThrough = ts;
+    }
+    this.recordUntilMs = this.nowMs() + SNAPSHOT_HISTORY_WINDOW_MS;
   }
 
   record(uuid: UUID, key: string, ts: Timestamp, before: { doc: Document; size: number } | undefined): void {
@@ -50,9 +73,10 @@ export class WriteHistory {
     list.splice(0, drop);
   }
 
-  /** False when the history needed to read at `ts` is gone (239 SnapshotTooOld). */
-  canReadAt(ts: Timestamp): boolean {
-    return compareTimestamps(ts, this.forgottenThrough) >= 0;
+  /** False when the history needed to read at `ts` is gone or was never kept (239 SnapshotTooOld). */
+  canReadAt(ts: Timestamp, latest: Timestamp): boolean {
+    if (compareTimestamps(ts, latest) >= 0) return true;
+    return this.recording && compareTimestamps(ts, this.forgottenThrough) >= 0;
   }
 
   /** Was the document with this key written (committed) after `ts`? */

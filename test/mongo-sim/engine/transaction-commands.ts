@@ -82,7 +82,9 @@ export async function runTransactionStatement(
     if (current && txnNumber.equals(current.txnNumber)) {
       throw transactionError(Codes.ConflictingOperationInProgress, `Only servers in a sharded cluster can start a new transaction at the active transaction number`);
     }
-    txn = new Transaction(key, ctx.lsid, txnNumber, snapshotTimeFor(cmd, state), state.settings.nowMs());
+    const snapshotTs = snapshotTimeFor(cmd, state);
+    state.history.retainFrom(snapshotTs);
+    txn = new Transaction(key, ctx.lsid, txnNumber, snapshotTs, state.settings.nowMs());
     manager.begin(txn);
   } else {
     if (cmd.startTransaction !== undefined) throw badOption('startTransaction field can only be specified as true');
@@ -152,7 +154,7 @@ function checkedSnapshotTime(value: unknown, state: EngineState): Timestamp {
   if (compareTimestamps(value, state.oplog.latest()) > 0) {
     throw new CommandError(246, 'SnapshotUnavailable', `Read concern snapshot atClusterTime ${value.toString()} is in the future`);
   }
-  if (!state.history.canReadAt(value)) {
+  if (!state.history.canReadAt(value, state.oplog.latest())) {
     throw transactionError(Codes.SnapshotTooOld, `Read timestamp ${value.toString()} is older than the oldest available timestamp.`);
   }
   return value;
@@ -225,6 +227,7 @@ export async function runSnapshotRead(
     throw badOption(`Command ${name} does not support { readConcern: { level: "snapshot" } }`);
   }
   const ts = rc?.atClusterTime !== undefined ? checkedSnapshotTime(rc.atClusterTime, state) : state.oplog.latest();
+  state.history.retainFrom(ts);
   const snapshot = new Transaction('', {}, Long.ZERO, ts, state.settings.nowMs());
   const reply = await run(transactionState(state, snapshot));
   if (name === 'getMore') return reply;

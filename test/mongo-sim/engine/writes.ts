@@ -32,7 +32,7 @@ function beforeDocumentWrite(state: EngineState, info: CollectionInfo, key: stri
 
 /** After a committed write (outside transactions): its undo record, for snapshots. */
 function rememberCommitted(state: EngineState, info: CollectionInfo, key: string, before: { doc: Document; size: number } | undefined): void {
-  if (state.transaction || info.db === 'local') return;
+  if (state.transaction || info.db === 'local' || !state.history.recording) return;
   state.history.record(info.uuid, key, state.oplog.latest(), before);
 }
 
