@@ -140,13 +140,15 @@ test('the driver resumes after a ResumableChangeStreamError without losing or re
   await started(stream);
   await coll.insertOne({ _id: 1 } as Document);
   const [first] = await take(stream, 1);
-  await client.db('admin').command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['getMore'], errorCode: 234 } });
+  // failGetMoreAfterCursorCheckout, not failCommand: mongod labels a getMore error as a change
+  // stream's only once the getMore has checked out its cursor, which failCommand precedes
+  await client.db('admin').command({ configureFailPoint: 'failGetMoreAfterCursorCheckout', mode: { times: 1 }, data: { errorCode: 234 } });
   try {
     await coll.insertMany([{ _id: 2 }, { _id: 3 }] as Document[]);
     const rest = await take(stream, 2);
     assert.deepEqual([first, ...rest].map((e) => (e.documentKey as Document)._id), [1, 2, 3]);
   } finally {
-    await disableFailCommand(client);
+    await client.db('admin').command({ configureFailPoint: 'failGetMoreAfterCursorCheckout', mode: 'off' });
     await stream.close();
   }
   assert.equal(failedGetMores.length, 1, 'the fail point failed one getMore');
