@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MongoServerError, type Document, type MongoClient } from 'mongodb';
-import { disableFailCommand, startTarget, type Target } from './target';
+import { startTarget, type Target } from './target';
 import { rejection, started, take } from './change-streams-support';
 
 let target: Target;
