@@ -13,6 +13,8 @@ import { ArrayCursor } from '../cursors';
 import { commandError, ErrorCodes } from '../errors';
 import { isPlainDocument, toNumber } from '../bson/values';
 import { runPipeline, stageName, validatePipeline } from '../query/pipeline';
+import { outputStage, writeMerge, writeOut } from './aggregate-output';
+import { CommandError } from '../types';
 import { selectRecords, skipLimit } from '../query/execute';
 import { parseSort, sortBy, type SortField } from '../query/sort';
 import { compileFilter } from '../query/matcher';
@@ -119,7 +121,7 @@ function indexStatsDocuments(state: EngineState, info: CollectionInfo): Document
 function databaseLevelInput(db: string, pipeline: Document[]): { docs: Document[]; rest: Document[] } {
   const first = pipeline.length > 0 ? stageName(pipeline[0]) : undefined;
   if (first === '$documents') return { docs: [], rest: pipeline };
-  if ((first === '$currentOp' || first === '$listLocalSessions') && db === 'admin') return { docs: [], rest: pipeline.slice(1) };
+  if ((first === '$currentOp' && db === 'admin') || first === '$listLocalSessions') return { docs: [], rest: pipeline.slice(1) };
   throw commandError(
     ErrorCodes.InvalidNamespace,
     `{aggregate: 1} is not valid for '${first ?? ''}'; a collection is required.`,
@@ -159,28 +161,40 @@ export async function aggregateCommand(cmd: Document, ctx: RequestContext, state
   if (pipeline.slice(1).some((stage) => stageName(stage) === '$changeStream')) {
     throw commandError(40602, '$changeStream is only valid as the first stage in a pipeline.');
   }
-  validatePipeline(pipeline);
+  const output = outputStage(pipeline, ctx.db);
+  if (output && state.transaction) {
+    throw new CommandError(263, 'OperationNotSupportedInTransaction', `${output.kind} cannot be used in a transaction`);
+  }
+  if (output && isPlainDocument(cmd.readConcern) && cmd.readConcern.level === 'linearizable') {
+    throw commandError(ErrorCodes.InvalidOptions, `${output.kind} cannot be used with a 'linearizable' read concern level`);
+  }
+  const stages = output ? pipeline.slice(0, -1) : pipeline;
+  validatePipeline(stages);
   const variables = optionalDocument(cmd, 'aggregate', 'let');
   const resolve = sourceResolver(state, ctx.db);
   let input: Document[];
   let rest: Document[];
   if (dbLevel) {
-    ({ docs: input, rest } = databaseLevelInput(ctx.db, pipeline));
+    ({ docs: input, rest } = databaseLevelInput(ctx.db, stages));
   } else if (first === '$collStats') {
     input = [collStatsDocument(state, ctx.db, coll, pipeline[0].$collStats)];
-    rest = pipeline.slice(1);
+    rest = stages.slice(1);
   } else if (first === '$indexStats') {
     const info = state.catalog.getCollection(ctx.db, coll);
     input = info && !info.virtualOplog ? indexStatsDocuments(state, info) : [];
-    rest = pipeline.slice(1);
+    rest = stages.slice(1);
   } else {
-    const prefix = leadingQueryStages(pipeline);
+    const prefix = leadingQueryStages(stages);
     const info = state.catalog.get(ctx.db, coll);
     if (info?.kind === 'collection' && !info.virtualOplog) input = collectionInput(info, prefix, cmd.hint);
     else input = genericInput(namespaceDocuments(state, ctx.db, coll), prefix);
-    rest = pipeline.slice(prefix.consumed);
+    rest = stages.slice(prefix.consumed);
   }
   const docs = runPipeline(input, rest, resolve, variables);
   if (explain) return { explainVersion: '1', stages: pipeline, serverInfo: { host: state.settings.hostAndPort, version: state.version.text } };
+  if (output?.kind === '$out') writeOut(state, ctx, output, docs);
+  else if (output) writeMerge(state, ctx, output, docs);
+  if (output) return state.cursors.open(new ArrayCursor(ns, []), { batchSize, signal: ctx.signal });
   return state.cursors.open(new ArrayCursor(ns, docs), { batchSize, signal: ctx.signal });
 }
+
