@@ -331,3 +331,26 @@ test('failGetMoreAfterCursorCheckout fails a change-stream getMore with Resumabl
     await configureFailPoint('failCommand', 'off');
   }
 });
+
+test('events of a transaction carry pre- and post-images when the collection records them', async () => {
+  const db = client.db(target.uniqueDb('txn_images'));
+  await db.createCollection('c', { changeStreamPreAndPostImages: { enabled: true } });
+  const coll = db.collection<Loose>('c');
+  await coll.insertOne({ _id: 1, v: 1 });
+  const stream = coll.watch([], { fullDocument: 'required', fullDocumentBeforeChange: 'required' });
+  await started(stream);
+  const session = client.startSession();
+  try {
+    await committedTransaction(session, async () => {
+      await coll.updateOne({ _id: 1 }, { $set: { v: 2 } }, { session });
+      await coll.deleteOne({ _id: 1 }, { session });
+    });
+  } finally {
+    await session.endSession();
+  }
+  const [update, del] = await take(stream, 2);
+  await stream.close();
+  assert.deepEqual(update.fullDocumentBeforeChange, { _id: 1, v: 1 });
+  assert.deepEqual(update.fullDocument, { _id: 1, v: 2 });
+  assert.deepEqual(del.fullDocumentBeforeChange, { _id: 1, v: 2 });
+});

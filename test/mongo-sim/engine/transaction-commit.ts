@@ -99,7 +99,7 @@ function writeOplog(state: EngineState, txn: Transaction): Timestamp {
     const input: OplogEntryInput = { lsid: txn.lsid, txnNumber: txn.txnNumber, op: 'c', ns: 'admin.$cmd', o, prevOpTime };
     if (final) {
       input.txnOps = elements;
-      input.txnImages = txn.images;
+      input.txnImages = [...txn.images];
     }
     last = state.oplog.append(input);
     prevOpTime = { ts: last.ts, t: last.t };

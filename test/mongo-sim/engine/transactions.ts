@@ -74,6 +74,14 @@ export class Transaction {
     return this.state === 'inProgress';
   }
 
+  /** Drops the private copies once the transaction ended (the session keeps only its outcome). */
+  release(): void {
+    this.touched.clear();
+    this.created.clear();
+    this.ops.length = 0;
+    this.images.length = 0;
+  }
+
   writtenBy(uuidHex: string, key: string): boolean {
     return this.touched.get(uuidHex)?.written.has(key) === true;
   }
@@ -112,12 +120,14 @@ export class TransactionManager {
     txn.state = 'aborted';
     txn.abortedBecause = because;
     this.open.delete(txn);
+    txn.release();
   }
 
   markCommitted(txn: Transaction, commitTs: Timestamp): void {
     txn.state = 'committed';
     txn.commitTs = commitTs;
     this.open.delete(txn);
+    txn.release();
   }
 
   /** Aborts transactions that outlived transactionLifetimeLimitSeconds (mongod's periodic reaper). */
