@@ -2,7 +2,8 @@
 // history at the commit time, so later snapshots stay right) and its operations into the oplog as
 // one `applyOps` entry, or, past 16 MiB, a chain of `{applyOps, partialTxn: true}` entries linked
 // by `prevOpTime` and closed by `{applyOps, count}` (mongod's unprepared large transactions).
-import { calculateObjectSize, Long, Timestamp, type Document } from 'bson';
+import { calculateObjectSize, Long, Timestamp, type Document, type UUID } from 'bson';
+import type { CollectionStore } from './storage/collection-store';
 import type { EngineState } from './state';
 import type { CollectionInfo } from './catalog/catalog';
 import type { OplogEntry } from './internal';
@@ -18,14 +19,43 @@ export function commitTransaction(state: EngineState, txn: Transaction): Timesta
     return undefined;
   }
   assertStillCommittable(state, txn);
-  const commitTs = writeOplog(state, txn);
-  for (const created of txn.created.values()) state.catalog.attachCollection(created);
-  for (const touched of txn.touched.values()) {
-    if (txn.created.has(`${touched.base.db}.${touched.base.name}`)) continue;
-    applyWrites(state, touched.base, touched.copy, touched.written, commitTs);
+  // documents first, all or nothing: a unique key taken meanwhile by a write outside the
+  // transaction undoes what was applied, and the transaction fails before anything is logged
+  const applied: Applied[] = [];
+  try {
+    for (const touched of txn.touched.values()) {
+      if (txn.created.has(`${touched.base.db}.${touched.base.name}`)) continue;
+      applyWrites(state, touched.base, touched.copy, touched.written, applied);
+    }
+  } catch (e) {
+    undo(applied);
+    state.transactions.abort(txn, 'its commit collided with a write outside the transaction');
+    throw transactionError(
+      TransactionErrorCodes.WriteConflict,
+      `Write conflict during commit: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
+  for (const created of txn.created.values()) state.catalog.attachCollection(created);
+  const commitTs = writeOplog(state, txn);
+  for (const a of applied) state.history.record(a.uuid, a.key, commitTs, a.before);
   state.transactions.markCommitted(txn, commitTs);
   return commitTs;
+}
+
+interface Applied {
+  uuid: UUID;
+  store: CollectionStore;
+  key: string;
+  /** the committed document this write replaced, absent for an insert */
+  before?: { doc: Document; size: number };
+}
+
+function undo(applied: Applied[]): void {
+  for (const a of [...applied].reverse()) {
+    const current = a.store.records.get(a.key);
+    if (current) a.store.remove(current);
+    if (a.before) a.store.insert(a.before.doc, a.before.size);
+  }
 }
 
 /** A collection the transaction wrote that was dropped, or a name it created that is now taken. */
@@ -42,23 +72,19 @@ function assertStillCommittable(state: EngineState, txn: Transaction): void {
   }
 }
 
-function applyWrites(state: EngineState, base: CollectionInfo, copy: CollectionInfo, keys: Set<string>, ts: Timestamp): void {
+function applyWrites(state: EngineState, base: CollectionInfo, copy: CollectionInfo, keys: Set<string>, applied: Applied[]): void {
   const live = state.catalog.getCollection(base.db, base.name);
   if (!live) return;
   const store = live.store;
   for (const key of keys) {
     const final = copy.store.records.get(key);
     const current = store.records.get(key);
-    if (final && current) {
-      state.history.record(live.uuid, key, ts, { doc: current.doc, size: current.size });
-      store.replace(current, final.doc, final.size);
-    } else if (final) {
-      state.history.record(live.uuid, key, ts, undefined);
-      store.insert(final.doc, final.size);
-    } else if (current) {
-      state.history.record(live.uuid, key, ts, { doc: current.doc, size: current.size });
-      store.remove(current);
-    }
+    const before = current ? { doc: current.doc, size: current.size } : undefined;
+    if (final && current) store.replace(current, final.doc, final.size);
+    else if (final) store.insert(final.doc, final.size);
+    else if (current) store.remove(current);
+    else continue;
+    applied.push({ uuid: live.uuid, store, key, before });
   }
 }
 

@@ -67,3 +67,26 @@ test('a transaction that creates a collection and an index keeps both private un
     t.close();
   }
 });
+
+test('a commit whose unique key was taken meanwhile fails with WriteConflict, applies nothing and logs nothing', async () => {
+  const t = testEngine();
+  try {
+    await t.run({ createIndexes: 'c', indexes: [{ key: { u: 1 }, name: 'u_1', unique: true }] });
+    await t.run({ insert: 'c', documents: [{ _id: 0, u: 0 }] });
+    const other = { id: new Binary(Buffer.alloc(16, 9), 4) };
+    const txnNumber = Long.fromNumber(1);
+    await inSession(t.engine, { insert: 'c', documents: [{ _id: 1, u: 5 }], txnNumber, autocommit: false, startTransaction: true });
+    await inSession(t.engine, { update: 'c', updates: [{ q: { _id: 0 }, u: { $set: { touched: true } } }], txnNumber, autocommit: false });
+    const ctx: RequestContext = { db: 'test', mayBypassWriteBlocking: false, signal: new AbortController().signal, lsid: other };
+    await t.engine.runCommand({ insert: 'c', documents: [{ _id: 2, u: 5 }], lsid: other }, ctx);
+    t.mark();
+    await assertCommandError(inSession(t.engine, { commitTransaction: 1, txnNumber, autocommit: false }, 'admin'), 112, 'WriteConflict');
+    assert.deepEqual(t.since(), []);
+    assert.deepEqual((await t.run({ find: 'c', filter: {}, sort: { _id: 1 } })).cursor.firstBatch, [
+      { _id: 0, u: 0 },
+      { _id: 2, u: 5 },
+    ]);
+  } finally {
+    t.close();
+  }
+});
