@@ -140,6 +140,8 @@ test('the driver resumes after a ResumableChangeStreamError without losing or re
   await started(stream);
   await coll.insertOne({ _id: 1 } as Document);
   const [first] = await take(stream, 1);
+  // failGetMoreAfterCursorCheckout, not failCommand: mongod labels a getMore error as a change
+  // stream's only once the getMore has checked out its cursor, which failCommand precedes
   await client.db('admin').command({ configureFailPoint: 'failGetMoreAfterCursorCheckout', mode: { times: 1 }, data: { errorCode: 234 } });
   try {
     await coll.insertMany([{ _id: 2 }, { _id: 3 }] as Document[]);

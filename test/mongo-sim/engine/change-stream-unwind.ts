@@ -29,6 +29,7 @@ function isCommittedApplyOps(entry: OplogEntry): boolean {
 }
 
 function fromApplyOpsElement(entry: OplogEntry, element: Document, index: number): StreamOp {
+  const images = entry.txnImages?.[index];
   const op: StreamOp = {
     op: element.op as StreamOp['op'],
     ns: String(element.ns),
@@ -42,14 +43,17 @@ function fromApplyOpsElement(entry: OplogEntry, element: Document, index: number
   if (isPlainDocument(element.o2)) op.o2 = element.o2;
   if (entry.lsid !== undefined) op.lsid = entry.lsid;
   if (entry.txnNumber !== undefined) op.txnNumber = entry.txnNumber;
-  if (isPlainDocument(element.preImage)) op.preImage = element.preImage;
-  if (isPlainDocument(element.postImage)) op.postImage = element.postImage;
+  const preImage: unknown = images?.preImage ?? element.preImage;
+  const postImage: unknown = images?.postImage ?? element.postImage;
+  if (isPlainDocument(preImage)) op.preImage = preImage;
+  if (isPlainDocument(postImage)) op.postImage = postImage;
   return op;
 }
 
 export function unwindEntry(entry: OplogEntry): StreamOp[] {
   if (isCommittedApplyOps(entry)) {
-    const elements = entry.o.applyOps as unknown[];
+    // the commit entry of a multi-entry transaction carries every element of its chain
+    const elements = (entry.txnOps ?? entry.o.applyOps) as unknown[];
     const ops: StreamOp[] = [];
     elements.forEach((element, index) => {
       if (isPlainDocument(element) && OP_TYPES.has(element.op as string)) ops.push(fromApplyOpsElement(entry, element, index));

@@ -118,8 +118,25 @@ test('renameCollection: admin only, 26, 48, 20, dropTarget, across databases', a
   const [entry] = t.since();
   assert.deepEqual(entry.o, { renameCollection: 'test.a', to: 'test.b', stayTemp: false, dropTarget: targetUuid });
   assert.deepEqual(firstBatch(await t.run({ find: 'b' })), [{ _id: 1 }]);
+  t.mark();
   await t.run({ renameCollection: 'test.b', to: 'other.moved' }, 'admin');
   assert.deepEqual(firstBatch(await t.run({ find: 'moved' }, 'other')), [{ _id: 1 }]);
+  // across databases: a temp collection in the target database, the copy, a rename within it, the source dropped
+  const entries = t.since();
+  assert.deepEqual(entries.map((e) => [e.op, e.ns, Object.keys(e.o)[0]]), [
+    ['c', 'other.$cmd', 'create'],
+    ['i', `other.${String(entries[0].o.create)}`, '_id'],
+    ['c', 'other.$cmd', 'renameCollection'],
+    ['c', 'test.$cmd', 'drop'],
+  ]);
+  assert.match(String(entries[0].o.create), /^tmp[a-z0-9]{5}\.renameCollection$/);
+  assert.equal(entries[0].o.temp, true);
+  assert.deepEqual(entries[2].o, { renameCollection: `other.${String(entries[0].o.create)}`, to: 'other.moved', stayTemp: false });
+  assert.deepEqual(entries[3].o, { drop: 'b' });
+  const moved = (await listCollections(t, 'other')).find((e) => e.name === 'moved')!;
+  assert.deepEqual(moved.options, {}, 'the temp flag does not survive the rename');
+  assert.ok(!(moved.info.uuid as UUID).equals(targetUuid));
+  assert.deepEqual((await listCollections(t)).map((e) => e.name), [], 'the source is gone');
   t.close();
 });
 

@@ -10,6 +10,9 @@ import { compareTimestamps } from './oplog';
 import { runTtlPass } from './ttl-monitor';
 import { KNOWN_FIELDS } from './commands/known-fields';
 import { assertKnownFields } from './commands/args';
+import { isSnapshotRead, isTransactionStatement, runSnapshotRead, runTransactionStatement } from './transaction-commands';
+import { sessionKeyOf } from './transactions';
+import { isPlainDocument } from './bson/values';
 
 /** Lower-case spellings the server also accepts. */
 const ALIASES: Record<string, string> = {
@@ -66,7 +69,20 @@ export class SimEngine implements Engine {
     const known = KNOWN_FIELDS[canonicalName];
     if (known) assertKnownFields(cmd, canonicalName, known);
     this.state.localSessions.touch(ctx.lsid, this.state.settings.nowMs());
+    if (isTransactionStatement(cmd)) {
+      return runTransactionStatement(canonicalName, cmd, ctx, this.state, (txnState) => spec.handler(cmd, ctx, txnState));
+    }
+    if (spec.transactionOnly) {
+      throw commandError(ErrorCodes.InvalidOptions, `${canonicalName} must be run within a transaction`);
+    }
+    if (isSnapshotRead(cmd)) {
+      return runSnapshotRead(canonicalName, cmd, this.state, (snapshotState) => spec.handler(cmd, ctx, snapshotState));
+    }
     return spec.handler(cmd, ctx, this.state);
+  }
+
+  endSessions(lsids: unknown[]): void {
+    for (const lsid of lsids) if (isPlainDocument(lsid)) this.state.transactions.endSession(sessionKeyOf(lsid));
   }
 
   clusterTime(): Timestamp {

@@ -35,6 +35,13 @@ export interface OplogEntry {
   o2?: Document;
   lsid?: Document;
   txnNumber?: Long;
+  /** transactions: the optime of the transaction's previous entry ({ts: Timestamp(0, 0), t: -1} for the first) */
+  prevOpTime?: Document;
+  /** simulator-only, on a transaction's commit entry: every applyOps element of the transaction,
+   *  across its partialTxn chain, in order */
+  txnOps?: Document[];
+  /** simulator-only: pre/post images of `txnOps`, same index */
+  txnImages?: Array<{ preImage?: Document; postImage?: Document }>;
   /** simulator-only (never shown in local.oplog.rs): document before an update/replace/delete,
    *  recorded only when the collection has changeStreamPreAndPostImages enabled */
   preImage?: Document;

@@ -40,6 +40,7 @@ export function publicOplogEntry(e: OplogEntry): Document {
   out.t = e.t;
   out.v = e.v;
   out.wall = e.wall;
+  if (e.prevOpTime !== undefined) out.prevOpTime = e.prevOpTime;
   return out;
 }
 
@@ -90,6 +91,9 @@ export class Oplog implements OplogReader {
       wall: new Date(this.nowMs()),
       sizeBytes: 0,
     };
+    if (input.prevOpTime !== undefined) entry.prevOpTime = input.prevOpTime;
+    if (input.txnOps !== undefined) entry.txnOps = input.txnOps;
+    if (input.txnImages !== undefined) entry.txnImages = input.txnImages;
     if (input.preImage !== undefined) entry.preImage = input.preImage;
     if (input.postImage !== undefined) entry.postImage = input.postImage;
     entry.sizeBytes = this.sizeOf(entry, oSizeBytes);
@@ -109,6 +113,7 @@ export class Oplog implements OplogReader {
     if (entry.ui !== undefined) size += element('ui', 4 + 1 + entry.ui.position);
     size += element('o', oSizeBytes ?? calculateObjectSize(entry.o));
     if (entry.o2 !== undefined) size += element('o2', calculateObjectSize(entry.o2));
+    if (entry.prevOpTime !== undefined) size += element('prevOpTime', calculateObjectSize(entry.prevOpTime));
     return size + FIXED_TAIL_SIZE;
   }
 

@@ -6,6 +6,11 @@ import { Catalog } from './catalog/catalog';
 import { Oplog } from './oplog';
 import { CursorManager } from './cursors';
 import { parseVersion, type ServerVersion } from './version';
+import { WriteHistory } from './history';
+import { TransactionManager, type Transaction } from './transactions';
+
+/** mongod's transactionLifetimeLimitSeconds default */
+export const DEFAULT_TRANSACTION_LIFETIME_SECONDS = 60;
 
 export interface EngineSettings {
   version: string;
@@ -33,6 +38,11 @@ export class EngineState {
   readonly writeBlock: WriteBlockState = { enabled: false };
   readonly localSessions = new LocalSessions();
   readonly startedAt: number;
+  /** committed document writes of the last 300 s, for snapshots */
+  readonly history: WriteHistory;
+  readonly transactions = new TransactionManager(DEFAULT_TRANSACTION_LIFETIME_SECONDS * 1000);
+  /** set only on the state a transaction's (or snapshot read's) statements run against */
+  readonly transaction?: Transaction;
   private readonly viewCatalogUuids = new Map<string, UUID>();
 
   constructor(readonly settings: EngineSettings) {
@@ -40,6 +50,7 @@ export class EngineState {
     this.oplog = new Oplog(settings.oplogSizeBytes, settings.nowMs);
     this.cursors = new CursorManager(settings.cursorTimeoutMs, settings.nowMs);
     this.startedAt = settings.nowMs();
+    this.history = new WriteHistory(settings.nowMs, this.oplog.latest());
   }
 
   /** The UUID a database's `system.views` collection reports (stable for the engine's life). */

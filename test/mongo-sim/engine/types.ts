@@ -53,6 +53,8 @@ export interface Engine {
   userWriteBlockMode(): 1 | 2;
   /** oldest and newest oplog timestamps, for serverStatus({oplog: 1}) */
   oplogWindow(): { earliest: Timestamp; latest: Timestamp };
+  /** endSessions: aborts the sessions' open transactions */
+  endSessions(lsids: unknown[]): void;
   /** stops timers (periodic no-op writer) and wakes waiting getMores */
   close(): void;
 }

@@ -17,6 +17,23 @@ import { commandError, ErrorCodes, userWritesBlocked } from './errors';
 import { validateDocument } from './validation';
 import type { OplogEntryInput } from './oplog';
 import type { CommandError } from './types';
+import { noteCommittedWrite, noteTransactionWrite } from './transactions';
+
+/**
+ * Before a document is written: a transaction checks for write conflicts and records the write;
+ * a write outside transactions aborts an open transaction that wrote the same document.
+ */
+function beforeDocumentWrite(state: EngineState, info: CollectionInfo, key: string): void {
+  const txn = state.transaction;
+  if (txn) noteTransactionWrite(state, txn, info, key);
+  else if (state.transactions.open.size > 0) noteCommittedWrite(state, info, key);
+}
+
+/** After a committed write (outside transactions): its undo record, for snapshots. */
+function rememberCommitted(state: EngineState, info: CollectionInfo, key: string, before: { doc: Document; size: number } | undefined): void {
+  if (state.transaction || info.db === 'local' || !state.history.recording) return;
+  state.history.record(info.uuid, key, state.oplog.latest(), before);
+}
 
 export const MAX_USER_DOC_BYTES = 16 * 1024 * 1024;
 
@@ -132,6 +149,8 @@ function imagesEnabled(info: CollectionInfo): boolean {
 
 /** Deletes one stored document and logs it. */
 export function deleteRecord(state: EngineState, ctx: RequestContext | undefined, info: CollectionInfo, rec: DocRecord): void {
+  beforeDocumentWrite(state, info, rec.key);
+  const before = { doc: rec.doc, size: rec.size };
   info.store.remove(rec);
   logOp(state, info.db, {
     ...(ctx ? sessionFields(ctx) : {}),
@@ -141,6 +160,7 @@ export function deleteRecord(state: EngineState, ctx: RequestContext | undefined
     o: { _id: rec.id },
     ...(imagesEnabled(info) ? { preImage: rec.doc } : {}),
   });
+  rememberCommitted(state, info, rec.key, before);
 }
 
 /** Removes the oldest documents of a capped collection until it fits its size and max. */
@@ -169,6 +189,7 @@ export function insertRecord(
   assertSize(size);
   validateDocument(info, doc, undefined, opts.bypassValidation === true);
   ctx.beforeWriteCommit?.();
+  if (state.transaction || state.transactions.open.size > 0) beforeDocumentWrite(state, info, info.store.keyOf(doc._id));
   const rec = info.store.insert(doc, size);
   rememberSize(doc, size);
   logOp(
@@ -177,6 +198,7 @@ export function insertRecord(
     { ...sessionFields(ctx), op: 'i', ns: `${info.db}.${info.name}`, ui: info.uuid, o: doc, o2: { _id: rec.id } },
     size,
   );
+  rememberCommitted(state, info, rec.key, undefined);
   enforceCapped(state, ctx, info, rec);
   return rec;
 }
@@ -199,6 +221,8 @@ export function updateRecord(
   assertSize(size);
   validateDocument(info, after, before, opts.bypassValidation === true);
   ctx.beforeWriteCommit?.();
+  beforeDocumentWrite(state, info, rec.key);
+  const beforeRecord = { doc: rec.doc, size: rec.size };
   info.store.replace(rec, after, size);
   const o = 'diff' in log ? { $v: 2, diff: log.diff } : after;
   logOp(
@@ -215,4 +239,5 @@ export function updateRecord(
     },
     'diff' in log ? undefined : size,
   );
+  rememberCommitted(state, info, rec.key, beforeRecord);
 }

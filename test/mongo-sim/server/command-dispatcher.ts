@@ -4,12 +4,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Binary, BSONError, Double, Int32, Long, Timestamp, type Document } from 'bson';
 import { CommandError, type RequestContext } from '../engine/types';
 import { isCommandAuthorized, requiresAuthentication, type AuthSubject } from './auth/command-privileges';
-import { commandNameOf, isDocument, isTruthy, numberValue } from './bson-values';
+import { commandNameOf, isDocument, numberValue } from './bson-values';
 import { SERVER_COMMANDS } from './commands/registry';
 import type { CommandCall, ConnectionState, ServerContext } from './context';
 import { codeNameOf } from './error-codes';
 import { mergeLabels, serverErrorLabels } from './error-labels';
-import { FAIL_GET_MORE_AFTER_CURSOR_CHECKOUT, ON_PRIMARY_TRANSACTIONAL_WRITE, type FailCommandData } from './fail-points';
+import type { FailCommandData } from './fail-points';
 import { renderCommand } from './render-command';
 import { isRetryableWriteAttempt } from './retryable-writes';
 
@@ -64,7 +64,6 @@ export class CommandDispatcher {
         throw new CommandError(fired.errorCode, codeNameOf(fired.errorCode), "Failing command via 'failCommand' failpoint");
       }
       this.checkAuthorized(name, cmd, db, conn);
-      if (name === 'getMore') this.failGetMoreAfterCheckout(cmd);
       const call: CommandCall = { name, cmd, db, conn, server: this.server, legacyOpQuery };
       const body = await this.execute(call, writeFailPoint);
       if (writeFailPoint.closeConnection) return { kind: 'close' };
@@ -84,13 +83,17 @@ export class CommandDispatcher {
     return { kind: 'reply', body: this.envelope(reply) };
   }
 
-  /** failGetMoreAfterCursorCheckout: fails a getMore of an existing cursor with the fail point's code. */
-  private failGetMoreAfterCheckout(cmd: Document): void {
+  /**
+   * failGetMoreAfterCursorCheckout: a getMore of an existing cursor fails with the fail point's
+   * code after checking the cursor out, and a getMore that fails then destroys its cursor.
+   */
+  private async failGetMoreAfterCheckout(cmd: Document, ctx: RequestContext): Promise<void> {
     if (!this.server.cursors.get(cmd.getMore)) return;
-    const data = this.server.failPoints.fire(FAIL_GET_MORE_AFTER_CURSOR_CHECKOUT);
-    if (data === undefined) return;
-    const code = numberValue(data.errorCode) ?? 2;
-    throw new CommandError(code, codeNameOf(code), "Failing command via 'failGetMoreAfterCursorCheckout' failpoint");
+    const failure = this.server.failPoints.evaluateGetMore();
+    if (failure === undefined) return;
+    await this.server.engine.runCommand({ killCursors: cmd.collection, cursors: [cmd.getMore] }, ctx).catch(() => undefined);
+    this.server.cursors.closed(cmd.getMore);
+    throw new CommandError(failure.errorCode, codeNameOf(failure.errorCode), "Failing command via 'failGetMoreAfterCursorCheckout' failpoint");
   }
 
   private checkAuthenticated(name: string, conn: ConnectionState): void {
@@ -132,20 +135,23 @@ export class CommandDispatcher {
     };
     if (isDocument(cmd.lsid)) ctx.lsid = cmd.lsid;
     if (cmd.txnNumber instanceof Long) ctx.txnNumber = cmd.txnNumber;
+    if (call.name === 'getMore') await this.failGetMoreAfterCheckout(cmd, ctx);
     if (!isRetryableWriteAttempt(call.name, cmd)) return this.server.engine.runCommand(cmd, ctx);
     ctx.beforeWriteCommit = () => this.onPrimaryTransactionalWrite(writeFailPoint);
     return this.server.retryableWrites.run(call.name, cmd, (attempt) => this.server.engine.runCommand(attempt, ctx));
   }
 
-  /** The onPrimaryTransactionalWrite fail point, at one document write of a retryable write. */
+  /**
+   * The onPrimaryTransactionalWrite fail point, at one document write of a retryable write:
+   * `closeConnection` (the default) ends the connection instead of the reply, and
+   * `failBeforeCommitExceptionCode` fails this write before it commits (earlier ones stay).
+   */
   private onPrimaryTransactionalWrite(state: { closeConnection: boolean }): void {
-    const data = this.server.failPoints.fire(ON_PRIMARY_TRANSACTIONAL_WRITE);
+    const data = this.server.failPoints.evaluateTransactionalWrite();
     if (data === undefined) return;
-    if (data.closeConnection === undefined || isTruthy(data.closeConnection)) state.closeConnection = true;
-    if (data.failBeforeCommitExceptionCode !== undefined) {
-      const code = numberValue(data.failBeforeCommitExceptionCode) ?? 1;
-      throw new CommandError(code, codeNameOf(code), 'Failing write due to onPrimaryTransactionalWrite fail point');
-    }
+    if (data.closeConnection) state.closeConnection = true;
+    const code = data.failBeforeCommitExceptionCode;
+    if (code !== undefined) throw new CommandError(code, codeNameOf(code), 'Failing write due to onPrimaryTransactionalWrite fail point');
   }
 
   private afterSuccess(name: string, cmd: Document, reply: Document, conn: ConnectionState, changeStream: boolean): void {

@@ -65,8 +65,11 @@ export function serverErrorLabels(input: LabelInput): string[] {
   return labels;
 }
 
+/** PreparedTransactionInProgress, and the snapshot errors SnapshotTooOld, SnapshotUnavailable, StaleChunkHistory */
+const ALWAYS_TRANSIENT = new Set([267, 239, 246, 249]);
+
 function isTransientTransactionError(code: number, hasWriteConcernError: boolean, isTransactionEnd: boolean): boolean {
-  if (code === WRITE_CONFLICT || code === LOCK_TIMEOUT) return true;
+  if (code === WRITE_CONFLICT || code === LOCK_TIMEOUT || ALWAYS_TRANSIENT.has(code) || RETARGETING_CODES.has(code)) return true;
   if (isTransactionEnd) return code === NO_SUCH_TRANSACTION && !hasWriteConcernError;
   return RETRIABLE_CODES.has(code) || code === NO_SUCH_TRANSACTION;
 }

@@ -1,4 +1,8 @@
-// The `failCommand` fail point (configureFailPoint), shared by every connection of a server.
+// The fail points drivers test with (configureFailPoint), shared by every connection of a server:
+// `failCommand`; `onPrimaryTransactionalWrite` (at each document write of a retryable write: closes
+// the connection after the command, or fails that write before it commits with
+// `failBeforeCommitExceptionCode`); and
+// `failGetMoreAfterCursorCheckout` (a getMore fails with `errorCode` after taking its cursor).
 import type { Document } from 'bson';
 import { CommandError } from '../engine/types';
 import { isDocument, isTruthy, numberValue } from './bson-values';
@@ -20,37 +24,6 @@ export interface FailCommandData {
 type Mode = { kind: 'off' } | { kind: 'alwaysOn' } | { kind: 'times'; remaining: number } | { kind: 'skip'; toSkip: number };
 
 export const FAIL_COMMAND = 'failCommand';
-/** getMore fails with `data.errorCode` once its cursor is checked out (so labels see the cursor) */
-export const FAIL_GET_MORE_AFTER_CURSOR_CHECKOUT = 'failGetMoreAfterCursorCheckout';
-
-/** Fail points other than failCommand: a mode and the data document as given. */
-/**
- * each document write of a retryable write: closes the connection (unless `closeConnection:
- * false`) and, with `failBeforeCommitExceptionCode`, fails that write before it commits
- */
-export const ON_PRIMARY_TRANSACTIONAL_WRITE = 'onPrimaryTransactionalWrite';
-
-const OTHER_FAIL_POINTS = new Set([FAIL_GET_MORE_AFTER_CURSOR_CHECKOUT, ON_PRIMARY_TRANSACTIONAL_WRITE]);
-
-interface NamedFailPoint {
-  mode: Mode;
-  data: Document;
-  timesEntered: number;
-}
-
-function shouldFire(fp: NamedFailPoint): boolean {
-  if (fp.mode.kind === 'off') return false;
-  if (fp.mode.kind === 'skip' && fp.mode.toSkip > 0) {
-    fp.mode.toSkip--;
-    return false;
-  }
-  if (fp.mode.kind === 'times') {
-    fp.mode.remaining--;
-    if (fp.mode.remaining <= 0) fp.mode = { kind: 'off' };
-  }
-  fp.timesEntered++;
-  return true;
-}
 
 function badValue(message: string): CommandError {
   return new CommandError(2, 'BadValue', message);
@@ -105,47 +78,53 @@ function parseData(data: unknown): FailCommandData {
   };
 }
 
-export class FailPoints {
-  private mode: Mode = { kind: 'off' };
-  private data: FailCommandData | undefined;
-  private timesEntered = 0;
-  private readonly others = new Map<string, NamedFailPoint>();
+/** onPrimaryTransactionalWrite's data: closeConnection defaults to true, as in mongod. */
+export interface TransactionalWriteData {
+  closeConnection: boolean;
+  failBeforeCommitExceptionCode?: number;
+}
 
-  /** Applies a configureFailPoint request; returns the activation count before it. */
-  configure(name: unknown, mode: unknown, data: unknown): number {
-    if (typeof name === 'string' && OTHER_FAIL_POINTS.has(name)) return this.configureOther(name, mode, data);
-    if (name !== FAIL_COMMAND) {
-      throw new CommandError(2, 'BadValue', `${String(name)} not found`);
-    }
+export interface GetMoreFailureData {
+  errorCode: number;
+}
+
+export const ON_PRIMARY_TRANSACTIONAL_WRITE = 'onPrimaryTransactionalWrite';
+export const FAIL_GET_MORE_AFTER_CURSOR_CHECKOUT = 'failGetMoreAfterCursorCheckout';
+
+function parseTransactionalWriteData(data: unknown): TransactionalWriteData {
+  const d = isDocument(data) ? data : {};
+  const code = d.failBeforeCommitExceptionCode === undefined ? undefined : numberValue(d.failBeforeCommitExceptionCode);
+  if (d.failBeforeCommitExceptionCode !== undefined && (code === undefined || !Number.isInteger(code))) {
+    throw badValue("'failBeforeCommitExceptionCode' must be an integer");
+  }
+  return { closeConnection: d.closeConnection === undefined ? true : isTruthy(d.closeConnection), failBeforeCommitExceptionCode: code };
+}
+
+function parseGetMoreFailureData(data: unknown): GetMoreFailureData {
+  const code = isDocument(data) ? numberValue(data.errorCode) : undefined;
+  if (code === undefined || !Number.isInteger(code)) throw badValue("failGetMoreAfterCursorCheckout requires an integer 'errorCode'");
+  return { errorCode: code };
+}
+
+/** One fail point's mode and data, with the activation count configureFailPoint reports. */
+class FailPoint<T> {
+  private mode: Mode = { kind: 'off' };
+  private data: T | undefined;
+  private timesEntered = 0;
+
+  constructor(private readonly parse: (data: unknown) => T) {}
+
+  configure(mode: unknown, data: unknown): number {
     const parsedMode = parseMode(mode);
-    this.data = parsedMode.kind === 'off' ? undefined : parseData(data);
+    this.data = parsedMode.kind === 'off' ? undefined : this.parse(data);
     this.mode = parsedMode;
     return this.timesEntered;
   }
 
-  private configureOther(name: string, mode: unknown, data: unknown): number {
-    const parsedMode = parseMode(mode);
-    if (data !== undefined && data !== null && !isDocument(data)) throw badValue(`'data' of ${name} must be an object`);
-    const before = this.others.get(name)?.timesEntered ?? 0;
-    this.others.set(name, { mode: parsedMode, data: isDocument(data) ? data : {}, timesEntered: before });
-    return before;
-  }
-
-  /** The data document of a fail point other than failCommand when it fires now (counted), else undefined. */
-  fire(name: string): Document | undefined {
-    const fp = this.others.get(name);
-    return fp && shouldFire(fp) ? fp.data : undefined;
-  }
-
-  /**
-   * The data of the fail point when it fires for this command, counting the activation;
-   * undefined when it does not fire.
-   */
-  evaluate(commandName: string, appName: string | undefined): FailCommandData | undefined {
+  /** The data when the fail point fires now (counting the activation), else undefined. */
+  fire(applies: (data: T) => boolean = () => true): T | undefined {
     const data = this.data;
-    if (!data || this.mode.kind === 'off') return undefined;
-    if (!data.failCommands.includes(commandName)) return undefined;
-    if (data.appName !== undefined && data.appName !== appName) return undefined;
+    if (data === undefined || this.mode.kind === 'off' || !applies(data)) return undefined;
     if (this.mode.kind === 'skip' && this.mode.toSkip > 0) {
       this.mode.toSkip--;
       return undefined;
@@ -156,5 +135,37 @@ export class FailPoints {
     }
     this.timesEntered++;
     return data;
+  }
+}
+
+export class FailPoints {
+  private readonly failCommand = new FailPoint(parseData);
+  private readonly transactionalWrite = new FailPoint(parseTransactionalWriteData);
+  private readonly getMoreAfterCheckout = new FailPoint(parseGetMoreFailureData);
+
+  /** Applies a configureFailPoint request; returns the activation count before it. */
+  configure(name: unknown, mode: unknown, data: unknown): number {
+    if (name === FAIL_COMMAND) return this.failCommand.configure(mode, data);
+    if (name === ON_PRIMARY_TRANSACTIONAL_WRITE) return this.transactionalWrite.configure(mode, data);
+    if (name === FAIL_GET_MORE_AFTER_CURSOR_CHECKOUT) return this.getMoreAfterCheckout.configure(mode, data);
+    throw new CommandError(2, 'BadValue', `${String(name)} not found`);
+  }
+
+  /**
+   * The data of failCommand when it fires for this command, counting the activation;
+   * undefined when it does not fire.
+   */
+  evaluate(commandName: string, appName: string | undefined): FailCommandData | undefined {
+    return this.failCommand.fire((data) => data.failCommands.includes(commandName) && (data.appName === undefined || data.appName === appName));
+  }
+
+  /** onPrimaryTransactionalWrite, evaluated at each document write of a retryable write. */
+  evaluateTransactionalWrite(): TransactionalWriteData | undefined {
+    return this.transactionalWrite.fire();
+  }
+
+  /** failGetMoreAfterCursorCheckout, evaluated for each getMore of an existing cursor. */
+  evaluateGetMore(): GetMoreFailureData | undefined {
+    return this.getMoreAfterCheckout.fire();
   }
 }

@@ -86,6 +86,16 @@ export class Catalog {
     return info;
   }
 
+  /** A collection that is not (yet) registered: one created inside a transaction. */
+  detachedCollection(db: string, name: string, options: Document, uuid: UUID = new UUID()): CollectionInfo {
+    return { kind: 'collection', db, name, uuid, options, store: new CollectionStore(`${db}.${name}`, collationFor(options.collation as Document | undefined)) };
+  }
+
+  /** Registers a collection built elsewhere (a transaction's new collection, at commit). */
+  attachCollection(info: CollectionInfo): void {
+    this.namespaceMap(info.db).set(info.name, info);
+  }
+
   addView(db: string, name: string, options: Document): ViewInfo {
     const info: ViewInfo = { kind: 'view', db, name, options };
     this.namespaceMap(db).set(name, info);

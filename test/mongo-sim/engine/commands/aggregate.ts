@@ -13,6 +13,8 @@ import { ArrayCursor } from '../cursors';
 import { commandError, ErrorCodes } from '../errors';
 import { isPlainDocument, toNumber } from '../bson/values';
 import { evaluateLet, runPipeline, stageName, validatePipeline } from '../query/pipeline';
+import { outputStage, writeMerge, writeOut } from './aggregate-output';
+import { CommandError } from '../types';
 import { selectRecords, skipLimit } from '../query/execute';
 import { parseSort, sortBy, type SortField } from '../query/sort';
 import { compileFilter } from '../query/matcher';
@@ -125,7 +127,7 @@ function indexStatsDocuments(state: EngineState, info: CollectionInfo): Document
 function databaseLevelInput(state: EngineState, db: string, pipeline: Document[]): { docs: Document[]; rest: Document[] } {
   const first = pipeline.length > 0 ? stageName(pipeline[0]) : undefined;
   if (first === '$documents') return { docs: [], rest: pipeline };
-  if (first === '$listLocalSessions' && db === 'admin') return { docs: state.localSessions.documents(), rest: pipeline.slice(1) };
+  if (first === '$listLocalSessions') return { docs: state.localSessions.documents(), rest: pipeline.slice(1) };
   if (first === '$currentOp' && db === 'admin') return { docs: [], rest: pipeline.slice(1) };
   throw commandError(
     ErrorCodes.InvalidNamespace,
@@ -166,7 +168,15 @@ export async function aggregateCommand(cmd: Document, ctx: RequestContext, state
   if (pipeline.slice(1).some((stage) => stageName(stage) === '$changeStream')) {
     throw commandError(40602, '$changeStream is only valid as the first stage in a pipeline.');
   }
-  validatePipeline(pipeline);
+  const output = outputStage(pipeline, ctx.db);
+  if (output && state.transaction) {
+    throw new CommandError(263, 'OperationNotSupportedInTransaction', `${output.kind} cannot be used in a transaction`);
+  }
+  if (output && isPlainDocument(cmd.readConcern) && cmd.readConcern.level === 'linearizable') {
+    throw commandError(ErrorCodes.InvalidOptions, `${output.kind} cannot be used with a 'linearizable' read concern level`);
+  }
+  const stages = output ? pipeline.slice(0, -1) : pipeline;
+  validatePipeline(stages);
   const variables = evaluateLet(optionalDocument(cmd, 'aggregate', 'let'));
   const requestedCollation = validateCollation(optionalDocument(cmd, 'aggregate', 'collation'));
   const nsInfo = dbLevel ? undefined : state.catalog.get(ctx.db, coll);
@@ -177,23 +187,27 @@ export async function aggregateCommand(cmd: Document, ctx: RequestContext, state
   let input: Document[];
   let rest: Document[];
   if (dbLevel) {
-    ({ docs: input, rest } = databaseLevelInput(state, ctx.db, pipeline));
+    ({ docs: input, rest } = databaseLevelInput(state, ctx.db, stages));
   } else if (first === '$collStats') {
     input = [collStatsDocument(state, ctx.db, coll, pipeline[0].$collStats)];
-    rest = pipeline.slice(1);
+    rest = stages.slice(1);
   } else if (first === '$indexStats') {
     const info = state.catalog.getCollection(ctx.db, coll);
     input = info && !info.virtualOplog ? indexStatsDocuments(state, info) : [];
-    rest = pipeline.slice(1);
+    rest = stages.slice(1);
   } else {
-    const prefix = leadingQueryStages(pipeline);
+    const prefix = leadingQueryStages(stages);
     const info = state.catalog.get(ctx.db, coll);
     // the requested spec as given: an explicit 'simple' must override the collection default
     if (info?.kind === 'collection' && !info.virtualOplog) input = collectionInput(info, prefix, cmd.hint, { collation: requestedCollation, variables });
     else input = genericInput(namespaceDocuments(state, ctx.db, coll), prefix, { collation, variables });
-    rest = pipeline.slice(prefix.consumed);
+    rest = stages.slice(prefix.consumed);
   }
   const docs = runPipeline(input, rest, resolve, variables, collation);
   if (explain) return { explainVersion: '1', stages: pipeline, serverInfo: { host: state.settings.hostAndPort, version: state.version.text } };
+  if (output?.kind === '$out') writeOut(state, ctx, output, docs);
+  else if (output) writeMerge(state, ctx, output, docs, collationFor(collation));
+  if (output) return state.cursors.open(new ArrayCursor(ns, []), { batchSize, signal: ctx.signal });
   return state.cursors.open(new ArrayCursor(ns, docs), { batchSize, signal: ctx.signal });
 }
+

@@ -1,5 +1,5 @@
 // drop, dropDatabase and renameCollection.
-import { Long, UUID, type Document } from 'bson';
+import { Long, type UUID, type Document } from 'bson';
 import type { RequestContext } from '../types';
 import type { EngineState } from '../state';
 import { idIndexSpec, type CollectionInfo, type NamespaceInfo } from '../catalog/catalog';
@@ -8,6 +8,7 @@ import { assertWritesAllowed, logOp } from '../writes';
 import { commandError, ErrorCodes } from '../errors';
 import { dropMissingIsOk } from '../version';
 import { collectionName, optionalBool } from './args';
+import { renameAcrossDatabases } from './rename-across-databases';
 
 /** Removes a namespace and logs its `drop` entry. */
 function dropNamespace(state: EngineState, info: NamespaceInfo): void {
@@ -89,13 +90,22 @@ export function renameCollectionCommand(cmd: Document, ctx: RequestContext, stat
   if (target && !dropTarget) throw commandError(ErrorCodes.NamespaceExists, 'target namespace exists');
   assertWritesAllowed(state, ctx, from.db, from.coll);
   assertWritesAllowed(state, ctx, to.db, to.coll);
+  if (from.db !== to.db) {
+    renameAcrossDatabases(state, ctx, {
+      source,
+      to,
+      dropTarget,
+      renameWithin: (within) => renameCollectionCommand(within, ctx, state),
+      dropSource: () => dropNamespace(state, source),
+    });
+    return {};
+  }
   let droppedTargetUuid: UUID | undefined;
   if (target) {
     droppedTargetUuid = target.uuid;
     state.catalog.remove(to.db, to.coll);
   }
-  const moved = state.catalog.move(source, to.db, to.coll);
-  if (from.db !== to.db) moved.uuid = new UUID();
+  state.catalog.move(source, to.db, to.coll);
   const o: Document = { renameCollection: fromNs, to: toNs, stayTemp: false };
   if (droppedTargetUuid) o.dropTarget = droppedTargetUuid;
   logOp(state, from.db, { op: 'c', ns: `${from.db}.$cmd`, ui: source.uuid, o });

@@ -13,6 +13,7 @@ import { dropCommand, dropDatabaseCommand, renameCollectionCommand } from './dro
 import { collModCommand } from './coll-mod';
 import { createIndexesCommand, dropIndexesCommand, listIndexesCommand } from './indexes';
 import { listCollectionsCommand, listDatabasesCommand } from './list';
+import { killSessionsCommand } from '../transaction-commands';
 import {
   appendOplogNoteCommand,
   collStatsCommand,
@@ -24,6 +25,8 @@ import {
 
 export interface CommandSpec {
   handler: CommandHandler;
+  /** commitTransaction/abortTransaction: only as a statement of a transaction */
+  transactionOnly?: boolean;
   /** refused with 13 Unauthorized on any database but admin */
   adminOnly?: boolean;
 }
@@ -56,6 +59,12 @@ export function buildRegistry(): Map<string, CommandSpec> {
     ['dbStats', { handler: dbStatsCommand }],
     ['collStats', { handler: collStatsCommand }],
     ['currentOp', { handler: currentOpCommand, adminOnly: true }],
+    // run by runTransactionStatement before the handler is reached
+    ['commitTransaction', { handler: () => ({}), adminOnly: true, transactionOnly: true }],
+    ['abortTransaction', { handler: () => ({}), adminOnly: true, transactionOnly: true }],
+    ['killAllSessions', { handler: killSessionsCommand }],
+    ['killAllSessionsByPattern', { handler: killSessionsCommand }],
+    ['killSessions', { handler: killSessionsCommand }],
   ]);
   for (const [name, spec] of Object.entries(cursorCommands)) table.set(name, spec);
   return table;

@@ -171,6 +171,27 @@ export class CollectionStore {
     ix.keys = keys;
   }
 
+  /**
+   * An independent copy (records, `_id` index, index descriptors with their own unique-key maps)
+   * sharing the immutable documents: the private store of a transaction or a snapshot read.
+   */
+  clone(): CollectionStore {
+    const copy = new CollectionStore(this.ns, this.keyCollation);
+    const byOriginal = new Map<DocRecord, DocRecord>();
+    for (const rec of this.records.values()) {
+      const dup: DocRecord = { key: rec.key, id: rec.id, doc: rec.doc, view: rec.view, size: rec.size, removed: false };
+      byOriginal.set(rec, dup);
+      copy.records.set(dup.key, dup);
+      copy.idIndex.add(dup);
+    }
+    for (const ix of this.indexes) {
+      const keys = ix.keys ? new Map([...ix.keys].map(([k, rec]) => [k, byOriginal.get(rec)!] as const)) : undefined;
+      copy.indexes.push({ ...ix, keys });
+    }
+    copy.dataSize = this.dataSize;
+    return copy;
+  }
+
   /** Validates that every document can be indexed (e.g. no parallel arrays) without storing keys. */
   validateIndexable(ix: IndexDescriptor): void {
     for (const rec of this.records.values()) this.indexedKeys(ix, rec.doc, () => recordView(rec));

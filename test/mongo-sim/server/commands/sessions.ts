@@ -7,6 +7,7 @@ export function endSessions(call: CommandCall): Document {
   const sessions: unknown = call.cmd.endSessions;
   if (!Array.isArray(sessions)) throw new CommandError(14, 'TypeMismatch', "BSON field 'endSessions.endSessions' is the wrong type, expected type 'array'");
   for (const lsid of sessions) call.server.retryableWrites.endSession(lsid);
+  call.server.engine.endSessions(sessions);
   return {};
 }
 

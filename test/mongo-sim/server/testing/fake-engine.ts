@@ -57,6 +57,7 @@ export function createFakeEngine(): FakeEngine {
     lastAppliedWall: () => wall,
     userWriteBlockMode: () => (engine.blocked ? 2 : 1),
     oplogWindow: () => ({ earliest: new Timestamp({ t: seconds, i: 1 }), latest: now() }),
+    endSessions: () => undefined,
     close: () => undefined,
   };
   return engine;
