@@ -28,6 +28,7 @@ import type { BuildIndexesMode } from '../sync/start-options';
 import { compareOpTime, type OpTime } from '../workflows/types';
 import { CollatedNamespaces } from './collated-namespaces';
 import { DestinationDdl, uuidKey } from './destination-ddl';
+import { bulkReplace } from './id-type-change';
 import { fitted } from './oversize-writes';
 import { recordForResync } from './resync-set';
 
@@ -147,9 +148,7 @@ export class DestinationWriter {
       for (const writeError of failed) {
         const documentKey = group.writes[writeError.index]!.documentKey;
         const current = await readSource(documentKey);
-        await collection.bulkWrite([await fitted(this.options.destination, group.ns, resyncOperation(documentKey, current))], {
-          bypassDocumentValidation: true,
-        });
+        await bulkReplace(collection, [await fitted(this.options.destination, target, resyncOperation(documentKey, current))]);
       }
     }
   }

@@ -13,6 +13,7 @@ import { hasNonSimpleCollation, keyValueIdentity } from '../sync/apply-batching'
 import { bsonSize } from '../sync/document-size';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
 import type { EventNamespace } from '../sync/event-translation';
+import { bulkReplace } from './id-type-change';
 import { fitted } from './oversize-writes';
 
 const COLLECTION = 'resync';
@@ -59,7 +60,7 @@ async function replaceFromSource(source: MongoClient, destination: MongoClient, 
     for (const doc of batch) {
       operations.push(await fitted(destination, ns, { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }));
     }
-    await target.bulkWrite(operations, { ordered: false, bypassDocumentValidation: true });
+    await bulkReplace(target, operations);
     for (const doc of batch) replaced.push(doc._id);
     batch = [];
     batchBytes = 0;

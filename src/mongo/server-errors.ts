@@ -8,6 +8,7 @@ export const ServerErrorCode = {
   NamespaceNotFound: 26,
   IndexNotFound: 27,
   NamespaceExists: 48,
+  ImmutableField: 66,
   IndexAlreadyExists: 68,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,

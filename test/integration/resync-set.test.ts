@@ -3,7 +3,7 @@
 // with snowflake-style Int64 _ids that share one double.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Long, MongoClient } from 'mongodb';
+import { Double, Int32, Long, MongoClient } from 'mongodb';
 import { recordForResync, resyncRecorded } from '../../src/activities/resync-set';
 import { startMongoSim, type MongoSim } from '../mongo-sim';
 import { compareClusters } from '../support/compare-clusters';
@@ -34,5 +34,15 @@ test('recorded Int64 ids above 2^53 are resynced one by one: deleted ones go, ke
 
   const done = await resyncRecorded(source, destination, () => undefined);
   assert.equal(done, 300);
+  assert.deepEqual(await compareClusters(source, destination), []);
+});
+
+test("a document whose _id is the same number in another BSON type on the source is rewritten with the source's type", async () => {
+  // deleted on the source and inserted again as Double 7.0 and Long 8 where the destination still holds Int32 7 and 8
+  await destination.db('alias').collection('ids').insertMany([{ _id: new Int32(7), v: 0 }, { _id: new Int32(8), v: 0 }] as never[]);
+  await source.db('alias').collection('ids').insertMany([{ _id: new Double(7), v: 1 }, { _id: Long.fromNumber(8), v: 1 }] as never[]);
+  await recordForResync(destination, { db: 'alias', coll: 'ids' }, [new Int32(7), new Int32(8)]);
+
+  assert.equal(await resyncRecorded(source, destination, () => undefined), 2);
   assert.deepEqual(await compareClusters(source, destination), []);
 });
