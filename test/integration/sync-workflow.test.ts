@@ -244,9 +244,14 @@ describe('sync workflow with stub activities', () => {
     assert.equal(failed.error, 'UniqueIndexConversionFailed');
     assert.match(String(failed.errorDescription), /email_1.*"a@x"/);
     assert.equal(failed.canWrite, true);
-    const state = (await controller.state())!;
-    assert.equal(state.sourceWritesBlocked, false);
-    assert.equal(state.destinationWritesBlocked, false);
+    // FAILED shows at once; the blocks are released right after
+    await waitUntil(
+      async () => {
+        const state = (await controller.state())!;
+        return !state.sourceWritesBlocked && !state.destinationWritesBlocked;
+      },
+      { timeoutMs: 30_000, what: 'the write blocks released' },
+    );
     assert.deepEqual(
       stubs.callsOf('setWriteBlocking').filter((input) => input.cluster === 'cluster0'),
       [
