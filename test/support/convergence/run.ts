@@ -127,7 +127,7 @@ export async function runConvergence(
   const unavailable = new Set<OperationKind>();
   if (config.operations.has('ddl-out') && !(await supportsOut(pair))) {
     unavailable.add('ddl-out');
-    notes.push("operation 'ddl-out' not run: the source refuses $out (the simulator does not implement it)");
+    notes.push("operation 'ddl-out' not run: the source refuses $out");
   }
   if (config.operations.has('transaction') && !(await supportsTransactions(pair))) {
     unavailable.add('transaction');
