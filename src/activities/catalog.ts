@@ -149,21 +149,31 @@ export async function copyCatalog(clients: ClusterConnections, input: CatalogInp
 }
 
 /**
- * Builds the relaxed indexes of every included collection (buildIndexes after the data copy);
- * null when the mode builds them before the copy or never.
+ * Builds the relaxed indexes of the collections the catalog copy created (buildIndexes after the
+ * data copy); null when the mode builds them before the copy or never.
+ *
+ * The source's catalog has moved on since the catalog copy, and no change event is applied yet,
+ * so each source collection is found on the destination by its UUID's binding, never by its
+ * current name: a name the destination does not hold yet would be created implicitly by the
+ * index build, without the collection's options, and the collection's own `create` event would
+ * then find it there and adopt it. Collections the catalog copy did not create get their indexes
+ * from their own createIndexes events, and any index still missing is built at commit.
  */
 export async function buildIndexes(clients: ClusterConnections, input: CatalogInput): Promise<IndexBuildProgress | null> {
   if (indexBuildTiming(input.buildIndexes) !== 'afterDataCopy') return null;
   const context = Context.current();
   const source = clients.client(input.source);
   const ddl = destinationDdl(clients, input);
-  const collections = (await includedCollections(source, compileNamespaceFilter(input))).filter(({ info }) => info.type === 'collection');
+  const bindings = await ddl.loadBindings();
+  const collections = (await includedCollections(source, compileNamespaceFilter(input))).flatMap(({ db, info }) => {
+    const binding = info.type === 'collection' ? bindings.get(uuidKey((info.info as Document | undefined)?.uuid) ?? '') : undefined;
+    return binding?.state === 'live' ? [{ source: { db, coll: info.name as string }, destination: binding.ns }] : [];
+  });
   const progress: IndexBuildProgress = { indexesBuilt: 0, totalIndexesToBuild: 0, collectionsFinished: 0, collectionsTotal: collections.length };
-  for (const { db, info } of collections) {
-    const ns = { db, coll: info.name as string };
+  for (const { source: ns, destination } of collections) {
     const specs = await ddl.sourceIndexSpecs(ns);
     progress.totalIndexesToBuild += specs.length;
-    await ddl.createIndexes(ns, specs);
+    await ddl.createIndexes(destination, specs);
     progress.indexesBuilt += specs.length;
     progress.collectionsFinished += 1;
     context.heartbeat(progress);

@@ -8,7 +8,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { ChangeStreamDocument, Db, Document, MongoClient } from 'mongodb';
-import { copyCatalog } from '../../src/activities/catalog';
+import { buildIndexes, copyCatalog } from '../../src/activities/catalog';
 import { DestinationWriter, isDdlEvent } from '../../src/activities/destination-writer';
 import { TYPED_READ } from '../../src/mongo/bson-fidelity';
 import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
@@ -157,6 +157,36 @@ test('a validated collection created and renamed (with and without dropTarget) b
       await app.collection('transient').drop();
     },
   );
+});
+
+test('the index build after the copy finds collections by UUID: a collection created or renamed during the copy keeps its options', async () => {
+  const source = pair.admin.cluster0;
+  const app = source.db('app');
+  await seed(source, [
+    { db: 'app', coll: 'events', documents: 10 },
+    { db: 'app', coll: 'older', documents: 5 },
+  ]);
+  await app.collection('older').createIndex({ n: 1 }, { name: 'older_n' });
+  const start = await noteClusterTime(source, { test: 'start point' });
+  await copy();
+  // During the copy: a collection with options and an index, and a renamed collection, both at
+  // names the destination does not hold yet when the indexes are built.
+  await app.createCollection('fresh', { validator: { seq: { $exists: true } }, changeStreamPreAndPostImages: { enabled: true } });
+  await app.collection<AnyDocument>('fresh').insertOne({ _id: 1, seq: 1 });
+  await app.collection('fresh').createIndex({ seq: 1 }, { name: 'fresh_seq' });
+  await app.collection('older').rename('older_renamed');
+  const input: CatalogInput = { source: 'cluster0', destination: 'cluster1', ...FILTER, buildIndexes: 'afterDataCopy' };
+  await new MockActivityEnvironment({ attempt: 1 }).run(buildIndexes, clients, input);
+  const copyCompletedAt = await noteClusterTime(source, { test: 'copy completed' });
+
+  const events = await readEvents(source, start);
+  await applyAll(events, copyCompletedAt, false);
+  assert.deepEqual(await compareClusters(source, pair.admin.cluster1, { indexes: false }), [], 'after the first pass');
+  await applyAll(events, copyCompletedAt, true);
+  assert.deepEqual(await compareClusters(source, pair.admin.cluster1, { indexes: false }), [], 'after a replay from the start');
+  const indexes = async (client: MongoClient, coll: string): Promise<string[]> =>
+    (await client.db('app').collection(coll).listIndexes().toArray()).map((spec) => String(spec.name)).sort();
+  for (const coll of ['fresh', 'older_renamed']) assert.deepEqual(await indexes(pair.admin.cluster1, coll), await indexes(source, coll), coll);
 });
 
 test('a dropTarget rename replayed after a newer collection took the freed name moves nothing and loses nothing', async () => {
