@@ -26,6 +26,7 @@ import { relaxCollModForSync, relaxCollectionOptions, shouldBuildIndex } from '.
 import { C2C_METADATA_DB, isSystemCollection } from '../sync/namespace-names';
 import type { BuildIndexesMode } from '../sync/start-options';
 import type { ClusterTime } from '../sync/state-types';
+import { bulkReplace } from './id-type-change';
 import { fitted } from './oversize-writes';
 import { recordCollectionForResync } from './resync-set';
 
@@ -290,7 +291,7 @@ export class DestinationDdl {
     let batchBytes = 0;
     let lastBeat = Date.now();
     const flush = async (): Promise<void> => {
-      if (batch.length > 0) await target.bulkWrite(batch, { ordered: false, bypassDocumentValidation: true });
+      if (batch.length > 0) await bulkReplace(target, batch);
       batch = [];
       batchBytes = 0;
       if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
