@@ -9,10 +9,11 @@
 // source and replaced, which makes it exact.
 import type { AnyBulkWriteOperation, Document, MongoClient } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
-import { hasNonSimpleCollation, keyValueIdentity } from '../sync/apply-batching';
+import { keyValueIdentity } from '../sync/apply-batching';
 import { bsonSize } from '../sync/document-size';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
 import type { EventNamespace } from '../sync/event-translation';
+import { CollatedNamespaces } from './collated-namespaces';
 import { bulkReplace } from './id-type-change';
 import { fitted } from './oversize-writes';
 
@@ -49,7 +50,13 @@ export async function clearResyncSet(destination: MongoClient): Promise<void> {
 }
 
 /** Replaces the destination's copies of the matching source documents; returns their _ids. */
-async function replaceFromSource(source: MongoClient, destination: MongoClient, ns: EventNamespace, filter: Document): Promise<unknown[]> {
+async function replaceFromSource(
+  source: MongoClient,
+  destination: MongoClient,
+  ns: EventNamespace,
+  filter: Document,
+  onBatch: (written: number) => void = () => undefined,
+): Promise<unknown[]> {
   const target = destination.db(ns.db).collection(ns.coll);
   const replaced: unknown[] = [];
   let batch: Document[] = [];
@@ -62,6 +69,7 @@ async function replaceFromSource(source: MongoClient, destination: MongoClient, 
     }
     await bulkReplace(target, operations);
     for (const doc of batch) replaced.push(doc._id);
+    onBatch(batch.length);
     batch = [];
     batchBytes = 0;
   };
@@ -72,11 +80,6 @@ async function replaceFromSource(source: MongoClient, destination: MongoClient, 
   }
   await flush();
   return replaced;
-}
-
-async function hasCollation(destination: MongoClient, ns: EventNamespace): Promise<boolean> {
-  const info = await destination.db(ns.db).listCollections({ name: ns.coll }, { nameOnly: false }).next();
-  return info !== null && hasNonSimpleCollation(((info as Document).options ?? {}) as Document);
 }
 
 /**
@@ -93,13 +96,14 @@ export async function resyncRecorded(source: MongoClient, destination: MongoClie
     byNamespace.set(key, group);
   }
   let done = 0;
+  const collatedNamespaces = new CollatedNamespaces(destination);
   for (const { ns, ids, all } of byNamespace.values()) {
     if (all) {
-      done += (await replaceFromSource(source, destination, ns, {})).length;
-      onProgress(done);
+      // a whole collection: progress after every written batch, not once at its end
+      await replaceFromSource(source, destination, ns, {}, (written) => onProgress((done += written)));
       continue;
     }
-    const collated = await hasCollation(destination, ns);
+    const collated = (await collatedNamespaces.among([ns])).size > 0;
     for (let i = 0; i < ids.length; i += BATCH) {
       const chunk = ids.slice(i, i + BATCH);
       const present = await replaceFromSource(source, destination, ns, { _id: { $in: chunk } });
