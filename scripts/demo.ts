@@ -47,7 +47,7 @@ class Demo {
   async command(name: string, body: unknown = {}): Promise<void> {
     const data = JSON.stringify(body);
     say(`$ curl ${this.api}/api/v1/${name} -XPOST --data '${data === '{}' ? '{ }' : data}'`);
-    const answer = await callApi(this.api, 'POST', `/api/v1/${name}`, body);
+    const answer = await callApi({ baseUrl: this.api }, 'POST', `/api/v1/${name}`, body);
     say(answer.text);
     this.drawn = 0;
     if (answer.body.success !== true) throw new Error(`${name} was refused`);
@@ -57,7 +57,7 @@ class Demo {
   async watch(done: (progress: Record<string, unknown>) => boolean, timeoutMs = 180_000): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const answer = await callApi(this.api, 'GET', '/api/v1/progress');
+      const answer = await callApi({ baseUrl: this.api }, 'GET', '/api/v1/progress');
       const progress = answer.body.progress as Record<string, unknown>;
       if (process.stdout.isTTY) {
         const lines = progressBars(progress, process.stdout.columns || 80, '  progress');

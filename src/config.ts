@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { isLoopbackHost } from './api/request-guard';
 import { parseClusterConnectionString } from './mongo/connection-string';
 import { redactConnectionString, redactCredentials, redactedMessage, rememberCredentialsOf } from './mongo/redact';
 import { DEFAULT_VERBOSITY, VERBOSITIES, type Verbosity } from './logging';
@@ -45,6 +46,16 @@ const hostPortSchema = z
   .trim()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/]+):\d{1,5}$/, { error: 'must be HOST:PORT, e.g. localhost:7233' });
 
+const apiTokenSchema = z
+  .string({ error: 'must be a string of at least 16 characters' })
+  .trim()
+  .regex(/^[\x21-\x7e]{16,1024}$/, { error: 'must be 16 to 1024 printable characters without spaces' });
+
+const hostListSchema = z
+  .union([z.string(), z.array(z.string())], { error: 'must be a comma-separated list of host names' })
+  .transform((value) => (Array.isArray(value) ? value : value.split(',')).map((name) => name.trim()).filter((name) => name !== ''))
+  .pipe(z.array(z.string().regex(/^[A-Za-z0-9.\-\[\]:]{1,255}$/, { error: 'must be host names or addresses, separated by commas' })));
+
 /** One configurable value: its config-file key, its flag, its environment variable. */
 export interface Setting {
   key: string;
@@ -63,6 +74,10 @@ export const SETTINGS = [
   { key: 'cluster1', flag: 'cluster1', env: 'C2C_CLUSTER1', schema: text('a connection string'), valueName: 'URI', description: 'connection string of the second cluster' },
   { key: 'port', flag: 'port', env: 'C2C_PORT', schema: integer(0, 65535), valueName: 'N', description: `HTTP API port (default ${DEFAULT_PORT}; 0 picks a free one)` },
   { key: 'host', flag: 'host', env: 'C2C_HOST', schema: text('a host name or address'), valueName: 'ADDR', description: `address the HTTP API listens on (default ${DEFAULT_HOST}; 0.0.0.0 for every interface)` },
+  { key: 'apiToken', flag: 'api-token', env: 'C2C_API_TOKEN', schema: apiTokenSchema, valueName: 'TOKEN', description: 'require Authorization: Bearer TOKEN on every API request (required when --host is not a loopback address)' },
+  { key: 'allowedHosts', flag: 'allowed-hosts', env: 'C2C_ALLOWED_HOSTS', schema: hostListSchema, valueName: 'NAMES', description: 'more names the API may be reached by (a proxy in front of it), comma-separated' },
+  { key: 'tlsCert', flag: 'tls-cert', env: 'C2C_TLS_CERT', schema: text('a file'), valueName: 'FILE', description: 'serve the API over HTTPS with this PEM certificate (with --tls-key)' },
+  { key: 'tlsKey', flag: 'tls-key', env: 'C2C_TLS_KEY', schema: text('a file'), valueName: 'FILE', description: 'the PEM private key of --tls-cert' },
   { key: 'id', flag: 'id', env: 'C2C_ID', schema: syncIdSchema, valueName: 'NAME', description: `sync id; the workflow id is c2c-sync-<id> (default ${DEFAULT_SYNC_ID})` },
   { key: 'logPath', flag: 'logPath', aliases: ['log-path'], env: 'C2C_LOG_PATH', schema: text('a directory'), valueName: 'DIR', description: 'write logs to DIR/c2c-sync.log instead of stdout' },
   { key: 'verbosity', flag: 'verbosity', env: 'C2C_VERBOSITY', schema: verbositySchema, valueName: 'LEVEL', description: `${VERBOSITIES.join(', ')} (default ${DEFAULT_VERBOSITY})` },
@@ -86,6 +101,12 @@ export interface ServiceConfig {
   cluster1: string;
   port: number;
   host: string;
+  /** required on every API request when set */
+  apiToken?: string;
+  /** more names the API may be reached by */
+  allowedHosts: string[];
+  /** PEM files: the API serves HTTPS when set */
+  tls?: { certFile: string; keyFile: string };
   id: string;
   logPath?: string;
   verbosity: Verbosity;
@@ -106,7 +127,7 @@ export interface ServiceConfig {
   warnings: string[];
 }
 
-export type ClientConfig = Pick<ServiceConfig, 'host' | 'port' | 'id'>;
+export type ClientConfig = Pick<ServiceConfig, 'host' | 'port' | 'id' | 'apiToken'> & { scheme: 'http' | 'https' };
 
 /** Flag values as parsed from the command line, by flag name. */
 export type FlagValues = Record<string, string | boolean | undefined>;
@@ -191,7 +212,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 function shownValue(key: string, value: unknown): string {
-  if (key === 'cluster0' || key === 'cluster1') return '';
+  if (key === 'cluster0' || key === 'cluster1' || key === 'apiToken') return '';
   const shown = JSON.stringify(value) ?? String(value);
   return ` (got ${redactCredentials(shown.length > 80 ? `${shown.slice(0, 80)}…` : shown)})`;
 }
@@ -281,11 +302,23 @@ export function resolveServiceConfig(input: ConfigInput): ServiceConfig {
       throw new ConfigError(`${origins[label]}: ${redactedMessage(error)}`);
     }
   }
+  const host = (values.host as string | undefined) ?? DEFAULT_HOST;
+  const apiToken = values.apiToken as string | undefined;
+  if (!isLoopbackHost(host) && apiToken === undefined) {
+    throw new ConfigError(
+      `${origins.host}: the API would listen on ${host}, where other machines can reach it, without an API token; ` +
+        'set one with --api-token, C2C_API_TOKEN or apiToken in the config file (clients then send Authorization: Bearer <token>), ' +
+        'or listen on localhost',
+    );
+  }
   return {
     cluster0: values.cluster0 as string,
     cluster1: values.cluster1 as string,
     port: (values.port as number | undefined) ?? DEFAULT_PORT,
-    host: (values.host as string | undefined) ?? DEFAULT_HOST,
+    host,
+    ...(apiToken !== undefined ? { apiToken } : {}),
+    allowedHosts: (values.allowedHosts as string[] | undefined) ?? [],
+    ...tlsFiles(values, origins),
     id: (values.id as string | undefined) ?? DEFAULT_SYNC_ID,
     ...(values.logPath !== undefined ? { logPath: resolve(values.logPath as string) } : {}),
     verbosity: (values.verbosity as Verbosity | undefined) ?? DEFAULT_VERBOSITY,
@@ -303,14 +336,28 @@ export function resolveServiceConfig(input: ConfigInput): ServiceConfig {
   };
 }
 
+function tlsFiles(values: Partial<Record<SettingKey, unknown>>, origins: Partial<Record<SettingKey, string>>): { tls?: { certFile: string; keyFile: string } } {
+  const cert = values.tlsCert as string | undefined;
+  const key = values.tlsKey as string | undefined;
+  if (cert === undefined && key === undefined) return {};
+  if (cert === undefined || key === undefined) {
+    const given = cert === undefined ? origins.tlsKey : origins.tlsCert;
+    throw new ConfigError(`${given}: HTTPS needs both a certificate and its key (--tls-cert and --tls-key)`);
+  }
+  return { tls: { certFile: resolve(cert), keyFile: resolve(key) } };
+}
+
 /** The configuration of the client subcommands: where the API listens. Clusters are not needed. */
 export function resolveClientConfig(input: ConfigInput): ClientConfig {
   const { layers } = layersFor(input, []);
   const { values } = mergeLayers(layers);
+  const apiToken = values.apiToken as string | undefined;
   return {
     port: (values.port as number | undefined) ?? DEFAULT_PORT,
     host: (values.host as string | undefined) ?? DEFAULT_HOST,
     id: (values.id as string | undefined) ?? DEFAULT_SYNC_ID,
+    ...(apiToken !== undefined ? { apiToken } : {}),
+    scheme: values.tlsCert !== undefined ? 'https' : 'http',
   };
 }
 
@@ -323,6 +370,9 @@ export function configForLog(config: ServiceConfig, mode: 'service' | 'worker', 
     cluster1: redactConnectionString(config.cluster1),
     port: config.port,
     host: config.host,
+    apiToken: config.apiToken === undefined ? null : '(set)',
+    allowedHosts: config.allowedHosts,
+    tls: config.tls ?? null,
     id: config.id,
     verbosity: config.verbosity,
     logPath: config.logPath ?? null,
@@ -336,10 +386,10 @@ export function configForLog(config: ServiceConfig, mode: 'service' | 'worker', 
 }
 
 /** The base URL a client uses to reach an API listening on host:port. */
-export function apiUrlFor(host: string, port: number): string {
+export function apiUrlFor(host: string, port: number, scheme: 'http' | 'https' = 'http'): string {
   const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   const bracketed = reachable.includes(':') && !reachable.startsWith('[') ? `[${reachable}]` : reachable;
-  return `http://${bracketed}:${port}`;
+  return `${scheme}://${bracketed}:${port}`;
 }
 
 export { DEFAULT_TASK_QUEUE };

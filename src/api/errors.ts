@@ -10,6 +10,10 @@ export const ApiErrorName = {
   NotFound: 'NotFound',
   /** The path exists but not for this HTTP method. */
   MethodNotAllowed: 'MethodNotAllowed',
+  /** The request lacks this service's API token, or carries another one. */
+  Unauthorized: 'Unauthorized',
+  /** The request names another host, or comes from a web page of another origin. */
+  Forbidden: 'Forbidden',
   /** The request body is larger than the API accepts. */
   PayloadTooLarge: 'PayloadTooLarge',
   /** The Temporal server cannot be reached; nothing was changed. */
@@ -39,6 +43,8 @@ const STATUS_BY_NAME: Record<ErrorName, number> = {
   ChangeStreamHistoryLost: 409,
   ChangeStreamFatal: 409,
   DocumentTooLarge: 409,
+  Unauthorized: 401,
+  Forbidden: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
   PayloadTooLarge: 413,

@@ -65,7 +65,9 @@ function errorResponses(names: readonly string[]): JsonObject {
   );
 }
 
-const COMMON_ERRORS = ['InternalError', 'TemporalUnavailable', 'CommandTimeout'];
+/** Refusals of the request guard (request-guard.ts), on every path. */
+const GUARD_ERRORS = ['Unauthorized', 'Forbidden'];
+const COMMON_ERRORS = [...GUARD_ERRORS, 'InternalError', 'TemporalUnavailable', 'CommandTimeout'];
 
 const COMMAND_DESCRIPTIONS: Record<CommandName, string> = {
   pause: 'RUNNING → PAUSED. Copy and change event application stop at a checkpoint.',
@@ -131,14 +133,20 @@ export function buildOpenApiDocument(version: string): JsonObject {
       get: {
         operationId: 'metrics',
         summary: 'Prometheus metrics',
-        responses: { '200': { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        responses: {
+          '200': { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } },
+          ...errorResponses(GUARD_ERRORS),
+        },
       },
     },
     [`${API_BASE_PATH}/openapi.json`]: {
       get: {
         operationId: 'openapi',
         summary: 'This document',
-        responses: { '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } } },
+        responses: {
+          '200': { description: 'OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } },
+          ...errorResponses(GUARD_ERRORS),
+        },
       },
     },
   };
@@ -163,9 +171,16 @@ export function buildOpenApiDocument(version: string): JsonObject {
       description:
         "mongosync's HTTP API (1.x, with the reversible and enableUserWriteBlocking booleans). Every error answers " +
         `{"success":false,"error":NAME,"errorDescription":TEXT}; error names: ${ERROR_NAMES.join(', ')}. ` +
-        'Unknown paths answer 404 and known paths with another method 405, in the same envelope.',
+        'Unknown paths answer 404 and known paths with another method 405, in the same envelope. ' +
+        'A Host header that does not name the service, or a state-changing request a web page of another origin sends, ' +
+        'answers 403 Forbidden; when the service has an API token (required when it listens beyond loopback), every ' +
+        'request needs Authorization: Bearer <token>, else 401 Unauthorized.',
     },
     paths,
-    components: { schemas: componentSchemas() },
+    security: [{}, { apiToken: [] }],
+    components: {
+      schemas: componentSchemas(),
+      securitySchemes: { apiToken: { type: 'http', scheme: 'bearer', description: 'the service API token (--api-token), when it has one' } },
+    },
   };
 }

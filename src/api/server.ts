@@ -7,6 +7,7 @@ import { SyncError, SyncErrorName } from '../sync/errors';
 import { ApiErrorName, errorResponse, toErrorResponse, type ErrorResponse } from './errors';
 import { API_BASE_PATH, API_ROUTES, buildOpenApiDocument, COMMANDS, type CommandName } from './openapi';
 import { parseCommandBody, parseJsonBody } from './request-body';
+import { checkRequest, type RequestGuardOptions } from './request-guard';
 import { commandRequestBodySchema } from './schemas';
 
 /** What the API needs from a sync: SyncController implements it. */
@@ -38,6 +39,10 @@ export interface ApiServerOptions {
   progressTimeoutMs?: number;
   /** largest accepted request body in bytes (default 1 MiB) */
   bodyLimit?: number;
+  /** who may use the API (see request-guard.ts); without it every request is served */
+  guard?: RequestGuardOptions;
+  /** serve HTTPS with this certificate and key (PEM) */
+  tls?: { cert: Buffer | string; key: Buffer | string };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -67,6 +72,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   const progressTimeoutMs = options.progressTimeoutMs ?? 30_000;
   const log = options.logger?.child({ componentName: 'HTTP API' });
   const app = Fastify({
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     ...(log ? { loggerInstance: log as FastifyBaseLogger } : { logger: false }),
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
@@ -91,6 +97,18 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     request.log[level]({ route: request.url, error: response.body.error, errorDescription: response.body.errorDescription }, 'request failed');
     return send(reply, response);
   });
+
+  const guard = options.guard;
+  if (guard) {
+    app.addHook('onRequest', async (request, reply) => {
+      const verdict = checkRequest(request, guard);
+      if (verdict.allowed) return;
+      const name = verdict.reason === 'token' ? ApiErrorName.Unauthorized : ApiErrorName.Forbidden;
+      if (name === ApiErrorName.Unauthorized) reply.header('WWW-Authenticate', 'Bearer realm="c2c-sync"');
+      request.log.warn({ route: request.url.split('?')[0], method: request.method, refused: verdict.reason }, 'request refused');
+      return send(reply, errorResponse(name, verdict.description));
+    });
+  }
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;

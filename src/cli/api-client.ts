@@ -10,7 +10,18 @@ export interface ApiResponse {
   text: string;
 }
 
-/** --api, else C2C_API, else http://<host>:<port> from flags, environment and config file. */
+/** Where the API is and the token it wants (from --api-token, C2C_API_TOKEN or the config file). */
+export interface ApiTarget {
+  baseUrl: string;
+  token?: string;
+}
+
+export function resolveApiTarget(input: ConfigInput): ApiTarget {
+  const { apiToken } = resolveClientConfig(input);
+  return { baseUrl: resolveApiUrl(input), ...(apiToken !== undefined ? { token: apiToken } : {}) };
+}
+
+/** --api, else C2C_API, else http(s)://<host>:<port> from flags, environment and config file. */
 export function resolveApiUrl(input: ConfigInput): string {
   const explicit = (typeof input.flags.api === 'string' ? input.flags.api : undefined) ?? input.env.C2C_API;
   if (explicit) {
@@ -26,15 +37,21 @@ export function resolveApiUrl(input: ConfigInput): string {
     return explicit.replace(/\/+$/, '');
   }
   const config = resolveClientConfig(input);
-  return apiUrlFor(config.host, config.port);
+  return apiUrlFor(config.host, config.port, config.scheme);
 }
 
-export async function callApi(baseUrl: string, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 10 * 60_000): Promise<ApiResponse> {
+export async function callApi(target: ApiTarget, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 10 * 60_000): Promise<ApiResponse> {
+  const { baseUrl } = target;
+  const headers: Record<string, string> = {
+    ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+    ...(target.token !== undefined ? { authorization: `Bearer ${target.token}` } : {}),
+  };
   let response: Response;
   try {
     response = await fetch(`${baseUrl}${path}`, {
       method,
-      ...(method === 'POST' ? { body: JSON.stringify(body ?? {}), headers: { 'content-type': 'application/json' } } : {}),
+      headers,
+      ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}),
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {

@@ -1,7 +1,7 @@
 // The client subcommands: start, progress, pause, resume, commit, reverse. Each calls the HTTP
 // API and prints its JSON answer; the exit code says whether it succeeded.
 import type { ConfigInput, FlagValues } from '../config';
-import { ApiUnreachableError, callApi, resolveApiUrl } from './api-client';
+import { type ApiTarget, ApiUnreachableError, callApi, resolveApiTarget } from './api-client';
 import { type ClientCommand, UsageError } from './commands';
 import { progressBars, progressLine, reached, UNTIL_VALUES } from './progress-display';
 import { buildStartBody } from './start-body';
@@ -30,19 +30,19 @@ function seconds(flags: FlagValues, name: string, fallback: number | undefined):
 
 export async function runClientCommand(command: ClientCommand, flags: FlagValues, io: CliIo): Promise<number> {
   const input: ConfigInput = { flags, env: io.env };
-  const baseUrl = resolveApiUrl(input);
+  const target = resolveApiTarget(input);
   if (command === 'progress' && (flags.watch === true || typeof flags.until === 'string')) {
-    return watchProgress(baseUrl, flags, io);
+    return watchProgress(target, flags, io);
   }
   const response =
     command === 'progress'
-      ? await callApi(baseUrl, 'GET', '/api/v1/progress')
-      : await callApi(baseUrl, 'POST', `/api/v1/${command}`, command === 'start' ? buildStartBody(flags) : {});
+      ? await callApi(target, 'GET', '/api/v1/progress')
+      : await callApi(target, 'POST', `/api/v1/${command}`, command === 'start' ? buildStartBody(flags) : {});
   io.stdout.write(`${response.text}\n`);
   return response.body.success === true ? 0 : 1;
 }
 
-async function watchProgress(baseUrl: string, flags: FlagValues, io: CliIo): Promise<number> {
+async function watchProgress(target: ApiTarget, flags: FlagValues, io: CliIo): Promise<number> {
   const intervalMs = seconds(flags, 'interval', 1)! * 1000;
   const timeoutSeconds = seconds(flags, 'timeout', undefined);
   const until = typeof flags.until === 'string' ? flags.until : undefined;
@@ -68,10 +68,10 @@ async function watchProgress(baseUrl: string, flags: FlagValues, io: CliIo): Pro
     for (;;) {
       let progress: Record<string, unknown> | undefined;
       try {
-        const response = await callApi(baseUrl, 'GET', '/api/v1/progress', undefined, 30_000);
+        const response = await callApi(target, 'GET', '/api/v1/progress', undefined, 30_000);
         if (response.body.success === true) {
           progress = response.body.progress as Record<string, unknown>;
-          if (tty) redraw(progressBars(progress, io.stdout.columns || 80, `c2c-sync ${baseUrl}`));
+          if (tty) redraw(progressBars(progress, io.stdout.columns || 80, `c2c-sync ${target.baseUrl}`));
           else if (draw) io.stdout.write(`${progressLine(progress, new Date())}\n`);
           if (until !== undefined && reached(progress, until)) {
             if (!draw) io.stdout.write(`${response.text}\n`);
@@ -82,13 +82,13 @@ async function watchProgress(baseUrl: string, flags: FlagValues, io: CliIo): Pro
             return 1;
           }
         } else if (tty) {
-          redraw([`c2c-sync ${baseUrl}`, `error ${String(response.body.error)}: ${String(response.body.errorDescription)}`]);
+          redraw([`c2c-sync ${target.baseUrl}`, `error ${String(response.body.error)}: ${String(response.body.errorDescription)}`]);
         } else {
           io.stderr.write(`${response.text}\n`);
         }
       } catch (error) {
         if (!(error instanceof ApiUnreachableError)) throw error;
-        if (tty) redraw([`c2c-sync ${baseUrl}`, error.message]);
+        if (tty) redraw([`c2c-sync ${target.baseUrl}`, error.message]);
         else io.stderr.write(`${error.message}\n`);
       }
       if (Date.now() >= deadline) {

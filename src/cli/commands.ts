@@ -44,7 +44,7 @@ const serviceOptions: Options = {
 const clientOptions: Options = {
   ...common,
   api: { type: 'string' },
-  ...settingOptions(SETTINGS.filter((setting) => setting.key === 'host' || setting.key === 'port')),
+  ...settingOptions(SETTINGS.filter((setting) => ['host', 'port', 'apiToken', 'tlsCert'].includes(setting.key))),
 };
 
 const OPTIONS: Record<Exclude<CommandName, 'help'>, Options> = {
@@ -97,7 +97,8 @@ function settingLines(settings: readonly Setting[]): string[] {
 const CLIENT_FLAGS = [
   '  --api URL                              the c2c-sync API (default http://<host>:<port>) [C2C_API]',
   '  --host ADDR, --port N                  where the API listens (default localhost 27182) [C2C_HOST, C2C_PORT]',
-  '  --config FILE                          read host and port from a config file [C2C_CONFIG]',
+  '  --api-token TOKEN                      the API token of the service, sent as Authorization: Bearer [C2C_API_TOKEN]',
+  '  --config FILE                          read host, port and apiToken from a config file [C2C_CONFIG]',
 ];
 
 export function helpText(topic?: string): string {

@@ -1,9 +1,11 @@
 // `c2c-sync` (the whole service: worker + HTTP API, and an embedded Temporal server unless
 // --temporal-address is given) and `c2c-sync worker` (a worker only).
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { hostname, networkInterfaces } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import { allowedHostNames, type RequestGuardOptions } from '../api/request-guard';
 import { createApiServer } from '../api/server';
 import { SyncController } from '../client/sync-controller';
 import { apiUrlFor, ConfigError, configForLog, type ServiceConfig } from '../config';
@@ -44,6 +46,31 @@ function checkStateDir(stateDir: string): void {
   } catch (error) {
     throw new ConfigError(`stateDir ${stateDir}: cannot create or write it (${(error as NodeJS.ErrnoException).code ?? redactedMessage(error)})`);
   }
+}
+
+function machineAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((entries) => (entries ?? []).map((entry) => entry.address));
+}
+
+/** Who may use the API: see src/api/request-guard.ts. */
+function apiGuard(config: ServiceConfig): RequestGuardOptions {
+  return {
+    allowedHosts: allowedHostNames(config.host, config.allowedHosts, { hostname: hostname(), addresses: machineAddresses() }),
+    ...(config.apiToken !== undefined ? { token: config.apiToken } : {}),
+    scheme: config.tls ? 'https' : 'http',
+  };
+}
+
+/** The API's certificate and key; an unreadable file is bad configuration. */
+function readTlsFiles(tls: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const read = (file: string, flag: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new ConfigError(`--${flag} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? redactedMessage(error)})`);
+    }
+  };
+  return { cert: read(tls.certFile, 'tls-cert'), key: read(tls.keyFile, 'tls-key') };
 }
 
 async function startEmbeddedTemporal(config: ServiceConfig, logger: Logger): Promise<DevServer> {
@@ -128,11 +155,18 @@ export async function startService(config: ServiceConfig, mode: 'service' | 'wor
       const client = new Client({ connection, namespace: config.temporalNamespace });
       const controller = new SyncController({ client, syncId: config.id, taskQueue: config.taskQueue, ...(config.tuning ? { tuning: config.tuning } : {}) });
       const metrics = createSyncMetrics({ source: controller, syncId: config.id });
-      const api = await createApiServer({ sync: controller, version: VERSION, logger, metrics });
+      const api = await createApiServer({
+        sync: controller,
+        version: VERSION,
+        logger,
+        metrics,
+        guard: apiGuard(config),
+        ...(config.tls ? { tls: readTlsFiles(config.tls) } : {}),
+      });
       await api.listen({ host: config.host, port: config.port });
       cleanups.push(() => api.close());
       const port = (api.server.address() as { port: number }).port;
-      apiUrl = apiUrlFor(config.host, port);
+      apiUrl = apiUrlFor(config.host, port, config.tls ? 'https' : 'http');
     }
 
     const uiUrl = devServer ? `${devServer.uiUrl}/namespaces/${config.temporalNamespace}/workflows` : undefined;
@@ -140,7 +174,7 @@ export async function startService(config: ServiceConfig, mode: 'service' | 'wor
     io.stderr.write(
       [
         `c2c-sync ${VERSION} ${mode === 'service' ? 'is ready' : 'worker is running'} (sync id '${config.id}', workflow ${workflowIdFor(config.id)})`,
-        ...(apiUrl ? [`  API:          ${apiUrl}/api/v1  (try: curl ${apiUrl}/api/v1/progress)`, `  Metrics:      ${apiUrl}/metrics`] : []),
+        ...(apiUrl ? [`  API:          ${apiUrl}/api/v1  (try: curl${config.apiToken !== undefined ? ' -H "Authorization: Bearer $C2C_API_TOKEN"' : ''} ${apiUrl}/api/v1/progress)`, `  Metrics:      ${apiUrl}/metrics`] : []),
         `  Temporal:     ${temporalAddress} (namespace ${config.temporalNamespace}, task queue ${config.taskQueue})`,
         ...(uiUrl ? [`  Temporal UI:  ${uiUrl}`] : []),
         '',

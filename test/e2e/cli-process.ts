@@ -60,7 +60,7 @@ export async function startServiceProcess(args: string[], env: NodeJS.ProcessEnv
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await new Promise((resolve) => setTimeout(resolve, 50));
-  const apiUrl = /API: +(http:\/\/\S+)\/api\/v1/.exec(err)?.[1];
+  const apiUrl = /API: +(https?:\/\/\S+)\/api\/v1/.exec(err)?.[1];
   const uiUrl = /Temporal UI: +(http:\/\/\S+)/.exec(err)?.[1];
   return {
     child,

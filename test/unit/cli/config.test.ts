@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiUrlFor, ConfigError, DEFAULT_TASK_QUEUE, parseTuning, resolveClientConfig, resolveServiceConfig, type FlagValues } from '../../../src/config';
-import { resolveApiUrl } from '../../../src/cli/api-client';
+import { apiUrlFor, ConfigError, configForLog, DEFAULT_TASK_QUEUE, parseTuning, resolveClientConfig, resolveServiceConfig, type FlagValues } from '../../../src/config';
+import { resolveApiTarget, resolveApiUrl } from '../../../src/cli/api-client';
 
 const dir = mkdtempSync(join(tmpdir(), 'c2c-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,7 +74,7 @@ describe('service configuration', () => {
   });
 
   test('flags override environment variables, which override the config file', () => {
-    const file = yamlFile(`cluster0: "${A}"\ncluster1: "${B}"\nport: 1001\nid: from-file\nhost: 10.0.0.1\ntemporalAddress: file:7233\n`);
+    const file = yamlFile(`cluster0: "${A}"\ncluster1: "${B}"\nport: 1001\nid: from-file\nhost: 10.0.0.1\napiToken: file-token-0123456789\ntemporalAddress: file:7233\n`);
     const env = { C2C_CONFIG: file, C2C_PORT: '1002', C2C_ID: 'from-env', TEMPORAL_ADDRESS: 'env:7233' };
     let config = service({}, env);
     assert.deepEqual([config.port, config.id, config.host, config.temporalAddress], [1002, 'from-env', '10.0.0.1', 'env:7233']);
@@ -104,6 +104,10 @@ describe('service configuration', () => {
         C2C_TEMPORAL_UI_PORT: '18233',
         C2C_MAX_CONCURRENT_ACTIVITIES: '4',
         C2C_TUNING: '{"applyIterationMs":500}',
+        C2C_API_TOKEN: 'token-of-sixteen-chars',
+        C2C_ALLOWED_HOSTS: 'sync.example.com, 10.0.0.9',
+        C2C_TLS_CERT: '/tmp/cert.pem',
+        C2C_TLS_KEY: '/tmp/key.pem',
       },
     );
     assert.deepEqual(
@@ -113,6 +117,9 @@ describe('service configuration', () => {
         cluster1: B,
         port: 0,
         host: '0.0.0.0',
+        apiToken: 'token-of-sixteen-chars',
+        allowedHosts: ['sync.example.com', '10.0.0.9'],
+        tls: { certFile: '/tmp/cert.pem', keyFile: '/tmp/key.pem' },
         id: 'x1',
         logPath: '/tmp/logs',
         verbosity: 'WARN',
@@ -128,6 +135,26 @@ describe('service configuration', () => {
         warnings: undefined,
       },
     );
+  });
+
+  test('an API reachable beyond loopback needs a token; the token is never shown', () => {
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'sync.internal']) {
+      configError(() => service({ cluster0: A, cluster1: B, host }), new RegExp(`^--host: the API would listen on ${host.replace(/\./g, '\\.')}, .*without an API token; set one with --api-token`));
+    }
+    for (const host of ['localhost', '127.0.0.1', '::1']) assert.equal(service({ cluster0: A, cluster1: B, host }).apiToken, undefined);
+    assert.equal(service({ cluster0: A, cluster1: B, host: '0.0.0.0', 'api-token': 'sixteen-chars-ok' }).apiToken, 'sixteen-chars-ok');
+    assert.throws(
+      () => service({ cluster0: A, cluster1: B, 'api-token': 'short secret' }),
+      (error: unknown) => error instanceof ConfigError && /^--api-token: must be 16 to 1024 printable characters/.test(error.message) && !error.message.includes('short secret'),
+    );
+    const logged = JSON.stringify(configForLog(service({ cluster0: A, cluster1: B, 'api-token': 'never-logged-token-1' }), 'service', 'v'));
+    assert.ok(!logged.includes('never-logged-token-1') && logged.includes('"apiToken":"(set)"'), logged);
+  });
+
+  test('HTTPS needs both a certificate and a key', () => {
+    configError(() => service({ cluster0: A, cluster1: B, 'tls-cert': 'c.pem' }), /^--tls-cert: HTTPS needs both a certificate and its key/);
+    configError(() => service({ cluster0: A, cluster1: B }, { C2C_TLS_KEY: 'k.pem' }), /^environment variable C2C_TLS_KEY: HTTPS needs both/);
+    configError(() => service({ cluster0: A, cluster1: B, 'allowed-hosts': 'good.example,bad host' }), /^--allowed-hosts: must be host names/);
   });
 
   test('invalid values are refused with the flag, variable or file key named', () => {
@@ -194,9 +221,15 @@ describe('service configuration', () => {
 
 describe('client configuration', () => {
   test('host and port come from flags, environment or the config file; clusters are not needed', () => {
-    assert.deepEqual(resolveClientConfig({ flags: {}, env: {} }), { host: 'localhost', port: 27182, id: 'default' });
-    const file = yamlFile('port: 27300\nhost: 10.1.1.1\n');
-    assert.deepEqual(resolveClientConfig({ flags: { config: file }, env: { C2C_PORT: '27301' } }), { host: '10.1.1.1', port: 27301, id: 'default' });
+    assert.deepEqual(resolveClientConfig({ flags: {}, env: {} }), { host: 'localhost', port: 27182, id: 'default', scheme: 'http' });
+    const file = yamlFile('port: 27300\nhost: 10.1.1.1\napiToken: token-from-the-file-1\ntlsCert: c.pem\n');
+    assert.deepEqual(resolveClientConfig({ flags: { config: file }, env: { C2C_PORT: '27301' } }), {
+      host: '10.1.1.1',
+      port: 27301,
+      id: 'default',
+      apiToken: 'token-from-the-file-1',
+      scheme: 'https',
+    });
   });
 
   test('the API URL: --api, C2C_API, or built from host and port', () => {
@@ -207,10 +240,19 @@ describe('client configuration', () => {
     assert.throws(() => resolveApiUrl({ flags: {}, env: { C2C_API: 'ftp://x' } }), /C2C_API: expected an http/);
   });
 
+  test('the client sends the token from --api-token, C2C_API_TOKEN or the config file', () => {
+    assert.deepEqual(resolveApiTarget({ flags: { 'api-token': 'flag-token-0123456789' }, env: { C2C_API_TOKEN: 'env-token-0123456789' } }), {
+      baseUrl: 'http://localhost:27182',
+      token: 'flag-token-0123456789',
+    });
+    assert.deepEqual(resolveApiTarget({ flags: {}, env: {} }), { baseUrl: 'http://localhost:27182' });
+  });
+
   test('wildcard listen addresses map to loopback, IPv6 is bracketed', () => {
     assert.equal(apiUrlFor('0.0.0.0', 1), 'http://127.0.0.1:1');
     assert.equal(apiUrlFor('::', 1), 'http://[::1]:1');
     assert.equal(apiUrlFor('fe80::1', 2), 'http://[fe80::1]:2');
     assert.equal(apiUrlFor('localhost', 3), 'http://localhost:3');
+    assert.equal(apiUrlFor('localhost', 3, 'https'), 'https://localhost:3');
   });
 });
