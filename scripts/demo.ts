@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { callApi } from '../src/cli/api-client';
+import { ignoreClosedOutput } from '../src/cli/main';
 import { progressBars, progressLine } from '../src/cli/progress-display';
 import { startService, type RunningService } from '../src/cli/service';
 import { DEFAULT_PORT, DEFAULT_TASK_QUEUE, resolveServiceConfig } from '../src/config';
@@ -90,7 +91,10 @@ async function main(): Promise<void> {
       await Promise.all(sims.map((sim) => sim.stop()));
       rmSync(workDir, { recursive: true, force: true });
     })());
-  process.once('SIGINT', () => void shutdown().then(() => process.exit(0)));
+  ignoreClosedOutput();
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => void shutdown().then(() => process.exit(signal === 'SIGINT' ? 0 : 1)));
+  }
 
   try {
     step('Starting two simulated MongoDB replica sets (cluster0 and cluster1)');

@@ -51,8 +51,21 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 }
 
+/**
+ * Output to a reader that went away (`c2c-sync | tee log` after a Ctrl-C ended tee) must not
+ * crash the process half-way through its shutdown: such writes are dropped.
+ */
+export function ignoreClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+}
+
 /** Runs main with the process's arguments and streams, and exits with its code. */
 export function run(): void {
+  ignoreClosedOutput();
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
     (code) => process.exit(code),
     (error: unknown) => {

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import type { Logger } from 'pino';
+import { SUPERVISOR_KILL_AFTER_MS, supervisedCommand } from './supervisor';
 
 export const DEV_SERVER_DB_FILE = 'temporal.db';
 /** pid of the running server, so that a server orphaned by `kill -9` of c2c-sync is stopped at the next start */
@@ -203,11 +204,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const args = devServerArgs({ dbFile, ip, port, uiPort, namespace, searchAttributes: options.searchAttributes });
 
   // Its own process group: a Ctrl-C in the terminal reaches c2c-sync only, which stops the
-  // worker before the server.
-  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // worker before the server. The supervisor stops the server when c2c-sync ends in any way;
+  // it watches the pipe on its stdin, which nothing writes to (see supervisor.ts).
+  const supervised = supervisedCommand(options.cliPath, args);
+  const child = spawn(supervised.command, supervised.args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   if (child.pid !== undefined) writeFileSync(pidFile, `${child.pid}\n`);
+  // An exit that skipped stop(): the supervisor stops the server (it would also see the pipe close).
   const killOnExit = (): void => {
-    child.kill('SIGKILL');
+    child.kill('SIGTERM');
   };
   process.once('exit', killOnExit);
   let stopping = false;
@@ -229,7 +233,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     if (child.exitCode !== null || child.signalCode !== null) return;
     stopping = true;
     child.kill('SIGTERM');
-    const killTimer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    // the supervisor kills the server after its own grace period; this is the last resort
+    const killTimer = setTimeout(() => child.kill('SIGKILL'), SUPERVISOR_KILL_AFTER_MS + 5_000);
     await exited;
     clearTimeout(killTimer);
   };
