@@ -5,7 +5,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.tools/**', '.tmp/**', 'bin/**', 'scripts/**/*.mjs', 'eslint.config.mjs'] },
+  { ignores: ['node_modules/**', 'dist/**', '.tools/**', '.tmp/**', 'bin/**', 'scripts/**/*.mjs', 'scripts/**/*.cjs', 'eslint.config.mjs'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: {

@@ -13,7 +13,7 @@ import { progressBars, progressLine } from '../src/cli/progress-display';
 import { startService, type RunningService } from '../src/cli/service';
 import { DEFAULT_PORT, DEFAULT_TASK_QUEUE, resolveServiceConfig } from '../src/config';
 import { redactCredentials } from '../src/mongo/redact';
-import { findTemporalCli } from '../src/temporal/cli-locator';
+import { provisionTemporalCli } from '../src/temporal/cli-locator';
 import { workflowIdFor } from '../src/workflows/messages';
 import { startMongoSim, type MongoSim } from '../test/mongo-sim';
 import { compareClusters } from '../test/support/compare-clusters';
@@ -75,9 +75,8 @@ class Demo {
 }
 
 async function main(): Promise<void> {
-  if (!findTemporalCli()) {
-    throw new Error('the demo runs an embedded Temporal server: run `npm run temporal:install` first (or set TEMPORAL_CLI)');
-  }
+  // the embedded Temporal server needs the CLI: `npm install` provisioned it, or this does now
+  const temporalCli = await provisionTemporalCli({ output: process.stdout });
   const workDir = mkdtempSync(join(tmpdir(), 'c2c-sync-demo-'));
   const sims: MongoSim[] = [];
   const clients: MongoClient[] = [];
@@ -153,7 +152,7 @@ async function main(): Promise<void> {
     say(`  Temporal UI   ${service.uiUrl}/${workflowId}`);
     say(`  commit:       curl ${api}/api/v1/commit -XPOST --data '{ }'`);
     say(`  or:           npx c2c-sync commit --port ${new URL(api).port}`);
-    say(`  or:           ${findTemporalCli()!.path} workflow signal --address ${service.temporalAddress} --workflow-id ${workflowId} --name commit`);
+    say(`  or:           ${temporalCli.path} workflow signal --address ${service.temporalAddress} --workflow-id ${workflowId} --name commit`);
     say(`  watch:        npx c2c-sync progress --watch --port ${new URL(api).port}`);
     say(`  task queue ${DEFAULT_TASK_QUEUE}; everything stops with Ctrl-C.`);
     const code = await service.done;
@@ -166,4 +165,7 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+main().catch((error: unknown) => {
+  process.stderr.write(`demo: ${redactCredentials((error as Error).message)}\n`);
+  process.exit(1);
+});

@@ -1,13 +1,19 @@
-// `npm run temporal:install`: makes sure a Temporal CLI is available and prints where it is.
-import { ensureTemporalCli, TemporalCliError } from '../src/temporal/cli-locator';
+// `npm run temporal:install` (and `npm install`, through scripts/postinstall.cjs): makes sure a
+// Temporal CLI is available and prints where it is. Exits 1 when every route failed.
+import { provisionTemporalCli, TemporalCliError } from '../src/temporal/cli-locator';
 
-try {
-  const cli = ensureTemporalCli((line) => console.error(line));
-  console.log(`Temporal CLI ${cli.version} (${cli.source}): ${cli.path}`);
-} catch (error) {
-  if (error instanceof TemporalCliError) {
-    console.error(`temporal:install: ${error.message}`);
-    process.exit(1);
+export async function installTemporalCli(): Promise<number> {
+  try {
+    const cli = await provisionTemporalCli();
+    process.stderr.write(`Temporal CLI ${cli.version} (${cli.source}): ${cli.path}\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof TemporalCliError)) throw error;
+    process.stderr.write(`temporal:install: ${error.message}\n`);
+    return 1;
   }
-  throw error;
+}
+
+if (require.main === module) {
+  void installTemporalCli().then((code) => process.exit(code));
 }

@@ -13,7 +13,7 @@ import { createLogging, installTemporalRuntime, LOG_FILE_NAME, type Logging } fr
 import { createClusterClients } from '../mongo/cluster-clients';
 import { redactedMessage } from '../mongo/redact';
 import { createSyncMetrics } from '../observability/metrics';
-import { findTemporalCli } from '../temporal/cli-locator';
+import { findTemporalCli, type LocatedCli, provisionTemporalCli, TemporalCliError } from '../temporal/cli-locator';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createSyncWorker } from '../worker';
 import { workflowIdFor } from '../workflows/messages';
@@ -73,14 +73,16 @@ function readTlsFiles(tls: { certFile: string; keyFile: string }): { cert: Buffe
   return { cert: read(tls.certFile, 'tls-cert'), key: read(tls.keyFile, 'tls-key') };
 }
 
-async function startEmbeddedTemporal(config: ServiceConfig, logger: Logger): Promise<DevServer> {
+async function startEmbeddedTemporal(config: ServiceConfig, logger: Logger, io: CliIo): Promise<DevServer> {
   checkStateDir(config.stateDir);
-  const cli = findTemporalCli();
-  if (!cli) {
-    throw new ServiceStartError(
-      'no Temporal CLI to run the embedded Temporal server: run `npm run temporal:install`, set TEMPORAL_CLI to a ' +
-        'Temporal CLI binary, put `temporal` on PATH, or give --temporal-address HOST:PORT of a running server',
-    );
+  // `npm install` provisions the CLI; when it did not (c2c-sync installed as a dependency gets no
+  // install scripts), the same routes run now, with their progress on stderr.
+  let cli: LocatedCli;
+  try {
+    cli = findTemporalCli() ?? (await provisionTemporalCli({ output: io.stderr }));
+  } catch (error) {
+    if (!(error instanceof TemporalCliError)) throw error;
+    throw new ServiceStartError(`no Temporal CLI to run the embedded Temporal server: ${error.message}`);
   }
   logger.info({ componentName: 'Temporal Server', cli: cli.path, version: cli.version, stateDir: config.stateDir }, 'starting the embedded Temporal server');
   return startDevServer({
@@ -125,7 +127,7 @@ export async function startService(config: ServiceConfig, mode: 'service' | 'wor
     let devServer: DevServer | undefined;
     let temporalAddress = config.temporalAddress ?? WORKER_DEFAULT_TEMPORAL_ADDRESS;
     if (mode === 'service' && !config.temporalAddress) {
-      devServer = await startEmbeddedTemporal(config, logger);
+      devServer = await startEmbeddedTemporal(config, logger, io);
       cleanups.push(() => devServer!.stop());
       temporalAddress = devServer.address;
     }

@@ -11,7 +11,7 @@ import {
   Runtime,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import { findTemporalCli } from '../../src/temporal/cli-locator';
+import { provisionTemporalCli } from '../../src/temporal/cli-locator';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { workflowsPath } from '../../src/worker';
 
@@ -38,13 +38,8 @@ export async function createTemporalTestEnv(extraArgs: string[] = []): Promise<T
     await registerSearchAttributes(env);
     return env;
   }
-  const cli = findTemporalCli();
-  if (!cli) {
-    throw new Error(
-      'No Temporal server for the tests: run `npm run temporal:install` (builds the CLI with Go), ' +
-        'set TEMPORAL_CLI to a Temporal CLI binary, or set TEMPORAL_ADDRESS to a running server.',
-    );
-  }
+  // npm install provisioned it; if that was skipped, the same routes run now (or say what is missing)
+  const cli = await provisionTemporalCli();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: cli.path },
