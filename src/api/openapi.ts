@@ -23,6 +23,7 @@ export const API_ROUTES: Readonly<Record<string, readonly string[]>> = {
   [`${API_BASE_PATH}/progress`]: ['GET', 'HEAD'],
   [`${API_BASE_PATH}/openapi.json`]: ['GET', 'HEAD'],
   '/metrics': ['GET', 'HEAD'],
+  '/': ['GET', 'HEAD'],
   ...Object.fromEntries(COMMANDS.map((command) => [`${API_BASE_PATH}/${command}`, ['POST']])),
 };
 
@@ -135,6 +136,16 @@ export function buildOpenApiDocument(version: string): JsonObject {
         summary: 'Prometheus metrics',
         responses: {
           '200': { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } },
+          ...errorResponses(GUARD_ERRORS),
+        },
+      },
+    },
+    '/': {
+      get: {
+        operationId: 'statusPage',
+        summary: 'The status page (HTML): state, copy, lag, events, warnings and command buttons, read from this API',
+        responses: {
+          '200': { description: 'an HTML page', content: { 'text/html': { schema: { type: 'string' } } } },
           ...errorResponses(GUARD_ERRORS),
         },
       },

@@ -9,7 +9,9 @@
 //    so `curl --data` keeps working as mongosync's documentation uses it, while a hostile page's
 //    "simple" cross-origin POST (text/plain or a form) cannot start, pause or commit a sync.
 // 3. Token: when an API token is configured (it must be when the API listens beyond loopback),
-//    every request carries `Authorization: Bearer <token>`, compared in constant time.
+//    every request carries `Authorization: Bearer <token>`, compared in constant time. A browser
+//    on the status page sends it as HTTP Basic credentials (any user name, the token as password),
+//    which it then adds to the page's own requests by itself.
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 export interface RequestGuardOptions {
@@ -59,10 +61,16 @@ function sameToken(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-function bearerTokenOf(request: GuardedRequest): string | undefined {
+function tokenOf(request: GuardedRequest): string | undefined {
   const authorization = header(request, 'authorization');
-  const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
-  return match?.[1];
+  if (!authorization) return undefined;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  if (bearer) return bearer[1];
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization);
+  if (!basic) return undefined;
+  const credentials = Buffer.from(basic[1]!, 'base64').toString('utf8');
+  const colon = credentials.indexOf(':');
+  return colon < 0 ? undefined : credentials.slice(colon + 1);
 }
 
 export function checkRequest(request: GuardedRequest, options: RequestGuardOptions): GuardVerdict {
@@ -90,7 +98,7 @@ export function checkRequest(request: GuardedRequest, options: RequestGuardOptio
     }
   }
   if (options.token !== undefined) {
-    const given = bearerTokenOf(request);
+    const given = tokenOf(request);
     if (given === undefined) {
       return { allowed: false, reason: 'token', description: 'this c2c-sync API requires its API token: send Authorization: Bearer <token>' };
     }

@@ -9,6 +9,7 @@ import { API_BASE_PATH, API_ROUTES, buildOpenApiDocument, COMMANDS, type Command
 import { parseCommandBody, parseJsonBody } from './request-body';
 import { checkRequest, type RequestGuardOptions } from './request-guard';
 import { commandRequestBodySchema } from './schemas';
+import { STATUS_PAGE_HEADERS, STATUS_PAGE_HTML } from './status-page';
 
 /** What the API needs from a sync: SyncController implements it. */
 export interface SyncCommands {
@@ -104,7 +105,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       const verdict = checkRequest(request, guard);
       if (verdict.allowed) return;
       const name = verdict.reason === 'token' ? ApiErrorName.Unauthorized : ApiErrorName.Forbidden;
-      if (name === ApiErrorName.Unauthorized) reply.header('WWW-Authenticate', 'Bearer realm="c2c-sync"');
+      if (name === ApiErrorName.Unauthorized) {
+        // the page asks the browser for the token (as a Basic password); scripts send a Bearer token
+        const page = request.url.split('?')[0] === '/';
+        reply.header('WWW-Authenticate', page ? 'Basic realm="c2c-sync", charset="UTF-8"' : 'Bearer realm="c2c-sync"');
+      }
       request.log.warn({ route: request.url.split('?')[0], method: request.method, refused: verdict.reason }, 'request refused');
       return send(reply, errorResponse(name, verdict.description));
     });
@@ -127,6 +132,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     });
     app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()));
   }
+
+  app.get('/', async (_request, reply) => reply.headers(STATUS_PAGE_HEADERS).send(STATUS_PAGE_HTML));
 
   const openApi = buildOpenApiDocument(options.version);
   app.get(`${API_BASE_PATH}/openapi.json`, async () => openApi);
