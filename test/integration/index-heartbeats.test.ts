@@ -43,8 +43,8 @@ beforeEach(async () => {
 
 const INPUT: CatalogInput = { source: 'cluster0', destination: 'cluster1', includeNamespaces: [], excludeNamespaces: [], buildIndexes: 'afterDataCopy' };
 const BEFORE_CAN_WRITE: FinalizeInput = { ...INPUT, stage: 'beforeCanWrite' };
-const HEARTBEAT_TIMEOUT_MS = 400;
-const BLOCK_MS = 1500;
+const HEARTBEAT_TIMEOUT_MS = 1000;
+const BLOCK_MS = 2500;
 
 /** The next `command` the destination receives takes BLOCK_MS before it runs. */
 async function slowDown(command: string): Promise<void> {
