@@ -44,8 +44,7 @@ export class ActivityProgress<Details> {
   }
 
   throwIfCancelled(): void {
-    const signal = this.context.cancellationSignal;
-    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(`activity cancelled: ${String(signal.reason)}`);
+    throwIfActivityCancelled();
   }
 
   /**
@@ -55,21 +54,46 @@ export class ActivityProgress<Details> {
    * retry's own request finds it done or joins it.
    */
   async during<T>(work: Promise<T>): Promise<T> {
-    // The race below may end first; the step's own failure then has nobody else to handle it.
-    work.catch(() => undefined);
     this.beatNow();
-    const timer = setInterval(() => {
-      try {
-        this.lastBeatAt = Date.now();
-        this.context.heartbeat(this.details());
-      } catch {
-        // a heartbeat that cannot be sent now is retried on the next tick
-      }
-    }, this.intervalMs);
+    return heartbeatDuring(() => {
+      this.lastBeatAt = Date.now();
+      this.context.heartbeat(this.details());
+    }, work, this.intervalMs);
+  }
+}
+
+/**
+ * Awaits `work`, calling `beat` every `intervalMs` meanwhile; inside an activity, rejects as soon
+ * as the attempt is cancelled (the work itself is left to finish: it must be idempotent).
+ */
+export async function heartbeatDuring<T>(beat: () => void, work: Promise<T>, intervalMs = MAX_BEAT_INTERVAL_MS): Promise<T> {
+  // The race below may end first; the step's own failure then has nobody else to handle it.
+  work.catch(() => undefined);
+  const timer = setInterval(() => {
     try {
-      return await Promise.race([work, this.context.cancelled]);
-    } finally {
-      clearInterval(timer);
+      beat();
+    } catch {
+      // a heartbeat that cannot be sent now is retried on the next tick
     }
+  }, intervalMs);
+  try {
+    const context = currentContext();
+    return await (context ? Promise.race([work, context.cancelled]) : work);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Stops the current activity's attempt if Temporal cancelled it; a no-op outside an activity. */
+export function throwIfActivityCancelled(): void {
+  const signal = currentContext()?.cancellationSignal;
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(`activity cancelled: ${String(signal.reason)}`);
+}
+
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
   }
 }
