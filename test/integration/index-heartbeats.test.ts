@@ -123,3 +123,15 @@ test('a retried finalizeDestination resumes after the last collection its heartb
   assert.equal((await indexOf('c'))?.prepareUnique, true);
   assert.ok(applied >= 3, 'the count carries on from the heartbeat');
 });
+
+test('a cancelled buildIndexes stops at once instead of waiting for the build it started', async () => {
+  await slowDown('createIndexes');
+  const env = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS });
+  env.once('heartbeat', () => setTimeout(() => env.cancel('TIMED_OUT'), 100));
+  const start = Date.now();
+  await assert.rejects(env.run(buildIndexes, clients, INPUT), (error: Error) => error.name === 'CancelledFailure');
+  const took = Date.now() - start;
+  assert.ok(took < BLOCK_MS, `the attempt ended ${took} ms after it started, before the ${BLOCK_MS} ms build`);
+  // The build itself goes on on the server; a later attempt finds it done.
+  await pair.admin.cluster1.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+});
