@@ -16,6 +16,7 @@ import { type BuildIndexesMode, indexBuildTiming, type NamespaceFilterSpec } fro
 import type { IndexBuildProgress } from '../sync/state-types';
 import type { PendingCollection } from '../workflows/state';
 import { clearBindings, DestinationDdl, uuidKey } from './destination-ddl';
+import { ActivityProgress } from './heartbeat';
 import { clearResyncSet } from './resync-set';
 
 
@@ -114,16 +115,19 @@ export async function copyCatalog(clients: ClusterConnections, input: CatalogInp
   const destination = clients.client(input.destination);
   const matcher = compileNamespaceFilter(input);
   const ddl = destinationDdl(clients, input);
+  const collections: PendingCollection[] = [];
+  // Each collection is a few quick commands (its indexes, when built now, can take long: they
+  // heartbeat meanwhile); the whole catalog is listed before the first one.
+  const heartbeat = new ActivityProgress(() => collections.length);
   // The first attempt starts a new sync: nothing recorded on the destination belongs to it yet.
-  if (context.info.attempt === 1) await clearResyncSet(destination);
+  if (context.info.attempt === 1) await heartbeat.during(clearResyncSet(destination));
   // Every DDL up to this time is in the catalog read next; the bindings record it, so that
   // change events up to it are not applied again (docs/ddl-replay.md).
-  const catalogAt = await noteClusterTime(source, { c2cSync: 'catalog copy', reason: 'catalog snapshot' });
-  const all = await includedCollections(source, matcher);
-  if (context.info.attempt > 1) await dropStaleCatalog(ddl, destination, all);
+  const catalogAt = await heartbeat.during(noteClusterTime(source, { c2cSync: 'catalog copy', reason: 'catalog snapshot' }));
+  const all = await heartbeat.during(includedCollections(source, matcher));
+  if (context.info.attempt > 1) await heartbeat.during(dropStaleCatalog(ddl, destination, all));
   const buildNow = indexBuildTiming(input.buildIndexes) === 'beforeDataCopy';
 
-  const collections: PendingCollection[] = [];
   for (const { db, info } of all) {
     const name = info.name as string;
     if (info.type === 'view') continue;
@@ -137,10 +141,10 @@ export async function copyCatalog(clients: ClusterConnections, input: CatalogInp
     await ddl.createCollection(ns, (info.options ?? {}) as Document);
     const uuid = uuidKey((info.info as Document | undefined)?.uuid);
     if (uuid) await ddl.bind(uuid, ns, catalogAt);
-    if (buildNow) await ddl.createIndexes(ns, await ddl.sourceIndexSpecs(ns));
+    if (buildNow) await heartbeat.during(ddl.createIndexes(ns, await ddl.sourceIndexSpecs(ns)));
     const size = await collectionSize(source, db, name);
     collections.push({ db, coll: name, estimatedBytes: size.bytes, documents: size.documents });
-    context.heartbeat(collections.length);
+    heartbeat.beat();
   }
   for (const { db, info } of viewsInDependencyOrder(all.filter(({ info }) => info.type === 'view'))) {
     await ddl.createCollection({ db, coll: info.name as string }, info.options as Document);
@@ -161,24 +165,49 @@ export async function copyCatalog(clients: ClusterConnections, input: CatalogInp
  */
 export async function buildIndexes(clients: ClusterConnections, input: CatalogInput): Promise<IndexBuildProgress | null> {
   if (indexBuildTiming(input.buildIndexes) !== 'afterDataCopy') return null;
-  const context = Context.current();
   const source = clients.client(input.source);
   const ddl = destinationDdl(clients, input);
-  const bindings = await ddl.loadBindings();
-  const collections = (await includedCollections(source, compileNamespaceFilter(input))).flatMap(({ db, info }) => {
+  let position: BuildIndexesHeartbeat = {
+    after: null,
+    progress: { indexesBuilt: 0, totalIndexesToBuild: 0, collectionsFinished: 0, collectionsTotal: 0 },
+  };
+  const heartbeat = new ActivityProgress(() => position);
+  // A retry skips the collections an earlier attempt finished: building an index again would
+  // find it there, but asking costs a round trip per index of every collection.
+  const resumed = heartbeat.resumed;
+  if (resumed) position = resumed;
+  const bindings = await heartbeat.during(ddl.loadBindings());
+  const included = await heartbeat.during(includedCollections(source, compileNamespaceFilter(input)));
+  const collections = included.flatMap(({ db, info }) => {
     const binding = info.type === 'collection' ? bindings.get(uuidKey((info.info as Document | undefined)?.uuid) ?? '') : undefined;
     return binding?.state === 'live' ? [{ source: { db, coll: info.name as string }, destination: binding.ns }] : [];
   });
-  const progress: IndexBuildProgress = { indexesBuilt: 0, totalIndexesToBuild: 0, collectionsFinished: 0, collectionsTotal: collections.length };
+  collections.sort((a, b) => compareNamespaces(a.source, b.source));
+  const progress = { ...position.progress, collectionsTotal: collections.length };
   for (const { source: ns, destination } of collections) {
-    const specs = await ddl.sourceIndexSpecs(ns);
+    if (position.after && compareNamespaces(ns, position.after) <= 0) continue;
+    const specs = await heartbeat.during(ddl.sourceIndexSpecs(ns));
     progress.totalIndexesToBuild += specs.length;
-    await ddl.createIndexes(destination, specs);
+    // One createIndexes command per index: each can run for hours on a large collection.
+    await heartbeat.during(ddl.createIndexes(destination, specs));
     progress.indexesBuilt += specs.length;
     progress.collectionsFinished += 1;
-    context.heartbeat(progress);
+    position = { after: ns, progress: { ...progress } };
+    heartbeat.beatNow();
   }
   return progress;
+}
+
+/** Where buildIndexes stands: collections are handled in namespace order, up to `after`. */
+interface BuildIndexesHeartbeat {
+  after: { db: string; coll: string } | null;
+  progress: IndexBuildProgress;
+}
+
+function compareNamespaces(a: { db: string; coll: string }, b: { db: string; coll: string }): number {
+  if (a.db !== b.db) return a.db < b.db ? -1 : 1;
+  if (a.coll !== b.coll) return a.coll < b.coll ? -1 : 1;
+  return 0;
 }
 
 export interface FinalizeInput extends CatalogInput {
@@ -192,44 +221,57 @@ export interface FinalizeInput extends CatalogInput {
  * source index must be on the destination with its exact options, or the sync fails naming it.
  */
 export async function finalizeDestination(clients: ClusterConnections, input: FinalizeInput): Promise<number> {
-  const context = Context.current();
   const source = clients.client(input.source);
   const destination = clients.client(input.destination);
   const ddl = destinationDdl(clients, input);
-  let applied = 0;
-  const differences: string[] = [];
-  for (const { db, info } of await includedCollections(source, compileNamespaceFilter(input))) {
-    if (info.type !== 'collection') continue;
+  let position: FinalizeHeartbeat = { after: null, applied: 0, differences: [] };
+  const heartbeat = new ActivityProgress(() => position);
+  // Every step is idempotent (it compares source and destination), so a retry could start over;
+  // it resumes after the last finished collection so that a long finalize still ends.
+  const resumed = heartbeat.resumed;
+  if (resumed) position = resumed;
+  let applied = position.applied;
+  const differences = [...position.differences];
+  const included = await heartbeat.during(includedCollections(source, compileNamespaceFilter(input)));
+  const collections = included.filter(({ info }) => info.type === 'collection');
+  collections.sort((a, b) => compareNamespaces({ db: a.db, coll: a.info.name as string }, { db: b.db, coll: b.info.name as string }));
+  for (const { db, info } of collections) {
     const coll = info.name as string;
+    if (position.after && compareNamespaces({ db, coll }, position.after) <= 0) continue;
     const steps: FinalizeIndexStep[] = [];
-    const destinationInfo = await destination.db(db).listCollections({ name: coll }).next();
-    if (!destinationInfo) continue;
-    steps.push(...cappedRestoreSteps(coll, (info.options ?? {}) as Document, ((destinationInfo as Document).options ?? {}) as Document));
-    const sourceSpecs = await ddl.sourceIndexSpecs({ db, coll });
-    const destinationSpecs = async (): Promise<Document[]> =>
-      (await destination.db(db).collection(coll).listIndexes().toArray()).filter((spec) => spec.name !== '_id_');
-    if (input.buildIndexes !== 'never') steps.push(...finalizeIndexSteps(coll, sourceSpecs, await destinationSpecs()));
-    for (const step of steps.filter((s) => s.stage === input.stage)) {
-      try {
-        if ('command' in step) await destination.db(db).command(step.command);
-        else if (step.kind === 'drop') await destination.db(db).command({ dropIndexes: coll, index: step.name });
-        else await buildExactIndex(destination, db, coll, step.spec);
-      } catch (error) {
-        if ('command' in step && isServerError(error, ServerErrorCode.CannotConvertIndexToUnique)) {
-          throw await uniqueConversionFailure(destination, db, coll, step.command.index as Document, error as Error);
+    const destinationInfo = await heartbeat.during(destination.db(db).listCollections({ name: coll }).next());
+    if (destinationInfo) {
+      steps.push(...cappedRestoreSteps(coll, (info.options ?? {}) as Document, ((destinationInfo as Document).options ?? {}) as Document));
+      const sourceSpecs = await heartbeat.during(ddl.sourceIndexSpecs({ db, coll }));
+      const destinationSpecs = async (): Promise<Document[]> =>
+        (await heartbeat.during(destination.db(db).collection(coll).listIndexes().toArray())).filter((spec) => spec.name !== '_id_');
+      if (input.buildIndexes !== 'never') steps.push(...finalizeIndexSteps(coll, sourceSpecs, await destinationSpecs()));
+      for (const step of steps.filter((s) => s.stage === input.stage)) {
+        // An index build or a unique conversion reads the whole collection: heartbeat meanwhile.
+        try {
+          if ('command' in step) await heartbeat.during(destination.db(db).command(step.command));
+          else if (step.kind === 'drop') await heartbeat.during(destination.db(db).command({ dropIndexes: coll, index: step.name }));
+          else await heartbeat.during(buildExactIndex(destination, db, coll, step.spec));
+        } catch (error) {
+          if ('command' in step && isServerError(error, ServerErrorCode.CannotConvertIndexToUnique)) {
+            throw await uniqueConversionFailure(destination, db, coll, step.command.index as Document, error as Error);
+          }
+          throw error;
         }
-        throw error;
+        applied++;
+        position = { ...position, applied };
+        heartbeat.beat();
       }
-      applied++;
-      context.heartbeat(applied);
+      if (input.stage === 'afterCanWrite' && input.buildIndexes !== 'never') {
+        differences.push(...indexDifferences(sourceSpecs, await destinationSpecs()).map((d) => `${db}.${coll}: ${d}`));
+      }
     }
-    if (input.stage === 'afterCanWrite' && input.buildIndexes !== 'never') {
-      differences.push(...indexDifferences(sourceSpecs, await destinationSpecs()).map((d) => `${db}.${coll}: ${d}`));
-    }
+    position = { after: { db, coll }, applied, differences: [...differences] };
+    heartbeat.beat();
   }
   if (input.stage === 'beforeCanWrite') {
     // A reverse sync starts from clusters equal by name and binds collections as it meets them.
-    await clearBindings(source);
+    await heartbeat.during(clearBindings(source));
   }
   if (differences.length > 0) {
     throw ApplicationFailure.nonRetryable(
@@ -238,6 +280,14 @@ export async function finalizeDestination(clients: ClusterConnections, input: Fi
     );
   }
   return applied;
+}
+
+/** Where finalizeDestination stands: collections are handled in namespace order, up to `after`. */
+interface FinalizeHeartbeat {
+  after: { db: string; coll: string } | null;
+  applied: number;
+  /** index differences found in the collections done (reported together at the end) */
+  differences: string[];
 }
 
 async function buildExactIndex(destination: MongoClient, db: string, coll: string, spec: Document): Promise<void> {

@@ -26,11 +26,15 @@ import { relaxCollModForSync, relaxCollectionOptions, shouldBuildIndex } from '.
 import { C2C_METADATA_DB, isSystemCollection } from '../sync/namespace-names';
 import type { BuildIndexesMode } from '../sync/start-options';
 import type { ClusterTime } from '../sync/state-types';
+import { encodeId } from './copy-partition';
+import { heartbeatDuring, throwIfActivityCancelled } from './heartbeat';
 import { bulkReplace } from './id-type-change';
+import { documentsAfterId } from './id-walk';
 import { fitted } from './oversize-writes';
 import { recordCollectionForResync } from './resync-set';
 
 const BINDINGS = 'bindings';
+const RECOPY_PROGRESS = 'recopies';
 const COPY_BATCH = 1000;
 /** Documents held in memory for one copy write, at most (one larger document is a batch alone). */
 const COPY_BATCH_BYTES = 32 * 1024 * 1024;
@@ -278,33 +282,76 @@ export class DestinationDdl {
 
   /**
    * Copies the source collection with `uuid`, as it is now, into `ns`: created with its options
-   * and indexes if missing, then every document upserted. Heartbeats as it goes.
+   * and indexes if missing, then every document upserted in _id order. Heartbeats at least every
+   * second, and records the last _id written on the destination after every batch, so that a
+   * retried attempt (whose recovery redoes the recopy) resumes after it: the documents before it
+   * were upserted from the source already, and the events replayed after the recopy bring them
+   * up to date as they do every recopied document.
    */
   async recopy(uuid: string, ns: EventNamespace): Promise<void> {
-    const found = await this.locateSource(uuid, [ns]);
-    if (!found || found.info.type !== 'collection') return;
-    await this.createCollection(ns, (found.info.options ?? {}) as Document);
-    await this.createIndexes(ns, await this.sourceIndexSpecs(found.ns));
-    await recordCollectionForResync(this.destination, ns);
+    const heartbeat = (): void => this.options.heartbeat?.();
+    const progress = recopyProgressOf(this.destination);
+    heartbeat();
+    const prepare = async (): Promise<{ source: EventNamespace; after: string | null } | null> => {
+      const found = await this.locateSource(uuid, [ns]);
+      if (!found || found.info.type !== 'collection') return null;
+      await this.createCollection(ns, (found.info.options ?? {}) as Document);
+      await this.createIndexes(ns, await this.sourceIndexSpecs(found.ns));
+      await recordCollectionForResync(this.destination, ns);
+      const earlier = await progress.findOne({ _id: uuid });
+      return { source: found.ns, after: earlier && earlier.db === ns.db && earlier.coll === ns.coll ? earlier.after : null };
+    };
+    const prepared = await heartbeatDuring(heartbeat, prepare());
+    if (!prepared) {
+      await progress.deleteOne({ _id: uuid });
+      return;
+    }
     const target = this.destination.db(ns.db).collection(ns.coll);
     let batch: AnyBulkWriteOperation<Document>[] = [];
+    let lastId: unknown;
     let batchBytes = 0;
     let lastBeat = Date.now();
     const flush = async (): Promise<void> => {
-      if (batch.length > 0) await bulkReplace(target, batch);
+      if (batch.length > 0) {
+        const written = encodeId(lastId);
+        await heartbeatDuring(
+          heartbeat,
+          bulkReplace(target, batch).then(() => progress.replaceOne({ _id: uuid }, { db: ns.db, coll: ns.coll, after: written }, { upsert: true })),
+        );
+      }
       batch = [];
       batchBytes = 0;
+      beatIfDue();
+    };
+    const beatIfDue = (): void => {
+      throwIfActivityCancelled();
       if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
-        this.options.heartbeat?.();
+        heartbeat();
         lastBeat = Date.now();
       }
     };
-    this.options.heartbeat?.();
-    for await (const doc of this.options.source.db(found.ns.db).collection(found.ns.coll).find({}, { ...TYPED_READ, sort: { _id: 1 } })) {
+    const source = this.options.source.db(prepared.source.db).collection(prepared.source.coll);
+    for await (const doc of documentsAfterId(source, prepared.after, TYPED_READ)) {
       batch.push(await fitted(this.destination, ns, { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }));
+      lastId = doc._id;
       batchBytes += bsonSize(doc);
       if (batch.length >= COPY_BATCH || batchBytes >= COPY_BATCH_BYTES) await flush();
+      else beatIfDue();
     }
     await flush();
+    await progress.deleteOne({ _id: uuid });
   }
+}
+
+/** How far an unfinished recopy got, per source collection UUID. */
+interface RecopyProgressDocument {
+  _id: string;
+  db: string;
+  coll: string;
+  /** the last _id written (canonical EJSON) */
+  after: string | null;
+}
+
+function recopyProgressOf(client: MongoClient) {
+  return client.db(C2C_METADATA_DB).collection<RecopyProgressDocument>(RECOPY_PROGRESS);
 }

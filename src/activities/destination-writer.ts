@@ -28,10 +28,13 @@ import type { BuildIndexesMode } from '../sync/start-options';
 import { compareOpTime, type OpTime } from '../workflows/types';
 import { CollatedNamespaces } from './collated-namespaces';
 import { DestinationDdl, uuidKey } from './destination-ddl';
+import { throwIfActivityCancelled } from './heartbeat';
 import { bulkReplace } from './id-type-change';
 import { fitted } from './oversize-writes';
 import { recordForResync } from './resync-set';
 
+/** Longest gap between two heartbeats while a batch is applied. */
+const HEARTBEAT_EVERY_MS = 1000;
 const CRUD_TYPES = new Set(['insert', 'update', 'replace', 'delete']);
 
 export function isDdlEvent(event: ChangeStreamDocument): boolean {
@@ -47,7 +50,7 @@ export interface DestinationWriterOptions {
   copyCompletedAt: OpTime | null;
   /** this attempt replays events an earlier, interrupted attempt may have applied */
   replaying: boolean;
-  /** heartbeats the caller's checkpoint during long DDL steps (a recopy) */
+  /** heartbeats the caller's checkpoint during long steps (a recopy, a long chain of writes of one document) */
   heartbeat?: () => void;
 }
 
@@ -73,10 +76,18 @@ export class DestinationWriter {
     const serializedNamespaces = await this.collated.among(namespacesWithCollatableKeys(translations));
     const plan = planApply(translations, { serializedNamespaces });
     let lastDdlAt: OpTime | null = null;
+    let lastBeat = Date.now();
     for (const step of plan.steps) {
       if (step.kind === 'crud') {
+        // A document changed thousands of times in one batch is thousands of rounds, one write
+        // each: the batch can outlast the heartbeat timeout, so it heartbeats between rounds.
         for (const round of segmentRounds(step)) {
           await Promise.all(round.map((group) => this.applyGroup(group, events)));
+          throwIfActivityCancelled();
+          if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
+            this.options.heartbeat?.();
+            lastBeat = Date.now();
+          }
         }
       } else {
         const event = events[step.covers[0]!]!;

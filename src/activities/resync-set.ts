@@ -7,13 +7,15 @@
 // has f again moves f to the end. The writer records such documents here, on the destination,
 // and at commit, once the source is quiet and every event is applied, each is read from the
 // source and replaced, which makes it exact.
-import type { AnyBulkWriteOperation, Document, MongoClient } from 'mongodb';
+import { type AnyBulkWriteOperation, BSON, type Document, type MongoClient } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
 import { keyValueIdentity } from '../sync/apply-batching';
 import { bsonSize } from '../sync/document-size';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
 import type { EventNamespace } from '../sync/event-translation';
 import { CollatedNamespaces } from './collated-namespaces';
+import { encodeId } from './copy-partition';
+import { documentsAfterId } from './id-walk';
 import { bulkReplace } from './id-type-change';
 import { fitted } from './oversize-writes';
 
@@ -49,81 +51,163 @@ export async function clearResyncSet(destination: MongoClient): Promise<void> {
   await destination.db(C2C_METADATA_DB).dropDatabase();
 }
 
-/** Replaces the destination's copies of the matching source documents; returns their _ids. */
-async function replaceFromSource(
-  source: MongoClient,
-  destination: MongoClient,
-  ns: EventNamespace,
-  filter: Document,
-  onBatch: (written: number) => void = () => undefined,
-): Promise<unknown[]> {
-  const target = destination.db(ns.db).collection(ns.coll);
-  const replaced: unknown[] = [];
-  let batch: Document[] = [];
-  let batchBytes = 0;
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const operations: AnyBulkWriteOperation<Document>[] = [];
-    for (const doc of batch) {
-      operations.push(await fitted(destination, ns, { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }));
-    }
-    await bulkReplace(target, operations);
-    for (const doc of batch) replaced.push(doc._id);
-    onBatch(batch.length);
-    batch = [];
-    batchBytes = 0;
-  };
-  for await (const doc of source.db(ns.db).collection(ns.coll).find(filter, TYPED_READ)) {
-    batch.push(doc);
-    batchBytes += bsonSize(doc);
-    if (batch.length >= BATCH || batchBytes >= BATCH_BYTES) await flush();
+/** Writes source documents over the destination's copies, in batches bounded by count and bytes. */
+class ReplaceBatch {
+  private docs: Document[] = [];
+  private bytes = 0;
+
+  constructor(
+    private readonly destination: MongoClient,
+    private readonly ns: EventNamespace,
+  ) {}
+
+  /** Adds a document; true when the batch is full and should be flushed. */
+  add(doc: Document): boolean {
+    this.docs.push(doc);
+    this.bytes += bsonSize(doc);
+    return this.docs.length >= BATCH || this.bytes >= BATCH_BYTES;
   }
-  await flush();
-  return replaced;
+
+  /** Writes the batch; returns the _ids written. */
+  async flush(): Promise<unknown[]> {
+    if (this.docs.length === 0) return [];
+    const operations: AnyBulkWriteOperation<Document>[] = [];
+    for (const doc of this.docs) {
+      operations.push(await fitted(this.destination, this.ns, { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }));
+    }
+    await bulkReplace(this.destination.db(this.ns.db).collection(this.ns.coll), operations);
+    const ids = this.docs.map((doc) => doc._id);
+    this.docs = [];
+    this.bytes = 0;
+    return ids;
+  }
 }
 
 /**
- * Replaces every recorded document with the source's current version (deleting it when the
- * source no longer has it), then forgets the set. Returns how many documents were resynced.
+ * Where a commit-time resync stands; heartbeated, and a retried attempt resumes from it. Entries
+ * up to `after` are done and forgotten already.
  */
-export async function resyncRecorded(source: MongoClient, destination: MongoClient, onProgress: (done: number) => void): Promise<number> {
-  const byNamespace = new Map<string, { ns: EventNamespace; ids: unknown[]; all: boolean }>();
-  for await (const entry of entries(destination).find({}, TYPED_READ)) {
-    const key = `${entry._id.db}.${entry._id.coll}`;
-    const group = byNamespace.get(key) ?? { ns: { db: entry._id.db, coll: entry._id.coll }, ids: [], all: false };
-    if (entry._id.all) group.all = true;
-    else group.ids.push(entry._id.id);
-    byNamespace.set(key, group);
-  }
-  let done = 0;
+export interface ResyncProgress {
+  /** the last entry done (canonical EJSON of its _id); null before the first */
+  after: string | null;
+  /** documents resynced so far */
+  done: number;
+  /** a whole collection being resynced, and the last _id written to it */
+  whole: { db: string; coll: string; after: string | null } | null;
+}
+
+export interface ResyncOptions {
+  /** where an earlier attempt stopped */
+  resumeFrom?: ResyncProgress;
+  /** called after every unit of work with where the resync stands (heartbeat it) */
+  onProgress?: (progress: ResyncProgress) => void;
+  /** entries read and processed at a time (memory stays bounded by it) */
+  pageSize?: number;
+}
+
+const sameNamespace = (a: EventNamespace, b: EventNamespace): boolean => a.db === b.db && a.coll === b.coll;
+
+/**
+ * Replaces every recorded document with the source's current version (deleting it when the
+ * source no longer has it), forgetting each entry once it is done. Entries are read in pages in
+ * _id order, which keeps each namespace's entries together, so memory holds one page whatever
+ * the size of the set. Returns how many documents were resynced.
+ */
+export async function resyncRecorded(source: MongoClient, destination: MongoClient, options: ResyncOptions = {}): Promise<number> {
+  const pageSize = options.pageSize ?? BATCH;
+  const state: ResyncProgress = options.resumeFrom
+    ? { after: options.resumeFrom.after, done: options.resumeFrom.done, whole: options.resumeFrom.whole }
+    : { after: null, done: 0, whole: null };
+  const report = (): void => options.onProgress?.(state);
   const collatedNamespaces = new CollatedNamespaces(destination);
-  for (const { ns, ids, all } of byNamespace.values()) {
-    if (all) {
-      // a whole collection: progress after every written batch, not once at its end
-      await replaceFromSource(source, destination, ns, {}, (written) => onProgress((done += written)));
-      continue;
-    }
-    const collated = (await collatedNamespaces.among([ns])).size > 0;
-    for (let i = 0; i < ids.length; i += BATCH) {
-      const chunk = ids.slice(i, i + BATCH);
-      const present = await replaceFromSource(source, destination, ns, { _id: { $in: chunk } });
-      // Documents the source no longer has are gone from the destination too: their delete
-      // events were applied. Deleting again covers a resync that raced with a delete.
-      const presentKeys = new Set(present.map(keyValueIdentity));
-      const gone = chunk.filter((id) => !presentKeys.has(keyValueIdentity(id)));
-      if (gone.length > 0) {
-        // Under a collation a recorded 'a' may be the document the source now holds as 'A':
-        // the server, which compares with the collation, keeps the ones the source still has.
-        const filter = collated ? { _id: { $in: gone, $nin: present } } : { _id: { $in: gone } };
-        await destination
-          .db(ns.db)
-          .collection(ns.coll)
-          .deleteMany(filter as Document);
+  /** the namespace whose entries are being processed, and whether it is resynced whole */
+  let current: { ns: EventNamespace; whole: boolean } | null = null;
+
+  for (;;) {
+    const filter = state.after === null ? {} : { _id: { $gt: decodeEntryId(state.after) } };
+    const page = await entries(destination)
+      .find(filter as Document, { ...TYPED_READ, sort: { _id: 1 }, limit: pageSize })
+      .toArray();
+    if (page.length === 0) break;
+    let start = 0;
+    while (start < page.length) {
+      const ns = { db: page[start]!._id.db, coll: page[start]!._id.coll };
+      let end = start;
+      while (end < page.length && sameNamespace(page[end]!._id, ns)) end++;
+      if (!current || !sameNamespace(current.ns, ns)) {
+        const recordedWhole = await entries(destination).countDocuments({ _id: { db: ns.db, coll: ns.coll, all: true } }, { limit: 1 });
+        current = { ns, whole: recordedWhole > 0 };
+        if (current.whole) {
+          await resyncWholeCollection(source, destination, ns, state, report);
+          await entries(destination).deleteOne({ _id: { db: ns.db, coll: ns.coll, all: true } });
+        }
       }
-      done += chunk.length;
-      onProgress(done);
+      if (!current.whole) {
+        const ids = page.slice(start, end).flatMap((entry) => (entry._id.all ? [] : [entry._id.id]));
+        await resyncIds(source, destination, ns, ids, (await collatedNamespaces.among([ns])).size > 0);
+        state.done += ids.length;
+      }
+      start = end;
     }
+    await entries(destination).deleteMany({ _id: { $in: page.map((entry) => entry._id) } });
+    state.after = encodeEntryId(page[page.length - 1]!._id);
+    report();
   }
   await clearResyncSet(destination);
-  return done;
+  return state.done;
 }
+
+/** Replaces the recorded documents `ids` of `ns`, deleting those the source no longer has. */
+async function resyncIds(source: MongoClient, destination: MongoClient, ns: EventNamespace, ids: unknown[], collated: boolean): Promise<void> {
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const chunk = ids.slice(i, i + BATCH);
+    const batch = new ReplaceBatch(destination, ns);
+    const present: unknown[] = [];
+    for await (const doc of source.db(ns.db).collection(ns.coll).find({ _id: { $in: chunk } } as Document, TYPED_READ)) {
+      if (batch.add(doc)) present.push(...(await batch.flush()));
+    }
+    present.push(...(await batch.flush()));
+    // Documents the source no longer has are gone from the destination too: their delete
+    // events were applied. Deleting again covers a resync that raced with a delete.
+    const presentKeys = new Set(present.map(keyValueIdentity));
+    const gone = chunk.filter((id) => !presentKeys.has(keyValueIdentity(id)));
+    if (gone.length > 0) {
+      // Under a collation a recorded 'a' may be the document the source now holds as 'A':
+      // the server, which compares with the collation, keeps the ones the source still has.
+      const filter = collated ? { _id: { $in: gone, $nin: present } } : { _id: { $in: gone } };
+      await destination
+        .db(ns.db)
+        .collection(ns.coll)
+        .deleteMany(filter as Document);
+    }
+  }
+}
+
+/** Replaces every document of `ns` from the source, in _id order, resuming after `state.whole`. */
+async function resyncWholeCollection(
+  source: MongoClient,
+  destination: MongoClient,
+  ns: EventNamespace,
+  state: ResyncProgress,
+  report: () => void,
+): Promise<void> {
+  const resumeAfter = state.whole && sameNamespace(state.whole, ns) ? state.whole.after : null;
+  state.whole = { db: ns.db, coll: ns.coll, after: resumeAfter };
+  const batch = new ReplaceBatch(destination, ns);
+  const flush = async (): Promise<void> => {
+    const written = await batch.flush();
+    if (written.length === 0) return;
+    state.done += written.length;
+    state.whole = { db: ns.db, coll: ns.coll, after: encodeId(written[written.length - 1]) };
+    report();
+  };
+  report();
+  for await (const doc of documentsAfterId(source.db(ns.db).collection(ns.coll), resumeAfter, TYPED_READ)) {
+    if (batch.add(doc)) await flush();
+  }
+  await flush();
+  state.whole = null;
+}
+
+const encodeEntryId = (id: ResyncEntry['_id']): string => BSON.EJSON.stringify(id, { relaxed: false });
+const decodeEntryId = (text: string): ResyncEntry['_id'] => BSON.EJSON.parse(text, { relaxed: false }) as ResyncEntry['_id'];

@@ -35,7 +35,8 @@ export function activitiesFor(tuning: SyncTuning) {
     }).preflight,
     noteTime: quick.noteTime,
     setWriteBlocking: quick.setWriteBlocking,
-    planPartitions: quick.planPartitions,
+    // its _id sample or walk of the _id index heartbeats: a stuck attempt is retried, not awaited for minutes
+    planPartitions: long.planPartitions,
     copyCatalog: long.copyCatalog,
     buildIndexes: long.buildIndexes,
     copyPartitionChunk: long.copyPartitionChunk,

@@ -26,6 +26,7 @@ const ACTIVITY_SIDE = [
   'ddl-replay',
   'document-size',
   'event-translation',
+  'id-sampling',
   'index-plan',
   'index-relaxation',
   'key-identity',
