@@ -1,0 +1,330 @@
+// Aggregation operators that keep numbers exact and typed, installed into mingo in place of its
+// own. mingo computes with JS numbers; the pipeline's views keep int64/decimal128 values that no
+// JS number holds ("wide" numbers, see isWideNumber) as typed objects, and these operators compare
+// and compute them exactly: expression comparisons ($eq ... $cmp), arithmetic ($add, $subtract,
+// $multiply) with the server's result types (int32 overflows to int64, int64 overflows to double,
+// any double gives double, any decimal gives decimal), the $sum/$avg/$min/$max accumulators and
+// the $sort stage. Typed results that a JS number holds exactly are handed back to mingo as JS
+// numbers and remembered, so the final retyping gives them their type (an $add of two int64s stays
+// int64). Operands are typed from the typed input document (field paths whose view value is still
+// the stored one), from results computed earlier in the run, or from the pipeline's literals.
+import { Decimal128, Double, Int32, Long, type Document } from 'bson';
+import { evalExpr } from 'mingo/core';
+import { Lazy } from 'mingo/lazy';
+import { resolve } from 'mingo/util';
+import * as accumulatorOperators from 'mingo/operators/accumulator';
+import * as expressionOperators from 'mingo/operators/expression';
+import * as pipelineOperators from 'mingo/operators/pipeline';
+import { bsonTypeName, toNumber } from '../bson/values';
+import { compareValues } from '../bson/compare';
+import { exactNumber, type ExactNumber } from '../bson/exact-number';
+import { isWideNumber, viewMatchesTyped } from '../bson/typed-view';
+import { collationFor } from '../bson/collation';
+
+/** What one pipeline run knows about the types of the numbers its views hold. */
+export interface TypedRun {
+  /** the typed document each input view was made from */
+  roots: WeakMap<object, Document>;
+  /** typed results computed in this run, by the JS number mingo was given */
+  computed: Map<number, unknown>;
+  /** typed literals of the pipeline */
+  pool: unknown[];
+}
+
+const runs: TypedRun[] = [];
+
+/** Runs `fn` with `run` as the current pipeline run (runs nest: $lookup of a view runs another). */
+export function withTypedRun<T>(run: TypedRun, fn: () => T): T {
+  runs.push(run);
+  try {
+    return fn();
+  } finally {
+    runs.pop();
+  }
+}
+
+function currentRun(): TypedRun | undefined {
+  return runs[runs.length - 1];
+}
+
+type NumKind = 'int' | 'long' | 'double' | 'decimal';
+
+function numKind(v: unknown): NumKind | undefined {
+  const t = bsonTypeName(v);
+  return t === 'int' || t === 'long' || t === 'double' || t === 'decimal' ? t : undefined;
+}
+
+function isNumberLike(v: unknown): boolean {
+  return typeof v === 'number' || isWideNumber(v);
+}
+
+function resolveTyped(doc: unknown, path: string): unknown {
+  let value = doc;
+  for (const part of path.split('.')) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    value = (value as Document)[part];
+  }
+  return value;
+}
+
+/** The typed value a view number stands for (see the file comment); the view itself when wide. */
+function typedOperand(view: unknown, expr: unknown, obj: unknown): unknown {
+  if (typeof view !== 'number') return view;
+  const run = currentRun();
+  if (run && typeof expr === 'string' && expr.startsWith('$') && !expr.startsWith('$$') && obj !== null && typeof obj === 'object') {
+    const root = run.roots.get(obj);
+    if (root) {
+      const typed = resolveTyped(root, expr.slice(1));
+      if (numKind(typed) && viewMatchesTyped(view, typed)) return typed;
+    }
+  }
+  const computed = run?.computed.get(view);
+  if (computed !== undefined) return computed;
+  for (const candidate of run?.pool ?? []) {
+    if (typeof candidate !== 'number' && numKind(candidate) && viewMatchesTyped(view, candidate)) return candidate;
+  }
+  return view;
+}
+
+/** A typed result as mingo should see it: a JS number when one holds it exactly (remembered). */
+function toMingo(typed: unknown): unknown {
+  if (typeof typed === 'number' || isWideNumber(typed)) return typed;
+  const n = toNumber(typed);
+  if (n === undefined) return typed;
+  currentRun()?.computed.set(n, typed);
+  return n;
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+function exactToDecimal(x: ExactNumber): Decimal128 {
+  if (x.kind === 'nan') return Decimal128.fromString('NaN');
+  if (x.kind === 'inf') return Decimal128.fromString(x.negative ? '-Infinity' : 'Infinity');
+  return Decimal128.fromStringWithRounding(`${x.coef}E${x.exp}`);
+}
+
+function exactArith(a: ExactNumber, b: ExactNumber, op: 'add' | 'mul'): ExactNumber {
+  if (a.kind === 'nan' || b.kind === 'nan') return { kind: 'nan' };
+  if (a.kind === 'inf' || b.kind === 'inf') {
+    if (op === 'add') {
+      if (a.kind === 'inf' && b.kind === 'inf' && a.negative !== b.negative) return { kind: 'nan' };
+      return a.kind === 'inf' ? a : b;
+    }
+    const zero = (x: ExactNumber): boolean => x.kind === 'finite' && x.coef === 0n;
+    if (zero(a) || zero(b)) return { kind: 'nan' };
+    const neg = (x: ExactNumber): boolean => (x.kind === 'inf' ? x.negative : x.kind === 'finite' && x.coef < 0n);
+    return { kind: 'inf', negative: neg(a) !== neg(b) };
+  }
+  if (op === 'mul') return { kind: 'finite', coef: a.coef * b.coef, exp: a.exp + b.exp };
+  const exp = Math.min(a.exp, b.exp);
+  const coef = a.coef * 10n ** BigInt(a.exp - exp) + b.coef * 10n ** BigInt(b.exp - exp);
+  return { kind: 'finite', coef, exp };
+}
+
+function negate(v: unknown): unknown {
+  switch (numKind(v)) {
+    case 'int':
+      return typeof v === 'number' ? -v : (v as Int32).value === -2147483648 ? Long.fromNumber(2147483648) : new Int32(-(v as Int32).value);
+    case 'long':
+      return Long.fromBigInt(-(v as Long).toBigInt());
+    case 'double':
+      return new Double(-(toNumber(v) as number));
+    default: {
+      const x = exactNumber(v);
+      if (x.kind === 'finite') return exactToDecimal({ kind: 'finite', coef: -x.coef, exp: x.exp });
+      return x.kind === 'inf' ? exactToDecimal({ kind: 'inf', negative: !x.negative }) : v;
+    }
+  }
+}
+
+const RANK: Record<NumKind, number> = { int: 0, long: 1, double: 2, decimal: 3 };
+
+const DECIMAL_TEXT = /^(-)?(\d+)(?:\.(\d+))?(?:E([+-]\d+))?$/;
+
+/**
+ * A number as a decimal operand, keeping its exponent (decimal arithmetic keeps scale: 1.00 + 1
+ * is 2.00). A double becomes its 15-significant-digit decimal, as the server converts doubles.
+ */
+function decimalOperand(v: unknown): ExactNumber {
+  const kind = numKind(v);
+  if (kind === 'int' || kind === 'long') return { kind: 'finite', coef: kind === 'long' ? (v as Long).toBigInt() : BigInt(toNumber(v) as number), exp: 0 };
+  const text = kind === 'double' ? (toNumber(v) as number).toPrecision(15) : (v as Decimal128).toString();
+  const m = DECIMAL_TEXT.exec(text.replace('e', 'E'));
+  if (!m) return exactNumber(kind === 'double' ? toNumber(v) : v);
+  const coef = BigInt(m[2] + (m[3] ?? '')) * (m[1] ? -1n : 1n);
+  return { kind: 'finite', coef, exp: Number(m[4] ?? 0) - (m[3]?.length ?? 0) };
+}
+
+/** a + b or a × b with the server's numeric result type. */
+export function typedArith(a: unknown, b: unknown, op: 'add' | 'mul'): unknown {
+  const ka = numKind(a)!;
+  const kb = numKind(b)!;
+  const kind = RANK[ka] >= RANK[kb] ? ka : kb;
+  if (kind === 'decimal') return exactToDecimal(exactArith(decimalOperand(a), decimalOperand(b), op));
+  const x = toNumber(a) as number;
+  const y = toNumber(b) as number;
+  if (kind === 'double') return new Double(op === 'add' ? x + y : x * y);
+  const bx = ka === 'long' ? (a as Long).toBigInt() : BigInt(x);
+  const by = kb === 'long' ? (b as Long).toBigInt() : BigInt(y);
+  const r = op === 'add' ? bx + by : bx * by;
+  if (kind === 'int' && r >= -2147483648n && r <= 2147483647n) return new Int32(Number(r));
+  if (r >= INT64_MIN && r <= INT64_MAX) return Long.fromBigInt(r);
+  return new Double(op === 'add' ? Number(bx) + Number(by) : Number(bx) * Number(by));
+}
+
+function typedFromView(v: unknown): unknown {
+  return typeof v === 'number' ? (Number.isInteger(v) && Math.abs(v) <= 2147483647 && !Object.is(v, -0) ? new Int32(v) : new Double(v)) : v;
+}
+
+type ExpressionOperator = (obj: unknown, expr: unknown, options: object) => unknown;
+type AccumulatorOperator = (coll: unknown[], expr: unknown, options: object) => unknown;
+
+function collationOf(options: object): ReturnType<typeof collationFor> {
+  return collationFor((options as { collation?: Document }).collation);
+}
+
+const mingoExpressions = expressionOperators as unknown as Record<string, ExpressionOperator>;
+const mingoAccumulators = accumulatorOperators as unknown as Record<string, AccumulatorOperator>;
+
+/** The operands of an arithmetic expression, typed; undefined when mingo should handle them. */
+function typedOperands(obj: unknown, expr: unknown, options: object): { args: unknown[]; typed: unknown[] } | undefined {
+  if (!Array.isArray(expr)) return undefined;
+  const args = evalExpr(obj, expr, options as never) as unknown[];
+  if (!Array.isArray(args) || !args.every(isNumberLike)) return undefined;
+  return { args, typed: args.map((v, i) => typedFromView(typedOperand(v, expr[i], obj))) };
+}
+
+function arithmetic(name: '$add' | '$multiply', op: 'add' | 'mul'): ExpressionOperator {
+  const original = mingoExpressions[name];
+  return (obj, expr, options) => {
+    const operands = typedOperands(obj, expr, options);
+    if (!operands || operands.typed.length === 0) return original(obj, expr, options);
+    let acc = operands.typed[0];
+    for (let i = 1; i < operands.typed.length; i++) acc = typedArith(acc, operands.typed[i], op);
+    return toMingo(acc);
+  };
+}
+
+const $subtract: ExpressionOperator = (obj, expr, options) => {
+  const operands = typedOperands(obj, expr, options);
+  if (!operands || operands.typed.length !== 2) return mingoExpressions.$subtract(obj, expr, options);
+  return toMingo(typedArith(operands.typed[0], negate(operands.typed[1]), 'add'));
+};
+
+function comparison(name: string, test: (c: number) => unknown): ExpressionOperator {
+  const original = mingoExpressions[name];
+  return (obj, expr, options) => {
+    if (!Array.isArray(expr) || expr.length !== 2) return original(obj, expr, options);
+    const args = evalExpr(obj, expr, options as never) as unknown[];
+    if (!args.some(isWideNumber)) return original(obj, [{ $literal: args[0] }, { $literal: args[1] }], options);
+    const collation = collationOf(options);
+    return test(compareValues(args[0], args[1], collation?.compare));
+  };
+}
+
+/** The typed numbers an accumulator sees, in order; non-numbers are left out. */
+function accumulatedNumbers(coll: unknown[], expr: unknown, options: object): unknown[] {
+  const values = mingoAccumulators.$push(coll, expr, options) as unknown[];
+  const out: unknown[] = [];
+  values.forEach((v, i) => {
+    if (isNumberLike(v)) out.push(typedFromView(typedOperand(v, expr, coll[i])));
+  });
+  return out;
+}
+
+const $sum: AccumulatorOperator = (coll, expr, options) => {
+  if (typeof expr === 'number') return mingoAccumulators.$sum(coll, expr, options);
+  let acc: unknown = new Int32(0);
+  for (const v of accumulatedNumbers(coll, expr, options)) acc = typedArith(acc, v, 'add');
+  return toMingo(acc);
+};
+
+const $avg: AccumulatorOperator = (coll, expr, options) => {
+  const values = accumulatedNumbers(coll, expr, options);
+  if (!values.some((v) => numKind(v) === 'decimal' || isWideNumber(v))) return mingoAccumulators.$avg(coll, expr, options);
+  let sum: ExactNumber = { kind: 'finite', coef: 0n, exp: 0 };
+  for (const v of values) sum = exactArith(sum, decimalOperand(v), 'add');
+  const anyDecimal = values.some((v) => numKind(v) === 'decimal');
+  if (!anyDecimal) return (toNumber(exactToDecimal(sum)) as number) / values.length;
+  const quotient = Decimal128.fromStringWithRounding(divideExact(sum, values.length));
+  return toMingo(quotient);
+};
+
+/** sum / n to 40 significant digits, as decimal text (rounded to 34 by Decimal128). */
+function divideExact(sum: ExactNumber, n: number): string {
+  if (sum.kind === 'nan') return 'NaN';
+  if (sum.kind === 'inf') return sum.negative ? '-Infinity' : 'Infinity';
+  const scale = 40;
+  const q = (sum.coef * 10n ** BigInt(scale)) / BigInt(n);
+  return `${q}E${sum.exp - scale}`;
+}
+
+function extreme(sign: number): AccumulatorOperator {
+  return (coll, expr, options) => {
+    const values = mingoAccumulators.$push(coll, expr, options) as unknown[];
+    let best: unknown;
+    values.forEach((v, i) => {
+      if (v === null || v === undefined) return;
+      const typed = typedOperand(v, expr, coll[i]);
+      if (best === undefined || compareValues(typed, best) * sign > 0) best = typed;
+    });
+    return best === undefined ? null : toMingo(best);
+  };
+}
+
+function hasWide(v: unknown): boolean {
+  if (isWideNumber(v)) return true;
+  return Array.isArray(v) && v.some(hasWide);
+}
+
+type PipelineOperator = (coll: LazyIterator, expr: unknown, options: object) => LazyIterator;
+type LazyIterator = ReturnType<typeof Lazy>;
+const mingoSort = (pipelineOperators as unknown as Record<string, PipelineOperator>).$sort;
+
+/** The sort key of one value: arrays sort by their least (ascending) or greatest element. */
+function sortKey(v: unknown, direction: number): unknown {
+  if (!Array.isArray(v)) return v;
+  if (v.length === 0) return undefined;
+  return v.reduce((best, x) => (compareValues(x, best) * direction < 0 ? x : best));
+}
+
+/** $sort with exact BSON order when a sort key holds a wide number (mingo's order otherwise). */
+const $sort: PipelineOperator = (coll, spec, options) =>
+  coll.transform((docs: unknown[]) => {
+    const keys = Object.entries(spec as Document);
+    if (!docs.some((d) => keys.some(([k]) => hasWide(resolve(d as Document, k))))) {
+      return mingoSort(Lazy(docs), spec, options);
+    }
+    const collation = collationOf(options);
+    const sorted = docs
+      .map((d, i) => ({ d, i }))
+      .sort((x, y) => {
+        for (const [k, dir] of keys) {
+          const direction = Number(dir) < 0 ? -1 : 1;
+          const a = sortKey(resolve(x.d as Document, k), direction);
+          const b = sortKey(resolve(y.d as Document, k), direction);
+          const c = a === undefined || b === undefined ? Number(b === undefined) - Number(a === undefined) : compareValues(a, b, collation?.compare);
+          if (c !== 0) return c * direction;
+        }
+        return x.i - y.i;
+      });
+    return Lazy(sorted.map((e) => e.d));
+  });
+
+export const EXACT_EXPRESSION_OPERATORS = {
+  $add: arithmetic('$add', 'add'),
+  $multiply: arithmetic('$multiply', 'mul'),
+  $subtract,
+  $eq: comparison('$eq', (c) => c === 0),
+  $ne: comparison('$ne', (c) => c !== 0),
+  $gt: comparison('$gt', (c) => c > 0),
+  $gte: comparison('$gte', (c) => c >= 0),
+  $lt: comparison('$lt', (c) => c < 0),
+  $lte: comparison('$lte', (c) => c <= 0),
+  $cmp: comparison('$cmp', (c) => toMingo(new Int32(c))),
+};
+
+export const EXACT_ACCUMULATOR_OPERATORS = { $sum, $avg, $min: extreme(-1), $max: extreme(1) };
+
+export const EXACT_PIPELINE_OPERATORS = { $sort };
