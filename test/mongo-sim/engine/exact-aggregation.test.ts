@@ -120,3 +120,34 @@ test('pipeline-style updates of a document whose _id is an int64 beyond 2^53', a
   ]);
   t.close();
 });
+
+test('type operators and conversions see int64 and decimal128 exactly', async () => {
+  const t = testEngine();
+  await t.run({ insert: 'c', documents: [{ _id: 1, big: TWO_53_PLUS_1, d: DEC_B, l: Long.fromNumber(5), x: new Double(2.5) }] });
+  const [r] = await aggregate(t, [
+    {
+      $project: {
+        _id: 0,
+        s: { $toString: '$big' },
+        ds: { $convert: { input: '$d', to: 'string' } },
+        types: ['$big', '$d', '$l'].map((f) => ({ $type: f })),
+        isNumber: { $isNumber: '$big' },
+        toLong: { $toLong: '$l' },
+        toDecimal: { $toDecimal: '$big' },
+        fromDouble: { $toDecimal: '$x' },
+        abs: { $abs: { $subtract: [Long.fromNumber(0), '$big'] } },
+        third: { $divide: ['$d', new Int32(4)] },
+      },
+    },
+  ]);
+  assert.equal(r.s, '9007199254740993');
+  assert.equal(r.ds, '1.00000000000000000000000001');
+  assert.deepEqual(r.types, ['long', 'decimal', 'long']);
+  assert.equal(r.isNumber, true);
+  assert.deepEqual(r.toLong, Long.fromNumber(5));
+  assert.equal((r.toDecimal as Decimal128).toString(), '9007199254740993');
+  assert.equal((r.fromDouble as Decimal128).toString(), '2.50000000000000');
+  assert.deepEqual(r.abs, TWO_53_PLUS_1);
+  assert.equal((r.third as Decimal128).toString(), '0.2500000000000000000000000025');
+  t.close();
+});

@@ -273,7 +273,127 @@ const $sort: PipelineOperator = (coll, spec, options) =>
     return Lazy(sorted.map((e) => e.d));
   });
 
+/** A typed number converted as $convert does; undefined: the conversion fails. */
+function convertNumber(v: unknown, to: string): unknown {
+  const exact = exactNumber(v);
+  const kind = numKind(v);
+  switch (to) {
+    case 'string':
+      return kind === 'long' ? (v as Long).toString() : kind === 'decimal' ? (v as Decimal128).toString() : undefined;
+    case 'long':
+    case 'int': {
+      if (exact.kind !== 'finite') return undefined;
+      const whole = exact.exp >= 0 ? exact.coef * 10n ** BigInt(exact.exp) : exact.coef / 10n ** BigInt(-exact.exp);
+      if (to === 'int') return whole >= -2147483648n && whole <= 2147483647n ? new Int32(Number(whole)) : undefined;
+      return whole >= INT64_MIN && whole <= INT64_MAX ? Long.fromBigInt(whole) : undefined;
+    }
+    case 'double':
+      return new Double(toNumber(v) as number);
+    case 'decimal':
+      return kind === 'decimal' ? v : exactToDecimal(decimalOperand(v));
+    case 'bool':
+      return exact.kind !== 'finite' || exact.coef !== 0n;
+  }
+  return undefined;
+}
+
+const TYPE_ALIASES: Record<string, string> = { 1: 'double', 2: 'string', 8: 'bool', 16: 'int', 18: 'long', 19: 'decimal', int: 'int', long: 'long', double: 'double', decimal: 'decimal', string: 'string', bool: 'bool' };
+
+function conversion(name: string, to: string): ExpressionOperator {
+  const original = mingoExpressions[name];
+  return (obj, expr, options) => {
+    const v = evalExpr(obj, expr, options as never);
+    const typed = isNumberLike(v) ? typedFromView(typedOperand(v, expr, obj)) : undefined;
+    const out = typed === undefined ? undefined : convertNumber(typed, to);
+    if (out === undefined) return original(obj, { $literal: isWideNumber(v) ? toNumber(v) : v }, options);
+    return toMingo(out);
+  };
+}
+
+const $convert: ExpressionOperator = (obj, expr, options) => {
+  const spec = expr as Document;
+  const input = evalExpr(obj, spec?.input, options as never);
+  const to = TYPE_ALIASES[String(evalExpr(obj, spec?.to, options as never))];
+  const typed = isNumberLike(input) && to !== undefined ? typedFromView(typedOperand(input, spec.input, obj)) : undefined;
+  const out = typed === undefined ? undefined : convertNumber(typed, to);
+  if (out !== undefined) return toMingo(out);
+  if (!isWideNumber(input)) return mingoExpressions.$convert(obj, expr, options);
+  if (spec.onError !== undefined) return evalExpr(obj, spec.onError, options as never);
+  throw new Error(`$convert cannot convert ${String(input)} to ${String(spec.to)} with no onError value`);
+};
+
+/** Operators computing a double (or decimal) that are given a wide number's double instead. */
+function approximating(name: string): ExpressionOperator {
+  const original = mingoExpressions[name];
+  const approximate = (v: unknown): unknown => (isWideNumber(v) ? toNumber(v) : Array.isArray(v) ? v.map(approximate) : v);
+  return (obj, expr, options) => {
+    const args = evalExpr(obj, expr, options as never);
+    if (!hasWide(args)) return original(obj, Array.isArray(expr) ? (args as unknown[]).map((a) => ({ $literal: a })) : { $literal: args }, options);
+    const approx = approximate(args);
+    return original(obj, Array.isArray(expr) ? (approx as unknown[]).map((a) => ({ $literal: a })) : { $literal: approx }, options);
+  };
+}
+
+const $abs: ExpressionOperator = (obj, expr, options) => {
+  const v = evalExpr(obj, expr, options as never);
+  const typed = typedFromView(typedOperand(v, expr, obj));
+  if (!isWideNumber(v) && numKind(typed) !== 'long' && numKind(typed) !== 'decimal') return mingoExpressions.$abs(obj, { $literal: v }, options);
+  return toMingo(compareValues(typed, 0) < 0 ? negate(typed) : typed);
+};
+
+const $divide: ExpressionOperator = (obj, expr, options) => {
+  const operands = typedOperands(obj, expr, options);
+  if (!operands || operands.typed.length !== 2 || !operands.typed.some((v) => numKind(v) === 'decimal' || isWideNumber(v))) {
+    return mingoExpressions.$divide(obj, expr, options);
+  }
+  const [a, b] = operands.typed;
+  if (compareValues(b, 0) === 0) throw new Error("can't $divide by zero");
+  if (numKind(a) !== 'decimal' && numKind(b) !== 'decimal') return toMingo(new Double((toNumber(a) as number) / (toNumber(b) as number)));
+  const x = decimalOperand(a);
+  const y = decimalOperand(b);
+  if (x.kind !== 'finite' || y.kind !== 'finite') return toMingo(new Double((toNumber(a) as number) / (toNumber(b) as number)));
+  // 40 digits, then an exact quotient is brought back to the preferred exponent (IEEE 754 decimal)
+  const scale = 40n;
+  const numerator = x.coef * 10n ** scale;
+  let q = numerator / y.coef;
+  let exp = x.exp - y.exp - Number(scale);
+  if (numerator % y.coef === 0n) {
+    while (exp < x.exp - y.exp && q % 10n === 0n) {
+      q /= 10n;
+      exp++;
+    }
+  }
+  return toMingo(Decimal128.fromStringWithRounding(`${q}E${exp}`));
+};
+
+const $isNumber: ExpressionOperator = (obj, expr, options) => {
+  const v = evalExpr(obj, expr, options as never);
+  return isWideNumber(v) || mingoExpressions.$isNumber(obj, { $literal: v }, options);
+};
+
+const $type: ExpressionOperator = (obj, expr, options) => {
+  const v = evalExpr(obj, expr, options as never);
+  if (isWideNumber(v)) return v instanceof Long ? 'long' : 'decimal';
+  const typed = typeof v === 'number' ? typedOperand(v, expr, obj) : v;
+  if (typeof typed !== 'number' && numKind(typed)) return numKind(typed);
+  return mingoExpressions.$type(obj, { $literal: v }, options);
+};
+
+const MATH_OPERATORS = ['$ceil', '$floor', '$trunc', '$round', '$sqrt', '$pow', '$exp', '$ln', '$log', '$log10', '$mod'];
+
 export const EXACT_EXPRESSION_OPERATORS = {
+  ...Object.fromEntries(MATH_OPERATORS.map((name) => [name, approximating(name)])),
+  $abs,
+  $divide,
+  $isNumber,
+  $type,
+  $convert,
+  $toString: conversion('$toString', 'string'),
+  $toLong: conversion('$toLong', 'long'),
+  $toInt: conversion('$toInt', 'int'),
+  $toDouble: conversion('$toDouble', 'double'),
+  $toDecimal: conversion('$toDecimal', 'decimal'),
+  $toBool: conversion('$toBool', 'bool'),
   $add: arithmetic('$add', 'add'),
   $multiply: arithmetic('$multiply', 'mul'),
   $subtract,
