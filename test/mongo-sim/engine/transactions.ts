@@ -269,6 +269,29 @@ export function noteTransactionWrite(base: EngineState, txn: Transaction, info: 
 }
 
 /**
+ * After a transaction wrote `doc` into its private copy (so keys visible in its snapshot were
+ * checked there, answering DuplicateKey): a unique key that another open transaction wrote, or
+ * that a write committed after the snapshot holds, is a write conflict, detected at the write as
+ * the server does (its unique index sees a key the transaction cannot see).
+ */
+export function noteTransactionUniqueKeys(base: EngineState, txn: Transaction, info: CollectionInfo, doc: Document, idKey: string): void {
+  if (txn.created.has(`${info.db}.${info.name}`) || info.store.indexes.length === 0) return;
+  const uuidHex = info.uuid.toHexString();
+  // the shared collection as it was when the transaction first touched it (its store is live)
+  const live = txn.touched.get(uuidHex)?.base;
+  for (const { index, key } of info.store.uniqueKeysOf(doc)) {
+    const committed = live?.store.uniqueKeyHolder(index, key);
+    if (committed && committed.key !== idKey && !txn.writtenBy(uuidHex, committed.key)) throw writeConflict();
+    for (const other of base.transactions.open) {
+      if (other === txn) continue;
+      const touched = other.touched.get(uuidHex);
+      const holder = touched?.copy.store.uniqueKeyHolder(index, key);
+      if (holder && holder.key !== idKey && touched!.written.has(holder.key)) throw writeConflict();
+    }
+  }
+}
+
+/**
  * A committed write outside any transaction to a document an open transaction has written: the
  * simulator's writes never wait, so the transaction loses (it is aborted; its next statement or
  * commit answers NoSuchTransaction). See README: a real server makes the outside write wait.

@@ -17,7 +17,7 @@ import { commandError, ErrorCodes, userWritesBlocked } from './errors';
 import { validateDocument } from './validation';
 import type { OplogEntryInput } from './oplog';
 import type { CommandError } from './types';
-import { noteCommittedWrite, noteTransactionWrite } from './transactions';
+import { noteCommittedWrite, noteTransactionUniqueKeys, noteTransactionWrite } from './transactions';
 
 /**
  * Before a document is written: a transaction checks for write conflicts and records the write;
@@ -191,6 +191,7 @@ export function insertRecord(
   ctx.beforeWriteCommit?.();
   if (state.transaction || state.transactions.open.size > 0) beforeDocumentWrite(state, info, info.store.keyOf(doc._id));
   const rec = info.store.insert(doc, size);
+  if (state.transaction) noteTransactionUniqueKeys(state, state.transaction, info, doc, rec.key);
   rememberSize(doc, size);
   logOp(
     state,
@@ -224,6 +225,7 @@ export function updateRecord(
   beforeDocumentWrite(state, info, rec.key);
   const beforeRecord = { doc: rec.doc, size: rec.size };
   info.store.replace(rec, after, size);
+  if (state.transaction) noteTransactionUniqueKeys(state, state.transaction, info, after, rec.key);
   const o = 'diff' in log ? { $v: 2, diff: log.diff } : after;
   logOp(
     state,
