@@ -84,6 +84,8 @@ test('arithmetic keeps the server result types: int64 stays int64, int32 overflo
         longOverflow: { $add: [Long.MAX_VALUE, Long.fromNumber(1)] },
         decimal: { $add: ['$d', new Int32(1)] },
         mixed: { $add: ['$a', new Double(0.5)] },
+        decimalDifference: { $subtract: [new Int32(1), Decimal128.fromString('0.50')] },
+        longMinusOverflow: { $subtract: [Long.MIN_VALUE, Long.fromNumber(1)] },
       },
     },
   ]);
@@ -95,6 +97,8 @@ test('arithmetic keeps the server result types: int64 stays int64, int32 overflo
   assert.deepEqual(r.longOverflow, new Double(9223372036854775808));
   assert.equal((r.decimal as Decimal128).toString(), '2.00000000000000000000000000');
   assert.deepEqual(r.mixed, new Double(5.5));
+  assert.equal((r.decimalDifference as Decimal128).toString(), '0.50');
+  assert.deepEqual(r.longMinusOverflow, new Double(-9223372036854775809));
   t.close();
 });
 

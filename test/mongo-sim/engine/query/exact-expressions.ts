@@ -19,7 +19,7 @@ import { bsonTypeName, toNumber } from '../bson/values';
 import { compareValues } from '../bson/compare';
 import { exactNumber, type ExactNumber } from '../bson/exact-number';
 import { decimalOperand, exactArith, exactToDecimal } from '../bson/decimal-arith';
-import { isWideNumber, viewMatchesTyped } from '../bson/typed-view';
+import { isWideNumber, typedSourceOf, viewMatchesTyped } from '../bson/typed-view';
 import { collationFor } from '../bson/collation';
 
 /** What one pipeline run knows about the types of the numbers its views hold. */
@@ -107,31 +107,44 @@ function negate(v: unknown): unknown {
       return Long.fromBigInt(-(v as Long).toBigInt());
     case 'double':
       return new Double(-(toNumber(v) as number));
-    default: {
-      const x = exactNumber(v);
-      if (x.kind === 'finite') return exactToDecimal({ kind: 'finite', coef: -x.coef, exp: x.exp });
-      return x.kind === 'inf' ? exactToDecimal({ kind: 'inf', negative: !x.negative }) : v;
-    }
+    default:
+      return exactToDecimal(negateExact(decimalOperand(v)));
+  }
+}
+
+function negateExact(x: ExactNumber): ExactNumber {
+  switch (x.kind) {
+    case 'finite':
+      return { kind: 'finite', coef: -x.coef, exp: x.exp };
+    case 'inf':
+      return { kind: 'inf', negative: !x.negative };
+    default:
+      return x;
   }
 }
 
 const RANK: Record<NumKind, number> = { int: 0, long: 1, double: 2, decimal: 3 };
 
-/** a + b or a × b with the server's numeric result type. */
-export function typedArith(a: unknown, b: unknown, op: 'add' | 'mul'): unknown {
+/** a + b, a − b or a × b with the server's numeric result type. */
+export function typedArith(a: unknown, b: unknown, op: 'add' | 'sub' | 'mul'): unknown {
   const ka = numKind(a)!;
   const kb = numKind(b)!;
   const kind = RANK[ka] >= RANK[kb] ? ka : kb;
-  if (kind === 'decimal') return exactToDecimal(exactArith(decimalOperand(a), decimalOperand(b), op));
+  if (kind === 'decimal') {
+    const y = decimalOperand(b);
+    return exactToDecimal(exactArith(decimalOperand(a), op === 'sub' ? negateExact(y) : y, op === 'mul' ? 'mul' : 'add'));
+  }
   const x = toNumber(a) as number;
   const y = toNumber(b) as number;
-  if (kind === 'double') return new Double(op === 'add' ? x + y : x * y);
+  const doubles = (): number => (op === 'add' ? x + y : op === 'sub' ? x - y : x * y);
+  if (kind === 'double') return new Double(doubles());
   const bx = ka === 'long' ? (a as Long).toBigInt() : BigInt(x);
   const by = kb === 'long' ? (b as Long).toBigInt() : BigInt(y);
-  const r = op === 'add' ? bx + by : bx * by;
+  const r = op === 'add' ? bx + by : op === 'sub' ? bx - by : bx * by;
   if (kind === 'int' && r >= -2147483648n && r <= 2147483647n) return new Int32(Number(r));
   if (r >= INT64_MIN && r <= INT64_MAX) return Long.fromBigInt(r);
-  return new Double(op === 'add' ? Number(bx) + Number(by) : Number(bx) * Number(by));
+  // int64 overflow: the server answers the double result
+  return new Double(op === 'add' ? Number(bx) + Number(by) : op === 'sub' ? Number(bx) - Number(by) : Number(bx) * Number(by));
 }
 
 function typedFromView(v: unknown): unknown {
@@ -153,7 +166,14 @@ function typedOperands(obj: unknown, expr: unknown, options: object): { args: un
   if (!Array.isArray(expr)) return undefined;
   const args = evalExpr(obj, expr, options as never) as unknown[];
   if (!Array.isArray(args) || !args.every(isNumberLike)) return undefined;
-  return { args, typed: args.map((v, i) => typedFromView(typedOperand(v, expr[i], obj))) };
+  // a literal operand's own type, from the typed pipeline the view was made from
+  const literals = typedSourceOf(expr) as unknown[] | undefined;
+  const typed = args.map((v, i) => {
+    const literal = literals?.[i];
+    if (typeof v === 'number' && numKind(literal) && typeof literal !== 'number' && viewMatchesTyped(v, literal)) return literal;
+    return typedFromView(typedOperand(v, expr[i], obj));
+  });
+  return { args, typed };
 }
 
 function arithmetic(name: '$add' | '$multiply', op: 'add' | 'mul'): ExpressionOperator {
@@ -170,7 +190,7 @@ function arithmetic(name: '$add' | '$multiply', op: 'add' | 'mul'): ExpressionOp
 const $subtract: ExpressionOperator = (obj, expr, options) => {
   const operands = typedOperands(obj, expr, options);
   if (!operands || operands.typed.length !== 2) return mingoExpressions.$subtract(obj, expr, options);
-  return toMingo(typedArith(operands.typed[0], negate(operands.typed[1]), 'add'));
+  return toMingo(typedArith(operands.typed[0], operands.typed[1], 'sub'));
 };
 
 function comparison(name: string, test: (c: number) => unknown): ExpressionOperator {

@@ -6,7 +6,7 @@ import type { Document } from 'bson';
 import { canonicalKey } from '../bson/keys';
 import { SIM_CONTEXT } from './comparison';
 import type { CollationSpec } from 'mingo/types';
-import { collectTypedValues, retypeDoc, toAggregationView } from '../bson/typed-view';
+import { collectTypedValues, retypeDoc, toAggregationView, toView } from '../bson/typed-view';
 import { withTypedRun, type TypedRun } from './exact-expressions';
 import { isPlainDocument } from '../bson/values';
 import { commandError, ErrorCodes } from '../errors';
@@ -82,7 +82,8 @@ export function runPipeline(
   const viewCache = new Map<string, Document[]>();
   let output: Document[];
   try {
-    const aggregator = new Aggregator(toAggregationView(pipeline) as Record<string, unknown>[], {
+    // the pipeline's containers are registered with their typed sources, for typing literals
+    const aggregator = new Aggregator(toView(pipeline, true, true) as Record<string, unknown>[], {
       collectionResolver: (name: string) => {
         let docs = viewCache.get(name);
         if (!docs) {
