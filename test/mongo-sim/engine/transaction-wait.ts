@@ -47,15 +47,27 @@ export async function waitForTransaction(state: EngineState, wait: TransactionWa
 
 /**
  * Runs `attempt` (a statement that throws TransactionWait before writing anything it has not
- * recorded as done) until it completes without meeting an open transaction's write.
+ * recorded as done) until it completes without meeting an open transaction's write. Synchronous
+ * unless it has to wait, so that plain writes pay no promise per statement.
  */
-export async function retryAfterTransactions<T>(state: EngineState, deadline: number | undefined, ctx: RequestContext, attempt: () => T): Promise<T> {
+export function retryAfterTransactions<T>(state: EngineState, deadline: number | undefined, ctx: RequestContext, attempt: () => T): T | Promise<T> {
+  try {
+    return attempt();
+  } catch (e) {
+    if (!(e instanceof TransactionWait)) throw e;
+    return waitThenRetry(state, e, deadline, ctx, attempt);
+  }
+}
+
+async function waitThenRetry<T>(state: EngineState, first: TransactionWait, deadline: number | undefined, ctx: RequestContext, attempt: () => T): Promise<T> {
+  let wait = first;
   for (;;) {
+    await waitForTransaction(state, wait, deadline, ctx);
     try {
       return attempt();
     } catch (e) {
       if (!(e instanceof TransactionWait)) throw e;
-      await waitForTransaction(state, e, deadline, ctx);
+      wait = e;
     }
   }
 }

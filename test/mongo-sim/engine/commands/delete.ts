@@ -55,11 +55,12 @@ export async function deleteCommand(cmd: Document, ctx: RequestContext, state: E
   for (let i = 0; i < statements.length; i++) {
     try {
       const done = new Map<string, Document>();
-      const deleted = await retryAfterTransactions(state, deadline, ctx, () => {
+      const attempt = retryAfterTransactions(state, deadline, ctx, () => {
         const blocked = writeBlockError(state, ctx, ctx.db, coll);
         if (blocked) throw blocked;
         return executeDelete(state, ctx, ctx.db, coll, statements[i], done);
       });
+      const deleted = attempt instanceof Promise ? await attempt : attempt;
       n += deleted.length;
     } catch (e) {
       if (errors.add(i, e)) break;

@@ -48,12 +48,13 @@ export async function insertCommand(cmd: Document, ctx: RequestContext, state: E
   let n = 0;
   for (let i = 0; i < documents.length; i++) {
     try {
-      await retryAfterTransactions(state, deadline, ctx, () => {
+      const waited = retryAfterTransactions(state, deadline, ctx, () => {
         const blocked = writeBlockError(state, ctx, ctx.db, coll);
         if (blocked) throw blocked;
         const info = collectionForWrite(state, ctx.db, coll);
         insertRecord(state, ctx, info, prepareInsertDocument(documents[i]), { bypassValidation });
       });
+      if (waited instanceof Promise) await waited;
       n++;
     } catch (e) {
       if (errors.add(i, e)) break;

@@ -61,11 +61,12 @@ export async function updateCommand(cmd: Document, ctx: RequestContext, state: E
   for (let i = 0; i < statements.length; i++) {
     try {
       const progress = newUpdateProgress();
-      const r = await retryAfterTransactions(state, deadline, ctx, () => {
+      const attempt = retryAfterTransactions(state, deadline, ctx, () => {
         const blocked = writeBlockError(state, ctx, ctx.db, coll);
         if (blocked) throw blocked;
         return executeUpdate(state, ctx, ctx.db, coll, statements[i], progress);
       });
+      const r = attempt instanceof Promise ? await attempt : attempt;
       n += r.matched;
       nModified += r.modified;
       if (r.upserted) {
