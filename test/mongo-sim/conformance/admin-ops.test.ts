@@ -1,4 +1,4 @@
-// appendOplogNote, local.oplog.rs, dbHash and $collStats end to end (§3.7, §6).
+// appendOplogNote, local.oplog.rs, dbHash and $collStats end to end (administrative commands, logical time).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Long, MongoServerError, Timestamp, UUID } from 'mongodb';

@@ -1,4 +1,4 @@
-// Catalog and DDL commands end to end (§3.3, §3.4): reply shapes, 7.0 idempotence, error codes.
+// Catalog and DDL commands end to end (catalog commands): reply shapes, 7.0 idempotence, error codes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UUID, type Db } from 'mongodb';

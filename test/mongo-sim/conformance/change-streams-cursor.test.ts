@@ -1,6 +1,6 @@
 // Change stream cursors with raw aggregate and getMore commands: cursor ids and ns per level,
 // postBatchResumeToken on every batch, awaitData waits, invalidation, validation errors, large
-// events and history loss (mongodb-server-semantics.md §3.2, §4.1, §4.2, §4.4, §4.5, §6).
+// events and history loss (cursor protocol, opening a change stream, change stream getMore, invalidate events, resume tokens, logical time).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Long, MongoClient, MongoServerError, Timestamp, type ClientSession, type Document } from 'mongodb';

@@ -1,5 +1,5 @@
 // Change events through the driver's ChangeStream API: the field set and contents of every event
-// type at collection, database and cluster level (mongodb-server-semantics.md §4.3, §4.4).
+// type at collection, database and cluster level (change events, invalidate events).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Binary, MongoClient, MongoServerError, Timestamp, type Document } from 'mongodb';

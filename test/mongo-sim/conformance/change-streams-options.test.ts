@@ -1,6 +1,6 @@
 // $changeStream options through the driver: fullDocument, fullDocumentBeforeChange, resumeAfter,
-// startAfter, startAtOperationTime, and how the driver resumes (mongodb-server-semantics.md §4.1,
-// §4.3, §4.5, §4.6).
+// startAfter, startAtOperationTime, and how the driver resumes (opening a change stream,
+// change events, resume tokens, driver resume rules).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MongoServerError, type Document, type MongoClient } from 'mongodb';

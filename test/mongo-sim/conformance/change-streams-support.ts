@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { Long, Timestamp, type ChangeStream, type ClientSession, type Db, type Document } from 'mongodb';
 
-/** The cluster time a resume token starts with: '82' + 8 hex digits of t + 8 of i (§4.5). */
+/** The cluster time a resume token starts with: '82' + 8 hex digits of t + 8 of i (resume tokens). */
 export function tokenTime(token: unknown): Timestamp {
   const data = (token as { _data?: unknown } | undefined)?._data;
   assert.equal(typeof data, 'string', 'a resume token is {_data: string}');

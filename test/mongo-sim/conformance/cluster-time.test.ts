@@ -1,4 +1,4 @@
-// $clusterTime and operationTime gossip on every reply, success or error (§2.5, §6).
+// $clusterTime and operationTime gossip on every reply, success or error ($clusterTime gossip, logical time).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Binary, Long, MongoServerError, Timestamp, type CommandFailedEvent, type CommandSucceededEvent, type Document } from 'mongodb';

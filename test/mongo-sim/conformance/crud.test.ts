@@ -1,4 +1,4 @@
-// CRUD write and count commands end to end: reply fields, write errors, driver results (§3.5, §3.6).
+// CRUD write and count commands end to end: reply fields, write errors, driver results (CRUD write commands).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BSONRegExp, Decimal128, Double, Int32, Long, MongoBulkWriteError, MongoServerError, type Db } from 'mongodb';

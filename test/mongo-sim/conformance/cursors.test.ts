@@ -1,4 +1,4 @@
-// The cursor protocol end to end: ids, batch sizes, namespaces, getMore and killCursors (§3.2).
+// The cursor protocol end to end: ids, batch sizes, namespaces, getMore and killCursors.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Long, type Db } from 'mongodb';

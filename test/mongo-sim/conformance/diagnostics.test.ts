@@ -1,5 +1,5 @@
 // buildInfo, serverStatus, replSetGetStatus, getParameter and the other diagnostic commands
-// (§3.7, §5.4), and CommandNotFound.
+// (administrative commands, the write-blocking mode in serverStatus), and CommandNotFound.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Double, Int32, Long, Timestamp } from 'mongodb';

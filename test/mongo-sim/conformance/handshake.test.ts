@@ -1,4 +1,4 @@
-// Handshake, topology and monitoring as the official driver sees them (§2).
+// Handshake, topology and monitoring as the official driver sees them (handshake and monitoring).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {

@@ -1,4 +1,4 @@
-// createIndexes, listIndexes and dropIndexes end to end (§3.3, §3.4).
+// createIndexes, listIndexes and dropIndexes end to end (catalog commands, DDL commands).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Db } from 'mongodb';

@@ -1,4 +1,4 @@
-// OP_MSG moreToCome through the driver: unacknowledged (w:0) writes get no reply (§1.2.1).
+// OP_MSG moreToCome through the driver: unacknowledged (w:0) writes get no reply.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTarget, type Target, type Loose } from './target';

@@ -1,4 +1,4 @@
-// Retryable writes (§2.6): the driver retries, the server labels and deduplicates.
+// Retryable writes (sessions and generic command arguments): the driver retries, the server labels and deduplicates.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MongoServerError, type Document, type CommandFailedEvent, type CommandStartedEvent, type CommandSucceededEvent } from 'mongodb';

@@ -1,4 +1,4 @@
-// User write blocking through the driver (§5): who is blocked, the 371 error, what is exempt.
+// User write blocking through the driver: who is blocked, the 371 error, what is exempt.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MongoClient, type MongoClientOptions } from 'mongodb';

@@ -1,4 +1,4 @@
-// The tailable, awaitData cursor of a change stream (mongodb-server-semantics.md §4.2, §4.5):
+// The tailable, awaitData cursor of a change stream (change stream getMore, resume tokens):
 // scans the oplog from its position, turns entries into events, applies the resume check, the
 // images, the classic-event filter, the user's stages and the size limit, and fills batches whose
 // postBatchResumeToken never goes backwards.

@@ -1,5 +1,5 @@
 // The errors a change stream raises, with the server's codes, names, texts and error labels
-// (mongodb-server-semantics.md §4.1, §4.5, §4.6, §7).
+// (opening a change stream, resume tokens, driver resume rules, errors).
 import type { Document } from 'bson';
 import { CommandError } from './types';
 import { formatDocument } from './bson/format';

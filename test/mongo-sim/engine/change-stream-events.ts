@@ -1,4 +1,4 @@
-// Builds change events from oplog operations (mongodb-server-semantics.md §4.3, §4.4), the way the
+// Builds change events from oplog operations (invalidate events), the way the
 // server's event transformer and invalidation check do: one event per relevant operation, followed
 // by an `invalidate` when the operation ends the stream.
 //

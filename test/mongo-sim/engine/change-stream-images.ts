@@ -1,5 +1,5 @@
 // fullDocument (post-image / updateLookup) and fullDocumentBeforeChange (pre-image) of events
-// (mongodb-server-semantics.md §4.3). The pre-image stage runs before the post-image stage, like
+// (change events). The pre-image stage runs before the post-image stage, like
 // the server's; images exist only for update, replace and delete events.
 import type { Document } from 'bson';
 import type { CatalogReader } from './internal';

@@ -1,4 +1,4 @@
-// Which namespaces a stream watches (mongodb-server-semantics.md §4.4, change_stream_filter_helpers):
+// Which namespaces a stream watches (invalidate events, change_stream_filter_helpers):
 // a collection stream its collection; a database stream every collection of its database but the
 // system.* ones; a cluster stream every such collection outside admin, config and local.
 import type { StreamLevel } from './change-stream-spec';

@@ -1,5 +1,5 @@
 // Parses and validates a change stream aggregate: the level, the $changeStream options, the start
-// point and the stages after $changeStream (mongodb-server-semantics.md §4.1), raising the server's
+// point and the stages after $changeStream (opening a change stream), raising the server's
 // errors in the server's order (IDL parse, then assertIsLegalSpecification, then the pipeline).
 import type { Document } from 'bson';
 import { bsonTypeName, isPlainDocument, toNumber, trueValue } from './bson/values';
@@ -30,7 +30,7 @@ export interface ChangeStreamSpec {
   db: string;
   /** the watched collection of a collection-level stream */
   coll?: string;
-  /** `cursor.ns` of the replies (§3.2) */
+  /** `cursor.ns` of the replies (cursor protocol) */
   cursorNs: string;
   fullDocument: FullDocumentMode;
   fullDocumentBeforeChange: FullDocumentBeforeChangeMode;

@@ -1,4 +1,4 @@
-// Events too large for a reply (mongodb-server-semantics.md §4.2): BSONObjectTooLarge, or with
+// Events too large for a reply (change stream getMore): BSONObjectTooLarge, or with
 // $changeStreamSplitLargeEvent a split into fragments. Like the server, fields other than _id are
 // packed greedily, smallest first (ties by name), each fragment getting its own resume token and
 // `splitEvent: {fragment, of}`.

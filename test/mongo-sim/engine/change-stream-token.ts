@@ -1,4 +1,4 @@
-// Resume tokens (mongodb-server-semantics.md §4.5): {_data: <upper-case hex>}.
+// Resume tokens: {_data: <upper-case hex>}.
 //
 // _data = '82' + 16 hex digits of the cluster time ((t << 32) | i, big-endian), then a fixed-width
 // suffix whose fields are ordered like the server's KeyString tuple, so that hex strings sort in

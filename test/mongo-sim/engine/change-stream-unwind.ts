@@ -1,6 +1,6 @@
 // Turns oplog entries into the operations a change stream transforms: plain entries as they are,
 // `applyOps` entries (transactions, batched writes) unwound into one operation per element, each
-// with its txnOpIndex (mongodb-server-semantics.md §4.7).
+// with its txnOpIndex (transactions in change streams).
 import type { Document, Long, Timestamp, UUID } from 'bson';
 import type { OplogEntry } from './internal';
 import { isPlainDocument } from './bson/values';

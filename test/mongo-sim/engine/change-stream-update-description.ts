@@ -1,5 +1,5 @@
 // updateDescription of an update event, computed from the `$v: 2` diff of its oplog entry
-// (mongodb-server-semantics.md §4.3; diff format in internal.ts).
+// (change events, diff format in internal.ts).
 //
 // Traversal order follows the server's diff parser: at each object level first the changed (`u`)
 // and added (`i`) fields, then the removed (`d`) ones, then the sub-diffs (`s<field>`) in the

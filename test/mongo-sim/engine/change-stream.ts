@@ -1,4 +1,4 @@
-// Change streams (mongodb-server-semantics.md §4): the aggregate handler calls openChangeStream
+// Change streams: the aggregate handler calls openChangeStream
 // when pipeline[0] is $changeStream. It validates the request, throwing CommandError with the
 // server's codes, and returns the tailable awaitData cursor.
 //

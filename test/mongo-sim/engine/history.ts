@@ -5,7 +5,10 @@
 // Like mongod, history is kept for minSnapshotHistoryWindowInSeconds (300 s), but only while it
 // can be needed: recording starts when a transaction or snapshot read begins and stops 300 s after
 // the last one began, so plain writes pay nothing (a snapshot older than the start of recording
-// answers 239 SnapshotTooOld; see README).
+// answers 239 SnapshotTooOld; see README). Records older than 300 s are dropped (from every
+// collection, at most a second apart), everything is dropped once recording lapsed, and a read at
+// a time more than 300 s before the newest write answers 239, as the server's oldest timestamp
+// trails its newest by that window.
 import type { Document, Timestamp, UUID } from 'bson';
 import type { CollectionStore } from './storage/collection-store';
 import { compareTimestamps } from './oplog';
@@ -27,6 +30,8 @@ export class WriteHistory {
   private forgottenThrough: Timestamp;
   /** writes are recorded until this wall time */
   private recordUntilMs = 0;
+  /** when every collection's records are next pruned by age */
+  private nextPruneAllMs = 0;
 
   constructor(
     private readonly nowMs: () => number,
@@ -37,7 +42,18 @@ export class WriteHistory {
 
   /** Is anything reading a snapshot that later writes must be undone for? */
   get recording(): boolean {
-    return this.recordUntilMs !== 0 && this.nowMs() <= this.recordUntilMs;
+    const on = this.recordUntilMs !== 0 && this.nowMs() <= this.recordUntilMs;
+    // nothing can read the records any more: release them
+    if (!on && this.byCollection.size > 0) this.byCollection.clear();
+    return on;
+  }
+
+  /** How many undo records are kept (for tests of the bound). */
+  retainedRecords(): number {
+    void this.recording;
+    let n = 0;
+    for (const list of this.byCollection.values()) n += list.length;
+    return n;
   }
 
   /**
@@ -62,6 +78,13 @@ export class WriteHistory {
     const now = this.nowMs();
     list.push(before ? { ts, wallMs: now, key, before } : { ts, wallMs: now, key });
     if (now - list[0].wallMs > SNAPSHOT_HISTORY_WINDOW_MS) this.prune(list, now);
+    if (now >= this.nextPruneAllMs) {
+      this.nextPruneAllMs = now + 1000;
+      for (const [id, other] of this.byCollection) {
+        if (other.length > 0 && now - other[0].wallMs > SNAPSHOT_HISTORY_WINDOW_MS) this.prune(other, now);
+        if (other.length === 0) this.byCollection.delete(id);
+      }
+    }
   }
 
   private prune(list: UndoRecord[], now: number): void {
@@ -73,9 +96,14 @@ export class WriteHistory {
     list.splice(0, drop);
   }
 
-  /** False when the history needed to read at `ts` is gone or was never kept (239 SnapshotTooOld). */
+  /**
+   * False when the history needed to read at `ts` is gone or was never kept, or `ts` lies more
+   * than the 300 s window before the newest write (timestamps count wall-clock seconds; the
+   * server's oldest readable time trails its newest by the window): 239 SnapshotTooOld.
+   */
   canReadAt(ts: Timestamp, latest: Timestamp): boolean {
     if (compareTimestamps(ts, latest) >= 0) return true;
+    if ((ts.t + 1) * 1000 < latest.t * 1000 - SNAPSHOT_HISTORY_WINDOW_MS) return false;
     return this.recording && compareTimestamps(ts, this.forgottenThrough) >= 0;
   }
 

@@ -3,7 +3,7 @@
 import type { Document, Long, Timestamp, UUID } from 'bson';
 
 /**
- * One oplog entry, in the real 7.0 format (see mongodb-server-semantics.md §3.7):
+ * One oplog entry, in the real 7.0 format (administrative commands):
  *  insert  {op:'i', ns:'db.c', ui, o: doc, o2: {_id}}
  *  update  {op:'u', ns:'db.c', ui, o: {$v: 2, diff: <diff>}, o2: {_id}}   (operator updates)
  *  replace {op:'u', ns:'db.c', ui, o: <full new document>, o2: {_id}}     (replacement updates)

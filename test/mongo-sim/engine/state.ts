@@ -43,6 +43,11 @@ export class EngineState {
   readonly transactions = new TransactionManager(DEFAULT_TRANSACTION_LIFETIME_SECONDS * 1000);
   /** set only on the state a transaction's (or snapshot read's) statements run against */
   readonly transaction?: Transaction;
+  /**
+   * Above 0 while running writes that cannot wait for a transaction (TTL deletions, capped
+   * evictions): a conflict aborts the transaction instead (see noteCommittedWrite).
+   */
+  abortHoldersOnConflict = 0;
   private readonly viewCatalogUuids = new Map<string, UUID>();
 
   constructor(readonly settings: EngineSettings) {

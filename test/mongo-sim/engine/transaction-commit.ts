@@ -19,8 +19,8 @@ export function commitTransaction(state: EngineState, txn: Transaction): Timesta
     return undefined;
   }
   assertStillCommittable(state, txn);
-  // documents first, all or nothing: a unique key taken meanwhile by a write outside the
-  // transaction undoes what was applied, and the transaction fails before anything is logged
+  // documents first, all or nothing: should a unique key collide (conflicts are detected at the
+  // transaction's writes, so this is a safety net), what was applied is undone and nothing logged
   const applied: Applied[] = [];
   try {
     for (const touched of txn.touched.values()) {
@@ -76,16 +76,18 @@ function applyWrites(state: EngineState, base: CollectionInfo, copy: CollectionI
   const live = state.catalog.getCollection(base.db, base.name);
   if (!live) return;
   const store = live.store;
+  const changes: Parameters<CollectionStore['applyChanges']>[0] = [];
+  const befores: Array<Applied['before']> = [];
   for (const key of keys) {
     const final = copy.store.records.get(key);
     const current = store.records.get(key);
-    const before = current ? { doc: current.doc, size: current.size } : undefined;
-    if (final && current) store.replace(current, final.doc, final.size);
-    else if (final) store.insert(final.doc, final.size);
-    else if (current) store.remove(current);
-    else continue;
-    applied.push({ uuid: live.uuid, store, key, before });
+    if (!final && !current) continue;
+    changes.push({ key, current, final: final ? { doc: final.doc, size: final.size } : undefined });
+    befores.push(current ? { doc: current.doc, size: current.size } : undefined);
   }
+  // all of a collection's writes at once, so that the transaction's documents may swap unique values
+  store.applyChanges(changes);
+  changes.forEach((c, i) => applied.push({ uuid: live.uuid, store, key: c.key, before: befores[i] }));
 }
 
 function element(op: OplogEntryInput): Document {

@@ -68,7 +68,7 @@ test('a transaction that creates a collection and an index keeps both private un
   }
 });
 
-test('a commit whose unique key was taken meanwhile fails with WriteConflict, applies nothing and logs nothing', async () => {
+test('an outside write of a unique key an open transaction wrote waits for the commit and then fails with DuplicateKey', async () => {
   const t = testEngine();
   try {
     await t.run({ createIndexes: 'c', indexes: [{ key: { u: 1 }, name: 'u_1', unique: true }] });
@@ -78,13 +78,15 @@ test('a commit whose unique key was taken meanwhile fails with WriteConflict, ap
     await inSession(t.engine, { insert: 'c', documents: [{ _id: 1, u: 5 }], txnNumber, autocommit: false, startTransaction: true });
     await inSession(t.engine, { update: 'c', updates: [{ q: { _id: 0 }, u: { $set: { touched: true } } }], txnNumber, autocommit: false });
     const ctx: RequestContext = { db: 'test', mayBypassWriteBlocking: false, signal: new AbortController().signal, lsid: other };
-    await t.engine.runCommand({ insert: 'c', documents: [{ _id: 2, u: 5 }], lsid: other }, ctx);
+    const outside = t.engine.runCommand({ insert: 'c', documents: [{ _id: 2, u: 5 }], lsid: other }, ctx);
     t.mark();
-    await assertCommandError(inSession(t.engine, { commitTransaction: 1, txnNumber, autocommit: false }, 'admin'), 112, 'WriteConflict');
-    assert.deepEqual(t.since(), []);
+    await inSession(t.engine, { commitTransaction: 1, txnNumber, autocommit: false }, 'admin');
+    const reply = await outside;
+    assert.equal(reply.writeErrors?.[0]?.code, 11000);
+    assert.deepEqual(t.since().map((e) => e.ns), ['admin.$cmd']);
     assert.deepEqual((await t.run({ find: 'c', filter: {}, sort: { _id: 1 } })).cursor.firstBatch, [
-      { _id: 0, u: 0 },
-      { _id: 2, u: 5 },
+      { _id: 0, u: 0, touched: true },
+      { _id: 1, u: 5 },
     ]);
   } finally {
     t.close();

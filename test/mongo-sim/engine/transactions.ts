@@ -61,6 +61,8 @@ export class Transaction {
   commitTs?: Timestamp;
   /** why the transaction was aborted, for the NoSuchTransaction message */
   abortedBecause?: string;
+  /** writes outside transactions waiting for this one to end */
+  private readonly endWaiters: Array<() => void> = [];
 
   constructor(
     readonly sessionKey: string,
@@ -80,6 +82,13 @@ export class Transaction {
     this.created.clear();
     this.ops.length = 0;
     this.images.length = 0;
+    for (const wake of this.endWaiters.splice(0)) wake();
+  }
+
+  /** Resolves when the transaction commits or aborts (at once when it has). */
+  whenEnded(): Promise<void> {
+    if (!this.isOpen) return Promise.resolve();
+    return new Promise((resolve) => this.endWaiters.push(resolve));
   }
 
   writtenBy(uuidHex: string, key: string): boolean {
@@ -128,6 +137,11 @@ export class TransactionManager {
     txn.commitTs = commitTs;
     this.open.delete(txn);
     txn.release();
+  }
+
+  /** When `txn` reaches transactionLifetimeLimitSeconds (wall-clock ms). */
+  expiresAtMs(txn: Transaction): number {
+    return txn.startedAtMs + this.lifetimeLimitMs;
   }
 
   /** Aborts transactions that outlived transactionLifetimeLimitSeconds (mongod's periodic reaper). */
@@ -269,11 +283,61 @@ export function noteTransactionWrite(base: EngineState, txn: Transaction, info: 
 }
 
 /**
- * A committed write outside any transaction to a document an open transaction has written: the
- * simulator's writes never wait, so the transaction loses (it is aborted; its next statement or
- * commit answers NoSuchTransaction). See README: a real server makes the outside write wait.
+ * After a transaction wrote `doc` into its private copy (so keys visible in its snapshot were
+ * checked there, answering DuplicateKey): a unique key that another open transaction wrote, or
+ * that a write committed after the snapshot holds, is a write conflict, detected at the write as
+ * the server does (its unique index sees a key the transaction cannot see).
  */
-export function noteCommittedWrite(base: EngineState, info: CollectionInfo, key: string): void {
-  const holder = base.transactions.holderOf(info.uuid.toHexString(), key);
-  if (holder) base.transactions.abort(holder, 'a write outside the transaction conflicted with it');
+export function noteTransactionUniqueKeys(base: EngineState, txn: Transaction, info: CollectionInfo, doc: Document, idKey: string): void {
+  if (txn.created.has(`${info.db}.${info.name}`) || info.store.indexes.length === 0) return;
+  const uuidHex = info.uuid.toHexString();
+  // the shared collection as it was when the transaction first touched it (its store is live)
+  const live = txn.touched.get(uuidHex)?.base;
+  for (const { index, key } of info.store.uniqueKeysOf(doc)) {
+    const committed = live?.store.uniqueKeyHolder(index, key);
+    if (committed && committed.key !== idKey && !txn.writtenBy(uuidHex, committed.key)) throw writeConflict();
+    for (const other of base.transactions.open) {
+      if (other === txn) continue;
+      const touched = other.touched.get(uuidHex);
+      const holder = touched?.copy.store.uniqueKeyHolder(index, key);
+      if (holder && holder.key !== idKey && touched!.written.has(holder.key)) throw writeConflict();
+    }
+  }
+}
+
+/**
+ * A write outside transactions met a document (or unique key) an open transaction has written:
+ * as on the server, the write waits until that transaction commits or aborts, then runs again.
+ */
+export class TransactionWait {
+  constructor(readonly holder: Transaction) {}
+}
+
+/**
+ * Before a write outside any transaction: a document, or a unique key of the new version `doc`,
+ * that an open transaction has written makes the write wait (TransactionWait). Writes that cannot
+ * wait (the state's `abortHoldersOnConflict`: TTL deletions, capped evictions) abort the
+ * transaction instead; its next statement or commit answers NoSuchTransaction.
+ */
+export function noteCommittedWrite(base: EngineState, info: CollectionInfo, key: string, doc?: Document): void {
+  const uuidHex = info.uuid.toHexString();
+  let holder = base.transactions.holderOf(uuidHex, key);
+  if (!holder && doc && info.store.indexes.length > 0) holder = uniqueKeyHolder(base, uuidHex, info, doc, key);
+  if (!holder) return;
+  if (base.abortHoldersOnConflict > 0) base.transactions.abort(holder, 'a write outside the transaction conflicted with it');
+  else throw new TransactionWait(holder);
+}
+
+function uniqueKeyHolder(base: EngineState, uuidHex: string, info: CollectionInfo, doc: Document, idKey: string): Transaction | undefined {
+  const keys = info.store.uniqueKeysOf(doc);
+  if (keys.length === 0) return undefined;
+  for (const txn of base.transactions.open) {
+    const touched = txn.touched.get(uuidHex);
+    if (!touched || touched.written.size === 0) continue;
+    for (const { index, key } of keys) {
+      const rec = touched.copy.store.uniqueKeyHolder(index, key);
+      if (rec && rec.key !== idKey && touched.written.has(rec.key)) return txn;
+    }
+  }
+  return undefined;
 }

@@ -6,6 +6,7 @@ import type { EngineState } from './state';
 import type { CollectionInfo } from './catalog/catalog';
 import { isClustered } from './catalog/catalog';
 import { deleteRecord, exemptFromWriteBlocking } from './writes';
+import { TransactionWait } from './transactions';
 import { indexValues } from './storage/index-keys';
 import { recordView } from './storage/collection-store';
 import type { DocRecord } from './storage/id-index';
@@ -51,8 +52,14 @@ export function runTtlPass(state: EngineState): number {
       if (info.kind !== 'collection' || info.virtualOplog) continue;
       if (state.writeBlock.enabled && !exemptFromWriteBlocking(db, info.name)) continue;
       for (const rec of expiredRecords(info, now)) {
-        deleteRecord(state, undefined, info, rec);
-        deleted++;
+        try {
+          deleteRecord(state, undefined, info, rec);
+          deleted++;
+        } catch (e) {
+          // a document an open transaction wrote: left for a later pass, as the server's TTL
+          // monitor gives up on a write conflict
+          if (!(e instanceof TransactionWait)) throw e;
+        }
       }
     }
   }

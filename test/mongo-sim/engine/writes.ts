@@ -17,16 +17,27 @@ import { commandError, ErrorCodes, userWritesBlocked } from './errors';
 import { validateDocument } from './validation';
 import type { OplogEntryInput } from './oplog';
 import type { CommandError } from './types';
-import { noteCommittedWrite, noteTransactionWrite } from './transactions';
+import { noteCommittedWrite, noteTransactionUniqueKeys, noteTransactionWrite } from './transactions';
 
 /**
  * Before a document is written: a transaction checks for write conflicts and records the write;
- * a write outside transactions aborts an open transaction that wrote the same document.
+ * a write outside transactions waits (throws TransactionWait) when an open transaction wrote the
+ * same document or the unique keys of `doc`, its new version.
  */
-function beforeDocumentWrite(state: EngineState, info: CollectionInfo, key: string): void {
+function beforeDocumentWrite(state: EngineState, info: CollectionInfo, key: string, doc?: Document): void {
   const txn = state.transaction;
   if (txn) noteTransactionWrite(state, txn, info, key);
-  else if (state.transactions.open.size > 0) noteCommittedWrite(state, info, key);
+  else if (state.transactions.open.size > 0) noteCommittedWrite(state, info, key, doc);
+}
+
+/** Runs writes that cannot wait for a transaction: a conflict aborts the transaction instead. */
+export function withoutWaiting<T>(state: EngineState, fn: () => T): T {
+  state.abortHoldersOnConflict++;
+  try {
+    return fn();
+  } finally {
+    state.abortHoldersOnConflict--;
+  }
 }
 
 /** After a committed write (outside transactions): its undo record, for snapshots. */
@@ -173,7 +184,7 @@ function enforceCapped(state: EngineState, ctx: RequestContext, info: Collection
     const tooMany = limits.maxDocs !== undefined && store.count > limits.maxDocs;
     if (!tooBig && !tooMany) break;
     if (rec === keep) break;
-    deleteRecord(state, ctx, info, rec);
+    withoutWaiting(state, () => deleteRecord(state, ctx, info, rec));
   }
 }
 
@@ -189,8 +200,9 @@ export function insertRecord(
   assertSize(size);
   validateDocument(info, doc, undefined, opts.bypassValidation === true);
   ctx.beforeWriteCommit?.();
-  if (state.transaction || state.transactions.open.size > 0) beforeDocumentWrite(state, info, info.store.keyOf(doc._id));
+  if (state.transaction || state.transactions.open.size > 0) beforeDocumentWrite(state, info, info.store.keyOf(doc._id), doc);
   const rec = info.store.insert(doc, size);
+  if (state.transaction) noteTransactionUniqueKeys(state, state.transaction, info, doc, rec.key);
   rememberSize(doc, size);
   logOp(
     state,
@@ -221,9 +233,10 @@ export function updateRecord(
   assertSize(size);
   validateDocument(info, after, before, opts.bypassValidation === true);
   ctx.beforeWriteCommit?.();
-  beforeDocumentWrite(state, info, rec.key);
+  beforeDocumentWrite(state, info, rec.key, after);
   const beforeRecord = { doc: rec.doc, size: rec.size };
   info.store.replace(rec, after, size);
+  if (state.transaction) noteTransactionUniqueKeys(state, state.transaction, info, after, rec.key);
   const o = 'diff' in log ? { $v: 2, diff: log.diff } : after;
   logOp(
     state,

@@ -1,5 +1,5 @@
 // One client TCP connection: frames messages, answers them strictly in arrival order, and never
-// replies to a moreToCome request (§1.2.1).
+// replies to a moreToCome request (OP_MSG moreToCome).
 import type { Socket } from 'node:net';
 import type { Document } from 'bson';
 import { CommandError } from '../engine/types';
@@ -14,7 +14,7 @@ import { encodeOpMsgReply, parseOpMsg } from './wire/op-msg';
 import { encodeOpReply, parseOpQuery } from './wire/op-query';
 import { ProtocolViolation } from './wire/protocol-errors';
 
-/** Commands OP_QUERY may still carry since 5.1 (§1.1, §1.3). */
+/** Commands OP_QUERY may still carry since 5.1 (wire protocol message header, OP_QUERY handshake). */
 const OP_QUERY_COMMANDS = new Set(['hello', 'isMaster', 'ismaster', 'saslStart', 'saslContinue']);
 
 let nextResponseId = 1;

@@ -182,7 +182,7 @@ export class CommandDispatcher {
     return this.envelope(errorReply(error));
   }
 
-  /** `$clusterTime` (zero signature) and `operationTime` on every reply (§2.5). */
+  /** `$clusterTime` (zero signature) and `operationTime` on every reply ($clusterTime gossip). */
   private envelope(reply: Document): Document {
     const { engine } = this.server;
     const operationTime = reply.operationTime instanceof Timestamp ? reply.operationTime : engine.lastApplied();
@@ -194,7 +194,7 @@ export class CommandDispatcher {
   }
 }
 
-/** `{ok: 0, errmsg, code, codeName, ...extra}` (§3.1, §7.1). */
+/** `{ok: 0, errmsg, code, codeName, ...extra}` (reply envelope, error reply shape). */
 export function errorReply(error: unknown): Document {
   if (error instanceof CommandError) {
     const reply: Document = { ok: new Double(0), errmsg: error.message, code: new Int32(error.code), codeName: error.codeName };

@@ -32,7 +32,7 @@ export interface ServerContext {
   readonly retryableWrites: RetryableWrites;
   readonly cursors: CursorRegistry;
   readonly stats: ServerStats;
-  /** constant while the simulated primary does not change (§2.2, §2.3 rule 5) */
+  /** constant while the simulated primary does not change (hello reply of a primary, what makes a driver see a primary) */
   readonly electionId: ObjectId;
   /** when the simulated election happened: the logical time and date the server started */
   readonly election: { time: Timestamp; date: Date };

@@ -1,5 +1,5 @@
 // Server error codes and their names (src/mongo/base/error_codes.yml), for the codes the simulator
-// produces or a fail point may inject. Codes without an entry are named `Location<code>` (§3.1).
+// produces or a fail point may inject. Codes without an entry are named `Location<code>` (reply envelope).
 
 const CODE_NAMES: Record<number, string> = {
   1: 'InternalError',

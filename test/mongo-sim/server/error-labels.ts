@@ -1,4 +1,4 @@
-// Error labels the server attaches to replies (src/mongo/db/error_labels.cpp; §4.6, §7.1).
+// Error labels the server attaches to replies (src/mongo/db/error_labels.cpp, driver resume rules, error reply shape).
 import type { Document } from 'bson';
 import {
   NETWORK_CODES,

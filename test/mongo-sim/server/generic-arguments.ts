@@ -1,4 +1,4 @@
-// Generic command arguments (src/mongo/idl/generic_argument.idl, §2.6): accepted by every
+// Generic command arguments (src/mongo/idl/generic_argument.idl, sessions and generic command arguments): accepted by every
 // command and never treated as one of its own fields.
 
 export const GENERIC_ARGUMENTS: ReadonlySet<string> = new Set([

@@ -1,4 +1,4 @@
-// Retryable writes (§2.6): the reply of the newest (lsid, txnNumber) per session is kept, and a
+// Retryable writes (sessions and generic command arguments): the reply of the newest (lsid, txnNumber) per session is kept, and a
 // retry of that txnNumber gets it back instead of writing again.
 import { Binary, Int32, Long, type Document } from 'bson';
 import { CommandError } from '../engine/types';

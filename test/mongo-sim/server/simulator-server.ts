@@ -35,7 +35,7 @@ export interface RunningSimulatorServer {
   stop(): Promise<void>;
 }
 
-/** Protocol version 1 electionId: 7fffffff followed by the term (§2.2). */
+/** Protocol version 1 electionId: 7fffffff followed by the term (hello reply of a primary). */
 const ELECTION_ID = new ObjectId('7fffffff0000000000000001');
 
 function formatHostAndPort(host: string, port: number): string {

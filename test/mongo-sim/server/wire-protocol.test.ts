@@ -1,4 +1,4 @@
-// Byte-level wire protocol behaviour of the server layer (§1), against a fake engine.
+// Byte-level wire protocol behaviour of the server layer, against a fake engine.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BSONRegExp, deserialize, Double, Int32, Long, Timestamp } from 'bson';

@@ -2,9 +2,31 @@
 // "query view" (numeric wrappers become JS numbers, BSON regexes become RegExp); `retype` maps a
 // view produced by mingo (an updated document, a projection) back to typed values, reusing typed
 // values from the old document and from the request wherever they are still what the view holds.
-import { BSONRegExp, type Document } from 'bson';
+import { BSONRegExp, type Document, type Long } from 'bson';
 import { bsonTypeName, defaultNumberType, isPlainDocument, toNumber } from './values';
 import { bsonEquals } from './compare';
+import { compareExact, exactFromDouble, exactNumber } from './exact-number';
+
+/**
+ * Is this an int64 or decimal128 that no JS number holds exactly (an int64 beyond ±2^53, a
+ * decimal with more precision or range than a double)? Aggregation views keep such values as
+ * their typed objects, so that grouping, comparison and pass-through stay exact.
+ */
+export function isWideNumber(v: unknown): boolean {
+  const tag = (v as { _bsontype?: string } | null)?._bsontype;
+  if (tag === 'Long') {
+    const n = (v as Long).toBigInt();
+    return n > MAX_SAFE || n < -MAX_SAFE;
+  }
+  if (tag === 'Decimal128') {
+    const exact = exactNumber(v);
+    if (exact.kind !== 'finite') return false;
+    return compareExact(exact, exactFromDouble(toNumber(v) as number)) !== 0;
+  }
+  return false;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function regexToJs(r: BSONRegExp): RegExp {
   // JS knows i, m, s, u; the server's x (extended) and l (locale) have no JS equivalent
@@ -28,8 +50,11 @@ export function typedSourceOf(view: object): unknown {
   return TYPED_SOURCES.get(view);
 }
 
-/** A fresh view of a typed value: numbers as JS numbers, regexes as RegExp, containers copied. */
-export function toView(v: unknown, track = false): unknown {
+/**
+ * A fresh view of a typed value: numbers as JS numbers, regexes as RegExp, containers copied.
+ * With `keepWide`, int64 and decimal128 values that no JS number holds exactly stay typed.
+ */
+export function toView(v: unknown, track = false, keepWide = false): unknown {
   switch (typeof v) {
     case 'number':
     case 'string':
@@ -42,7 +67,7 @@ export function toView(v: unknown, track = false): unknown {
   if (v === null) return null;
   if (Array.isArray(v)) {
     const out = new Array<unknown>(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = toView(v[i], track);
+    for (let i = 0; i < v.length; i++) out[i] = toView(v[i], track, keepWide);
     if (track) TYPED_SOURCES.set(out, v);
     return out;
   }
@@ -50,7 +75,7 @@ export function toView(v: unknown, track = false): unknown {
   if (tag === undefined) {
     if (v instanceof Date || v instanceof RegExp || ArrayBuffer.isView(v)) return v;
     const out: Document = {};
-    for (const k of Object.keys(v as Document)) out[k] = toView((v as Document)[k], track);
+    for (const k of Object.keys(v as Document)) out[k] = toView((v as Document)[k], track, keepWide);
     if (track) TYPED_SOURCES.set(out, v);
     return out;
   }
@@ -59,7 +84,7 @@ export function toView(v: unknown, track = false): unknown {
     case 'Double':
     case 'Long':
     case 'Decimal128':
-      return toNumber(v);
+      return keepWide && isWideNumber(v) ? v : toNumber(v);
     case 'BSONRegExp':
       return regexToJs(v as BSONRegExp);
   }
@@ -68,6 +93,11 @@ export function toView(v: unknown, track = false): unknown {
 
 export function toViewDoc(doc: Document): Document {
   return toView(doc) as Document;
+}
+
+/** The view an aggregation pipeline runs on: like toViewDoc, with wide numbers kept typed. */
+export function toAggregationView(v: unknown): unknown {
+  return toView(v, false, true);
 }
 
 /** A view of a stored document for matching, registered with its typed source. */
@@ -113,6 +143,8 @@ export interface RetypeHints {
   byPath?: Map<string, unknown>;
   /** typed values from the request (update spec, pipeline literals), matched by view equality */
   pool?: unknown[];
+  /** the typed value of a number computed by a pipeline (see query/exact-expressions.ts) */
+  numberType?: (n: number) => unknown;
   /** typed source documents by _id (e.g. documents a $lookup joined), for sub-documents with an _id */
   documentById?: (id: unknown) => Document | undefined;
 }
@@ -210,6 +242,10 @@ function retypeAt(view: unknown, old: unknown, path: string, hints: RetypeHints 
   if (Array.isArray(old)) {
     const element = old.find((el) => viewMatchesTyped(view, el));
     if (element !== undefined) return element;
+  }
+  if (typeof view === 'number') {
+    const computed = hints?.numberType?.(view);
+    if (computed !== undefined) return computed;
   }
   const pooled = fromPool(view, hints);
   if (pooled.found) return pooled.value;

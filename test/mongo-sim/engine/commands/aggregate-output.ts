@@ -144,13 +144,13 @@ function throwWriteErrors(reply: Document): void {
 }
 
 /** `$merge`: each result document into the target by its `on` fields, compared under the aggregate's collation. */
-export function writeMerge(
+export async function writeMerge(
   state: EngineState,
   ctx: RequestContext,
   merge: { db: string; coll: string; spec: MergeSpec },
   docs: Document[],
   collation: Collation | undefined,
-): void {
+): Promise<void> {
   const { spec } = merge;
   const existing = writableTarget(state, merge.db, merge.coll);
   const byIdOnly = spec.on.length === 1 && spec.on[0] === '_id';
@@ -173,7 +173,7 @@ export function writeMerge(
       if (spec.whenNotMatched === 'fail') {
         throw commandError(13113, '$merge could not find a matching document in the target collection for at least one document in the source collection');
       }
-      throwWriteErrors(insertCommand({ insert: coll, documents: [doc] }, dbCtx, state));
+      throwWriteErrors(await insertCommand({ insert: coll, documents: [doc] }, dbCtx, state));
       continue;
     }
     const wm = spec.whenMatched;
@@ -198,6 +198,6 @@ export function writeMerge(
     const statement: Document = { q: byId, u, upsert: false };
     const cmd: Document = { update: coll, updates: [statement] };
     if (Array.isArray(wm)) cmd.let = { ...(spec.let ?? {}), new: doc };
-    throwWriteErrors(updateCommand(cmd, dbCtx, state));
+    throwWriteErrors(await updateCommand(cmd, dbCtx, state));
   }
 }

@@ -206,7 +206,7 @@ export async function aggregateCommand(cmd: Document, ctx: RequestContext, state
   const docs = runPipeline(input, rest, resolve, variables, collation);
   if (explain) return { explainVersion: '1', stages: pipeline, serverInfo: { host: state.settings.hostAndPort, version: state.version.text } };
   if (output?.kind === '$out') writeOut(state, ctx, output, docs);
-  else if (output) writeMerge(state, ctx, output, docs, collationFor(collation));
+  else if (output) await writeMerge(state, ctx, output, docs, collationFor(collation));
   if (output) return state.cursors.open(new ArrayCursor(ns, []), { batchSize, signal: ctx.signal });
   return state.cursors.open(new ArrayCursor(ns, docs), { batchSize, signal: ctx.signal });
 }

@@ -7,6 +7,7 @@ import { assertValidNamespace } from '../catalog/names';
 import { commandError, ErrorCodes } from '../errors';
 import { isPlainDocument, toNumber } from '../bson/values';
 import { executeDelete } from '../update/execute';
+import { retryAfterTransactions, writeDeadline } from '../transaction-wait';
 import { validateCollation } from '../bson/collation';
 import { evaluateLet } from '../query/pipeline';
 import { assertKnownNestedFields, collectionName, optionalArray, optionalBool, optionalDocument } from './args';
@@ -38,7 +39,7 @@ function parseStatement(raw: unknown, variables: Document | undefined): DeleteSt
   return { q, limit, hint: raw.hint, collation: validateCollation(optionalDocument(raw, 'delete.deletes', 'collation')), variables };
 }
 
-export function deleteCommand(cmd: Document, ctx: RequestContext, state: EngineState): Document {
+export async function deleteCommand(cmd: Document, ctx: RequestContext, state: EngineState): Promise<Document> {
   const coll = collectionName(cmd, 'delete');
   assertValidNamespace(ctx.db, coll);
   const deletes = optionalArray(cmd, 'delete', 'deletes');
@@ -50,11 +51,17 @@ export function deleteCommand(cmd: Document, ctx: RequestContext, state: EngineS
   // the whole command is parsed first: a malformed statement fails the command, not one statement
   const variables = evaluateLet(optionalDocument(cmd, 'delete', 'let'));
   const statements = deletes.map((raw) => parseStatement(raw, variables));
+  const deadline = writeDeadline(cmd);
   for (let i = 0; i < statements.length; i++) {
     try {
-      const blocked = writeBlockError(state, ctx, ctx.db, coll);
-      if (blocked) throw blocked;
-      n += executeDelete(state, ctx, ctx.db, coll, statements[i]).length;
+      const done = new Map<string, Document>();
+      const attempt = retryAfterTransactions(state, deadline, ctx, () => {
+        const blocked = writeBlockError(state, ctx, ctx.db, coll);
+        if (blocked) throw blocked;
+        return executeDelete(state, ctx, ctx.db, coll, statements[i], done);
+      });
+      const deleted = attempt instanceof Promise ? await attempt : attempt;
+      n += deleted.length;
     } catch (e) {
       if (errors.add(i, e)) break;
     }

@@ -6,13 +6,14 @@ import { assertWritesAllowed } from '../writes';
 import { assertValidNamespace } from '../catalog/names';
 import { commandError, ErrorCodes } from '../errors';
 import { executeDelete, executeUpdate } from '../update/execute';
+import { retryAfterTransactions, writeDeadline } from '../transaction-wait';
 import { compileProjection } from '../query/projection';
 import { parseSort } from '../query/sort';
 import { validateCollation } from '../bson/collation';
 import { evaluateLet } from '../query/pipeline';
 import { collectionName, optionalArray, optionalBool, optionalDocument } from './args';
 
-export function findAndModifyCommand(cmd: Document, ctx: RequestContext, state: EngineState): Document {
+export async function findAndModifyCommand(cmd: Document, ctx: RequestContext, state: EngineState): Promise<Document> {
   const name = Object.keys(cmd)[0];
   const coll = collectionName(cmd, name);
   assertValidNamespace(ctx.db, coll);
@@ -34,11 +35,14 @@ export function findAndModifyCommand(cmd: Document, ctx: RequestContext, state: 
   assertWritesAllowed(state, ctx, ctx.db, coll);
   const project = compileProjection(fields, query);
   const shown = (doc: Document | undefined): Document | null => (doc ? (project ? project(doc) : doc) : null);
+  const deadline = writeDeadline(cmd);
   if (remove) {
-    const [deleted] = executeDelete(state, ctx, ctx.db, coll, { q: query, limit: 1, hint: cmd.hint, sort, collation, variables });
+    const [deleted] = await retryAfterTransactions(state, deadline, ctx, () =>
+      executeDelete(state, ctx, ctx.db, coll, { q: query, limit: 1, hint: cmd.hint, sort, collation, variables }),
+    );
     return { lastErrorObject: { n: deleted ? 1 : 0 }, value: shown(deleted) };
   }
-  const r = executeUpdate(state, ctx, ctx.db, coll, {
+  const r = await retryAfterTransactions(state, deadline, ctx, () => executeUpdate(state, ctx, ctx.db, coll, {
     q: query,
     u: update as Document,
     upsert,
@@ -49,7 +53,7 @@ export function findAndModifyCommand(cmd: Document, ctx: RequestContext, state: 
     variables,
     collation,
     bypassValidation: optionalBool(cmd, name, 'bypassDocumentValidation') ?? false,
-  });
+  }));
   const change = r.changes[0];
   const lastErrorObject: Document = { n: change ? 1 : 0, updatedExisting: r.matched > 0 };
   if (r.upserted) lastErrorObject.upserted = r.upserted._id;

@@ -6,6 +6,7 @@ import { collectionForWrite, insertRecord, prepareInsertDocument, writeBlockErro
 import { assertValidNamespace } from '../catalog/names';
 import { commandError, ErrorCodes, isCommandError, toWriteError } from '../errors';
 import { collectionName, optionalArray, optionalBool } from './args';
+import { retryAfterTransactions, WaitInterrupted, writeDeadline } from '../transaction-wait';
 
 export const MAX_WRITE_BATCH = 100000;
 
@@ -22,7 +23,7 @@ export class WriteErrorCollector {
 
   /** Records the error of statement `index`; returns true when the batch must stop. */
   add(index: number, e: unknown): boolean {
-    if (!isCommandError(e)) throw e;
+    if (!isCommandError(e) || e instanceof WaitInterrupted) throw e;
     this.errors.push(toWriteError(index, e));
     return this.ordered;
   }
@@ -34,7 +35,7 @@ export class WriteErrorCollector {
   }
 }
 
-export function insertCommand(cmd: Document, ctx: RequestContext, state: EngineState): Document {
+export async function insertCommand(cmd: Document, ctx: RequestContext, state: EngineState): Promise<Document> {
   const coll = collectionName(cmd, 'insert');
   assertValidNamespace(ctx.db, coll);
   const documents = optionalArray(cmd, 'insert', 'documents');
@@ -43,13 +44,17 @@ export function insertCommand(cmd: Document, ctx: RequestContext, state: EngineS
   const ordered = optionalBool(cmd, 'insert', 'ordered') ?? true;
   const bypassValidation = optionalBool(cmd, 'insert', 'bypassDocumentValidation') ?? false;
   const errors = new WriteErrorCollector(ordered);
+  const deadline = writeDeadline(cmd);
   let n = 0;
   for (let i = 0; i < documents.length; i++) {
     try {
-      const blocked = writeBlockError(state, ctx, ctx.db, coll);
-      if (blocked) throw blocked;
-      const info = collectionForWrite(state, ctx.db, coll);
-      insertRecord(state, ctx, info, prepareInsertDocument(documents[i]), { bypassValidation });
+      const waited = retryAfterTransactions(state, deadline, ctx, () => {
+        const blocked = writeBlockError(state, ctx, ctx.db, coll);
+        if (blocked) throw blocked;
+        const info = collectionForWrite(state, ctx.db, coll);
+        insertRecord(state, ctx, info, prepareInsertDocument(documents[i]), { bypassValidation });
+      });
+      if (waited instanceof Promise) await waited;
       n++;
     } catch (e) {
       if (errors.add(i, e)) break;

@@ -6,7 +6,8 @@ import { writeBlockError } from '../writes';
 import { assertValidNamespace } from '../catalog/names';
 import { commandError, ErrorCodes } from '../errors';
 import { isPlainDocument } from '../bson/values';
-import { executeUpdate, type UpdateStatement } from '../update/execute';
+import { executeUpdate, newUpdateProgress, type UpdateStatement } from '../update/execute';
+import { retryAfterTransactions, writeDeadline } from '../transaction-wait';
 import { parseSort } from '../query/sort';
 import { validateCollation } from '../bson/collation';
 import { evaluateLet } from '../query/pipeline';
@@ -40,7 +41,7 @@ function parseStatement(raw: unknown, bypassValidation: boolean, variables: Docu
   };
 }
 
-export function updateCommand(cmd: Document, ctx: RequestContext, state: EngineState): Document {
+export async function updateCommand(cmd: Document, ctx: RequestContext, state: EngineState): Promise<Document> {
   const coll = collectionName(cmd, 'update');
   assertValidNamespace(ctx.db, coll);
   const updates = optionalArray(cmd, 'update', 'updates');
@@ -56,11 +57,16 @@ export function updateCommand(cmd: Document, ctx: RequestContext, state: EngineS
   // the whole command is parsed first: a malformed statement fails the command, not one statement
   const sortAllowed = versionAtLeast(state.version, 8, 0);
   const statements = updates.map((raw) => parseStatement(raw, bypassValidation, variables, sortAllowed));
+  const deadline = writeDeadline(cmd);
   for (let i = 0; i < statements.length; i++) {
     try {
-      const blocked = writeBlockError(state, ctx, ctx.db, coll);
-      if (blocked) throw blocked;
-      const r = executeUpdate(state, ctx, ctx.db, coll, statements[i]);
+      const progress = newUpdateProgress();
+      const attempt = retryAfterTransactions(state, deadline, ctx, () => {
+        const blocked = writeBlockError(state, ctx, ctx.db, coll);
+        if (blocked) throw blocked;
+        return executeUpdate(state, ctx, ctx.db, coll, statements[i], progress);
+      });
+      const r = attempt instanceof Promise ? await attempt : attempt;
       n += r.matched;
       nModified += r.modified;
       if (r.upserted) {

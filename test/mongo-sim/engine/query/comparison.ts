@@ -15,6 +15,7 @@ import { collationFor, type Collation } from '../bson/collation';
 import { isPlainDocument } from '../bson/values';
 import { typedSourceOf } from '../bson/typed-view';
 import type { Document } from 'bson';
+import { EXACT_ACCUMULATOR_OPERATORS, EXACT_EXPRESSION_OPERATORS, EXACT_PIPELINE_OPERATORS } from './exact-expressions';
 
 type Predicate = (obj: unknown) => boolean;
 interface OperatorOptions {
@@ -169,13 +170,14 @@ const COMPARISON_OPERATORS = {
 };
 
 /**
- * All of mingo's operators with the comparison operators replaced; for mingo's base Query and
+ * All of mingo's operators with the comparison operators replaced (and the exact numeric ones of
+ * exact-expressions.ts); for mingo's base Query and
  * Aggregator classes (the package's default entry points would let mingo's own operators win).
  */
 export const SIM_CONTEXT = Context.init({
-  accumulator: accumulatorOperators,
-  expression: expressionOperators,
-  pipeline: pipelineOperators,
+  accumulator: { ...accumulatorOperators, ...EXACT_ACCUMULATOR_OPERATORS },
+  expression: { ...expressionOperators, ...EXACT_EXPRESSION_OPERATORS },
+  pipeline: { ...pipelineOperators, ...EXACT_PIPELINE_OPERATORS },
   projection: projectionOperators,
   query: { ...queryOperators, ...COMPARISON_OPERATORS },
   window: windowOperators,

@@ -6,7 +6,8 @@ import type { Document } from 'bson';
 import { canonicalKey } from '../bson/keys';
 import { SIM_CONTEXT } from './comparison';
 import type { CollationSpec } from 'mingo/types';
-import { collectTypedValues, retypeDoc, toView, toViewDoc } from '../bson/typed-view';
+import { collectTypedValues, retypeDoc, toAggregationView, toView } from '../bson/typed-view';
+import { withTypedRun, type TypedRun } from './exact-expressions';
 import { isPlainDocument } from '../bson/values';
 import { commandError, ErrorCodes } from '../errors';
 import { validateJsonSchema } from './json-schema';
@@ -71,36 +72,44 @@ export function runPipeline(
   validatePipeline(pipeline);
   if (pipeline.length === 0) return input;
   const byId = new Map<string, Document>();
+  const run: TypedRun = { roots: new WeakMap(), computed: new Map(), pool: collectTypedValues(pipeline) };
   const views = input.map((d) => {
     if (d._id !== undefined) byId.set(canonicalKey(d._id), d);
-    return toViewDoc(d);
+    const view = toAggregationView(d) as Document;
+    run.roots.set(view, d);
+    return view;
   });
   const viewCache = new Map<string, Document[]>();
   let output: Document[];
   try {
-    const aggregator = new Aggregator(toView(pipeline) as Record<string, unknown>[], {
+    // the pipeline's containers are registered with their typed sources, for typing literals
+    const aggregator = new Aggregator(toView(pipeline, true, true) as Record<string, unknown>[], {
       collectionResolver: (name: string) => {
         let docs = viewCache.get(name);
         if (!docs) {
           const typed = resolve(name);
           for (const d of typed) if (d._id !== undefined && !byId.has(canonicalKey(d._id))) byId.set(canonicalKey(d._id), d);
-          docs = typed.map(toViewDoc);
+          docs = typed.map((d) => {
+            const view = toAggregationView(d) as Document;
+            run.roots.set(view, d);
+            return view;
+          });
           viewCache.set(name, docs);
         }
         return docs;
       },
       jsonSchemaValidator: (schema: Record<string, unknown>) => (doc: unknown) => validateJsonSchema(schema, doc).length === 0,
-      variables: variables ? (toView(variables) as Record<string, unknown>) : undefined,
+      variables: variables ? (toAggregationView(variables) as Record<string, unknown>) : undefined,
       context: SIM_CONTEXT,
       ...(collation ? { collation: collation as CollationSpec } : {}),
     });
-    output = aggregator.run(views) as Document[];
+    output = withTypedRun(run, () => aggregator.run(views) as Document[]);
   } catch (e) {
     throw pipelineError(e);
   }
-  const pool = collectTypedValues(pipeline);
+  const numberType = (n: number): unknown => run.computed.get(n);
   return output.map((doc) => {
     const source = doc._id !== undefined ? byId.get(canonicalKey(doc._id)) : undefined;
-    return retypeDoc(doc, source, { pool, documentById: (id) => byId.get(canonicalKey(id)) });
+    return retypeDoc(doc, source, { pool: run.pool, numberType, documentById: (id) => byId.get(canonicalKey(id)) });
   });
 }

@@ -89,6 +89,21 @@ export class CollectionStore {
     }
   }
 
+  /** The keys `doc` would have in each unique (or prepareUnique) index, by index name. */
+  uniqueKeysOf(doc: Document): Array<{ index: string; key: string }> {
+    const out: Array<{ index: string; key: string }> = [];
+    let view: Document | undefined;
+    for (const ix of this.indexesEnforcingUniqueness()) {
+      for (const k of this.indexedKeys(ix, doc, () => (view ??= toQueryView(doc)))) out.push({ index: ix.name, key: k.key });
+    }
+    return out;
+  }
+
+  /** The record holding `key` in the unique index named `index`, if any. */
+  uniqueKeyHolder(index: string, key: string): DocRecord | undefined {
+    return this.indexes.find((ix) => ix.name === index)?.keys?.get(key);
+  }
+
   private addKeys(rec: DocRecord): void {
     for (const ix of this.indexesEnforcingUniqueness()) {
       for (const k of this.indexedKeys(ix, rec.doc, () => recordView(rec))) ix.keys!.set(k.key, rec);
@@ -136,6 +151,54 @@ export class CollectionStore {
     }
     this.dataSize += size - rec.size;
     rec.size = size;
+  }
+
+  /**
+   * Replaces or removes several records at once, as one commit: every old key leaves the unique
+   * indexes before any new one is checked, so documents may swap unique values. Throws E11000 on
+   * a collision with a record outside `changes`; the store is then rebuilt to `changes`' old state.
+   */
+  applyChanges(changes: Array<{ key: string; current?: DocRecord; final?: { doc: Document; size: number } }>): void {
+    const saved = changes.map((c) => ({ c, doc: c.current?.doc, size: c.current?.size }));
+    for (const c of changes) if (c.current && this.indexes.length > 0) this.removeKeys(c.current);
+    try {
+      for (const c of changes) {
+        if (c.final && c.current) {
+          const rec = c.current;
+          if (this.indexes.length > 0) this.checkUnique(c.final.doc, rec, () => toQueryView(c.final!.doc));
+          rec.doc = c.final.doc;
+          rec.view = undefined;
+          this.dataSize += c.final.size - rec.size;
+          rec.size = c.final.size;
+          if (this.indexes.length > 0) this.addKeys(rec);
+        } else if (c.final) {
+          this.insert(c.final.doc, c.final.size);
+        } else if (c.current) {
+          this.records.delete(c.current.key);
+          c.current.removed = true;
+          this.idIndex.noteRemoved();
+          this.dataSize -= c.current.size;
+        }
+      }
+    } catch (e) {
+      for (const { c, doc, size } of saved) {
+        const now = this.records.get(c.key);
+        if (c.current && doc !== undefined && size !== undefined) {
+          if (now !== c.current) {
+            if (now) this.remove(now);
+            c.current.removed = false;
+            this.records.set(c.key, c.current);
+            this.idIndex.add(c.current);
+            this.dataSize += size;
+          } else this.dataSize += size - c.current.size;
+          c.current.doc = doc;
+          c.current.size = size;
+          c.current.view = undefined;
+        } else if (now && !c.current) this.remove(now);
+      }
+      for (const ix of this.indexesEnforcingUniqueness()) this.buildKeys(ix);
+      throw e;
+    }
   }
 
   remove(rec: DocRecord): void {

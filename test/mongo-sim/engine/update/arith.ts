@@ -3,6 +3,7 @@
 // any decimal -> decimal.
 import { Decimal128, Double, Int32, Long } from 'bson';
 import { bsonTypeName, toBigIntExact, toNumber } from '../bson/values';
+import { decimalOperand, exactArith, exactToDecimal } from '../bson/decimal-arith';
 
 type NumKind = 'int' | 'long' | 'double' | 'decimal';
 
@@ -29,20 +30,8 @@ function integerResult(big: bigint, kind: 'int' | 'long'): Int32 | Long | Double
   return new Double(Number(big));
 }
 
-function decimalOf(v: unknown): string {
-  return bsonTypeName(v) === 'decimal' ? (v as Decimal128).toString() : String(toNumber(v));
-}
-
 function decimalArith(a: unknown, b: unknown, op: 'add' | 'mul'): Decimal128 {
-  // exact for integers; doubles otherwise (the simulator does not implement IEEE 754-2008 decimal)
-  const x = decimalOf(a);
-  const y = decimalOf(b);
-  if (/^-?\d+$/.test(x) && /^-?\d+$/.test(y)) {
-    const r = op === 'add' ? BigInt(x) + BigInt(y) : BigInt(x) * BigInt(y);
-    return Decimal128.fromString(r.toString());
-  }
-  const r = op === 'add' ? Number(x) + Number(y) : Number(x) * Number(y);
-  return Decimal128.fromString(String(r));
+  return exactToDecimal(exactArith(decimalOperand(a), decimalOperand(b), op));
 }
 
 function arith(a: unknown, b: unknown, op: 'add' | 'mul'): unknown {

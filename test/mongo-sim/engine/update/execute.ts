@@ -41,6 +41,16 @@ export interface UpdateOutcome {
   changes: { before: Document; after: Document }[];
 }
 
+/**
+ * What a statement has done so far, kept across its attempts: a statement that waited for a
+ * transaction (see transaction-wait.ts) runs again and skips the documents it already wrote.
+ */
+export type UpdateProgress = UpdateOutcome & { done: Set<string> };
+
+export function newUpdateProgress(): UpdateProgress {
+  return { matched: 0, modified: 0, changes: [], done: new Set() };
+}
+
 type ComputedUpdate = { after: Document; changed: boolean; log: { diff: Document } | { replacement: true } };
 
 function assertUpdateShape(u: unknown): void {
@@ -93,7 +103,14 @@ function upsert(state: EngineState, ctx: RequestContext, db: string, coll: strin
   return doc;
 }
 
-export function executeUpdate(state: EngineState, ctx: RequestContext, db: string, coll: string, st: UpdateStatement): UpdateOutcome {
+export function executeUpdate(
+  state: EngineState,
+  ctx: RequestContext,
+  db: string,
+  coll: string,
+  st: UpdateStatement,
+  progress: UpdateProgress = newUpdateProgress(),
+): UpdateOutcome {
   assertUpdateShape(st.u);
   if (st.multi && !Array.isArray(st.u) && !isOperatorUpdate(st.u)) {
     throw commandError(ErrorCodes.FailedToParse, 'multi update is not supported for replacement-style update');
@@ -102,13 +119,14 @@ export function executeUpdate(state: EngineState, ctx: RequestContext, db: strin
   if (existing?.kind === 'view') {
     throw commandError(ErrorCodes.CommandNotSupportedOnView, `Namespace ${db}.${coll} is a view, not a collection`);
   }
-  const outcome: UpdateOutcome = { matched: 0, modified: 0, changes: [] };
-  if (existing && !existing.virtualOplog) {
+  const outcome = progress;
+  if (existing && !existing.virtualOplog && !(outcome.done.size > 0 && !st.multi)) {
     const records = selectRecords(existing, { filter: st.q, sort: st.sort ?? [], hint: st.hint, collation: st.collation, variables: st.variables });
     const targets = st.multi ? records : records.slice(0, 1);
     for (const rec of targets) {
-      if (rec.removed) continue;
+      if (rec.removed || outcome.done.has(rec.key)) continue;
       const r = updateOne(state, ctx, existing, rec, st);
+      outcome.done.add(rec.key);
       outcome.matched++;
       if (r.changed) outcome.modified++;
       outcome.changes.push({ before: r.before, after: r.after });
@@ -122,27 +140,30 @@ export function executeUpdate(state: EngineState, ctx: RequestContext, db: strin
   return outcome;
 }
 
-/** Deletes the documents a delete statement selects (`limit` 1 = the first match only). */
+/**
+ * Deletes the documents a delete statement selects (`limit` 1 = the first match only). `done`
+ * holds what earlier attempts of the statement deleted (see UpdateProgress).
+ */
 export function executeDelete(
   state: EngineState,
   ctx: RequestContext,
   db: string,
   coll: string,
   st: { q: Document; limit: number; hint?: unknown; sort?: SortField[]; collation?: Document; variables?: Document },
+  done: Map<string, Document> = new Map(),
 ): Document[] {
   const info = state.catalog.get(db, coll);
   if (info?.kind === 'view') {
     throw commandError(ErrorCodes.CommandNotSupportedOnView, `Namespace ${db}.${coll} is a view, not a collection`);
   }
-  if (!info || info.virtualOplog) return [];
+  if (!info || info.virtualOplog || (st.limit === 1 && done.size > 0)) return [...done.values()];
   const records = selectRecords(info, { filter: st.q, sort: st.sort ?? [], hint: st.hint, collation: st.collation, variables: st.variables });
   const targets = st.limit === 1 ? records.slice(0, 1) : records;
-  const deleted: Document[] = [];
   for (const rec of targets) {
-    if (rec.removed) continue;
+    if (rec.removed || done.has(rec.key)) continue;
     ctx.beforeWriteCommit?.();
     deleteRecord(state, ctx, info, rec);
-    deleted.push(rec.doc);
+    done.set(rec.key, rec.doc);
   }
-  return deleted;
+  return [...done.values()];
 }

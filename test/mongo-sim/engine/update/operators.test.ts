@@ -58,6 +58,16 @@ test('$inc and $mul follow the numeric promotion rules', () => {
   assert.equal((exact.l as Long).toBigInt(), 2n ** 60n + 1n);
 });
 
+test('$inc and $mul on decimal128 are exact beyond double precision and keep the scale', () => {
+  const r = apply(
+    { _id: 1, a: Decimal128.fromString('0.2'), b: Decimal128.fromString('1.00000000000000000000000001'), c: Decimal128.fromString('1.10') },
+    { $inc: { a: Decimal128.fromString('0.1'), b: Decimal128.fromString('0.00000000000000000000000001') }, $mul: { c: Decimal128.fromString('3') } },
+  );
+  assert.equal((r.a as Decimal128).toString(), '0.3');
+  assert.equal((r.b as Decimal128).toString(), '1.00000000000000000000000002');
+  assert.equal((r.c as Decimal128).toString(), '3.30');
+});
+
 test('$inc errors: non-numeric target 14, non-numeric operand 14, int64 overflow 2', () => {
   assert.equal(code(() => apply({ _id: 1, a: 'x' }, { $inc: { a: 1 } })), 14);
   assert.equal(code(() => apply({ _id: 1, a: 1 }, { $inc: { a: 'x' } })), 14);

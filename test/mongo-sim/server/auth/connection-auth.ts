@@ -1,5 +1,5 @@
 // Authentication state of one client connection: the SASL conversation, the authenticated
-// user, and the cached write-blocking bypass (§5.3).
+// user, and the cached write-blocking bypass.
 import { Binary, Int32, type Document } from 'bson';
 import { CommandError } from '../../engine/types';
 import { isDocument, isTruthy } from '../bson-values';
@@ -33,7 +33,7 @@ interface Conversation {
 export class ConnectionAuth {
   private authenticated: UserName | undefined;
   private conversation: Conversation | undefined;
-  /** recomputed only when the authenticated user changes; starts false (§5.3) */
+  /** recomputed only when the authenticated user changes; starts false (write-blocking bypass) */
   private bypass = false;
 
   constructor(
@@ -145,7 +145,7 @@ export class ConnectionAuth {
     this.recomputeBypass();
   }
 
-  /** authEnabled ? hasPrivilege(bypassWriteBlockingMode on the cluster) : true (§5.3). */
+  /** authEnabled ? hasPrivilege(bypassWriteBlockingMode on the cluster) : true (write-blocking bypass). */
   private recomputeBypass(): void {
     this.bypass = this.authEnabled ? this.can({ kind: 'cluster' }, 'bypassWriteBlockingMode') : true;
   }

@@ -20,7 +20,7 @@ function authorized(roles: RoleName[], cmd: Document, db: string): boolean {
   });
 }
 
-test('only root, restore and __system hold bypassWriteBlockingMode (§5.3)', () => {
+test('only root, restore and __system hold bypassWriteBlockingMode (write-blocking bypass)', () => {
   for (const role of ['root', 'restore', '__system']) assert.ok(store.isAuthorized(admin(role), CLUSTER, 'bypassWriteBlockingMode'), role);
   for (const role of ['backup', 'readWriteAnyDatabase', 'dbAdminAnyDatabase', 'clusterAdmin', 'clusterManager']) {
     assert.ok(!store.isAuthorized(admin(role), CLUSTER, 'bypassWriteBlockingMode'), role);

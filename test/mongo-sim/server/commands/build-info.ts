@@ -1,4 +1,4 @@
-// buildInfo (§3.7): what the impersonated mongod build reports.
+// buildInfo (administrative commands): what the impersonated mongod build reports.
 import { Int32, type Document } from 'bson';
 import type { CommandCall } from '../context';
 import { MAX_BSON_OBJECT_SIZE } from '../wire/constants';

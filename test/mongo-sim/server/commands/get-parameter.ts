@@ -1,4 +1,4 @@
-// getParameter (§3.7): the server parameters a client may read.
+// getParameter (administrative commands): the server parameters a client may read.
 import { Int32, Long, type Document } from 'bson';
 import { CommandError } from '../../engine/types';
 import { isDocument, isTruthy } from '../bson-values';

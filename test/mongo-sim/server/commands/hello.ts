@@ -1,4 +1,4 @@
-// hello / isMaster / ismaster (§2.2-2.4). No topologyVersion is sent, so drivers poll.
+// hello / isMaster / ismaster (hello reply of a primary). No topologyVersion is sent, so drivers poll.
 import { Int32, type Document } from 'bson';
 import { CommandError } from '../../engine/types';
 import { isDocument, numberValue } from '../bson-values';

@@ -1,4 +1,4 @@
-// replSetGetStatus (§3.7): the single PRIMARY member of the simulated set.
+// replSetGetStatus (administrative commands): the single PRIMARY member of the simulated set.
 import { Int32, Long, type Document } from 'bson';
 import { CommandError } from '../../engine/types';
 import type { CommandCall } from '../context';

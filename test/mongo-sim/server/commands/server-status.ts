@@ -1,4 +1,4 @@
-// serverStatus (§3.7, §5.4): process, connection and replication state of the simulated mongod.
+// serverStatus (administrative commands, the write-blocking mode in serverStatus): process, connection and replication state of the simulated mongod.
 import { Double, Int32, Long, type Document } from 'bson';
 import { isTruthy } from '../bson-values';
 import type { CommandCall } from '../context';

@@ -1,4 +1,4 @@
-// Opcodes, flag bits and size limits of the MongoDB wire protocol (semantics reference §1).
+// Opcodes, flag bits and size limits of the MongoDB wire protocol.
 
 export const OP_REPLY = 1;
 export const OP_QUERY = 2004;

@@ -1,4 +1,4 @@
-// CRC-32C (Castagnoli), the checksum of OP_MSG's optional trailing checksum (§1.2).
+// CRC-32C (Castagnoli), the checksum of OP_MSG's optional trailing checksum.
 
 const TABLE = buildTable(0x82f63b78);
 

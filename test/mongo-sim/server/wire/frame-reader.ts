@@ -1,4 +1,4 @@
-// Cuts a TCP byte stream into whole wire-protocol messages using only messageLength (§1.1).
+// Cuts a TCP byte stream into whole wire-protocol messages using only messageLength (wire protocol message header).
 import { HEADER_SIZE, MAX_MESSAGE_SIZE_BYTES } from './constants';
 
 export class FrameError extends Error {}

@@ -1,4 +1,4 @@
-// OP_MSG (opCode 2013) requests and replies (§1.2).
+// OP_MSG (opCode 2013) requests and replies.
 import type { Document } from 'bson';
 import { CommandError } from '../../engine/types';
 import { decodeDocument } from './bson-codec';
@@ -89,7 +89,7 @@ function readDocumentSequence(message: Buffer, start: number, end: number, into:
   return sectionEnd;
 }
 
-/** A reply: one kind-0 section, flagBits 0, no checksum (§1.2). */
+/** A reply: one kind-0 section, flagBits 0, no checksum (OP_MSG). */
 export function encodeOpMsgReply(requestId: number, responseTo: number, body: Uint8Array): Buffer[] {
   const prefix = Buffer.allocUnsafe(HEADER_SIZE + 5);
   prefix.writeInt32LE(HEADER_SIZE + 5 + body.length, 0);

@@ -1,4 +1,4 @@
-// OP_QUERY requests and OP_REPLY replies, used only for the legacy handshake (§1.3).
+// OP_QUERY requests and OP_REPLY replies, used only for the legacy handshake (OP_QUERY handshake).
 import type { Document } from 'bson';
 import { decodeDocument } from './bson-codec';
 import { HEADER_SIZE, OP_REPLY } from './constants';
