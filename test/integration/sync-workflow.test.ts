@@ -85,9 +85,9 @@ describe('sync workflow with stub activities', () => {
   test('every command is refused in the states that do not allow it, and refused signals change nothing', async () => {
     const stubs = stubActivities({ partitions: 2 });
     const copyGate = new Gate();
-    stubs.override.copyPartitionChunk = async (input) => {
+    stubs.override.copyWorkUnit = async (input) => {
       await copyGate.open;
-      return { resumeAfter: String(input.range.min ?? 0), done: true, documents: 10, bytes: 100 };
+      return stubs.defaults.copyWorkUnit(input);
     };
     const { controller, handle, progress } = await syncWith(stubs);
 
@@ -97,7 +97,7 @@ describe('sync workflow with stub activities', () => {
     }
 
     await controller.start(START);
-    await pollUntil(async () => (stubs.callsOf('copyPartitionChunk').length > 0 ? true : undefined), { what: 'a chunk in flight' });
+    await pollUntil(async () => (stubs.callsOf('copyWorkUnit').length > 0 ? true : undefined), { what: 'a work unit in flight' });
     await refused(controller.start(START), 'InvalidState', /already running/);
     await refused(controller.resume(), 'InvalidState', /cannot resume in state RUNNING/);
     await refused(controller.reverse(), 'InvalidState', /cannot reverse in state RUNNING/);
@@ -143,29 +143,29 @@ describe('sync workflow with stub activities', () => {
     await progress((p) => p.state === 'COMMITTED', 'COMMITTED');
   });
 
-  test('pause in the middle of the copy launches no chunk until resume; the copy then finishes once', async () => {
+  test('pause in the middle of the copy launches no work unit until resume; the copy then finishes once', async () => {
     const stubs = stubActivities({ partitions: 4 });
     const gates = [new Gate(), new Gate()];
-    stubs.override.copyPartitionChunk = async (input) => {
-      const index = stubs.callsOf('copyPartitionChunk').length - 1;
+    stubs.override.copyWorkUnit = async (input) => {
+      const index = stubs.callsOf('copyWorkUnit').length - 1;
       if (index < gates.length) await gates[index]!.open;
-      return { resumeAfter: String(input.range.min ?? 0), done: true, documents: 10, bytes: 100 };
+      return stubs.defaults.copyWorkUnit(input);
     };
     const { controller, handle, progress } = await syncWith(stubs, { copyConcurrency: 2 });
     await controller.start(START);
-    await pollUntil(async () => (stubs.callsOf('copyPartitionChunk').length === 2 ? true : undefined), { what: 'two chunks in flight' });
+    await pollUntil(async () => (stubs.callsOf('copyWorkUnit').length === 2 ? true : undefined), { what: 'two work units in flight' });
     await controller.pause();
     for (const gate of gates) gate.release();
     // Once the workflow recorded both chunks, it had its chance to launch more: it must not have.
-    await waitUntil(async () => (await controller.state())!.copy.copiedDocuments === 20, { what: 'both chunks recorded' });
+    await waitUntil(async () => (await controller.state())!.copy.copiedDocuments === 20, { what: 'both work units recorded' });
     assert.equal((await controller.progress()).state, 'PAUSED');
-    assert.equal(await scheduledCount(handle, 'copyPartitionChunk'), 2, 'no chunk was scheduled while paused');
+    assert.equal(await scheduledCount(handle, 'copyWorkUnit'), 2, 'no work unit was scheduled while paused');
 
     await controller.resume();
     await progress((p) => p.info === 'change event application', 'change event application');
     const state = (await controller.state())!;
     assert.equal(state.copy.copiedDocuments, 40);
-    assert.equal(stubs.callsOf('copyPartitionChunk').length, 4, 'every partition copied once');
+    assert.equal(stubs.callsOf('copyWorkUnit').length, 4, 'every partition copied once');
   });
 
   test('continue-as-new in the middle of the copy carries the copy on: every partition copied once', async () => {
@@ -176,9 +176,9 @@ describe('sync workflow with stub activities', () => {
     const firstRun = (await handle().describe()).runId;
     await progress((p) => p.info === 'change event application', 'change event application');
     assert.notEqual((await handle().describe()).runId, firstRun, 'the copy crossed at least one continue-as-new');
-    const mins = stubs.callsOf('copyPartitionChunk').map((input) => (input.range as { min: string | null }).min);
-    assert.equal(mins.length, partitions);
-    assert.equal(new Set(mins).size, partitions, 'no partition copied twice');
+    const units = stubs.callsOf('copyWorkUnit').map((input) => input.unit as number);
+    assert.equal(units.length, partitions, 'a partition of a split collection is a work unit of its own');
+    assert.equal(new Set(units).size, partitions, 'no work unit copied twice');
     assert.equal((await controller.state())!.copy.copiedDocuments, partitions * 10);
   });
 
@@ -284,15 +284,15 @@ describe('sync workflow with stub activities', () => {
   test('an activity that keeps failing shows a warning naming the error, and the sync heals when it stops', async () => {
     const stubs = stubActivities({ partitions: 2 });
     let healthy = false;
-    stubs.override.copyPartitionChunk = async (input) => {
+    stubs.override.copyWorkUnit = async (input) => {
       if (!healthy) throw ApplicationFailure.retryable('connection reset by the destination', 'MongoNetworkError');
-      return { resumeAfter: String(input.range.min ?? 0), done: true, documents: 10, bytes: 100 };
+      return stubs.defaults.copyWorkUnit(input);
     };
     const { controller, progress } = await syncWith(stubs);
     await controller.start(START);
     const stalled = await progress((p) => Array.isArray(p.warnings) && p.warnings.length > 0, 'a stall warning');
     assert.equal(stalled.state, 'RUNNING');
-    assert.match((stalled.warnings as string[])[0]!, /copyPartitionChunk app\.items #\d has failed \d+ times in a row .*MongoNetworkError: .*connection reset/);
+    assert.match((stalled.warnings as string[])[0]!, /copyWorkUnit #\d has failed \d+ times in a row .*MongoNetworkError: .*connection reset/);
     healthy = true;
     const healed = await progress((p) => p.info === 'change event application', 'the copy to finish');
     assert.equal(healed.warnings, undefined, 'the warning is gone once the activity succeeds');
