@@ -3,6 +3,7 @@
 // The rate is printed, not asserted: this machine is shared, so a timed assertion would flake.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { startSyncHarness, waitForProgress } from '../support/sync-harness';
@@ -25,6 +26,37 @@ after(async () => {
   await env?.teardown();
 });
 
+/** Per activity type, over every run of the workflow: how many ran and their wall time. */
+async function activitySummary(env: TestWorkflowEnvironment, workflowId: string): Promise<string> {
+  const totals = new Map<string, { count: number; ms: number }>();
+  let runId: string | undefined = (await env.client.workflow.getHandle(workflowId).describe()).runId;
+  const runs: string[] = [];
+  // walk back through continue-as-new to the first run
+  while (runId) {
+    runs.push(runId);
+    const history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const previous: string | null | undefined = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+    runId = previous || undefined;
+    const scheduled = new Map<string, { name: string; at: number }>();
+    for (const event of history.events ?? []) {
+      const at = Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor(Number(event.eventTime?.nanos ?? 0) / 1e6);
+      const s = event.activityTaskScheduledEventAttributes;
+      if (s) scheduled.set(String(event.eventId), { name: s.activityType?.name ?? '?', at });
+      const done = event.activityTaskCompletedEventAttributes;
+      if (done) {
+        const from = scheduled.get(String(done.scheduledEventId));
+        if (!from) continue;
+        const total = totals.get(from.name) ?? { count: 0, ms: 0 };
+        total.count += 1;
+        total.ms += at - from.at;
+        totals.set(from.name, total);
+      }
+    }
+  }
+  const parts = [...totals].map(([name, { count, ms }]) => `${name} ${count}x ${(ms / 1000).toFixed(1)} s`);
+  return `${runs.length} runs; ${parts.join(', ')}`;
+}
+
 const dbOf = (n: number): string => `tenants${n % DATABASES}`;
 const collOf = (n: number): string => `t${String(n).padStart(6, '0')}`;
 
@@ -44,6 +76,8 @@ test(`${COLLECTIONS} collections of ${DOCUMENTS} documents each all arrive`, asy
       `[many collections] ${COLLECTIONS} collections x ${DOCUMENTS} documents: /start to canCommit in ${seconds.toFixed(1)} s, ` +
         `${(COLLECTIONS / seconds).toFixed(1)} collections/s`,
     );
+
+    console.log(`[many collections] activities: ${await activitySummary(env, harness.controller.workflowId)}`);
 
     const destination = pair.admin.cluster1;
     let collections = 0;
