@@ -19,6 +19,8 @@ export interface PreflightInput {
   /** the sync's namespace filter: only the collections it includes count towards the limits */
   includeNamespaces?: NamespaceFilterSpec[];
   excludeNamespaces?: NamespaceFilterSpec[];
+  /** collections one sync copies, at most (tests lower it); MAX_SYNCED_COLLECTIONS by default */
+  collectionLimit?: number;
 }
 
 export interface ClusterDescription {
@@ -149,7 +151,8 @@ export async function preflight(clusters: ClusterClients, input: PreflightInput)
 
   const sizeProblem = documentSizeProblem(source.maxBsonObjectSize, destination.maxBsonObjectSize);
   if (sizeProblem) fail(sizeProblem);
-  const countProblem = collectionCountProblem(await countIncludedCollections(clusters.client(input.source), input, MAX_SYNCED_COLLECTIONS + 1));
+  const collectionLimit = input.collectionLimit ?? MAX_SYNCED_COLLECTIONS;
+  const countProblem = collectionCountProblem(await countIncludedCollections(clusters.client(input.source), input, collectionLimit + 1), collectionLimit);
   if (countProblem) fail(countProblem);
 
   if (input.writeBlocking !== 'none') checkWriteBlockingPrivileges(destination, 'destination');
