@@ -53,7 +53,7 @@ export const DEFAULT_TUNING: SyncTuning = {
   stallRetryDelayMs: 30_000,
   planPageCollections: 500,
   planPagePartitions: 1024,
-  unitMaxPartitions: 100,
+  unitMaxPartitions: 50,
   unitMaxBytes: 64 * 1024 * 1024,
 };
 
