@@ -11,7 +11,8 @@ import { SyncController } from '../../src/client/sync-controller';
 import { SyncError } from '../../src/sync/errors';
 import { commitSignal, resumeUpdate } from '../../src/workflows/messages';
 import { SyncStateAttribute } from '../../src/workflows/search-attributes';
-import type { SyncTuning } from '../../src/workflows/state';
+import { parseStartOptionsOrThrow } from '../../src/sync/start-options';
+import { DEFAULT_TUNING, initialState, type SyncTuning } from '../../src/workflows/state';
 import { pollUntil, waitUntil } from '../support/poll';
 import { Gate, stubActivities, type StubActivities } from '../support/stub-activities';
 import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
@@ -59,7 +60,7 @@ async function syncWith(stubs: StubActivities, tuning: Partial<SyncTuning> = {})
       },
       { what, timeoutMs: 30_000 },
     );
-  return { controller, handle, progress };
+  return { controller, handle, progress, taskQueue };
 }
 
 async function refused(command: Promise<unknown>, error: string, pattern: RegExp): Promise<void> {
@@ -180,6 +181,42 @@ describe('sync workflow with stub activities', () => {
     assert.equal(units.length, partitions, 'a partition of a split collection is a work unit of its own');
     assert.equal(new Set(units).size, partitions, 'no work unit copied twice');
     assert.equal((await controller.state())!.copy.copiedDocuments, partitions * 10);
+  });
+
+  test('a run carried on from before the copy plan moved to the destination finishes its copy lists as it began', async () => {
+    const stubs = stubActivities({ partitions: 2 });
+    const { controller, handle, progress, taskQueue } = await syncWith(stubs);
+    // A state as an older run carried it through continue-as-new: the copy lists in the state.
+    const options = parseStartOptionsOrThrow(START);
+    const carried = initialState(taskQueue, options, { ...DEFAULT_TUNING, ...FAST });
+    const { collectionsTotal: _t, collectionsPlanned: _p, planCursor: _c, planDone: _d, unitsPlanned: _u, nextUnit: _n, unitsDone: _ud, openUnits: _o, partitionsTotal: _pt, partitionsDone: _pd, ...counters } = carried.copy;
+    const oldCopy = {
+      ...counters,
+      started: true,
+      estimatedTotalBytes: 400,
+      copiedBytes: 100,
+      copiedDocuments: 10,
+      pendingCollections: [{ db: 'app', coll: 'later', estimatedBytes: 200, documents: 20 }],
+      pendingPartitions: [{ id: 1, range: { db: 'app', coll: 'items', min: '10', max: null }, resumeAfter: null }],
+      nextPartitionId: 2,
+    };
+    const old = { ...carried, phase: 'copying', startPoint: { t: 1, i: 1 }, hosts: { cluster0: 'source.example:27017', cluster1: 'destination.example:27017' }, copy: oldCopy };
+    await env.client.workflow.start('syncWorkflow', {
+      workflowId: controller.workflowId,
+      taskQueue,
+      args: [{ syncId: taskQueue, options, carried: old }],
+    });
+    const done = await progress((p) => p.canCommit === true, 'canCommit');
+    assert.deepEqual(done.collectionCopy, { estimatedTotalBytes: 400, estimatedCopiedBytes: 400 });
+    assert.deepEqual(stubs.callsOf('planPartitions').map((input) => input.coll), ['later']);
+    assert.deepEqual(
+      stubs.callsOf('copyPartitionChunk').map((input) => `${(input.range as { coll: string }).coll}:${(input.range as { min: string | null }).min}`).sort(),
+      ['items:10', 'later:10', 'later:null'],
+    );
+    assert.equal(stubs.callsOf('copyWorkUnit').length, 0, 'the carried run keeps the copy it began with');
+    const state = (await controller.state())!;
+    assert.equal(state.copy.copiedDocuments, 40);
+    assert.equal(await scheduledCount(handle, 'planCopyPage'), 0);
   });
 
   test('a start refused after the write block was set releases it and leaves the sync IDLE', async () => {
