@@ -95,7 +95,13 @@ function destinationDdl(clients: ClusterConnections, input: CatalogInput): Desti
  * before the catalog copy ends, so these collections are empty. Goes one database and one page of
  * names at a time; the live bindings are indexed by namespace once.
  */
-async function dropStaleCatalog(ddl: DestinationDdl, source: MongoClient, destination: MongoClient, matcher: NamespaceMatcher): Promise<void> {
+async function dropStaleCatalog(
+  ddl: DestinationDdl,
+  source: MongoClient,
+  destination: MongoClient,
+  matcher: NamespaceMatcher,
+  beat: () => void,
+): Promise<void> {
   const boundUuid = new Map<string, string>();
   for (const binding of (await ddl.loadBindings()).values()) {
     if (binding.state === 'live') boundUuid.set(planKey(binding.ns.db, binding.ns.coll), binding.uuid);
@@ -121,6 +127,7 @@ async function dropStaleCatalog(ddl: DestinationDdl, source: MongoClient, destin
           await forgetCollection(destination, db, info.name);
         }
       }
+      beat();
     }
   }
 }
@@ -228,7 +235,8 @@ export async function copyCatalog(clients: ClusterConnections, input: CatalogInp
   // Every DDL up to this time is in the catalog read next; the bindings record it, so that
   // change events up to it are not applied again (docs/ddl-replay.md).
   const catalogAt = await noteClusterTime(source, { c2cSync: 'catalog copy', reason: 'catalog snapshot' });
-  if (context.info.attempt > 1) await dropStaleCatalog(ddl, source, destination, matcher);
+  // Heartbeats while it checks keep the cursor the attempt resumes from.
+  if (context.info.attempt > 1) await dropStaleCatalog(ddl, source, destination, matcher, () => context.heartbeat(resumed));
   const buildNow = indexBuildTiming(input.buildIndexes) === 'beforeDataCopy';
   const ctx = { source, destination, ddl, matcher, buildNow, catalogAt };
 
