@@ -196,7 +196,7 @@ export interface CommitState {
 
 /** An activity that keeps failing with retryable errors: shown as a /progress warning. */
 export interface ActivityStall {
-  /** the activity and what it works on, e.g. 'copyPartitionChunk shop.orders #3' */
+  /** the activity and what it works on, e.g. 'copyWorkUnit #3' (work unit 3 of the copy plan) */
   call: string;
   error: string;
   errorDescription: string;
