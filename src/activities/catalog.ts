@@ -6,18 +6,20 @@ import { BSON, type CollationOptions, type Document, type MongoClient } from 'mo
 import { isNamespaceNotFound, isServerError, ServerErrorCode } from '../mongo/server-errors';
 import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
 import { listNonSystemDatabases, noteClusterTime } from '../mongo/commands';
+import type { OpTime } from '../mongo/op-time';
 import { estimateCollectionBytes } from '../sync/document-size';
 import { SyncErrorName } from '../sync/errors';
 import { cappedRestoreSteps, type RestoreStep } from '../sync/index-relaxation';
 import { type FinalizeIndexStep, finalizeIndexSteps, indexDifferences } from '../sync/index-plan';
+import { planKey } from '../sync/copy-plan';
 import { isNeverSyncedDatabase, isSystemCollection } from '../sync/namespace-names';
 import { compileNamespaceFilter, type NamespaceMatcher } from '../sync/namespace-filter';
 import { type BuildIndexesMode, indexBuildTiming, type NamespaceFilterSpec } from '../sync/start-options';
 import type { IndexBuildProgress } from '../sync/state-types';
-import type { PendingCollection } from '../workflows/state';
 import { clearBindings, DestinationDdl, uuidKey } from './destination-ddl';
 import { ActivityProgress } from './heartbeat';
 import { clearResyncSet } from './resync-set';
+import { forgetCollection, type PlanRecord, planTotals, recordCollections } from './copy-plan';
 
 
 export interface CatalogInput {
@@ -29,26 +31,59 @@ export interface CatalogInput {
 }
 
 export interface CopyCatalogResult {
-  collections: PendingCollection[];
+  /** included collections, recorded in the copy plan on the destination (src/sync/copy-plan.ts) */
+  collectionsTotal: number;
   estimatedTotalBytes: number;
 }
 
+/** Collections handled between two heartbeats (and recorded in the plan in one write). */
+const CATALOG_PAGE = 100;
+/** Collections of a page created at the same time. */
+const CATALOG_CONCURRENCY = 8;
 
 interface SourceCollection {
   db: string;
   info: Document;
 }
 
-/** The source's user collections and views that the filter includes, database by database. */
-async function includedCollections(source: MongoClient, matcher: NamespaceMatcher): Promise<SourceCollection[]> {
-  const result: SourceCollection[] = [];
-  for (const db of await listNonSystemDatabases(source)) {
-    if (!matcher.isDatabaseIncluded(db)) continue;
-    for (const info of await source.db(db).listCollections({}, { nameOnly: false }).toArray()) {
-      if (matcher.isNamespaceIncluded(db, info.name)) result.push({ db, info: info as Document });
+/** Where the catalog copy stands: every database before `db` is done, and in `db` every collection up to `after`. */
+interface CatalogHeartbeat {
+  db: string;
+  after: string | null;
+}
+
+/** The included databases of `client`, in name order. */
+async function includedDatabases(client: MongoClient, matcher: NamespaceMatcher): Promise<string[]> {
+  return (await listNonSystemDatabases(client)).filter((db) => matcher.isDatabaseIncluded(db)).sort();
+}
+
+/**
+ * The source's user collections and views that the filter includes, database by database, a
+ * page at a time: only the names of one database and one page of full entries are held, and no
+ * server cursor stays open while the caller works on a page (index builds can take long).
+ */
+async function* includedCollections(source: MongoClient, matcher: NamespaceMatcher): AsyncGenerator<SourceCollection> {
+  for (const db of await includedDatabases(source, matcher)) {
+    const names = (await source.db(db).listCollections({}, { nameOnly: true }).toArray())
+      .map((info) => info.name)
+      .filter((name) => matcher.isNamespaceIncluded(db, name))
+      .sort();
+    for (let start = 0; start < names.length; start += CATALOG_PAGE) {
+      const page = names.slice(start, start + CATALOG_PAGE);
+      const infos = await source.db(db).listCollections({ name: { $in: page } }, { nameOnly: false }).toArray();
+      infos.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const info of infos) yield { db, info: info as Document };
     }
   }
-  return result;
+}
+
+/** Runs `work` on every item, at most `concurrency` at a time. */
+async function eachConcurrently<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
 
 function destinationDdl(clients: ClusterConnections, input: CatalogInput): DestinationDdl {
@@ -58,20 +93,42 @@ function destinationDdl(clients: ClusterConnections, input: CatalogInput): Desti
 /**
  * Drops what an earlier attempt of the catalog copy created that the source's catalog no longer
  * has there: the destination held no user data when the sync started and no document is copied
- * before the catalog copy ends, so these collections are empty.
+ * before the catalog copy ends, so these collections are empty. Goes one database and one page of
+ * names at a time; the live bindings are indexed by namespace once.
  */
-async function dropStaleCatalog(ddl: DestinationDdl, destination: MongoClient, all: SourceCollection[]): Promise<void> {
-  const wanted = new Map(all.map(({ db, info }) => [`${db}.${info.name as string}`, info]));
-  const bindings = await ddl.loadBindings();
+async function dropStaleCatalog(
+  ddl: DestinationDdl,
+  source: MongoClient,
+  destination: MongoClient,
+  matcher: NamespaceMatcher,
+  beat: () => void,
+): Promise<void> {
+  const boundUuid = new Map<string, string>();
+  for (const binding of (await ddl.loadBindings()).values()) {
+    if (binding.state === 'live') boundUuid.set(planKey(binding.ns.db, binding.ns.coll), binding.uuid);
+  }
   for (const db of await listNonSystemDatabases(destination)) {
     if (isNeverSyncedDatabase(db)) continue;
-    for (const info of await destination.db(db).listCollections({}, { nameOnly: true }).toArray()) {
-      if (isSystemCollection(info.name)) continue;
-      const source = wanted.get(`${db}.${info.name}`);
-      const bound = [...bindings.values()].find((b) => b.state === 'live' && b.ns.db === db && b.ns.coll === info.name);
-      const sameCollection =
-        source !== undefined && source.type === info.type && (info.type === 'view' || bound?.uuid === uuidKey((source.info as Document | undefined)?.uuid));
-      if (!sameCollection) await destination.db(db).command({ drop: info.name });
+    const existing = (await destination.db(db).listCollections({}, { nameOnly: true }).toArray()).filter((info) => !isSystemCollection(info.name));
+    for (let start = 0; start < existing.length; start += CATALOG_PAGE) {
+      const page = existing.slice(start, start + CATALOG_PAGE);
+      const sourceInfos = await source
+        .db(db)
+        .listCollections({ name: { $in: page.map((info) => info.name) } }, { nameOnly: false })
+        .toArray();
+      const wanted = new Map(sourceInfos.filter((info) => matcher.isNamespaceIncluded(db, info.name)).map((info) => [info.name, info as Document]));
+      for (const info of page) {
+        const sourceInfo = wanted.get(info.name);
+        const sameCollection =
+          sourceInfo !== undefined &&
+          sourceInfo.type === info.type &&
+          (info.type === 'view' || boundUuid.get(planKey(db, info.name)) === uuidKey((sourceInfo.info as Document | undefined)?.uuid));
+        if (!sameCollection) {
+          await destination.db(db).command({ drop: info.name });
+          await forgetCollection(destination, db, info.name);
+        }
+      }
+      beat();
     }
   }
 }
@@ -93,7 +150,7 @@ async function collectionSize(source: MongoClient, db: string, coll: string): Pr
   }
 }
 
-/** Views in an order where every view comes after the view it is defined on. */
+/** Views in an order where every view comes after the view it is defined on (views of one database). */
 function viewsInDependencyOrder(views: SourceCollection[]): SourceCollection[] {
   const byName = new Map(views.map((view) => [`${view.db}.${view.info.name as string}`, view]));
   const ordered: SourceCollection[] = [];
@@ -109,47 +166,105 @@ function viewsInDependencyOrder(views: SourceCollection[]): SourceCollection[] {
   return ordered;
 }
 
+/**
+ * Creates the included collections of one database on the destination, binds them and records
+ * them in the copy plan, a page of names at a time in name order, from after `after`; then
+ * creates the database's views. `beat` is called with the last name of each finished page.
+ */
+async function copyDatabaseCatalog(
+  ctx: {
+    source: MongoClient;
+    destination: MongoClient;
+    ddl: DestinationDdl;
+    matcher: NamespaceMatcher;
+    buildNow: boolean;
+    catalogAt: OpTime;
+    heartbeat: ActivityProgress<unknown>;
+  },
+  db: string,
+  after: string | null,
+  beat: (after: string) => void,
+): Promise<void> {
+  const { source, destination, ddl, matcher } = ctx;
+  // Names only, so the database's catalog is held one page of full entries at a time.
+  const names = (await source.db(db).listCollections({ type: 'collection' }, { nameOnly: true }).toArray())
+    .map((info) => info.name)
+    .filter((name) => matcher.isNamespaceIncluded(db, name) && (after === null || name > after))
+    .sort();
+  for (let start = 0; start < names.length; start += CATALOG_PAGE) {
+    const pageNames = names.slice(start, start + CATALOG_PAGE);
+    const infos = await source.db(db).listCollections({ name: { $in: pageNames } }, { nameOnly: false }).toArray();
+    const recorded: Omit<PlanRecord, '_id' | 'ranges'>[] = [];
+    const bindings: { uuid: string; ns: { db: string; coll: string } }[] = [];
+    await eachConcurrently(infos as Document[], CATALOG_CONCURRENCY, async (info) => {
+      const name = info.name as string;
+      if (info.type === 'view') return; // became a view since the names were listed: created with the views
+      if (info.type !== 'collection') {
+        throw ApplicationFailure.nonRetryable(
+          `cannot sync ${db}.${name}: collections of type '${String(info.type)}' are not supported`,
+          SyncErrorName.UnsupportedOperation,
+        );
+      }
+      const ns = { db, coll: name };
+      await ddl.createCollection(ns, (info.options ?? {}) as Document);
+      const uuid = uuidKey((info.info as Document | undefined)?.uuid);
+      if (uuid) bindings.push({ uuid, ns });
+      if (ctx.buildNow) await ctx.heartbeat.during(ddl.createIndexes(ns, await ddl.sourceIndexSpecs(ns)));
+      const size = await collectionSize(source, db, name);
+      recorded.push({ db, coll: name, estimatedBytes: size.bytes, documents: size.documents });
+    });
+    await ddl.bindAll(bindings, ctx.catalogAt);
+    await recordCollections(destination, recorded);
+    beat(pageNames.at(-1)!);
+  }
+  const views: SourceCollection[] = [];
+  for await (const info of source.db(db).listCollections({ type: 'view' }, { nameOnly: false })) {
+    if (matcher.isNamespaceIncluded(db, info.name)) views.push({ db, info: info as Document });
+  }
+  for (const { info } of viewsInDependencyOrder(views)) {
+    await ddl.createCollection({ db, coll: info.name as string }, info.options as Document);
+  }
+}
+
+/**
+ * Creates every included collection and view on the destination and records the collections in
+ * the copy plan. Heartbeats a cursor (database, last collection name) after every page and
+ * resumes from it; everything it writes is idempotent, so an attempt running at the same time
+ * as another (a zombie after a heartbeat timeout) does no harm.
+ */
 export async function copyCatalog(clients: ClusterConnections, input: CatalogInput): Promise<CopyCatalogResult> {
   const context = Context.current();
   const source = clients.client(input.source);
   const destination = clients.client(input.destination);
   const matcher = compileNamespaceFilter(input);
   const ddl = destinationDdl(clients, input);
-  const collections: PendingCollection[] = [];
-  // Each collection is a few quick commands (its indexes, when built now, can take long: they
-  // heartbeat meanwhile); the whole catalog is listed before the first one.
-  const heartbeat = new ActivityProgress(() => collections.length);
+  const resumed = context.info.heartbeatDetails as CatalogHeartbeat | undefined;
+  let cursor: CatalogHeartbeat | undefined = resumed;
+  // Each page of collections is a few quick commands per collection (its indexes, when built
+  // now, can take long: they heartbeat meanwhile).
+  const heartbeat = new ActivityProgress(() => cursor);
   // The first attempt starts a new sync: nothing recorded on the destination belongs to it yet.
   if (context.info.attempt === 1) await heartbeat.during(clearResyncSet(destination));
   // Every DDL up to this time is in the catalog read next; the bindings record it, so that
   // change events up to it are not applied again (docs/ddl-replay.md).
   const catalogAt = await heartbeat.during(noteClusterTime(source, { c2cSync: 'catalog copy', reason: 'catalog snapshot' }));
-  const all = await heartbeat.during(includedCollections(source, matcher));
-  if (context.info.attempt > 1) await heartbeat.during(dropStaleCatalog(ddl, destination, all));
+  // Heartbeats while it checks keep the cursor the attempt resumes from.
+  if (context.info.attempt > 1) await dropStaleCatalog(ddl, source, destination, matcher, () => heartbeat.beat());
   const buildNow = indexBuildTiming(input.buildIndexes) === 'beforeDataCopy';
+  const ctx = { source, destination, ddl, matcher, buildNow, catalogAt, heartbeat };
 
-  for (const { db, info } of all) {
-    const name = info.name as string;
-    if (info.type === 'view') continue;
-    if (info.type !== 'collection') {
-      throw ApplicationFailure.nonRetryable(
-        `cannot sync ${db}.${name}: collections of type '${String(info.type)}' are not supported`,
-        SyncErrorName.UnsupportedOperation,
-      );
-    }
-    const ns = { db, coll: name };
-    await ddl.createCollection(ns, (info.options ?? {}) as Document);
-    const uuid = uuidKey((info.info as Document | undefined)?.uuid);
-    if (uuid) await ddl.bind(uuid, ns, catalogAt);
-    if (buildNow) await heartbeat.during(ddl.createIndexes(ns, await ddl.sourceIndexSpecs(ns)));
-    const size = await collectionSize(source, db, name);
-    collections.push({ db, coll: name, estimatedBytes: size.bytes, documents: size.documents });
-    heartbeat.beat();
+  for (const db of await heartbeat.during(includedDatabases(source, matcher))) {
+    if (resumed && db < resumed.db) continue;
+    const after = resumed && db === resumed.db ? resumed.after : null;
+    cursor = { db, after };
+    heartbeat.beatNow();
+    await copyDatabaseCatalog(ctx, db, after, (last) => {
+      cursor = { db, after: last };
+      heartbeat.beatNow();
+    });
   }
-  for (const { db, info } of viewsInDependencyOrder(all.filter(({ info }) => info.type === 'view'))) {
-    await ddl.createCollection({ db, coll: info.name as string }, info.options as Document);
-  }
-  return { collections, estimatedTotalBytes: collections.reduce((sum, c) => sum + c.estimatedBytes, 0) };
+  const totals = await planTotals(destination);
+  return { collectionsTotal: totals.collections, estimatedTotalBytes: totals.estimatedBytes };
 }
 
 /**
@@ -172,20 +287,20 @@ export async function buildIndexes(clients: ClusterConnections, input: CatalogIn
     progress: { indexesBuilt: 0, totalIndexesToBuild: 0, collectionsFinished: 0, collectionsTotal: 0 },
   };
   const heartbeat = new ActivityProgress(() => position);
-  // A retry skips the collections an earlier attempt finished: building an index again would
-  // find it there, but asking costs a round trip per index of every collection.
+  // A retry skips the collections an earlier attempt finished (the catalog comes in namespace
+  // order): building an index again would find it there, but asking costs a round trip per
+  // index of every collection.
   const resumed = heartbeat.resumed;
   if (resumed) position = resumed;
   const bindings = await heartbeat.during(ddl.loadBindings());
-  const included = await heartbeat.during(includedCollections(source, compileNamespaceFilter(input)));
-  const collections = included.flatMap(({ db, info }) => {
+  const progress: IndexBuildProgress = { ...position.progress };
+  for await (const { db, info } of includedCollections(source, compileNamespaceFilter(input))) {
     const binding = info.type === 'collection' ? bindings.get(uuidKey((info.info as Document | undefined)?.uuid) ?? '') : undefined;
-    return binding?.state === 'live' ? [{ source: { db, coll: info.name as string }, destination: binding.ns }] : [];
-  });
-  collections.sort((a, b) => compareNamespaces(a.source, b.source));
-  const progress = { ...position.progress, collectionsTotal: collections.length };
-  for (const { source: ns, destination } of collections) {
+    if (binding?.state !== 'live') continue;
+    const ns = { db, coll: info.name as string };
     if (position.after && compareNamespaces(ns, position.after) <= 0) continue;
+    const destination = binding.ns;
+    progress.collectionsTotal += 1;
     const specs = await heartbeat.during(ddl.sourceIndexSpecs(ns));
     progress.totalIndexesToBuild += specs.length;
     // One createIndexes command per index: each can run for hours on a large collection.
@@ -227,15 +342,14 @@ export async function finalizeDestination(clients: ClusterConnections, input: Fi
   let position: FinalizeHeartbeat = { after: null, applied: 0, differences: [] };
   const heartbeat = new ActivityProgress(() => position);
   // Every step is idempotent (it compares source and destination), so a retry could start over;
-  // it resumes after the last finished collection so that a long finalize still ends.
+  // it resumes after the last finished collection (the catalog comes in namespace order) so
+  // that a long finalize still ends.
   const resumed = heartbeat.resumed;
   if (resumed) position = resumed;
   let applied = position.applied;
   const differences = [...position.differences];
-  const included = await heartbeat.during(includedCollections(source, compileNamespaceFilter(input)));
-  const collections = included.filter(({ info }) => info.type === 'collection');
-  collections.sort((a, b) => compareNamespaces({ db: a.db, coll: a.info.name as string }, { db: b.db, coll: b.info.name as string }));
-  for (const { db, info } of collections) {
+  for await (const { db, info } of includedCollections(source, compileNamespaceFilter(input))) {
+    if (info.type !== 'collection') continue;
     const coll = info.name as string;
     if (position.after && compareNamespaces({ db, coll }, position.after) <= 0) continue;
     const steps: FinalizeIndexStep[] = [];

@@ -74,20 +74,37 @@ async function insertSkippingExisting(destination: MongoClient, db: string, coll
   }
 }
 
-export async function copyPartitionChunk(
-  clients: ClusterConnections,
-  input: CopyChunkInput,
-): Promise<CopyChunkResult> {
-  const context = Context.current();
-  const resumed = context.info.heartbeatDetails as ChunkHeartbeat | undefined;
-  const { db, coll } = input.range;
-  const startedAt = Date.now();
-  let resumeAfter = resumed ? resumed.resumeAfter : input.resumeAfter;
-  let documents = resumed?.documents ?? 0;
-  let bytes = resumed?.bytes ?? 0;
-  if (resumed?.done) return { resumeAfter, done: true, documents, bytes };
+export interface RangeCopyInput {
+  source: ClusterLabel;
+  destination: ClusterLabel;
+  range: PartitionRange;
+  /** continue after this _id (exclusive, canonical EJSON); null = from the start of the range */
+  resumeAfter: string | null;
+  batchSize: number;
+  startPoint?: OpTime | null;
+}
 
-  const lowerBound = resumeAfter ?? input.range.min;
+/** Where a range copy stands: counts are of this call only. */
+export interface RangeProgress {
+  resumeAfter: string | null;
+  documents: number;
+  bytes: number;
+}
+
+/**
+ * Copies the documents of `input.range` after `input.resumeAfter` in batches bounded by count
+ * and bytes, calling `onBatch` after each written batch (to heartbeat). Returns done when the
+ * range is exhausted, or not done after the first batch that ends past `deadline` (epoch ms).
+ */
+export async function copyRange(
+  clients: ClusterConnections,
+  input: RangeCopyInput,
+  deadline: number,
+  onBatch: (progress: RangeProgress) => void,
+): Promise<RangeProgress & { done: boolean }> {
+  const { db, coll } = input.range;
+  const progress: RangeProgress = { resumeAfter: input.resumeAfter, documents: 0, bytes: 0 };
+  const lowerBound = progress.resumeAfter ?? input.range.min;
   const source = clients.client(input.source);
   const readAt = readAtOrAfter(source, input.startPoint);
   const cursor = source
@@ -106,7 +123,6 @@ export async function copyPartitionChunk(
       },
     );
   const destination = clients.client(input.destination);
-  const beat = (done: boolean): void => context.heartbeat({ resumeAfter, done, documents, bytes } satisfies ChunkHeartbeat);
   try {
     let batch: Document[] = [];
     let batchBytes = 0;
@@ -119,16 +135,16 @@ export async function copyPartitionChunk(
       const insertable = oversized.length === 0 ? batch : batch.filter((doc) => !oversized.includes(doc));
       if (insertable.length > 0) await insertSkippingExisting(destination, db, coll, insertable);
       oversized = [];
-      documents += batch.length;
-      bytes += batchBytes;
-      resumeAfter = encodeId(batch[batch.length - 1]!._id);
+      progress.documents += batch.length;
+      progress.bytes += batchBytes;
+      progress.resumeAfter = encodeId(batch[batch.length - 1]!._id);
       batch = [];
       batchBytes = 0;
-      beat(false);
+      onBatch({ ...progress });
     };
     for await (const doc of cursor) {
       // `min` is inclusive: the document we resume after comes back first; it is already copied.
-      if (first && resumeAfter !== null && encodeId(doc._id) === resumeAfter) {
+      if (first && progress.resumeAfter !== null && encodeId(doc._id) === progress.resumeAfter) {
         first = false;
         continue;
       }
@@ -139,14 +155,34 @@ export async function copyPartitionChunk(
       if (size >= MAX_STATEMENT_BYTES) oversized.push(doc);
       if (batch.length >= input.batchSize || batchBytes >= BATCH_BYTES) {
         await flush();
-        if (Date.now() - startedAt >= input.maxDurationMs) return { resumeAfter, done: false, documents, bytes };
+        if (Date.now() >= deadline) return { ...progress, done: false };
       }
     }
     await flush();
-    beat(true);
-    return { resumeAfter, done: true, documents, bytes };
+    return { ...progress, done: true };
   } finally {
     await cursor.close();
     await readAt.session.endSession();
   }
+}
+
+export async function copyPartitionChunk(
+  clients: ClusterConnections,
+  input: CopyChunkInput,
+): Promise<CopyChunkResult> {
+  const context = Context.current();
+  const resumed = context.info.heartbeatDetails as ChunkHeartbeat | undefined;
+  const before = { documents: resumed?.documents ?? 0, bytes: resumed?.bytes ?? 0 };
+  const resumeAfter = resumed ? resumed.resumeAfter : input.resumeAfter;
+  if (resumed?.done) return { resumeAfter, done: true, ...before };
+  const total = (progress: RangeProgress) => ({
+    resumeAfter: progress.resumeAfter,
+    documents: before.documents + progress.documents,
+    bytes: before.bytes + progress.bytes,
+  });
+  const result = await copyRange(clients, { ...input, resumeAfter }, Date.now() + input.maxDurationMs, (progress) =>
+    context.heartbeat({ ...total(progress), done: false } satisfies ChunkHeartbeat),
+  );
+  if (result.done) context.heartbeat({ ...total(result), done: true } satisfies ChunkHeartbeat);
+  return { ...total(result), done: result.done };
 }

@@ -125,6 +125,20 @@ export class DestinationDdl {
     await this.save({ uuid, ns, state: 'live', ...(at ? { at } : {}) });
   }
 
+  /**
+   * Binds many collections in one write (the catalog copy). The bindings loaded in memory, if
+   * any, are updated too; they are not loaded for this.
+   */
+  async bindAll(entries: readonly { uuid: string; ns: EventNamespace }[], at: ClusterTime): Promise<void> {
+    if (entries.length === 0) return;
+    const bindings = entries.map(({ uuid, ns }): Binding => ({ uuid, ns, state: 'live', at }));
+    await bindingsOf(this.destination).bulkWrite(
+      bindings.map((binding) => ({ replaceOne: { filter: { _id: binding.uuid }, replacement: toDocument(binding), upsert: true } })),
+      { ordered: false },
+    );
+    for (const binding of bindings) this.bindings?.set(binding.uuid, binding);
+  }
+
   private async markDropped(uuid: string, at: ClusterTime | undefined): Promise<void> {
     const ns = (await this.loadBindings()).get(uuid)?.ns ?? { db: '', coll: '' };
     await this.save({ uuid, ns, state: 'dropped', ...(at ? { at } : {}) });

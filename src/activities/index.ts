@@ -5,6 +5,8 @@ import { buildIndexes, type CatalogInput, copyCatalog, finalizeDestination, type
 import { applyChangeEvents, type ApplyChangeEventsInput } from './change-events';
 import { noteTime, type NoteTimeInput, setWriteBlocking, type WriteBlockingInput } from './cluster-control';
 import { copyPartitionChunk, type CopyChunkInput } from './copy-partition';
+import { planCopyPage, type PlanCopyPageInput } from './copy-plan';
+import { copyWorkUnit, type CopyWorkUnitInput } from './copy-work-unit';
 import { planPartitions, type PlanPartitionsInput } from './plan-partitions';
 import { preflight, type PreflightInput } from './preflight';
 import { resyncDocuments, type ResyncInput } from './resync';
@@ -22,6 +24,8 @@ export function createActivities({ clusters }: ActivityDeps) {
     buildIndexes: (input: CatalogInput) => buildIndexes(clusters, input),
     planPartitions: (input: PlanPartitionsInput) => planPartitions(clusters, input),
     copyPartitionChunk: (input: CopyChunkInput) => copyPartitionChunk(clusters, input),
+    planCopyPage: (input: PlanCopyPageInput) => planCopyPage(clusters, input),
+    copyWorkUnit: (input: CopyWorkUnitInput) => copyWorkUnit(clusters, input),
     applyChangeEvents: (input: ApplyChangeEventsInput) => applyChangeEvents(clusters, input),
     resyncDocuments: (input: ResyncInput) => resyncDocuments(clusters, input),
     finalizeDestination: (input: FinalizeInput) => finalizeDestination(clusters, input),

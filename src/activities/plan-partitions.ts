@@ -27,19 +27,26 @@ export interface PlanPartitionsResult {
 }
 
 
-export async function planPartitions(
+/** How the planning of one collection reports its walk of the _id index, and where it resumes. */
+export interface CollectionPlanTracking {
+  progress: ActivityProgress<unknown>;
+  /** a walk of this collection's _id index an earlier attempt heartbeated */
+  resumeFrom?: IdWalkPosition;
+  /** called with the walk's position as it goes: the caller heartbeats it */
+  onWalk(position: IdWalkPosition): void;
+}
+
+/** Plans one collection's partitions inside any activity, which owns the heartbeat details. */
+export async function planCollectionPartitions(
   clients: ClusterConnections,
   input: PlanPartitionsInput,
+  tracking: CollectionPlanTracking,
 ): Promise<PlanPartitionsResult> {
-  let walk: IdWalkPosition | null = null;
-  const heartbeat = new ActivityProgress(() => walk);
-  const resumed = heartbeat.resumed ?? undefined;
-  walk = resumed ?? null;
   const collection = clients.client(input.source).db(input.db).collection(input.coll);
   let size = 0;
   let count = 0;
   try {
-    const [stats] = await heartbeat.during(collection.aggregate([{ $collStats: { storageStats: {} } }]).toArray());
+    const [stats] = await tracking.progress.during(collection.aggregate([{ $collStats: { storageStats: {} } }]).toArray());
     size = Number(stats?.storageStats?.size ?? 0);
     count = Number(stats?.storageStats?.count ?? 0);
   } catch (error) {
@@ -51,13 +58,26 @@ export async function planPartitions(
   const readAt = readAtOrAfter(clients.client(input.source), input.startPoint);
   const sampledIds = await sampleIdBoundaries(collection, stats, limits, {
     readAt,
-    progress: heartbeat,
-    ...(resumed ? { resumeFrom: resumed } : {}),
-    onWalk: (position) => {
-      walk = { ...position, boundaries: [...position.boundaries] };
-      heartbeat.beat();
-    },
+    progress: tracking.progress,
+    ...(tracking.resumeFrom ? { resumeFrom: tracking.resumeFrom } : {}),
+    onWalk: (position) => tracking.onWalk({ ...position, boundaries: [...position.boundaries] }),
   }).finally(() => readAt.session.endSession());
   const ranges = planRanges({ ...stats, sampledIds }, limits).map((range) => ({ db: input.db, coll: input.coll, ...range }));
   return { ranges, documents: count };
+}
+
+/** The activity: one collection, its walk position as the heartbeat details. */
+export async function planPartitions(clients: ClusterConnections, input: PlanPartitionsInput): Promise<PlanPartitionsResult> {
+  let walk: IdWalkPosition | null = null;
+  const heartbeat = new ActivityProgress(() => walk);
+  const resumed = heartbeat.resumed ?? undefined;
+  walk = resumed ?? null;
+  return planCollectionPartitions(clients, input, {
+    progress: heartbeat,
+    ...(resumed ? { resumeFrom: resumed } : {}),
+    onWalk: (position) => {
+      walk = position;
+      heartbeat.beat();
+    },
+  });
 }

@@ -5,7 +5,9 @@ import { listNonSystemDatabases, serverVersion } from '../mongo/commands';
 import type { ClusterClients, ClusterLabel } from '../mongo/cluster-clients';
 import { redactedMessage } from '../mongo/redact';
 import { SyncErrorName } from '../sync/errors';
-import type { WriteBlockingMode } from '../sync/start-options';
+import { compileNamespaceFilter } from '../sync/namespace-filter';
+import { collectionCountProblem, documentSizeProblem, MAX_SYNCED_COLLECTIONS } from '../sync/scale-limits';
+import type { NamespaceFilterSpec, WriteBlockingMode } from '../sync/start-options';
 
 export interface PreflightInput {
   source: ClusterLabel;
@@ -14,6 +16,11 @@ export interface PreflightInput {
   writeBlocking: WriteBlockingMode;
   /** databases that never count as user data on the destination (our own metadata) */
   ignoredDestinationDatabases: string[];
+  /** the sync's namespace filter: only the collections it includes count towards the limits */
+  includeNamespaces?: NamespaceFilterSpec[];
+  excludeNamespaces?: NamespaceFilterSpec[];
+  /** collections one sync copies, at most (tests lower it); MAX_SYNCED_COLLECTIONS by default */
+  collectionLimit?: number;
 }
 
 export interface ClusterDescription {
@@ -39,6 +46,7 @@ interface ClusterFacts extends ClusterDescription {
   replicaSetId?: string;
   authenticated: boolean;
   clusterActions: Set<string>;
+  maxBsonObjectSize: number;
 }
 
 async function inspect(clusters: ClusterClients, label: ClusterLabel): Promise<ClusterFacts> {
@@ -73,6 +81,7 @@ async function inspect(clusters: ClusterClients, label: ClusterLabel): Promise<C
     replicaSetId: await replicaSetId(client),
     authenticated: users.length > 0,
     clusterActions,
+    maxBsonObjectSize: Number(hello.maxBsonObjectSize),
   };
 }
 
@@ -84,6 +93,24 @@ async function replicaSetId(client: MongoClient): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The source collections (not views) the filter includes, counted up to `stopAt`. */
+async function countIncludedCollections(source: MongoClient, input: PreflightInput, stopAt: number): Promise<number> {
+  const matcher = compileNamespaceFilter({ includeNamespaces: input.includeNamespaces ?? [], excludeNamespaces: input.excludeNamespaces ?? [] });
+  let count = 0;
+  for (const db of await listNonSystemDatabases(source)) {
+    if (!matcher.isDatabaseIncluded(db)) continue;
+    const names = source.db(db).listCollections({ type: 'collection' }, { nameOnly: true, authorizedCollections: true });
+    for await (const { name } of names) {
+      if (matcher.isNamespaceIncluded(db, name)) count++;
+      if (count >= stopAt) {
+        await names.close();
+        return count;
+      }
+    }
+  }
+  return count;
 }
 
 function checkWriteBlockingPrivileges(facts: ClusterFacts, role: string): void {
@@ -121,6 +148,12 @@ export async function preflight(clusters: ClusterClients, input: PreflightInput)
         `${userDatabases.length > 1 ? 's' : ''} ${userDatabases.map((name) => `'${name}'`).join(', ')}`,
     );
   }
+
+  const sizeProblem = documentSizeProblem(source.maxBsonObjectSize, destination.maxBsonObjectSize);
+  if (sizeProblem) fail(sizeProblem);
+  const collectionLimit = input.collectionLimit ?? MAX_SYNCED_COLLECTIONS;
+  const countProblem = collectionCountProblem(await countIncludedCollections(clusters.client(input.source), input, collectionLimit + 1), collectionLimit);
+  if (countProblem) fail(countProblem);
 
   if (input.writeBlocking !== 'none') checkWriteBlockingPrivileges(destination, 'destination');
   if (input.writeBlocking === 'sourceAndDestination') checkWriteBlockingPrivileges(source, 'source');

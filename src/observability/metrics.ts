@@ -4,7 +4,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { MetricsEndpoint } from '../api/server';
 import { SYNC_STATE_NAMES, type SyncStateName } from '../sync/state-types';
-import type { SyncWorkflowState } from '../workflows/state';
+import { partitionCounts, type SyncWorkflowState } from '../workflows/state';
 
 export const SYNC_STATES: readonly SyncStateName[] = SYNC_STATE_NAMES;
 
@@ -79,7 +79,8 @@ export function createSyncMetrics(options: SyncMetricsOptions): SyncMetrics {
     canCommit.set(progress.canCommit === true ? 1 : 0);
     canWrite.set(progress.canWrite === true ? 1 : 0);
     copiedDocuments.set(internal?.copy.copiedDocuments ?? 0);
-    pendingPartitions.set(internal ? internal.copy.pendingPartitions.length : 0);
+    const partitions = internal ? partitionCounts(internal.copy) : { total: 0, done: 0 };
+    pendingPartitions.set(partitions.total - partitions.done);
     reversals.set(internal?.reversals ?? 0);
     refreshOk.set(1);
     return true;

@@ -40,6 +40,8 @@ export function activitiesFor(tuning: SyncTuning) {
     copyCatalog: long.copyCatalog,
     buildIndexes: long.buildIndexes,
     copyPartitionChunk: long.copyPartitionChunk,
+    planCopyPage: long.planCopyPage,
+    copyWorkUnit: long.copyWorkUnit,
     applyChangeEvents: long.applyChangeEvents,
     resyncDocuments: long.resyncDocuments,
     finalizeDestination: long.finalizeDestination,

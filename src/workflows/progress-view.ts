@@ -2,7 +2,7 @@
 // which builds mongosync's /progress object and the canCommit rule.
 import { buildProgress as buildProgressFromModel, commitBlocker as modelCommitBlocker } from '../sync/progress';
 import { DEFAULT_MONGOSYNC_ID, initialSyncState, type SyncPhase, type SyncState } from '../sync/state-types';
-import { syncStateOf, type ActivityStall, type SyncPhase as WorkflowPhase, type SyncWorkflowState } from './state';
+import { partitionCounts, syncStateOf, type ActivityStall, type SyncPhase as WorkflowPhase, type SyncWorkflowState } from './state';
 
 const PHASES: Record<Exclude<WorkflowPhase, 'committing'>, SyncPhase> = {
   starting: 'initializing',
@@ -25,7 +25,7 @@ export function progressModel(s: SyncWorkflowState): SyncState {
   const mongosyncID = s.syncId === 'default' ? DEFAULT_MONGOSYNC_ID : s.syncId;
   const sourceHost = s.hosts[s.source];
   const destinationHost = s.hosts[s.destination];
-  const partitionsTotal = s.copy.nextPartitionId;
+  const partitions = partitionCounts(s.copy);
   return {
     ...initialSyncState(mongosyncID),
     state: syncStateOf(s),
@@ -47,8 +47,8 @@ export function progressModel(s: SyncWorkflowState): SyncState {
       finished: s.copy.done,
       estimatedTotalBytes: s.copy.estimatedTotalBytes,
       copiedBytes: s.copy.copiedBytes,
-      partitionsTotal,
-      partitionsDone: partitionsTotal - s.copy.pendingPartitions.length,
+      partitionsTotal: partitions.total,
+      partitionsDone: partitions.done,
     },
     copyFinishedAt: s.copy.completedAt,
     changeStream: { resumeToken: s.apply.checkpoint.resumeToken, clusterTime: s.apply.appliedThrough },

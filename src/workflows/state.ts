@@ -29,6 +29,14 @@ export interface SyncTuning {
   stallWarningAttempts: number;
   /** how long the workflow waits before it schedules a stalled activity again */
   stallRetryDelayMs: number;
+  /** collections one planCopyPage activity plans, at most */
+  planPageCollections: number;
+  /** partitions one planCopyPage activity plans, about (a page ends at the collection reaching it) */
+  planPagePartitions: number;
+  /** partitions one copyWorkUnit activity copies, at most (small collections are packed together) */
+  unitMaxPartitions: number;
+  /** estimated bytes of the small collections packed into one work unit, about */
+  unitMaxBytes: number;
 }
 
 export const DEFAULT_TUNING: SyncTuning = {
@@ -43,6 +51,10 @@ export const DEFAULT_TUNING: SyncTuning = {
   continueAsNewAfterEvents: 8_000,
   stallWarningAttempts: 10,
   stallRetryDelayMs: 30_000,
+  planPageCollections: 500,
+  planPagePartitions: 1024,
+  unitMaxPartitions: 50,
+  unitMaxBytes: 64 * 1024 * 1024,
 };
 
 export interface PartitionRange {
@@ -68,10 +80,53 @@ export interface PendingCollection {
   documents: number;
 }
 
-export interface CopyState {
+/** Where a work unit's copy resumes: at its partition `partition`, after `resumeAfter`. */
+export interface UnitResume {
+  partition: number;
+  /** canonical EJSON of the last _id copied in that partition; null = from its start */
+  resumeAfter: string | null;
+}
+
+/** A work unit started and not finished (running, or interrupted by a pause or continue-as-new). */
+export interface OpenUnit {
+  unit: number;
+  /** null = from the unit's start */
+  resume: UnitResume | null;
+}
+
+/**
+ * The copy of a run from before the copy plan moved to the destination, carried on as it was
+ * (legacy-copy.ts): its lists fit the payload limit when it started, so they still do.
+ */
+export interface LegacyCopyState {
   pendingCollections: PendingCollection[];
   pendingPartitions: PendingPartition[];
   nextPartitionId: number;
+}
+
+/**
+ * The copy phase. The plan (collections, their ranges, the work units) is on the destination
+ * (src/sync/copy-plan.ts); this holds cursors into it and counters, and only the units in flight,
+ * so its size does not grow with the number of collections or partitions.
+ */
+export interface CopyState {
+  /** included collections, as the catalog copy recorded them */
+  collectionsTotal: number;
+  collectionsPlanned: number;
+  /** plan key of the last collection planned; null before the first page */
+  planCursor: string | null;
+  /** every collection is planned */
+  planDone: boolean;
+  /** units [0, unitsPlanned) are recorded on the destination */
+  unitsPlanned: number;
+  /** units below this one have been started */
+  nextUnit: number;
+  unitsDone: number;
+  /** started and not finished: at most copyConcurrency of them */
+  openUnits: OpenUnit[];
+  /** partitions planned so far, and copied */
+  partitionsTotal: number;
+  partitionsDone: number;
   estimatedTotalBytes: number;
   copiedBytes: number;
   copiedDocuments: number;
@@ -82,6 +137,35 @@ export interface CopyState {
   completedAt: OpTime | null;
   /** progress of the index builds after the data copy (buildIndexes afterDataCopy modes) */
   indexBuilding: IndexBuildProgress | null;
+  legacy?: LegacyCopyState;
+}
+
+export function initialCopyState(): CopyState {
+  return {
+    collectionsTotal: 0,
+    collectionsPlanned: 0,
+    planCursor: null,
+    planDone: false,
+    unitsPlanned: 0,
+    nextUnit: 0,
+    unitsDone: 0,
+    openUnits: [],
+    partitionsTotal: 0,
+    partitionsDone: 0,
+    estimatedTotalBytes: 1,
+    copiedBytes: 0,
+    copiedDocuments: 0,
+    started: false,
+    done: false,
+    completedAt: null,
+    indexBuilding: null,
+  };
+}
+
+/** Partitions planned and copied, whichever way the copy runs. */
+export function partitionCounts(copy: CopyState): { total: number; done: number } {
+  if (copy.legacy) return { total: copy.legacy.nextPartitionId, done: copy.legacy.nextPartitionId - copy.legacy.pendingPartitions.length };
+  return { total: copy.partitionsTotal, done: copy.partitionsDone };
 }
 
 export interface ChangeStreamCheckpoint {
@@ -112,7 +196,7 @@ export interface CommitState {
 
 /** An activity that keeps failing with retryable errors: shown as a /progress warning. */
 export interface ActivityStall {
-  /** the activity and what it works on, e.g. 'copyPartitionChunk shop.orders #3' */
+  /** the activity and what it works on, e.g. 'copyWorkUnit #3' (work unit 3 of the copy plan) */
   call: string;
   error: string;
   errorDescription: string;
@@ -173,18 +257,7 @@ export function initialState(syncId: string, options: SyncOptions, tuning: SyncT
     destination: options.destination,
     hosts: {},
     startPoint: null,
-    copy: {
-      pendingCollections: [],
-      pendingPartitions: [],
-      nextPartitionId: 0,
-      estimatedTotalBytes: 1,
-      copiedBytes: 0,
-      copiedDocuments: 0,
-      started: false,
-      done: false,
-      completedAt: null,
-      indexBuilding: null,
-    },
+    copy: initialCopyState(),
     apply: {
       checkpoint: { resumeToken: null, startAt: null },
       iterations: 0,

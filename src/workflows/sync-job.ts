@@ -41,6 +41,8 @@ import { activitiesFor, retriesExhausted, type SyncActivityCalls } from './activ
 import { detailsMarkdown } from './details';
 import { failureInfo } from './failure';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
+import { runCopy, type CopyHost } from './copy-phase';
+import { runLegacyCopy } from './legacy-copy';
 import { clearHint } from './messages';
 import { commitBlocker } from './progress-view';
 import { SyncStateAttribute } from './search-attributes';
@@ -48,8 +50,10 @@ import {
   DEFAULT_TUNING,
   initialState,
   syncStateOf,
+  initialCopyState,
   type ActivityStall,
-  type PendingPartition,
+  type LegacyCopyState,
+  type PendingCollection,
   type SyncOptions,
   type SyncWorkflowState,
 } from './state';
@@ -82,14 +86,28 @@ function startOptionsOf(input: SyncWorkflowInput): SyncOptions {
   return parsed.options;
 }
 
-/** A state carried by a run of the workflow from before the state was derived. */
+/**
+ * A state carried by a run of the workflow from before the state was derived, or from before the
+ * copy plan moved to the destination: such a run's copy lists go on in `copy.legacy`.
+ */
 export function upgradeCarried(carried: SyncWorkflowState): SyncWorkflowState {
   const old = carried as SyncWorkflowState & { state?: string; commitRequested?: boolean; reverseRequested?: boolean };
   const { state: _state, commitRequested, reverseRequested, ...rest } = old;
-  const upgraded: SyncWorkflowState = { ...rest, failure: rest.failure ?? null, stalls: rest.stalls ?? [] };
+  const upgraded: SyncWorkflowState = { ...rest, failure: rest.failure ?? null, stalls: rest.stalls ?? [], copy: upgradeCopy(rest.copy) };
   if (commitRequested && upgraded.phase === 'applying') upgraded.phase = 'committing';
   if (reverseRequested && upgraded.phase === 'committed') upgraded.phase = 'reversing';
   return upgraded;
+}
+
+function upgradeCopy(copy: SyncWorkflowState['copy']): SyncWorkflowState['copy'] {
+  const old = copy as SyncWorkflowState['copy'] & Partial<LegacyCopyState>;
+  if (old.pendingCollections === undefined) return copy;
+  const { pendingCollections, pendingPartitions, nextPartitionId, ...counters } = old;
+  return {
+    ...initialCopyState(),
+    ...counters,
+    legacy: { pendingCollections, pendingPartitions: pendingPartitions ?? [], nextPartitionId: nextPartitionId ?? 0 },
+  };
 }
 
 export class SyncJob {
@@ -209,6 +227,8 @@ export class SyncJob {
         destination: s.destination,
         writeBlocking: s.options.writeBlocking,
         ignoredDestinationDatabases: [C2C_METADATA_DB],
+        includeNamespaces: s.options.includeNamespaces,
+        excludeNamespaces: s.options.excludeNamespaces,
       });
       s.hosts[s.source] = checked.source.host;
       s.hosts[s.destination] = checked.destination.host;
@@ -270,37 +290,36 @@ export class SyncJob {
   private async copyCatalog(): Promise<void> {
     const s = this.s;
     const copied = await this.call('copyCatalog', () => this.act.copyCatalog(this.catalog));
-    s.copy.pendingCollections = copied.collections;
+    // A run recorded before the copy plan moved to the destination got the collections in this
+    // result; replaying it must carry its copy on as it began (legacy-copy.ts).
+    const legacyCollections = (copied as { collections?: PendingCollection[] }).collections;
+    if (Array.isArray(legacyCollections)) {
+      s.copy.legacy = { pendingCollections: legacyCollections, pendingPartitions: [], nextPartitionId: 0 };
+    } else {
+      delete s.copy.legacy;
+      s.copy.collectionsTotal = copied.collectionsTotal;
+    }
     s.copy.estimatedTotalBytes = Math.max(1, copied.estimatedTotalBytes);
     s.copy.started = true;
     s.phase = 'copying';
     this.publish();
   }
 
+  /** What the copy loop (copy-phase.ts) uses of this job. */
+  private get copyHost(): CopyHost {
+    return {
+      s: this.s,
+      act: this.act,
+      call: <T>(label: string, run: () => Promise<T>) => this.call(label, run),
+      publish: () => this.publish(),
+      continueAsNewDue: () => this.continueAsNewDue(),
+    };
+  }
+
   private async copy(): Promise<void> {
     const s = this.s;
-    const inFlight = new Map<number, Promise<void>>();
-    const runnable = (): PendingPartition | undefined => s.copy.pendingPartitions.find((partition) => !inFlight.has(partition.id));
-    for (;;) {
-      // On pause, or when history grows long, stop launching chunks; the main loop takes over
-      // once the chunks in flight have recorded their progress.
-      while (!s.paused && !this.continueAsNewDue() && inFlight.size < s.tuning.copyConcurrency) {
-        const partition = runnable();
-        if (!partition && s.copy.pendingCollections.length > 0) {
-          await this.planNextCollection();
-          continue;
-        }
-        if (!partition) break;
-        inFlight.set(
-          partition.id,
-          this.copyChunk(partition).finally(() => inFlight.delete(partition.id)),
-        );
-      }
-      if (inFlight.size === 0) break;
-      await Promise.race(inFlight.values());
-      this.publish();
-    }
-    if (s.paused || s.copy.pendingPartitions.length > 0 || s.copy.pendingCollections.length > 0) return;
+    const copied = s.copy.legacy ? await runLegacyCopy(this.copyHost, s.copy.legacy) : await runCopy(this.copyHost);
+    if (!copied || s.paused) return;
     s.copy.done = true;
     s.copy.estimatedTotalBytes = Math.max(1, s.copy.copiedBytes);
     s.copy.indexBuilding = await this.call('buildIndexes', () => this.act.buildIndexes(this.catalog));
@@ -309,46 +328,6 @@ export class SyncJob {
     );
     s.phase = 'applying';
     this.publish();
-  }
-
-  private async copyChunk(partition: PendingPartition): Promise<void> {
-    const s = this.s;
-    const { db, coll } = partition.range;
-    const result = await this.call(`copyPartitionChunk ${db}.${coll} #${partition.id}`, () =>
-      this.act.copyPartitionChunk({
-        source: s.source,
-        destination: s.destination,
-        range: partition.range,
-        resumeAfter: partition.resumeAfter,
-        maxDurationMs: s.tuning.copyChunkMaxMs,
-        batchSize: s.tuning.copyBatchSize,
-        startPoint: s.startPoint,
-      }),
-    );
-    s.copy.copiedBytes += result.bytes;
-    s.copy.copiedDocuments += result.documents;
-    s.copy.estimatedTotalBytes = Math.max(s.copy.estimatedTotalBytes, s.copy.copiedBytes);
-    partition.resumeAfter = result.resumeAfter;
-    if (result.done) s.copy.pendingPartitions = s.copy.pendingPartitions.filter((p) => p.id !== partition.id);
-  }
-
-  private async planNextCollection(): Promise<void> {
-    const s = this.s;
-    const collection = s.copy.pendingCollections[0]!;
-    const plan = await this.call(`planPartitions ${collection.db}.${collection.coll}`, () =>
-      this.act.planPartitions({
-        source: s.source,
-        db: collection.db,
-        coll: collection.coll,
-        targetPartitionBytes: s.tuning.partitionTargetBytes,
-        maxPartitions: s.tuning.maxPartitionsPerCollection,
-        startPoint: s.startPoint,
-      }),
-    );
-    s.copy.pendingCollections.shift();
-    for (const range of plan.ranges) {
-      s.copy.pendingPartitions.push({ id: s.copy.nextPartitionId++, range, resumeAfter: null });
-    }
   }
 
   private async applyOnce(stopAt: OpTime | null): Promise<ApplyChangeEventsResult> {

@@ -138,9 +138,9 @@ test('snowflake Int64 ids with updates and deletes during the copy and event app
   await waitForProgress(harness.controller, (p) => p.state === 'COMMITTED', 120_000);
   assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
 
-  // The write-concern errors failed the copy chunk and the event application they hit; both were retried.
+  // The write-concern errors failed the copy's work unit and the event application they hit; both were retried.
   const failures = await retriedFailures(harness.controller.workflowId);
-  for (const activity of ['copyPartitionChunk', 'applyChangeEvents']) {
+  for (const activity of ['copyWorkUnit', 'applyChangeEvents']) {
     assert.ok(
       failures.includes(`${activity}: waiting for replication timed out`),
       `a write-concern error must fail and retry ${activity}; retried failures: ${JSON.stringify(failures)}`,

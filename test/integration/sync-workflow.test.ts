@@ -11,7 +11,8 @@ import { SyncController } from '../../src/client/sync-controller';
 import { SyncError } from '../../src/sync/errors';
 import { commitSignal, resumeUpdate } from '../../src/workflows/messages';
 import { SyncStateAttribute } from '../../src/workflows/search-attributes';
-import type { SyncTuning } from '../../src/workflows/state';
+import { parseStartOptionsOrThrow } from '../../src/sync/start-options';
+import { DEFAULT_TUNING, initialState, type SyncTuning } from '../../src/workflows/state';
 import { pollUntil, waitUntil } from '../support/poll';
 import { Gate, stubActivities, type StubActivities } from '../support/stub-activities';
 import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
@@ -59,7 +60,7 @@ async function syncWith(stubs: StubActivities, tuning: Partial<SyncTuning> = {})
       },
       { what, timeoutMs: 30_000 },
     );
-  return { controller, handle, progress };
+  return { controller, handle, progress, taskQueue };
 }
 
 async function refused(command: Promise<unknown>, error: string, pattern: RegExp): Promise<void> {
@@ -85,9 +86,9 @@ describe('sync workflow with stub activities', () => {
   test('every command is refused in the states that do not allow it, and refused signals change nothing', async () => {
     const stubs = stubActivities({ partitions: 2 });
     const copyGate = new Gate();
-    stubs.override.copyPartitionChunk = async (input) => {
+    stubs.override.copyWorkUnit = async (input) => {
       await copyGate.open;
-      return { resumeAfter: String(input.range.min ?? 0), done: true, documents: 10, bytes: 100 };
+      return stubs.defaults.copyWorkUnit(input);
     };
     const { controller, handle, progress } = await syncWith(stubs);
 
@@ -97,7 +98,7 @@ describe('sync workflow with stub activities', () => {
     }
 
     await controller.start(START);
-    await pollUntil(async () => (stubs.callsOf('copyPartitionChunk').length > 0 ? true : undefined), { what: 'a chunk in flight' });
+    await pollUntil(async () => (stubs.callsOf('copyWorkUnit').length > 0 ? true : undefined), { what: 'a work unit in flight' });
     await refused(controller.start(START), 'InvalidState', /already running/);
     await refused(controller.resume(), 'InvalidState', /cannot resume in state RUNNING/);
     await refused(controller.reverse(), 'InvalidState', /cannot reverse in state RUNNING/);
@@ -143,29 +144,29 @@ describe('sync workflow with stub activities', () => {
     await progress((p) => p.state === 'COMMITTED', 'COMMITTED');
   });
 
-  test('pause in the middle of the copy launches no chunk until resume; the copy then finishes once', async () => {
+  test('pause in the middle of the copy launches no work unit until resume; the copy then finishes once', async () => {
     const stubs = stubActivities({ partitions: 4 });
     const gates = [new Gate(), new Gate()];
-    stubs.override.copyPartitionChunk = async (input) => {
-      const index = stubs.callsOf('copyPartitionChunk').length - 1;
+    stubs.override.copyWorkUnit = async (input) => {
+      const index = stubs.callsOf('copyWorkUnit').length - 1;
       if (index < gates.length) await gates[index]!.open;
-      return { resumeAfter: String(input.range.min ?? 0), done: true, documents: 10, bytes: 100 };
+      return stubs.defaults.copyWorkUnit(input);
     };
     const { controller, handle, progress } = await syncWith(stubs, { copyConcurrency: 2 });
     await controller.start(START);
-    await pollUntil(async () => (stubs.callsOf('copyPartitionChunk').length === 2 ? true : undefined), { what: 'two chunks in flight' });
+    await pollUntil(async () => (stubs.callsOf('copyWorkUnit').length === 2 ? true : undefined), { what: 'two work units in flight' });
     await controller.pause();
     for (const gate of gates) gate.release();
     // Once the workflow recorded both chunks, it had its chance to launch more: it must not have.
-    await waitUntil(async () => (await controller.state())!.copy.copiedDocuments === 20, { what: 'both chunks recorded' });
+    await waitUntil(async () => (await controller.state())!.copy.copiedDocuments === 20, { what: 'both work units recorded' });
     assert.equal((await controller.progress()).state, 'PAUSED');
-    assert.equal(await scheduledCount(handle, 'copyPartitionChunk'), 2, 'no chunk was scheduled while paused');
+    assert.equal(await scheduledCount(handle, 'copyWorkUnit'), 2, 'no work unit was scheduled while paused');
 
     await controller.resume();
     await progress((p) => p.info === 'change event application', 'change event application');
     const state = (await controller.state())!;
     assert.equal(state.copy.copiedDocuments, 40);
-    assert.equal(stubs.callsOf('copyPartitionChunk').length, 4, 'every partition copied once');
+    assert.equal(stubs.callsOf('copyWorkUnit').length, 4, 'every partition copied once');
   });
 
   test('continue-as-new in the middle of the copy carries the copy on: every partition copied once', async () => {
@@ -176,10 +177,46 @@ describe('sync workflow with stub activities', () => {
     const firstRun = (await handle().describe()).runId;
     await progress((p) => p.info === 'change event application', 'change event application');
     assert.notEqual((await handle().describe()).runId, firstRun, 'the copy crossed at least one continue-as-new');
-    const mins = stubs.callsOf('copyPartitionChunk').map((input) => (input.range as { min: string | null }).min);
-    assert.equal(mins.length, partitions);
-    assert.equal(new Set(mins).size, partitions, 'no partition copied twice');
+    const units = stubs.callsOf('copyWorkUnit').map((input) => input.unit as number);
+    assert.equal(units.length, partitions, 'a partition of a split collection is a work unit of its own');
+    assert.equal(new Set(units).size, partitions, 'no work unit copied twice');
     assert.equal((await controller.state())!.copy.copiedDocuments, partitions * 10);
+  });
+
+  test('a run carried on from before the copy plan moved to the destination finishes its copy lists as it began', async () => {
+    const stubs = stubActivities({ partitions: 2 });
+    const { controller, handle, progress, taskQueue } = await syncWith(stubs);
+    // A state as an older run carried it through continue-as-new: the copy lists in the state.
+    const options = parseStartOptionsOrThrow(START);
+    const carried = initialState(taskQueue, options, { ...DEFAULT_TUNING, ...FAST });
+    const { collectionsTotal: _t, collectionsPlanned: _p, planCursor: _c, planDone: _d, unitsPlanned: _u, nextUnit: _n, unitsDone: _ud, openUnits: _o, partitionsTotal: _pt, partitionsDone: _pd, ...counters } = carried.copy;
+    const oldCopy = {
+      ...counters,
+      started: true,
+      estimatedTotalBytes: 400,
+      copiedBytes: 100,
+      copiedDocuments: 10,
+      pendingCollections: [{ db: 'app', coll: 'later', estimatedBytes: 200, documents: 20 }],
+      pendingPartitions: [{ id: 1, range: { db: 'app', coll: 'items', min: '10', max: null }, resumeAfter: null }],
+      nextPartitionId: 2,
+    };
+    const old = { ...carried, phase: 'copying', startPoint: { t: 1, i: 1 }, hosts: { cluster0: 'source.example:27017', cluster1: 'destination.example:27017' }, copy: oldCopy };
+    await env.client.workflow.start('syncWorkflow', {
+      workflowId: controller.workflowId,
+      taskQueue,
+      args: [{ syncId: taskQueue, options, carried: old }],
+    });
+    const done = await progress((p) => p.canCommit === true, 'canCommit');
+    assert.deepEqual(done.collectionCopy, { estimatedTotalBytes: 400, estimatedCopiedBytes: 400 });
+    assert.deepEqual(stubs.callsOf('planPartitions').map((input) => input.coll), ['later']);
+    assert.deepEqual(
+      stubs.callsOf('copyPartitionChunk').map((input) => `${(input.range as { coll: string }).coll}:${(input.range as { min: string | null }).min}`).sort(),
+      ['items:10', 'later:10', 'later:null'],
+    );
+    assert.equal(stubs.callsOf('copyWorkUnit').length, 0, 'the carried run keeps the copy it began with');
+    const state = (await controller.state())!;
+    assert.equal(state.copy.copiedDocuments, 40);
+    assert.equal(await scheduledCount(handle, 'planCopyPage'), 0);
   });
 
   test('a start refused after the write block was set releases it and leaves the sync IDLE', async () => {
@@ -284,15 +321,15 @@ describe('sync workflow with stub activities', () => {
   test('an activity that keeps failing shows a warning naming the error, and the sync heals when it stops', async () => {
     const stubs = stubActivities({ partitions: 2 });
     let healthy = false;
-    stubs.override.copyPartitionChunk = async (input) => {
+    stubs.override.copyWorkUnit = async (input) => {
       if (!healthy) throw ApplicationFailure.retryable('connection reset by the destination', 'MongoNetworkError');
-      return { resumeAfter: String(input.range.min ?? 0), done: true, documents: 10, bytes: 100 };
+      return stubs.defaults.copyWorkUnit(input);
     };
     const { controller, progress } = await syncWith(stubs);
     await controller.start(START);
     const stalled = await progress((p) => Array.isArray(p.warnings) && p.warnings.length > 0, 'a stall warning');
     assert.equal(stalled.state, 'RUNNING');
-    assert.match((stalled.warnings as string[])[0]!, /copyPartitionChunk app\.items #\d has failed \d+ times in a row .*MongoNetworkError: .*connection reset/);
+    assert.match((stalled.warnings as string[])[0]!, /copyWorkUnit #\d has failed \d+ times in a row .*MongoNetworkError: .*connection reset/);
     healthy = true;
     const healed = await progress((p) => p.info === 'change event application', 'the copy to finish');
     assert.equal(healed.warnings, undefined, 'the warning is gone once the activity succeeds');

@@ -2,6 +2,7 @@
 // every call is recorded, each activity can be replaced, and gates hold a call until the test
 // opens them.
 import type { SyncActivities } from '../../src/activities';
+import { packUnits, pageLength, type PlannedCollection, type UnitPartition } from '../../src/sync/copy-plan';
 import type { OpTime } from '../../src/workflows/types';
 
 export interface ActivityCall {
@@ -29,12 +30,26 @@ export interface StubActivities {
 }
 
 /**
- * A sync of one collection split into `partitions` partitions of 10 documents, each copied in
- * one chunk. Change event application reports the source clock, so the lag stays 0 and
- * canCommit becomes true after the first pass.
+ * A sync of `collections` collections (one, app.items, by default), each split into
+ * `partitions` partitions of 10 documents and 100 bytes; a work unit is copied in one call.
+ * Change event application reports the source clock, so the lag stays 0 and canCommit becomes
+ * true after the first pass. The plan pages and work units are formed by the real pure planner
+ * (src/sync/copy-plan.ts) over this synthetic catalog.
  */
-export function stubActivities(options: { partitions?: number; applyPauseMs?: number } = {}): StubActivities {
+export function stubActivities(options: { partitions?: number; collections?: number; applyPauseMs?: number } = {}): StubActivities {
   const partitions = options.partitions ?? 3;
+  const collectionCount = options.collections ?? 1;
+  const collectionName = (i: number): string => (collectionCount === 1 ? 'items' : `c${String(i).padStart(7, '0')}`);
+  const collectionAt = (i: number): PlannedCollection => ({
+    db: 'app',
+    coll: collectionName(i),
+    estimatedBytes: partitions * 100,
+    ranges: Array.from({ length: partitions }, (_, p) => ({
+      min: p === 0 ? null : String(p * 10),
+      max: p === partitions - 1 ? null : String((p + 1) * 10),
+    })),
+  });
+  const units = new Map<number, UnitPartition[]>();
   const calls: ActivityCall[] = [];
   const override: Partial<SyncActivities> = {};
   let clock = 1_000;
@@ -47,21 +62,36 @@ export function stubActivities(options: { partitions?: number; applyPauseMs?: nu
     }),
     noteTime: async () => now(),
     setWriteBlocking: async (input) => input.blocked,
-    copyCatalog: async () => ({
-      collections: [{ db: 'app', coll: 'items', estimatedBytes: partitions * 100, documents: partitions * 10 }],
-      estimatedTotalBytes: partitions * 100,
-    }),
+    copyCatalog: async () => ({ collectionsTotal: collectionCount, estimatedTotalBytes: collectionCount * partitions * 100 }),
     buildIndexes: async () => ({ indexesBuilt: 1, totalIndexesToBuild: 1, collectionsFinished: 1, collectionsTotal: 1 }),
     planPartitions: async (input) => ({
-      ranges: Array.from({ length: partitions }, (_, i) => ({
-        db: input.db,
-        coll: input.coll,
-        min: i === 0 ? null : String(i * 10),
-        max: i === partitions - 1 ? null : String((i + 1) * 10),
-      })),
+      ranges: collectionAt(0).ranges!.map((range) => ({ db: input.db, coll: input.coll, ...range })),
       documents: partitions * 10,
     }),
     copyPartitionChunk: async (input) => ({ resumeAfter: String(Number(input.range.min ?? 0) + 9), done: true, documents: 10, bytes: 100 }),
+    planCopyPage: async (input) => {
+      const first = input.after === null ? 0 : collectionCount === 1 ? 1 : Number(input.after.slice('app.c'.length)) + 1;
+      const candidates = Array.from({ length: Math.max(0, Math.min(input.maxCollections, collectionCount - first)) }, (_, i) => collectionAt(first + i));
+      if (candidates.length === 0) return { collections: 0, partitions: 0, units: 0, last: input.after, done: true };
+      const page = candidates.slice(0, pageLength(candidates, input.maxPagePartitions));
+      const packed = packUnits(page, { maxPartitions: input.unitMaxPartitions, maxBytes: input.unitMaxBytes }, input.firstUnit);
+      for (const unit of packed) units.set(unit.unit, unit.partitions);
+      const last = page.at(-1)!;
+      return {
+        collections: page.length,
+        partitions: page.length * partitions,
+        units: packed.length,
+        last: `${last.db}.${last.coll}`,
+        done: first + page.length >= collectionCount,
+      };
+    },
+    copyWorkUnit: async (input) => {
+      const unit = units.get(input.unit);
+      if (!unit) throw new Error(`stub: work unit ${input.unit} was never planned`);
+      const from = input.resume?.partition ?? 0;
+      const copied = unit.length - from;
+      return { done: true, resume: { partition: unit.length, resumeAfter: null }, documents: copied * 10, bytes: copied * 100, partitionsDone: copied };
+    },
     applyChangeEvents: async (input) => {
       // An iteration of a real applier waits for events; this keeps the loop from spinning.
       await new Promise((resolve) => setTimeout(resolve, options.applyPauseMs ?? 50));

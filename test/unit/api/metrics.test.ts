@@ -17,7 +17,7 @@ function value(text: string, metric: string): string | undefined {
 }
 
 const RUNNING_STATE = {
-  copy: { copiedDocuments: 1200, pendingPartitions: [{}, {}] },
+  copy: { copiedDocuments: 1200, partitionsTotal: 5, partitionsDone: 3 },
   reversals: 1,
 } as unknown as Partial<SyncWorkflowState>;
 

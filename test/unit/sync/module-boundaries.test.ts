@@ -11,6 +11,8 @@ const SYNC_DIR = join(__dirname, '..', '..', '..', 'src', 'sync');
 
 const WORKFLOW_SAFE = [
   'checkpoint',
+  'copy-plan',
+  'scale-limits',
   'errors',
   'namespace-filter',
   'namespace-names',

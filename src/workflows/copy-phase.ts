@@ -1,0 +1,113 @@
+// The copy loop: plans the copy a page of collections at a time and copies work units, up to
+// copyConcurrency at once, while the next page is planned. The plan itself is on the destination
+// (src/sync/copy-plan.ts); the workflow keeps cursors, counters and the units in flight, so its
+// payloads and carried state stay small whatever the number of collections.
+//
+// Per page of planPageCollections collections: one planCopyPage activity. Per unit of up to
+// unitMaxPartitions small collections (or one range of a large collection): one copyWorkUnit
+// activity, more only when the unit takes longer than copyChunkMaxMs.
+import type { SyncActivityCalls } from './activity-calls';
+import type { OpenUnit, SyncWorkflowState } from './state';
+
+/** What the copy loop needs from its SyncJob. */
+export interface CopyHost {
+  readonly s: SyncWorkflowState;
+  readonly act: SyncActivityCalls;
+  /** runs an activity call, retrying stalls with a /progress warning (SyncJob.call) */
+  call<T>(label: string, run: () => Promise<T>): Promise<T>;
+  publish(): void;
+  continueAsNewDue(): boolean;
+}
+
+/**
+ * Runs the copy until every unit is copied (true), or until a pause or a due continue-as-new
+ * stops it once the activities in flight have recorded their progress (false).
+ */
+export async function runCopy(host: CopyHost): Promise<boolean> {
+  const { s } = host;
+  const copy = s.copy;
+  const running = new Map<number, Promise<void>>();
+  let planning: Promise<void> | null = null;
+
+  const nextUnit = (): OpenUnit | undefined => {
+    const interrupted = copy.openUnits.find((open) => !running.has(open.unit));
+    if (interrupted) return interrupted;
+    if (copy.nextUnit >= copy.unitsPlanned) return undefined;
+    const open: OpenUnit = { unit: copy.nextUnit++, resume: null };
+    copy.openUnits.push(open);
+    return open;
+  };
+
+  for (;;) {
+    // On pause, or when history grows long, launch nothing more; the main loop takes over once
+    // the activities in flight have recorded their progress.
+    if (!s.paused && !host.continueAsNewDue()) {
+      if (planning === null && !copy.planDone) planning = planPage(host).finally(() => (planning = null));
+      while (running.size < s.tuning.copyConcurrency) {
+        const open = nextUnit();
+        if (!open) break;
+        running.set(
+          open.unit,
+          copyUnit(host, open).finally(() => running.delete(open.unit)),
+        );
+      }
+    }
+    const inFlight = planning ? [planning, ...running.values()] : [...running.values()];
+    if (inFlight.length === 0) break;
+    await Promise.race(inFlight);
+    host.publish();
+  }
+  return copy.planDone && copy.openUnits.length === 0 && copy.nextUnit >= copy.unitsPlanned;
+}
+
+async function planPage(host: CopyHost): Promise<void> {
+  const { s } = host;
+  const copy = s.copy;
+  const { tuning } = s;
+  const page = await host.call('planCopyPage', () =>
+    host.act.planCopyPage({
+      source: s.source,
+      destination: s.destination,
+      after: copy.planCursor,
+      firstUnit: copy.unitsPlanned,
+      maxCollections: tuning.planPageCollections,
+      maxPagePartitions: tuning.planPagePartitions,
+      targetPartitionBytes: tuning.partitionTargetBytes,
+      maxPartitionsPerCollection: tuning.maxPartitionsPerCollection,
+      unitMaxPartitions: tuning.unitMaxPartitions,
+      unitMaxBytes: tuning.unitMaxBytes,
+      startPoint: s.startPoint,
+    }),
+  );
+  copy.collectionsPlanned += page.collections;
+  copy.partitionsTotal += page.partitions;
+  copy.unitsPlanned += page.units;
+  copy.planCursor = page.last;
+  copy.planDone = page.done;
+}
+
+async function copyUnit(host: CopyHost, open: OpenUnit): Promise<void> {
+  const { s } = host;
+  const copy = s.copy;
+  const result = await host.call(`copyWorkUnit #${open.unit}`, () =>
+    host.act.copyWorkUnit({
+      source: s.source,
+      destination: s.destination,
+      unit: open.unit,
+      resume: open.resume,
+      maxDurationMs: s.tuning.copyChunkMaxMs,
+      batchSize: s.tuning.copyBatchSize,
+      startPoint: s.startPoint,
+    }),
+  );
+  copy.copiedBytes += result.bytes;
+  copy.copiedDocuments += result.documents;
+  copy.partitionsDone += result.partitionsDone;
+  copy.estimatedTotalBytes = Math.max(copy.estimatedTotalBytes, copy.copiedBytes);
+  if (result.done) {
+    copy.openUnits = copy.openUnits.filter((other) => other.unit !== open.unit);
+    copy.unitsDone += 1;
+  } else {
+    open.resume = result.resume;
+  }
+}

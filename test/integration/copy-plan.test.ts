@@ -1,0 +1,134 @@
+// The copy plan's activities on simulated replica sets: the catalog copy records every included
+// collection in the plan and resumes from its heartbeat cursor; planning pages cover every
+// collection once (small ones whole, a large one split) and a page planned again writes the
+// same units; work units copy every document once, resuming from their heartbeat.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Document } from 'mongodb';
+import { copyCatalog, type CatalogInput, type CopyCatalogResult } from '../../src/activities/catalog';
+import { planCopyPage, type PlanCopyPageInput, type PlanCopyPageResult } from '../../src/activities/copy-plan';
+import { copyWorkUnit, type CopyWorkUnitResult } from '../../src/activities/copy-work-unit';
+import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
+import { C2C_METADATA_DB } from '../../src/sync/namespace-names';
+import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+
+let pair: ClusterPair;
+let clusters: ClusterClients;
+
+const SMALL = 25;
+const BIG_DOCUMENTS = 400;
+const name = (i: number): string => `c${String(i).padStart(3, '0')}`;
+
+before(async () => {
+  pair = await startClusterPair();
+  clusters = createClusterClients(pair.uris);
+  const source = pair.admin.cluster0;
+  for (let i = 0; i < SMALL; i++) {
+    await source.db(i % 2 === 0 ? 'even' : 'odd').collection<{ _id: number; i: number }>(name(i)).insertMany([{ _id: 1, i }, { _id: 2, i }]);
+  }
+  await source.db('even').collection<{ _id: string }>('empty').insertOne({ _id: 'gone' });
+  await source.db('even').collection('empty').deleteMany({});
+  await source
+    .db('odd')
+    .collection<{ _id: number; pad: string }>('big')
+    .insertMany(Array.from({ length: BIG_DOCUMENTS }, (_, i) => ({ _id: i, pad: 'x'.repeat(200) })));
+  await source.db('odd').command({ create: 'bigView', viewOn: 'big', pipeline: [] });
+});
+
+after(async () => {
+  await clusters?.close();
+  await pair?.close();
+});
+
+const CATALOG: CatalogInput = { source: 'cluster0', destination: 'cluster1', includeNamespaces: [], excludeNamespaces: [], buildIndexes: 'never' };
+const PAGE: Omit<PlanCopyPageInput, 'after' | 'firstUnit'> = {
+  source: 'cluster0',
+  destination: 'cluster1',
+  maxCollections: 10,
+  maxPagePartitions: 1000,
+  targetPartitionBytes: 20 * 1024,
+  maxPartitionsPerCollection: 8,
+  unitMaxPartitions: 4,
+  unitMaxBytes: 1024 * 1024,
+};
+
+const planRecords = (): Promise<Document[]> => pair.admin.cluster1.db(C2C_METADATA_DB).collection('copyPlan').find({}, { sort: { _id: 1 } }).toArray();
+
+test('catalog, plan and work units copy every collection and document once, each resuming from its heartbeat', async () => {
+  const first = (await new MockActivityEnvironment({ attempt: 1 }).run(copyCatalog, clusters, CATALOG)) as CopyCatalogResult;
+  assert.equal(first.collectionsTotal, SMALL + 2, 'every collection, views not counted');
+  const records = await planRecords();
+  assert.deepEqual(
+    records.map((r) => r._id),
+    ['odd.big', 'even.empty', ...Array.from({ length: SMALL }, (_, i) => `${i % 2 === 0 ? 'even' : 'odd'}.${name(i)}`)].sort(),
+  );
+  assert.ok(records.find((r) => r._id === 'odd.big')!.estimatedBytes > PAGE.targetPartitionBytes, 'the large collection is estimated as such');
+
+  // A retried attempt resumes after its heartbeat cursor; what it writes again is idempotent.
+  const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: { db: 'odd', after: name(13) } });
+  const beats: { db: string; after: string | null }[] = [];
+  retry.on('heartbeat', (details: { db: string; after: string | null }) => beats.push(details));
+  const second = (await retry.run(copyCatalog, clusters, CATALOG)) as CopyCatalogResult;
+  assert.deepEqual(second, first);
+  assert.ok(beats.every((beat) => beat.db >= 'odd'), `no database before the cursor is visited again: ${JSON.stringify(beats)}`);
+  assert.equal((await planRecords()).length, SMALL + 2);
+  const views = await pair.admin.cluster1.db('odd').listCollections({ type: 'view' }).toArray();
+  assert.deepEqual(views.map((v) => v.name), ['bigView']);
+
+  // Plan page after page.
+  const pages: PlanCopyPageResult[] = [];
+  let after: string | null = null;
+  let firstUnit = 0;
+  for (;;) {
+    const input: PlanCopyPageInput = { ...PAGE, after, firstUnit };
+    const page = (await new MockActivityEnvironment({ attempt: 1 }).run(planCopyPage, clusters, input)) as PlanCopyPageResult;
+    const again = (await new MockActivityEnvironment({ attempt: 2 }).run(planCopyPage, clusters, input)) as PlanCopyPageResult;
+    assert.deepEqual(again, page, 'a page planned again gives the same units');
+    pages.push(page);
+    firstUnit += page.units;
+    after = page.last;
+    if (page.done) break;
+  }
+  assert.equal(
+    pages.reduce((sum, page) => sum + page.collections, 0),
+    SMALL + 2,
+  );
+  const units = await pair.admin.cluster1.db(C2C_METADATA_DB).collection('copyUnits').find({}, { sort: { _id: 1 } }).toArray();
+  assert.deepEqual(
+    units.map((u) => u._id),
+    Array.from({ length: firstUnit }, (_, i) => i),
+  );
+  const bigUnits = units.filter((u) => (u.partitions as { coll: string }[]).some((p) => p.coll === 'big'));
+  assert.ok(bigUnits.length > 1, 'the large collection is split');
+  assert.ok(bigUnits.every((u) => (u.partitions as unknown[]).length === 1), 'each of its ranges is a unit alone');
+  assert.ok(units.every((u) => (u.partitions as unknown[]).length <= PAGE.unitMaxPartitions));
+
+  // Copy every unit; the first one as a retry resuming after its first partition.
+  let documents = 0;
+  for (const unit of units) {
+    const unitNumber = unit._id as unknown as number;
+    const partitions = unit.partitions as unknown[];
+    const resumed = unitNumber === 0 && partitions.length > 1;
+    const env = resumed
+      ? new MockActivityEnvironment({ attempt: 2, heartbeatDetails: { resume: { partition: 1, resumeAfter: null }, documents: 2, bytes: 1, partitionsDone: 1 } })
+      : new MockActivityEnvironment({ attempt: 1 });
+    const input = { source: 'cluster0', destination: 'cluster1', unit: unitNumber, resume: null, maxDurationMs: 60_000, batchSize: 50 } as const;
+    const result = (await env.run(copyWorkUnit, clusters, input)) as CopyWorkUnitResult;
+    assert.equal(result.done, true);
+    assert.equal(result.partitionsDone, partitions.length);
+    documents += result.documents;
+    if (resumed) {
+      const skipped = partitions[0] as { db: string; coll: string };
+      assert.equal(await pair.admin.cluster1.db(skipped.db).collection(skipped.coll).countDocuments(), 0, 'the partition before the heartbeat is not copied again');
+      await pair.admin.cluster1.db(skipped.db).collection(skipped.coll).insertMany(await pair.admin.cluster0.db(skipped.db).collection(skipped.coll).find().toArray());
+    }
+  }
+  assert.equal(documents, SMALL * 2 + BIG_DOCUMENTS, 'the counters count every document once');
+  for (let i = 0; i < SMALL; i++) {
+    const db = i % 2 === 0 ? 'even' : 'odd';
+    assert.deepEqual(await pair.admin.cluster1.db(db).collection(name(i)).find({}, { sort: { _id: 1 } }).toArray(), [{ _id: 1, i }, { _id: 2, i }]);
+  }
+  assert.equal(await pair.admin.cluster1.db('odd').collection('big').countDocuments(), BIG_DOCUMENTS);
+  assert.equal(await pair.admin.cluster1.db('even').collection('empty').countDocuments(), 0);
+});

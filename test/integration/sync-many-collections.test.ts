@@ -1,0 +1,175 @@
+// A source of many tiny collections (a multi-tenant source): every collection and every document
+// arrives, and the test prints how many collections a second the sync reached canCommit at, and
+// the time each activity type took. The rate is printed, not asserted: this machine is shared,
+// so a timed assertion would flake. As in production, the worker runs in a process of its own,
+// not in the one that hosts the simulated clusters (MANY_COLLECTIONS_INLINE_WORKER=1 runs it
+// in this process).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import { DEFAULT_TUNING } from '../../src/workflows/state';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { SyncController } from '../../src/client/sync-controller';
+import { pollUntil } from '../support/poll';
+import { startSyncHarness, TEST_TUNING, waitForProgress } from '../support/sync-harness';
+import { createTemporalTestEnv, uniqueTaskQueue } from '../support/temporal';
+
+const COLLECTIONS = Number(process.env.MANY_COLLECTIONS ?? 2000);
+const DOCUMENTS = 3;
+const DATABASES = 4;
+
+let env: TestWorkflowEnvironment;
+let pair: ClusterPair;
+
+before(async () => {
+  env = await createTemporalTestEnv();
+  pair = await startClusterPair();
+});
+
+after(async () => {
+  await pair?.close();
+  await env?.teardown();
+});
+
+/** Per activity type, over every run of the workflow: how many ran and their wall time. */
+async function activitySummary(env: TestWorkflowEnvironment, workflowId: string): Promise<string> {
+  const totals = new Map<string, { count: number; ms: number }>();
+  let runId: string | undefined = (await env.client.workflow.getHandle(workflowId).describe()).runId;
+  const runs: string[] = [];
+  // walk back through continue-as-new to the first run
+  while (runId) {
+    runs.push(runId);
+    const history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const previous: string | null | undefined = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+    runId = previous || undefined;
+    const scheduled = new Map<string, { name: string; at: number }>();
+    for (const event of history.events ?? []) {
+      const at = Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor(Number(event.eventTime?.nanos ?? 0) / 1e6);
+      const s = event.activityTaskScheduledEventAttributes;
+      if (s) scheduled.set(String(event.eventId), { name: s.activityType?.name ?? '?', at });
+      const done = event.activityTaskCompletedEventAttributes;
+      if (done) {
+        const from = scheduled.get(String(done.scheduledEventId));
+        if (!from) continue;
+        const total = totals.get(from.name) ?? { count: 0, ms: 0 };
+        total.count += 1;
+        total.ms += at - from.at;
+        totals.set(from.name, total);
+      }
+    }
+  }
+  const parts = [...totals].map(([name, { count, ms }]) => `${name} ${count}x ${(ms / 1000).toFixed(1)} s`);
+  return `${runs.length} runs; ${parts.join(', ')}`;
+}
+
+const root = join(__dirname, '..', '..');
+
+/** `c2c-sync worker` in a process of its own, as an operator runs it. */
+function startWorkerProcess(taskQueue: string): ChildProcess {
+  const child = spawn(process.execPath, [join(root, 'bin', 'c2c-sync.js'), 'worker', '--temporal-address', env.address, '--task-queue', taskQueue], {
+    cwd: root,
+    env: { ...process.env, C2C_SYNC_FROM_SOURCE: '1', C2C_CLUSTER0: pair.uris.cluster0, C2C_CLUSTER1: pair.uris.cluster1 },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.on('exit', (code) => {
+    if (code !== null && code !== 0) console.error(`worker exited with ${code}: ${output}`);
+  });
+  return child;
+}
+
+/** A sync whose worker runs in its own process (or in this one when asked). */
+async function startSync(): Promise<{ controller: SyncController; close(): Promise<void> }> {
+  // production tuning for the copy (the test tuning slices work into 300 ms pieces)
+  const tuning = {
+    ...TEST_TUNING,
+    copyConcurrency: DEFAULT_TUNING.copyConcurrency,
+    copyChunkMaxMs: DEFAULT_TUNING.copyChunkMaxMs,
+    copyBatchSize: DEFAULT_TUNING.copyBatchSize,
+  };
+  if (process.env.MANY_COLLECTIONS_INLINE_WORKER === '1') {
+    const harness = await startSyncHarness(env, pair, { tuning });
+    return { controller: harness.controller, close: () => harness.close() };
+  }
+  const taskQueue = uniqueTaskQueue('many');
+  const worker = startWorkerProcess(taskQueue);
+  // The clock starts at /start: wait until the worker (which bundles the workflow code first) polls.
+  await pollUntil(
+    async () => {
+      const { pollers } = await env.client.workflowService.describeTaskQueue({
+        namespace: env.namespace ?? 'default',
+        taskQueue: { name: taskQueue },
+        taskQueueType: 2, // TASK_QUEUE_TYPE_ACTIVITY
+      });
+      return pollers && pollers.length > 0 ? true : undefined;
+    },
+    { what: 'the worker process polling', timeoutMs: 180_000 },
+  );
+  const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, tuning });
+  return {
+    controller,
+    async close() {
+      await env.client.workflow
+        .getHandle(controller.workflowId)
+        .terminate('test finished')
+        .catch(() => undefined);
+      await new Promise<void>((resolve) => {
+        if (worker.exitCode !== null) return resolve();
+        worker.once('exit', () => resolve());
+        worker.kill('SIGKILL');
+      });
+    },
+  };
+}
+
+const dbOf = (n: number): string => `tenants${n % DATABASES}`;
+const collOf = (n: number): string => `t${String(n).padStart(6, '0')}`;
+
+test(`${COLLECTIONS} collections of ${DOCUMENTS} documents each all arrive`, async () => {
+  const source = pair.admin.cluster0;
+  for (let n = 0; n < COLLECTIONS; n++) {
+    const docs = Array.from({ length: DOCUMENTS }, (_, i) => ({ _id: i, tenant: n, name: `doc ${i} of ${collOf(n)}` }));
+    await source.db(dbOf(n)).collection<{ _id: number; tenant: number; name: string }>(collOf(n)).insertMany(docs);
+  }
+  const harness = await startSync();
+  try {
+    const startedAt = Date.now();
+    await harness.controller.start({ source: 'cluster0', destination: 'cluster1' });
+    await waitForProgress(harness.controller, (p) => p.canCommit === true, 30 * 60_000);
+    const seconds = (Date.now() - startedAt) / 1000;
+    console.log(
+      `[many collections] ${COLLECTIONS} collections x ${DOCUMENTS} documents: /start to canCommit in ${seconds.toFixed(1)} s, ` +
+        `${(COLLECTIONS / seconds).toFixed(1)} collections/s`,
+    );
+
+    console.log(`[many collections] activities: ${await activitySummary(env, harness.controller.workflowId)}`);
+
+    const destination = pair.admin.cluster1;
+    let collections = 0;
+    for (let d = 0; d < DATABASES; d++) {
+      const db = `tenants${d}`;
+      const names = new Set((await destination.db(db).listCollections({}, { nameOnly: true }).toArray()).map((info) => info.name));
+      for (let n = d; n < COLLECTIONS; n += DATABASES) {
+        assert.ok(names.has(collOf(n)), `${db}.${collOf(n)} exists on the destination`);
+        const docs = await destination.db(db).collection(collOf(n)).find({}, { sort: { _id: 1 } }).toArray();
+        assert.deepEqual(
+          docs,
+          Array.from({ length: DOCUMENTS }, (_, i) => ({ _id: i, tenant: n, name: `doc ${i} of ${collOf(n)}` })),
+          `${db}.${collOf(n)} holds every document once`,
+        );
+        collections++;
+      }
+      assert.equal(names.size, Math.ceil((COLLECTIONS - d) / DATABASES), `${db} holds no other collection`);
+    }
+    assert.equal(collections, COLLECTIONS);
+    const state = (await harness.controller.state())!;
+    assert.equal(state.copy.copiedDocuments, COLLECTIONS * DOCUMENTS, 'every document copied once');
+  } finally {
+    await harness.close();
+  }
+});
