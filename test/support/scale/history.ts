@@ -37,7 +37,7 @@ function payloadBytes(value: unknown): number | null {
 }
 
 /** Calls `found` for every Payloads list and every lone Payload under `node`. */
-function walkPayloads(node: unknown, path: string, found: (bytes: number, path: string) => void): void {
+export function walkPayloads(node: unknown, path: string, found: (bytes: number, path: string) => void): void {
   if (!node || typeof node !== 'object' || isBytes(node)) return;
   if (Array.isArray(node)) {
     node.forEach((item, i) => walkPayloads(item, `${path}[${i}]`, found));
