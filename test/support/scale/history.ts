@@ -16,6 +16,8 @@ export interface HistoryReport {
   totalEvents: number;
   largestRunEvents: number;
   largestPayload: PayloadSize | null;
+  /** the largest payload of each event kind (activity results, continue-as-new input, ...), largest first */
+  largestByKind: PayloadSize[];
   /** payload bytes summed over every event of every run */
   totalPayloadBytes: number;
 }
@@ -67,7 +69,8 @@ function attributesOf(event: Json): [string, Json] | null {
 export async function measureHistory(client: Client, workflowId: string): Promise<HistoryReport> {
   const namespace = client.options.namespace;
   const description = await client.workflow.getHandle(workflowId).describe();
-  const report: HistoryReport = { runs: 0, totalEvents: 0, largestRunEvents: 0, largestPayload: null, totalPayloadBytes: 0 };
+  const report: HistoryReport = { runs: 0, totalEvents: 0, largestRunEvents: 0, largestPayload: null, largestByKind: [], totalPayloadBytes: 0 };
+  const byKind = new Map<string, PayloadSize>();
   const runs: string[] = [];
   let runId: string | undefined = description.runId;
   // Newest run first; each run's first event names the run it continued.
@@ -95,9 +98,10 @@ export async function measureHistory(client: Client, workflowId: string): Promis
         const name = kind === 'activityTaskScheduled' ? activityNames.get(String(event.eventId)) : scheduled;
         walkPayloads(body, '', (bytes, path) => {
           report.totalPayloadBytes += bytes;
-          if (!report.largestPayload || bytes > report.largestPayload.bytes) {
-            report.largestPayload = { bytes, where: `${kind}${name ? `(${name})` : ''}.${path}`, runIndex: runs.length };
-          }
+          const found = { bytes, where: `${kind}${name ? `(${name})` : ''}.${path}`, runIndex: runs.length };
+          if (!report.largestPayload || bytes > report.largestPayload.bytes) report.largestPayload = found;
+          const key = `${kind}${name ? `(${name})` : ''}`;
+          if ((byKind.get(key)?.bytes ?? -1) < bytes) byKind.set(key, found);
         });
       }
       nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
@@ -108,6 +112,8 @@ export async function measureHistory(client: Client, workflowId: string): Promis
   }
   report.runs = runs.length;
   // runIndex counted from the newest run; turn it into "run k of n" from the first
-  if (report.largestPayload) report.largestPayload.runIndex = report.runs - report.largestPayload.runIndex + 1;
+  const fromFirst = (p: PayloadSize): PayloadSize => ({ ...p, runIndex: report.runs - p.runIndex + 1 });
+  if (report.largestPayload) report.largestPayload = fromFirst(report.largestPayload);
+  report.largestByKind = [...byKind.values()].map(fromFirst).sort((a, b) => b.bytes - a.bytes);
   return report;
 }

@@ -17,6 +17,11 @@ function mib(bytes: number): string {
   return `${(bytes / MiB).toFixed(bytes >= 10 * MiB ? 0 : 2)} MiB`;
 }
 
+function continuedAsNew(h: NonNullable<ScaleReport['history']>): string {
+  const input = h.largestByKind.find((p) => p.where.startsWith('workflowExecutionContinuedAsNew'));
+  return input ? `largest ${(input.bytes / 1024).toFixed(1)} KiB (the state carried to the next run)` : 'none (one run)';
+}
+
 export function scaleTable(r: ScaleReport): string {
   const s = r.samples;
   const copyMs = s.copyStartedMs !== null && s.copyDoneMs !== null ? s.copyDoneMs - s.copyStartedMs : null;
@@ -44,6 +49,8 @@ export function scaleTable(r: ScaleReport): string {
       ['workflow runs', `${h.runs} (continue-as-new ${h.runs - 1} times)`],
       ['history length', `${h.totalEvents} events in all, ${h.largestRunEvents} in the longest run`],
       ['largest payload', h.largestPayload ? `${(h.largestPayload.bytes / 1024).toFixed(1)} KiB in run ${h.largestPayload.runIndex}: ${h.largestPayload.where}` : 'none'],
+      ['next largest', h.largestByKind.slice(1, 4).map((p) => `${(p.bytes / 1024).toFixed(1)} KiB ${p.where}`).join('; ') || 'none'],
+      ['continue-as-new input', continuedAsNew(h)],
       ['payload bytes in history', mib(h.totalPayloadBytes)],
     );
   } else rows.push(['workflow history', 'could not be read']);

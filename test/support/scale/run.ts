@@ -98,6 +98,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     let failure: string | null = null;
     let startToCanCommitMs: number | null = null;
     let startToCommittedMs: number | null = null;
+    let lastWarnings = '[]';
     const waitFor = async (done: (p: Progress) => boolean, what: string): Promise<Progress | null> => {
       const deadline = startedAt + options.timeoutMs;
       let lastLine = 0;
@@ -117,6 +118,11 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
           if (Date.now() - lastLine > 10_000) {
             lastLine = Date.now();
             log(`  ${((Date.now() - startedAt) / 1000).toFixed(0)} s: ${describeProgress(progress)}`);
+          }
+          const warnings = JSON.stringify(progress.warnings ?? []);
+          if (warnings !== lastWarnings) {
+            lastWarnings = warnings;
+            if (warnings !== '[]') log(`  warnings: ${warnings.slice(0, 1000)}`);
           }
           if (progress.state === 'FAILED') {
             failure = `sync FAILED: ${String(progress.error)}: ${String(progress.errorDescription)}`;
