@@ -64,6 +64,8 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
   const logDir = mkdtempSync(join(tmpdir(), 'c2c-scale-'));
   let worker: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
   let controller: SyncController | undefined;
+  // Loops that must end even when the run throws half-way (else they keep the process alive).
+  const loops: { stop(): Promise<unknown> }[] = [];
   try {
     log(`seeding ${options.collections} collections x ${options.documentsPerCollection} documents of ${options.docBytes} bytes (${clusters.simulated ? 'simulated' : 'real'} clusters)`);
     const seedStarted = Date.now();
@@ -89,11 +91,14 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, ...(options.tuning ? { tuning: options.tuning } : {}) });
 
     const writer = new SteadyWriter(clusters.admin.cluster0, shape, options.writesPerSecond, options.seed).start();
+    loops.push(writer);
     const from = (await oplogWindow(clusters.admin.cluster0))?.newest ?? { t: Math.floor(Date.now() / 1000), i: 0 };
     const meter = new OplogMeter(clusters.admin.cluster0, from).start();
+    loops.push(meter);
     const startedAt = Date.now();
     await controller.start({ source: 'cluster0', destination: 'cluster1' });
     const sampler = new SyncSampler(controller, clusters.admin.cluster0, meter, startedAt).start();
+    loops.push(sampler);
 
     let failure: string | null = null;
     let startToCanCommitMs: number | null = null;
@@ -184,6 +189,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
       harnessMaxRssBytes: process.resourceUsage().maxRSS * 1024,
     };
   } finally {
+    for (const loop of loops) await loop.stop().catch(() => undefined);
     if (worker) await worker.stop().catch(() => undefined);
     if (controller) {
       await env.client.workflow
