@@ -1,9 +1,12 @@
-// How much source oplog a sync needs: the meter reads the source oplog as it grows (entries
-// after the last one read, in natural order) and keeps the cumulative bytes written per second
-// of oplog time, so the bytes between any two times are a subtraction. Memory: one number per
-// second of the run. Its window (oldest and newest entry) comes from serverStatus, which costs
-// the server nothing.
-import { BSON, type MongoClient, Timestamp } from 'mongodb';
+// How much source oplog a sync needs: the meter follows the source's change stream (what the
+// sync itself reads) from the moment the sync starts, and keeps the cumulative bytes of the
+// change events per second of source time, so the bytes between any two times are a
+// subtraction. Change events are the oplog entries as the sync receives them (an insert's event
+// carries the document, an update's the changed fields), so their bytes track the oplog's within
+// a small per-entry overhead; reading the oplog collection itself would make a simulator
+// materialise its whole oplog at every read. Memory: one number per second of the run. The
+// oplog's window (oldest and newest entry) comes from serverStatus, which costs the server nothing.
+import { BSON, type ChangeStream, type MongoClient, Timestamp } from 'mongodb';
 import type { OpTime } from '../../../src/workflows/types';
 
 export interface OplogWindow {
@@ -27,23 +30,21 @@ export async function oplogWindow(client: MongoClient): Promise<OplogWindow | nu
 }
 
 export class OplogMeter {
-  /** oplog second → bytes of entries up to and including that second, since the meter started */
+  /** source second → change-event bytes up to and including that second, since the meter started */
   private readonly cumulative = new Map<number, number>();
   private total = 0;
-  private last: Timestamp;
-  private firstSecond: number;
+  private readonly firstSecond: number;
+  private stream: ChangeStream | undefined;
   private stopped = false;
   private loop: Promise<void> | undefined;
-  /** set when entries fell off the oplog before the meter read them: byte figures are then low */
+  /** set when the meter lost its place in the oplog (it fell behind a tiny one): byte figures are then low */
   missedEntries = false;
   error: string | null = null;
 
   constructor(
     private readonly client: MongoClient,
-    from: OpTime,
-    private readonly intervalMs = 1000,
+    private from: OpTime,
   ) {
-    this.last = new Timestamp({ t: from.t, i: from.i });
     this.firstSecond = from.t;
   }
 
@@ -54,16 +55,16 @@ export class OplogMeter {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.stream?.close().catch(() => undefined);
     await this.loop;
   }
 
-  /** Oplog bytes written from second `from` (inclusive) to second `to` (inclusive). */
+  /** Change-event bytes from second `from` (inclusive) to second `to` (inclusive). */
   bytesBetween(from: OpTime, to: OpTime): number {
     return Math.max(0, this.bytesThrough(to.t) - this.bytesThrough(from.t - 1));
   }
 
   private bytesThrough(second: number): number {
-    if (second < this.firstSecond) return 0;
     for (let s = second; s >= this.firstSecond; s--) {
       const bytes = this.cumulative.get(s);
       if (bytes !== undefined) return bytes;
@@ -73,34 +74,30 @@ export class OplogMeter {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const began = Date.now();
       try {
-        await this.readNewEntries();
+        this.stream = this.client.watch([], {
+          startAtOperationTime: new Timestamp({ t: this.from.t, i: this.from.i }),
+          showExpandedEvents: true,
+          maxAwaitTimeMS: 500,
+        });
+        for await (const event of this.stream) {
+          const time = (event as { clusterTime?: Timestamp }).clusterTime;
+          this.total += BSON.calculateObjectSize(event);
+          if (time) {
+            this.cumulative.set(time.high, this.total);
+            this.from = { t: time.high, i: time.low + 1 };
+          }
+          if (this.stopped) break;
+        }
       } catch (error) {
+        if (this.stopped) break;
         this.error = (error as Error).message;
+        // Lost its place (the oplog rolled past it): go on from the newest entry, figures now low.
+        this.missedEntries = true;
+        const window = await oplogWindow(this.client).catch(() => null);
+        if (window) this.from = window.newest;
+        await new Promise((resolve) => setTimeout(resolve, 500));
       }
-      // A full read of a simulated oplog costs the simulator time proportional to its size:
-      // read again only after several times what the last read took.
-      const wait = Math.max(this.intervalMs, 4 * (Date.now() - began));
-      const until = Date.now() + wait;
-      while (!this.stopped && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, Math.min(200, wait)));
-    }
-    await this.readNewEntries().catch(() => undefined);
-  }
-
-  private async readNewEntries(): Promise<void> {
-    const oplog = this.client.db('local').collection('oplog.rs');
-    const window = await oplogWindow(this.client);
-    // The oldest entry is past the last one read: the last one read is gone, and maybe others after it.
-    if (window && (window.oldest.t > this.last.high || (window.oldest.t === this.last.high && window.oldest.i > this.last.low))) {
-      this.missedEntries = true;
-    }
-    const cursor = oplog.find({ ts: { $gt: this.last } }, { sort: { $natural: 1 }, raw: true, batchSize: 5000 });
-    for await (const raw of cursor as unknown as AsyncIterable<Buffer>) {
-      const ts = BSON.deserialize(raw, { promoteValues: false }).ts as Timestamp;
-      this.total += raw.length;
-      this.cumulative.set(ts.high, this.total);
-      this.last = ts;
     }
   }
 }

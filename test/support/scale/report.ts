@@ -41,7 +41,7 @@ export function scaleTable(r: ScaleReport): string {
     ['apply throughput', `peak ${s.peakApplyRate.toFixed(0)} events/s (5 s window); drain after the copy ${s.drainEvents ?? 'n/a'} events in ${seconds(s.drainMs)} = ${rate(s.drainEvents ?? 0, s.drainMs, 'events/s')}`],
     ['application writes', `${r.writer.inserts} inserts, ${r.writer.updates} updates, ${r.writer.replaces} replaces, ${r.writer.deletes} deletes; ${r.writer.achievedRate.toFixed(1)}/s of ${r.options.writesPerSecond}/s asked`],
     ['worker RSS', `ready ${mib(r.worker.readyRssBytes)}, peak sampled ${mib(r.worker.peakSampledRssBytes)}, VmHWM ${mib(r.worker.hwmBytes)} (includes start-up)`],
-    ['oplog needed', `${s.maxNeededSeconds} s, ${mib(s.maxNeededBytes)} (newest source entry - oldest position still needed)${r.oplogMeterMissedEntries ? ' (bytes low: the meter missed entries)' : ''}`],
+    ['oplog needed', `${s.maxNeededSeconds} s, ${mib(s.maxNeededBytes)} of change events (newest source entry - oldest position still needed)${r.oplogMeterMissedEntries ? ' (bytes low: the meter lost its place)' : ''}`],
     ['oplog headroom (min)', s.minOplogHeadroomSeconds === null ? 'n/a' : `${s.minOplogHeadroomSeconds} s between the oldest entry and the oldest needed position`],
   ];
   if (r.history) {
