@@ -10,7 +10,8 @@ function seconds(ms: number | null): string {
 
 function rate(count: number, ms: number | null, unit: string): string {
   if (ms === null || ms <= 0) return 'n/a';
-  return `${(count / (ms / 1000)).toFixed(count / (ms / 1000) >= 100 ? 0 : 1)} ${unit}`;
+  const value = count / (ms / 1000);
+  return `${value.toFixed(value >= 100 ? 0 : value >= 1 ? 1 : 3)} ${unit}`;
 }
 
 function mib(bytes: number): string {
