@@ -5,6 +5,7 @@ import { buildIndexes, type CatalogInput, copyCatalog, finalizeDestination, type
 import { applyChangeEvents, type ApplyChangeEventsInput } from './change-events';
 import { noteTime, type NoteTimeInput, setWriteBlocking, type WriteBlockingInput } from './cluster-control';
 import { copyPartitionChunk, type CopyChunkInput } from './copy-partition';
+import { bufferChangeEvents, type BufferChangeEventsInput } from './event-buffer';
 import { planPartitions, type PlanPartitionsInput } from './plan-partitions';
 import { preflight, type PreflightInput } from './preflight';
 import { resyncDocuments, type ResyncInput } from './resync';
@@ -23,6 +24,7 @@ export function createActivities({ clusters }: ActivityDeps) {
     planPartitions: (input: PlanPartitionsInput) => planPartitions(clusters, input),
     copyPartitionChunk: (input: CopyChunkInput) => copyPartitionChunk(clusters, input),
     applyChangeEvents: (input: ApplyChangeEventsInput) => applyChangeEvents(clusters, input),
+    bufferChangeEvents: (input: BufferChangeEventsInput) => bufferChangeEvents(clusters, input),
     resyncDocuments: (input: ResyncInput) => resyncDocuments(clusters, input),
     finalizeDestination: (input: FinalizeInput) => finalizeDestination(clusters, input),
   };

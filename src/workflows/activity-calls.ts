@@ -40,6 +40,7 @@ export function activitiesFor(tuning: SyncTuning) {
     buildIndexes: long.buildIndexes,
     copyPartitionChunk: long.copyPartitionChunk,
     applyChangeEvents: long.applyChangeEvents,
+    bufferChangeEvents: long.bufferChangeEvents,
     resyncDocuments: long.resyncDocuments,
     finalizeDestination: long.finalizeDestination,
     /** setWriteBlocking for releasing blocks after a failure: a bounded number of tries */

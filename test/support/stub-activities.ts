@@ -30,10 +30,10 @@ export interface StubActivities {
 
 /**
  * A sync of one collection split into `partitions` partitions of 10 documents, each copied in
- * one chunk. Change event application reports the source clock, so the lag stays 0 and
- * canCommit becomes true after the first pass.
+ * one chunk. Each buffer iteration during the copy buffers one event. Change event application
+ * reports the source clock, so the lag stays 0 and canCommit becomes true after the first pass.
  */
-export function stubActivities(options: { partitions?: number; applyPauseMs?: number } = {}): StubActivities {
+export function stubActivities(options: { partitions?: number; applyPauseMs?: number; bufferPauseMs?: number } = {}): StubActivities {
   const partitions = options.partitions ?? 3;
   const calls: ActivityCall[] = [];
   const override: Partial<SyncActivities> = {};
@@ -73,6 +73,19 @@ export function stubActivities(options: { partitions?: number; applyPauseMs?: nu
         sourceTime: time,
         lastDdlAt: null,
         reachedStopAt: input.stopAt !== null,
+        sourceOplogOldest: null,
+      };
+    },
+    bufferChangeEvents: async (input) => {
+      // A real buffer iteration runs for a while; each stub iteration buffers one event.
+      await new Promise((resolve) => setTimeout(resolve, options.bufferPauseMs ?? 50));
+      const time = now();
+      return {
+        checkpoint: { resumeToken: null, startAt: time, nextSeq: input.checkpoint.nextSeq + 1 },
+        eventsBuffered: 1,
+        bytesBuffered: 100,
+        bufferedThrough: time,
+        sourceTime: time,
         sourceOplogOldest: null,
       };
     },
