@@ -105,8 +105,13 @@ export async function bufferChangeEvents(clients: ClusterConnections, input: Buf
   let eventsBuffered = 0;
   let bytesBuffered = 0;
   let lastBeatAt = 0;
-  await reader.open(() => clock.now());
+  // A slow read or write (a busy destination, a batch of large events) must not look like a dead
+  // worker: the last checkpoint is heartbeated again while one is in progress.
+  const liveness = setInterval(() => {
+    if (Date.now() - lastBeatAt >= IDLE_HEARTBEAT_MS) context.heartbeat(checkpoint);
+  }, IDLE_HEARTBEAT_MS);
   try {
+    await reader.open(() => clock.now());
     for (;;) {
       if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
       const batch = await reader.next();
@@ -129,6 +134,7 @@ export async function bufferChangeEvents(clients: ClusterConnections, input: Buf
       await clock.tick();
     }
   } finally {
+    clearInterval(liveness);
     await reader.close();
   }
   return {
