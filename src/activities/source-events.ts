@@ -5,8 +5,8 @@
 // see exactly the same sequence of events.
 //
 // The reader hands out whole events in batches bounded by count and by bytes (sum of the events'
-// BSON sizes; a batch may pass the byte bound by its last event), each batch ending after a DDL
-// event so that DDL stays at a barrier. After each batch, `position` is the checkpoint that
+// BSON sizes; a batch may pass the byte bound by its last event) and by time (BATCH_WAIT_MS once it
+// holds an event), each batch ending after a DDL event so that DDL stays at a barrier. After each batch, `position` is the checkpoint that
 // resumes right after it (the last event's token, or the stream's high-water token).
 import { ApplicationFailure } from '@temporalio/activity';
 import {
@@ -41,6 +41,12 @@ export interface EventBatchBounds {
   maxEvents: number;
   maxBytes: number;
 }
+
+/**
+ * A batch that has events is handed out after at most this long, even when it is not full: on a
+ * source writing steadily but slowly, waiting for a full batch would hold events back for long.
+ */
+const BATCH_WAIT_MS = 500;
 
 export interface SourceEventBatch {
   events: ChangeStreamDocument[];
@@ -134,7 +140,8 @@ export class SourceEventReader {
     const sizes: number[] = [];
     let bytes = 0;
     let pastStopAt = false;
-    while (events.length < this.bounds.maxEvents && bytes < this.bounds.maxBytes) {
+    const deadline = Date.now() + BATCH_WAIT_MS;
+    while (events.length < this.bounds.maxEvents && bytes < this.bounds.maxBytes && (events.length === 0 || Date.now() < deadline)) {
       let received: ChangeStreamDocument | null;
       try {
         received = await this.stream.tryNext();

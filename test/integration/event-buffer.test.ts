@@ -3,6 +3,7 @@
 // (or a zombie that starts from an older checkpoint) rewrites the same events at the same seqs,
 // an event too large to store whole is stored without its bulky fields, and applyChangeEvents
 // applies the buffer up to the end the workflow recorded, then the live stream, then drops it.
+// Batches, from the stream and from the buffer, are bounded by bytes as well as count.
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BSON, type Document, MongoClient } from 'mongodb';
@@ -12,11 +13,14 @@ import {
   bufferChangeEvents,
   bufferCollection,
   bufferedEvent,
+  readBufferedBatch,
   type BufferChangeEventsInput,
   type BufferChangeEventsResult,
 } from '../../src/activities/event-buffer';
+import { SourceEventReader } from '../../src/activities/source-events';
 import type { ClusterConnections } from '../../src/mongo/cluster-clients';
 import { noteClusterTime } from '../../src/mongo/commands';
+import { compileNamespaceFilter } from '../../src/sync/namespace-filter';
 import type { EventBufferCheckpoint } from '../../src/workflows/state';
 import { type MongoSim, startMongoSim } from '../mongo-sim';
 import { compareClusters } from '../support/compare-clusters';
@@ -222,4 +226,41 @@ test('an event too large to store whole is buffered without its bulky fields and
   )) as ApplyChangeEventsResult;
   assert.equal(result.reachedStopAt, true);
   assert.deepEqual(await compareClusters(source, destination, { indexes: false }), []);
+});
+
+test('batches are bounded by bytes as well as count, from the stream and from the buffer', async () => {
+  await source.db('app').createCollection('blobs');
+  const startAt = await noteClusterTime(source, { test: 'start' });
+  const blobs = source.db('app').collection<{ _id: number; pad: string }>('blobs');
+  for (let i = 0; i < 12; i += 1) await blobs.insertOne({ _id: i, pad: 'b'.repeat(10_000) });
+  const maxBytes = 25_000;
+  const reader = new SourceEventReader(source, compileNamespaceFilter({ includeNamespaces: [], excludeNamespaces: [] }), { resumeToken: null, startAt }, { maxEvents: 100, maxBytes });
+  await reader.open(async () => startAt);
+  const batches: number[][] = [];
+  try {
+    while (batches.flat().length < 12) {
+      const batch = await reader.next();
+      if (batch.sizes.length > 0) batches.push(batch.sizes);
+    }
+  } finally {
+    await reader.close();
+  }
+  for (const sizes of batches) {
+    const beforeLast = sizes.slice(0, -1).reduce((sum, size) => sum + size, 0);
+    assert.ok(beforeLast < maxBytes, `a batch ends with the event that reaches the bound: ${JSON.stringify(sizes)}`);
+  }
+  assert.ok(batches.length >= 4, `12 events of 10 KB in batches of at most 25 KB: ${JSON.stringify(batches)}`);
+
+  // The same events from the buffer, in batches with the same bound.
+  const buffered = await runBuffer(bufferInput({ resumeToken: null, startAt, nextSeq: 0 }, { maxBatchBytes: maxBytes }));
+  assert.equal(buffered.result.checkpoint.nextSeq, 12);
+  let seq = 0;
+  const fromBuffer: number[] = [];
+  while (seq < 12) {
+    const batch = await readBufferedBatch(destination, seq, 12, { maxEvents: 100, maxBytes });
+    fromBuffer.push(batch.events.length);
+    seq = batch.nextSeq;
+  }
+  assert.ok(fromBuffer.every((count) => count <= 3), JSON.stringify(fromBuffer));
+  assert.equal(fromBuffer.reduce((sum, count) => sum + count, 0), 12);
 });

@@ -271,10 +271,10 @@ interface BufferUse {
 /** Reasons the run proved less than it claims. */
 function vacuityProblems(workload: ConvergenceWorkload, faults: FaultInjector, faultKinds: FaultKind[], buffer: BufferUse | undefined): string[] {
   const problems: string[] = [];
-  if (!buffer?.handedOver || buffer.events < workload.copyPhaseOperations() || buffer.iterations < MIN_BUFFER_ITERATIONS) {
+  if (!buffer?.handedOver || buffer.events < MIN_COPY_PHASE_OPERATIONS || buffer.iterations < MIN_BUFFER_ITERATIONS) {
     problems.push(
       `the copy's events did not go through the event buffer: ${JSON.stringify(buffer ?? null)} ` +
-        `(at least the ${workload.copyPhaseOperations()} operations of the copy in ${MIN_BUFFER_ITERATIONS} iterations expected)`,
+        `(at least ${MIN_COPY_PHASE_OPERATIONS} events in ${MIN_BUFFER_ITERATIONS} iterations, handed to the applier, expected)`,
     );
   }
   for (const kind of workload.kinds) {
