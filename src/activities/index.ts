@@ -7,6 +7,7 @@ import { noteTime, type NoteTimeInput, setWriteBlocking, type WriteBlockingInput
 import { copyPartitionChunk, type CopyChunkInput } from './copy-partition';
 import { planCopyPage, type PlanCopyPageInput } from './copy-plan';
 import { copyWorkUnit, type CopyWorkUnitInput } from './copy-work-unit';
+import { bufferChangeEvents, type BufferChangeEventsInput } from './event-buffer';
 import { planPartitions, type PlanPartitionsInput } from './plan-partitions';
 import { preflight, type PreflightInput } from './preflight';
 import { resyncDocuments, type ResyncInput } from './resync';
@@ -27,6 +28,7 @@ export function createActivities({ clusters }: ActivityDeps) {
     planCopyPage: (input: PlanCopyPageInput) => planCopyPage(clusters, input),
     copyWorkUnit: (input: CopyWorkUnitInput) => copyWorkUnit(clusters, input),
     applyChangeEvents: (input: ApplyChangeEventsInput) => applyChangeEvents(clusters, input),
+    bufferChangeEvents: (input: BufferChangeEventsInput) => bufferChangeEvents(clusters, input),
     resyncDocuments: (input: ResyncInput) => resyncDocuments(clusters, input),
     finalizeDestination: (input: FinalizeInput) => finalizeDestination(clusters, input),
   };

@@ -22,8 +22,10 @@
 // - collectionCopy: {1, 0} before the copy starts; then the total is the planned estimate
 //   raised to the copied bytes whenever they pass it, and equal to them once the copy ends.
 // - estimatedOplogTimeRemaining: RUNNING and canWrite false only; the time between the oldest
-//   source oplog entry and the oldest position still needed; "not checked yet" until the
-//   oldest entry is known. The low-oplog warning is added below OPLOG_WARNING_SECONDS.
+//   source oplog entry and the oldest position still needed (oplogNeededFrom: during the copy
+//   the event buffer reader's position, while the buffer drains the position the live stream
+//   continues from, then the applied position); "not checked yet" until the oldest entry is
+//   known. The low-oplog warning is added below OPLOG_WARNING_SECONDS.
 // - warnings: the oplog warning above, SOURCE_WRITES_BLOCKED_WARNING whenever we hold a
 //   write block on the source, and the model's own warnings (an activity failing again and
 //   again while the sync retries it: a stall, which otherwise looks like growing lag).
@@ -211,9 +213,19 @@ export function formatOplogTimeRemaining(seconds: number | null): string {
   return `${Math.floor(seconds / 60)} minutes`;
 }
 
+/**
+ * The oldest source position the sync will still read from the oplog: the event buffer's stream
+ * position while there is a buffer (events before it are on the destination), else the
+ * change stream's applied position.
+ */
+export function oplogNeededFrom(state: SyncState): ClusterTime | null {
+  if (state.eventBuffer) return state.eventBuffer.streamPosition ?? state.startPoint;
+  return state.changeStream.clusterTime ?? state.startPoint;
+}
+
 /** Seconds of source oplog between its oldest entry and the oldest position still needed. */
 export function oplogSecondsRemaining(state: SyncState): number | null {
-  const needed = state.changeStream.clusterTime ?? state.startPoint;
+  const needed = oplogNeededFrom(state);
   if (state.sourceOplogOldest === null || needed === null) return null;
   return Math.max(0, needed.t - state.sourceOplogOldest.t);
 }

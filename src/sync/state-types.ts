@@ -99,6 +99,17 @@ export interface PingLatencies {
   destination: number | null;
 }
 
+/**
+ * The event buffer (docs/event-buffer.md): while 'buffering' (during the copy) the buffer reader
+ * stores the source's events on the destination; while 'draining' the applier applies them.
+ * Either way the source's oplog must still hold `streamPosition`, where the buffer reader
+ * stands and where the live stream continues after the buffer.
+ */
+export interface EventBufferProgress {
+  stage: 'buffering' | 'draining';
+  streamPosition: ClusterTime | null;
+}
+
 export interface SyncState {
   state: SyncStateName;
   phase: SyncPhase;
@@ -120,6 +131,8 @@ export interface SyncState {
    */
   copyFinishedAt: ClusterTime | null;
   changeStream: ChangeStreamCheckpoint;
+  /** the event buffer while the copy runs and while its events are applied; null otherwise */
+  eventBuffer: EventBufferProgress | null;
   /** cluster time of the newest CRUD event applied, null before the first */
   lastAppliedEventTime: ClusterTime | null;
   /** cluster time of the newest DDL event applied, null before the first */
@@ -159,6 +172,7 @@ export function initialSyncState(mongosyncID: string = DEFAULT_MONGOSYNC_ID): Sy
     copy: { started: false, finished: false, estimatedTotalBytes: 0, copiedBytes: 0, partitionsTotal: 0, partitionsDone: 0 },
     copyFinishedAt: null,
     changeStream: { resumeToken: null, clusterTime: null },
+    eventBuffer: null,
     lastAppliedEventTime: null,
     lastAppliedDdlTime: null,
     lastSourceTime: null,

@@ -43,6 +43,7 @@ export function activitiesFor(tuning: SyncTuning) {
     planCopyPage: long.planCopyPage,
     copyWorkUnit: long.copyWorkUnit,
     applyChangeEvents: long.applyChangeEvents,
+    bufferChangeEvents: long.bufferChangeEvents,
     resyncDocuments: long.resyncDocuments,
     finalizeDestination: long.finalizeDestination,
     /** setWriteBlocking for releasing blocks after a failure: a bounded number of tries */

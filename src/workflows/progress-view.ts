@@ -1,7 +1,8 @@
 // Presents the workflow's operational state in the progress model of src/sync/progress.ts,
 // which builds mongosync's /progress object and the canCommit rule.
 import { buildProgress as buildProgressFromModel, commitBlocker as modelCommitBlocker } from '../sync/progress';
-import { DEFAULT_MONGOSYNC_ID, initialSyncState, type SyncPhase, type SyncState } from '../sync/state-types';
+import { maxClusterTime } from '../sync/checkpoint';
+import { DEFAULT_MONGOSYNC_ID, initialSyncState, type EventBufferProgress, type SyncPhase, type SyncState } from '../sync/state-types';
 import { partitionCounts, syncStateOf, type ActivityStall, type SyncPhase as WorkflowPhase, type SyncWorkflowState } from './state';
 
 const PHASES: Record<Exclude<WorkflowPhase, 'committing'>, SyncPhase> = {
@@ -52,10 +53,11 @@ export function progressModel(s: SyncWorkflowState): SyncState {
     },
     copyFinishedAt: s.copy.completedAt,
     changeStream: { resumeToken: s.apply.checkpoint.resumeToken, clusterTime: s.apply.appliedThrough },
+    eventBuffer: eventBufferProgress(s),
     lastAppliedEventTime: s.apply.appliedThrough,
     lastAppliedDdlTime: s.apply.lastDdlAppliedAt,
     lastSourceTime: s.apply.sourceTime,
-    sourceOplogOldest: s.apply.sourceOplogOldest,
+    sourceOplogOldest: maxClusterTime(s.apply.sourceOplogOldest, s.buffer?.sourceOplogOldest ?? null),
     eventsApplied: s.apply.eventsApplied,
     indexBuilding: s.copy.indexBuilding,
     canWrite: s.commit.canWrite,
@@ -63,6 +65,16 @@ export function progressModel(s: SyncWorkflowState): SyncState {
     lastError: s.failure && { error: s.failure.error, errorDescription: s.failure.errorDescription },
     warnings: [...s.stalls.map(stallWarning), ...(s.failure?.blocksLeft ? [s.failure.blocksLeft] : [])],
   };
+}
+
+/** Where the event buffer stands, while the copy runs or its events are still being applied. */
+function eventBufferProgress(s: SyncWorkflowState): EventBufferProgress | null {
+  const buffer = s.buffer;
+  if (!buffer) return null;
+  const streamPosition = buffer.bufferedThrough ?? s.startPoint;
+  if (!buffer.handedOver) return s.phase === 'copying' || s.phase === 'applying' ? { stage: 'buffering', streamPosition } : null;
+  const position = s.apply.checkpoint.buffer;
+  return position && position.nextSeq < position.end ? { stage: 'draining', streamPosition } : null;
 }
 
 /** Why /commit would be refused now, or null when canCommit is true. */

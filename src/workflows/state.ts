@@ -22,6 +22,10 @@ export interface SyncTuning {
   copyChunkMaxMs: number;
   applyIterationMs: number;
   applyBatchEvents: number;
+  /** apply and buffer batches end once their events' BSON sizes add up to this */
+  applyBatchBytes: number;
+  /** how long one iteration of the event buffer reader runs */
+  bufferIterationMs: number;
   heartbeatTimeoutMs: number;
   /** continue-as-new past this many history events even if the server does not suggest it */
   continueAsNewAfterEvents: number;
@@ -47,6 +51,8 @@ export const DEFAULT_TUNING: SyncTuning = {
   copyChunkMaxMs: 10_000,
   applyIterationMs: 5_000,
   applyBatchEvents: 1000,
+  applyBatchBytes: 16 * 1024 * 1024,
+  bufferIterationMs: 5_000,
   heartbeatTimeoutMs: 30_000,
   continueAsNewAfterEvents: 8_000,
   stallWarningAttempts: 10,
@@ -175,8 +181,42 @@ export interface ChangeStreamCheckpoint {
   startAt: OpTime | null;
 }
 
+/** Where the buffer reader continues: a stream position and the seq its next event gets. */
+export interface EventBufferCheckpoint extends ChangeStreamCheckpoint {
+  nextSeq: number;
+}
+
+/** The applier's way through the event buffer: entries from nextSeq up to (not including) end. */
+export interface BufferPosition {
+  nextSeq: number;
+  end: number;
+}
+
+export interface ApplyCheckpoint extends ChangeStreamCheckpoint {
+  /**
+   * While present, the buffered events from buffer.nextSeq to buffer.end come first; the stream
+   * position is then the buffer reader's final one, where the live stream continues. Once
+   * drained (nextSeq = end) the next iteration drops the buffer and this field.
+   */
+  buffer?: BufferPosition;
+}
+
+/** The event buffer reader that runs alongside the copy (docs/event-buffer.md). */
+export interface EventBufferState {
+  checkpoint: EventBufferCheckpoint;
+  iterations: number;
+  /** BSON bytes of the events buffered */
+  bytesBuffered: number;
+  /** every source event up to this time is in the buffer */
+  bufferedThrough: OpTime | null;
+  /** oldest entry of the source's oplog at the last iteration */
+  sourceOplogOldest: OpTime | null;
+  /** the copy is done and the applier took the buffer over (apply.checkpoint.buffer) */
+  handedOver: boolean;
+}
+
 export interface ApplyState {
-  checkpoint: ChangeStreamCheckpoint;
+  checkpoint: ApplyCheckpoint;
   iterations: number;
   eventsApplied: number;
   /** source time up to which every event is applied */
@@ -236,12 +276,25 @@ export interface SyncWorkflowState {
   startPoint: OpTime | null;
   copy: CopyState;
   apply: ApplyState;
+  /** null for runs from before the event buffer, which read events only after the copy */
+  buffer: EventBufferState | null;
   commit: CommitState;
   /** destination time just before its user writes were unblocked: where a reverse resumes */
   destinationWritableAt: OpTime | null;
   reversals: number;
   sourceWritesBlocked: boolean;
   destinationWritesBlocked: boolean;
+}
+
+export function initialBufferState(): EventBufferState {
+  return {
+    checkpoint: { resumeToken: null, startAt: null, nextSeq: 0 },
+    iterations: 0,
+    bytesBuffered: 0,
+    bufferedThrough: null,
+    sourceOplogOldest: null,
+    handedOver: false,
+  };
 }
 
 export function initialState(syncId: string, options: SyncOptions, tuning: SyncTuning): SyncWorkflowState {
@@ -267,6 +320,7 @@ export function initialState(syncId: string, options: SyncOptions, tuning: SyncT
       lastDdlAppliedAt: null,
       sourceOplogOldest: null,
     },
+    buffer: initialBufferState(),
     commit: { point: null, canWrite: false },
     destinationWritableAt: null,
     reversals: 0,

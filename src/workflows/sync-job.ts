@@ -39,6 +39,7 @@ import { parseStartOptions } from '../sync/start-options';
 import type { SyncStateName } from '../sync/state-types';
 import { activitiesFor, retriesExhausted, type SyncActivityCalls } from './activity-calls';
 import { detailsMarkdown } from './details';
+import { EventBuffering } from './event-buffering';
 import { failureInfo } from './failure';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
 import { runCopy, type CopyHost } from './copy-phase';
@@ -48,6 +49,7 @@ import { commitBlocker } from './progress-view';
 import { SyncStateAttribute } from './search-attributes';
 import {
   DEFAULT_TUNING,
+  initialBufferState,
   initialState,
   syncStateOf,
   initialCopyState,
@@ -96,6 +98,11 @@ export function upgradeCarried(carried: SyncWorkflowState): SyncWorkflowState {
   const upgraded: SyncWorkflowState = { ...rest, failure: rest.failure ?? null, stalls: rest.stalls ?? [], copy: upgradeCopy(rest.copy) };
   if (commitRequested && upgraded.phase === 'applying') upgraded.phase = 'committing';
   if (reverseRequested && upgraded.phase === 'committed') upgraded.phase = 'reversing';
+  // Runs from before the event buffer: a copy still to come buffers from the start point; past
+  // the copy, events are read from the stream as before.
+  if (upgraded.buffer === undefined) {
+    upgraded.buffer = upgraded.phase === 'starting' || upgraded.phase === 'copying' ? initialBufferState() : null;
+  }
   return upgraded;
 }
 
@@ -119,6 +126,8 @@ export class SyncJob {
   startError: SyncWorkflowResult | undefined;
   /** /clear released what it could: the workflow may end */
   cleared = false;
+  /** the event buffer reader that runs alongside the copy step */
+  private readonly buffering: EventBuffering;
 
   constructor(input: SyncWorkflowInput) {
     this.s = input.carried
@@ -127,6 +136,13 @@ export class SyncJob {
     this.s.tuning = { ...DEFAULT_TUNING, ...this.s.tuning, ...input.tuning };
     this.act = activitiesFor(this.s.tuning);
     this.started = input.carried !== undefined;
+    this.buffering = new EventBuffering({
+      s: this.s,
+      act: this.act,
+      call: (label, run) => this.call(label, run),
+      continueAsNewDue: () => this.continueAsNewDue(),
+      publish: () => this.publish(),
+    });
   }
 
   get state(): SyncStateName {
@@ -260,7 +276,7 @@ export class SyncJob {
       case 'starting':
         return this.copyCatalog();
       case 'copying':
-        return this.copy();
+        return this.buffering.alongside(() => this.copy());
       case 'applying':
         await this.applyOnce(null);
         return;
@@ -339,6 +355,7 @@ export class SyncJob {
         stopAt,
         maxDurationMs: s.tuning.applyIterationMs,
         maxBatchEvents: s.tuning.applyBatchEvents,
+        maxBatchBytes: s.tuning.applyBatchBytes,
         copyCompletedAt: s.copy.completedAt,
         syncId: s.syncId,
       }),

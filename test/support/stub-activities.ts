@@ -30,13 +30,15 @@ export interface StubActivities {
 }
 
 /**
+/**
  * A sync of `collections` collections (one, app.items, by default), each split into
  * `partitions` partitions of 10 documents and 100 bytes; a work unit is copied in one call.
- * Change event application reports the source clock, so the lag stays 0 and canCommit becomes
- * true after the first pass. The plan pages and work units are formed by the real pure planner
- * (src/sync/copy-plan.ts) over this synthetic catalog.
+ * Each buffer iteration during the copy buffers one event. Change event application reports the
+ * source clock, so the lag stays 0 and canCommit becomes true after the first pass. The plan
+ * pages and work units are formed by the real pure planner (src/sync/copy-plan.ts) over this
+ * synthetic catalog.
  */
-export function stubActivities(options: { partitions?: number; collections?: number; applyPauseMs?: number } = {}): StubActivities {
+export function stubActivities(options: { partitions?: number; collections?: number; applyPauseMs?: number; bufferPauseMs?: number } = {}): StubActivities {
   const partitions = options.partitions ?? 3;
   const collectionCount = options.collections ?? 1;
   const collectionName = (i: number): string => (collectionCount === 1 ? 'items' : `c${String(i).padStart(7, '0')}`);
@@ -103,6 +105,19 @@ export function stubActivities(options: { partitions?: number; collections?: num
         sourceTime: time,
         lastDdlAt: null,
         reachedStopAt: input.stopAt !== null,
+        sourceOplogOldest: null,
+      };
+    },
+    bufferChangeEvents: async (input) => {
+      // A real buffer iteration runs for a while; each stub iteration buffers one event.
+      await new Promise((resolve) => setTimeout(resolve, options.bufferPauseMs ?? 50));
+      const time = now();
+      return {
+        checkpoint: { resumeToken: null, startAt: time, nextSeq: input.checkpoint.nextSeq + 1 },
+        eventsBuffered: 1,
+        bytesBuffered: 100,
+        bufferedThrough: time,
+        sourceTime: time,
         sourceOplogOldest: null,
       };
     },

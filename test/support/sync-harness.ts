@@ -18,6 +18,7 @@ export const TEST_TUNING: Partial<SyncTuning> = {
   copyChunkMaxMs: 300,
   applyIterationMs: 700,
   applyBatchEvents: 200,
+  bufferIterationMs: 700,
   heartbeatTimeoutMs: 5_000,
 };
 

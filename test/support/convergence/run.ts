@@ -38,9 +38,22 @@ export interface ConvergenceResult {
   workerLog: string;
 }
 
-/** Fewer documents per chunk and smaller partitions than production, so faults meet a running copy. */
-const CONVERGENCE_TUNING = { ...TEST_TUNING, copyConcurrency: 2, copyBatchSize: 100, copyChunkMaxMs: 1000, heartbeatTimeoutMs: 10_000 };
+/**
+ * Fewer documents per chunk and smaller partitions than production, so faults meet a running copy;
+ * short event buffer iterations, so that the copy's events go through several of them.
+ */
+const CONVERGENCE_TUNING = {
+  ...TEST_TUNING,
+  copyConcurrency: 2,
+  copyBatchSize: 100,
+  copyChunkMaxMs: 1000,
+  heartbeatTimeoutMs: 10_000,
+  bufferIterationMs: 500,
+  applyBatchBytes: 256 * 1024,
+};
 const MIN_COPY_PHASE_OPERATIONS = 10;
+/** the copy's events must have gone through the event buffer, in at least this many iterations */
+const MIN_BUFFER_ITERATIONS = 2;
 /** how long the copy may take (worker restarts after kills take a while on a busy machine) */
 const COPY_PHASE_LIMIT_MS = 300_000;
 /** how long the workload may run in change event application to reach every minimum */
@@ -143,6 +156,7 @@ export async function runConvergence(
   const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, tuning: CONVERGENCE_TUNING });
   const handle = env.client.workflow.getHandle(controller.workflowId);
   let divergences: Divergence[] = [];
+  let buffer: BufferUse | undefined;
   let workloadRunning = false;
   let faultsRunning = false;
 
@@ -213,6 +227,11 @@ export async function runConvergence(
       return (await controller.progress()).state === 'COMMITTED';
     });
     divergences = await findDivergences(pair.admin.cluster0, pair.admin.cluster1);
+    const state = await controller.state();
+    buffer = state?.buffer
+      ? { events: state.buffer.checkpoint.nextSeq, iterations: state.buffer.iterations, handedOver: state.buffer.handedOver }
+      : undefined;
+    if (buffer) notes.push(`${buffer.events} events buffered during the copy in ${buffer.iterations} iterations`);
   } catch (error) {
     problems.push(error instanceof RunFailure ? error.message : `the run failed: ${(error as Error).stack ?? String(error)}`);
   } finally {
@@ -223,7 +242,7 @@ export async function runConvergence(
   }
 
   // a run that failed already proved something; one that passed must have exercised everything
-  if (problems.length === 0) problems.push(...vacuityProblems(workload, faults, faultKinds));
+  if (problems.length === 0) problems.push(...vacuityProblems(workload, faults, faultKinds, buffer));
   const result: ConvergenceResult = {
     seed,
     config,
@@ -242,9 +261,22 @@ export async function runConvergence(
   return result;
 }
 
+/** How the sync used the event buffer during the copy. */
+interface BufferUse {
+  events: number;
+  iterations: number;
+  handedOver: boolean;
+}
+
 /** Reasons the run proved less than it claims. */
-function vacuityProblems(workload: ConvergenceWorkload, faults: FaultInjector, faultKinds: FaultKind[]): string[] {
+function vacuityProblems(workload: ConvergenceWorkload, faults: FaultInjector, faultKinds: FaultKind[], buffer: BufferUse | undefined): string[] {
   const problems: string[] = [];
+  if (!buffer?.handedOver || buffer.events < MIN_COPY_PHASE_OPERATIONS || buffer.iterations < MIN_BUFFER_ITERATIONS) {
+    problems.push(
+      `the copy's events did not go through the event buffer: ${JSON.stringify(buffer ?? null)} ` +
+        `(at least ${MIN_COPY_PHASE_OPERATIONS} events in ${MIN_BUFFER_ITERATIONS} iterations, handed to the applier, expected)`,
+    );
+  }
   for (const kind of workload.kinds) {
     const applied = appliedTotal(workload.stats.kinds[kind]);
     if (applied < workload.minimumFor(kind)) problems.push(`operation kind '${kind}' ran ${applied} times, fewer than ${workload.minimumFor(kind)}`);

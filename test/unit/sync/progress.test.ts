@@ -11,6 +11,8 @@ import {
   commitBlocker,
   formatOplogTimeRemaining,
   lagSeconds,
+  oplogNeededFrom,
+  oplogSecondsRemaining,
 } from '../../../src/sync/progress';
 import { initialSyncState, type SyncState } from '../../../src/sync/state-types';
 import { parseStartOptions, type StartOptions } from '../../../src/sync/start-options';
@@ -136,6 +138,48 @@ describe('progress: RUNNING', () => {
     assert.deepEqual(progress.warnings, [LOW_OPLOG_WARNING, SOURCE_WRITES_BLOCKED_WARNING]);
     assert.equal('warnings' in buildProgress(runningInCea()), false);
     assert.equal(buildProgress(runningInCea({ sourceOplogOldest: null })).estimatedOplogTimeRemaining, 'not checked yet');
+  });
+
+  it('measures the oplog from the event buffer reader during the copy, not from the start point', () => {
+    // A copy that has run for three days: the start point left the oplog long ago, but the
+    // buffer reader is 10 minutes behind and the oplog holds 2 hours.
+    const copying: SyncState = {
+      ...runningInCea(),
+      phase: 'collectionCopy',
+      copy: { started: true, finished: false, estimatedTotalBytes: 600, copiedBytes: 100, partitionsTotal: 3, partitionsDone: 1 },
+      copyFinishedAt: null,
+      changeStream: { resumeToken: null, clusterTime: null },
+      lastAppliedEventTime: null,
+      lastSourceTime: null,
+      eventBuffer: { stage: 'buffering', streamPosition: { t: T0 + 72 * 3600 - 600, i: 1 } },
+      sourceOplogOldest: { t: T0 + 70 * 3600, i: 1 },
+    };
+    assert.deepEqual(oplogNeededFrom(copying), { t: T0 + 72 * 3600 - 600, i: 1 });
+    assert.equal(oplogSecondsRemaining(copying), 2 * 3600 - 600);
+    const progress = buildProgress(copying);
+    assert.equal(progress.estimatedOplogTimeRemaining, '1 hour');
+    assert.equal(progress.warnings, undefined, 'no low-oplog warning: the buffer reader is well inside the window');
+    // The same copy without a buffer needs the start point, which is gone.
+    const unbuffered = buildProgress({ ...copying, eventBuffer: null });
+    assert.equal(unbuffered.estimatedOplogTimeRemaining, 'less than 15 minutes');
+    assert.deepEqual(unbuffered.warnings, [LOW_OPLOG_WARNING]);
+    // A buffer reader that falls behind the window is warned about.
+    const lagging = buildProgress({ ...copying, eventBuffer: { stage: 'buffering', streamPosition: { t: T0 + 70 * 3600 + 60, i: 1 } } });
+    assert.deepEqual(lagging.warnings, [LOW_OPLOG_WARNING]);
+    // Before the buffer reader's first iteration, the start point is what is needed.
+    assert.deepEqual(oplogNeededFrom({ ...copying, eventBuffer: { stage: 'buffering', streamPosition: null } }), { t: T0, i: 1 });
+  });
+
+  it('while the buffer drains, measures from where the live stream continues, not from the applied events', () => {
+    const draining = runningInCea({
+      changeStream: { resumeToken: { _data: '82AB' }, clusterTime: { t: T0 + 10, i: 1 } },
+      lastAppliedEventTime: { t: T0 + 10, i: 1 },
+      eventBuffer: { stage: 'draining', streamPosition: { t: T0 + 5000, i: 1 } },
+      sourceOplogOldest: { t: T0 + 1000, i: 1 },
+    });
+    assert.equal(oplogSecondsRemaining(draining), 4000);
+    assert.equal(buildProgress(draining).estimatedOplogTimeRemaining, '1 hour');
+    assert.equal(oplogSecondsRemaining({ ...draining, eventBuffer: null }), 0, 'without the buffer the applied position is needed');
   });
 
   it('leaves out ping latency below 1 ms or not measured', () => {

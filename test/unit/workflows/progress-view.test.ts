@@ -1,7 +1,7 @@
 // The workflow's state as mongosync's /progress object, in each state.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildProgress, canCommit, commitBlocker, idleProgress } from '../../../src/workflows/progress-view';
+import { buildProgress, canCommit, commitBlocker, idleProgress, progressModel } from '../../../src/workflows/progress-view';
 import { DEFAULT_TUNING, initialState, type SyncWorkflowState } from '../../../src/workflows/state';
 import { buildProgress as buildModelProgress } from '../../../src/sync/progress';
 import { parseStartOptionsOrThrow } from '../../../src/sync/start-options';
@@ -74,4 +74,38 @@ test('PAUSED has null lag; COMMITTED reports canWrite and zero lag', () => {
   assert.equal(progress.canWrite, true);
   assert.equal(progress.lagTimeSeconds, 0);
   assert.equal(progress.canCommit, false);
+});
+
+test('the oplog is measured from the event buffer during the copy and while it drains, then from the applier', () => {
+  const s = running();
+  s.phase = 'copying';
+  s.copy.started = true;
+  s.apply.sourceOplogOldest = null;
+  s.buffer!.sourceOplogOldest = { t: 1000 + 3 * 3600, i: 1 };
+  // Before the buffer reader's first iteration the start point, long gone, is needed.
+  assert.equal(progressModel(s).eventBuffer?.stage, 'buffering');
+  assert.equal(buildProgress(s).estimatedOplogTimeRemaining, 'less than 15 minutes');
+  s.buffer!.bufferedThrough = { t: 1000 + 5 * 3600, i: 1 };
+  assert.equal(buildProgress(s).estimatedOplogTimeRemaining, '2 hours');
+  assert.equal(buildProgress(s).warnings, undefined);
+
+  // The copy is done and the buffer handed over: the applier is far behind in the buffer, but the
+  // live stream continues from the buffer reader's position.
+  s.phase = 'applying';
+  s.buffer!.handedOver = true;
+  s.apply.checkpoint = { resumeToken: null, startAt: s.buffer!.bufferedThrough, buffer: { nextSeq: 10, end: 500 } };
+  s.apply.appliedThrough = { t: 1010, i: 1 };
+  s.apply.sourceOplogOldest = { t: 1000 + 4 * 3600, i: 1 };
+  assert.deepEqual(progressModel(s).eventBuffer, { stage: 'draining', streamPosition: { t: 1000 + 5 * 3600, i: 1 } });
+  assert.equal(buildProgress(s).estimatedOplogTimeRemaining, '1 hour', 'the newest oldest-entry reading counts');
+
+  // Drained: the applier's own position.
+  s.apply.checkpoint = { resumeToken: null, startAt: { t: 1000 + 6 * 3600, i: 1 }, buffer: { nextSeq: 500, end: 500 } };
+  s.apply.appliedThrough = { t: 1000 + 6 * 3600, i: 1 };
+  assert.equal(progressModel(s).eventBuffer, null);
+  assert.equal(buildProgress(s).estimatedOplogTimeRemaining, '2 hours');
+
+  // A run from before the buffer: the applied position, as always.
+  s.buffer = null;
+  assert.equal(progressModel(s).eventBuffer, null);
 });

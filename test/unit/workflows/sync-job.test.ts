@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStartOptionsOrThrow } from '../../../src/sync/start-options';
 import { upgradeCarried } from '../../../src/workflows/sync-job';
-import { DEFAULT_TUNING, initialState, syncStateOf, type SyncWorkflowState } from '../../../src/workflows/state';
+import { DEFAULT_TUNING, initialBufferState, initialState, syncStateOf, type SyncWorkflowState } from '../../../src/workflows/state';
 
 const fresh = (): SyncWorkflowState =>
   initialState('default', parseStartOptionsOrThrow({ source: 'cluster0', destination: 'cluster1' }), DEFAULT_TUNING);
@@ -37,4 +37,21 @@ test('a state carried from the old shape keeps pending commit and reverse reques
   assert.equal(upgradeCarried(old({ phase: 'applying', paused: true, state: 'PAUSED' })).phase, 'applying');
   const current = { ...fresh(), phase: 'copying' as const };
   assert.deepEqual(upgradeCarried(current), current, 'a state of the current shape is unchanged');
+});
+
+test('a state carried from before the event buffer buffers a copy still to come, and leaves a finished copy alone', () => {
+  const withoutBuffer = (phase: SyncWorkflowState['phase']): SyncWorkflowState => {
+    const { buffer: _buffer, ...rest } = { ...fresh(), phase };
+    return rest as SyncWorkflowState;
+  };
+  for (const phase of ['starting', 'copying'] as const) {
+    const upgraded = upgradeCarried(withoutBuffer(phase));
+    assert.deepEqual(upgraded.buffer, initialBufferState(), `${phase}: buffering starts from the start point`);
+  }
+  for (const phase of ['applying', 'committing', 'committed', 'reversing', 'failed'] as const) {
+    assert.equal(upgradeCarried(withoutBuffer(phase)).buffer, null, `${phase}: events come from the stream as before`);
+  }
+  const current = { ...fresh(), phase: 'applying' as const };
+  current.buffer!.handedOver = true;
+  assert.deepEqual(upgradeCarried(current).buffer, current.buffer);
 });

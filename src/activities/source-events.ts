@@ -1,0 +1,268 @@
+// Reads the source's cluster-wide change stream as the sync sees it: the sync's pipeline and
+// namespace filter, expanded events, $changeStreamSplitLargeEvent reassembly where the source
+// has it, and a re-read without the bulky fields when an event is too large to read. Both the
+// event buffer (during the copy) and the applier (after it) read through this one reader, so they
+// see exactly the same sequence of events.
+//
+// The reader hands out whole events in batches bounded by count and by bytes (sum of the events'
+// BSON sizes; a batch may pass the byte bound by its last event) and by time (BATCH_WAIT_MS once it
+// holds an event), each batch ending after a DDL event so that DDL stays at a barrier. After each batch, `position` is the checkpoint that
+// resumes right after it (the last event's token, or the stream's high-water token).
+import { ApplicationFailure } from '@temporalio/activity';
+import {
+  type ChangeStream,
+  type ChangeStreamDocument,
+  type Document,
+  type MongoClient,
+  MongoServerError,
+  Timestamp,
+} from 'mongodb';
+import { TYPED_READ } from '../mongo/bson-fidelity';
+import { noteClusterTime, serverVersion } from '../mongo/commands';
+import { resumeTokenTime, toOpTime, toTimestamp } from '../mongo/op-time';
+import { isEventTooLarge, isServerError, ServerErrorCode } from '../mongo/server-errors';
+import { buildChangeStreamPipeline } from '../sync/change-stream-filter';
+import { bsonSize } from '../sync/document-size';
+import { SyncErrorName } from '../sync/errors';
+import type { NamespaceMatcher } from '../sync/namespace-filter';
+import { SPLIT_LARGE_EVENT_STAGE, SplitEventAssembler, SplitEventError, supportsSplitLargeEvent } from '../sync/split-events';
+import type { ChangeStreamCheckpoint } from '../workflows/state';
+import { compareOpTime, type OpTime } from '../workflows/types';
+import { isDdlEvent } from './destination-writer';
+
+/**
+ * Without these fields every event is small. An event that the server cannot send whole, or
+ * that is too large to store in the event buffer, reaches the writer without them, which then
+ * takes the document from the source (a `resync`).
+ */
+export const BULKY_EVENT_FIELDS = ['fullDocument', 'fullDocumentBeforeChange', 'updateDescription'] as const;
+
+export interface EventBatchBounds {
+  maxEvents: number;
+  maxBytes: number;
+}
+
+/**
+ * A batch that has events is handed out after at most this long, even when it is not full: on a
+ * source writing steadily but slowly, waiting for a full batch would hold events back for long.
+ */
+const BATCH_WAIT_MS = 500;
+
+export interface SourceEventBatch {
+  events: ChangeStreamDocument[];
+  /** the BSON size of each event, in order */
+  sizes: number[];
+  /** an event past `stopAt` was seen: the batch ends before it and the reader is done */
+  pastStopAt: boolean;
+}
+
+/** The source time a checkpoint stands at (its token's time, or its start time). */
+export function checkpointTime(checkpoint: ChangeStreamCheckpoint): OpTime | null {
+  return (checkpoint.resumeToken && resumeTokenTime(checkpoint.resumeToken)) ?? checkpoint.startAt ?? null;
+}
+
+/** Removes the fields that make an event large (a copy; the event itself is unchanged). */
+export function withoutBulkyFields(event: Document): Document {
+  const thin: Document = { ...event };
+  for (const field of BULKY_EVENT_FIELDS) delete thin[field];
+  return thin;
+}
+
+export class SourceEventReader {
+  private stream: ChangeStream<Document, ChangeStreamDocument> | undefined;
+  private fragments = new SplitEventAssembler();
+  private splitLargeEvents = false;
+  // Once an event proved too large to read (a server without $changeStreamSplitLargeEvent, or an
+  // event it cannot split), the rest of this reader's life reads events without their bulky fields.
+  private thin = false;
+  private checkpoint: ChangeStreamCheckpoint;
+  private highWaterTime: OpTime | null;
+
+  constructor(
+    private readonly source: MongoClient,
+    private readonly filter: NamespaceMatcher,
+    from: ChangeStreamCheckpoint,
+    private readonly bounds: EventBatchBounds,
+  ) {
+    this.checkpoint = from;
+    this.highWaterTime = checkpointTime(from);
+  }
+
+  /** Where a reader resumes to continue right after the last batch handed out. */
+  get position(): ChangeStreamCheckpoint {
+    return this.checkpoint;
+  }
+
+  /** The source time of `position`: every event up to it was handed out. */
+  get positionTime(): OpTime | null {
+    return this.highWaterTime;
+  }
+
+  /** Opens the stream at the checkpoint; `now` stands in for a checkpoint without a position. */
+  async open(now: () => Promise<OpTime>): Promise<void> {
+    this.splitLargeEvents = supportsSplitLargeEvent(await serverVersion(this.source));
+    if (!this.checkpoint.resumeToken && !this.checkpoint.startAt) {
+      this.checkpoint = { resumeToken: null, startAt: await now() };
+      this.highWaterTime = this.checkpoint.startAt;
+    }
+    this.stream = this.openStream();
+  }
+
+  private openStream(): ChangeStream<Document, ChangeStreamDocument> {
+    const checkpoint = this.checkpoint;
+    return this.source.watch<Document, ChangeStreamDocument>(
+      [
+        ...buildChangeStreamPipeline(this.filter),
+        ...(this.thin ? [{ $unset: [...BULKY_EVENT_FIELDS] }] : []),
+        ...(this.splitLargeEvents ? [SPLIT_LARGE_EVENT_STAGE] : []),
+      ],
+      {
+        ...TYPED_READ,
+        showExpandedEvents: true,
+        maxAwaitTimeMS: 200,
+        batchSize: this.bounds.maxEvents,
+        ...(checkpoint.resumeToken
+          ? { resumeAfter: checkpoint.resumeToken }
+          : { startAtOperationTime: toTimestamp(checkpoint.startAt!) }),
+      },
+    );
+  }
+
+  /**
+   * The next batch of whole events (possibly empty when the source is idle), bounded by count
+   * and bytes, ending after a DDL event or before the first event past `stopAt`. Then `position`
+   * resumes after it. The caller must be done with the previous batch: a re-read after an event
+   * too large to read starts again from the position before this batch.
+   */
+  async next(stopAt: OpTime | null = null): Promise<SourceEventBatch> {
+    if (!this.stream) throw new Error('SourceEventReader.next before open');
+    const events: ChangeStreamDocument[] = [];
+    const sizes: number[] = [];
+    let bytes = 0;
+    let pastStopAt = false;
+    const deadline = Date.now() + BATCH_WAIT_MS;
+    while (events.length < this.bounds.maxEvents && bytes < this.bounds.maxBytes && (events.length === 0 || Date.now() < deadline)) {
+      let received: ChangeStreamDocument | null;
+      try {
+        received = await this.stream.tryNext();
+      } catch (error) {
+        if (this.thin || !isEventTooLarge(error)) throw asFailure(error);
+        // Read again from the position before this batch, whose events nobody has seen yet.
+        await this.stream.close();
+        this.thin = true;
+        this.stream = this.openStream();
+        this.fragments = new SplitEventAssembler();
+        events.length = 0;
+        sizes.length = 0;
+        bytes = 0;
+        continue;
+      }
+      if (!received) break;
+      let event: ChangeStreamDocument | null;
+      try {
+        event = this.fragments.push(received as unknown as Document) as unknown as ChangeStreamDocument | null;
+      } catch (error) {
+        throw asFailure(error);
+      }
+      if (!event) continue;
+      if (stopAt && compareOpTime(toOpTime(event.clusterTime!), stopAt) > 0) {
+        pastStopAt = true;
+        break;
+      }
+      const size = bsonSize(event);
+      events.push(event);
+      sizes.push(size);
+      bytes += size;
+      if (isDdlEvent(event)) break;
+    }
+    const last = events[events.length - 1];
+    if (last) {
+      this.checkpoint = { resumeToken: last._id as { _data: string }, startAt: null };
+      const time = toOpTime(last.clusterTime!);
+      if (!this.highWaterTime || compareOpTime(time, this.highWaterTime) > 0) this.highWaterTime = time;
+    }
+    // Inside a split event the driver's token points into it: its first fragments would be lost.
+    // Past stopAt the driver's token is beyond an event nobody took.
+    const token = this.stream.resumeToken;
+    if (!pastStopAt && !this.fragments.pending && token) {
+      // The driver's token is the position after the last event it handed out (or the batch's
+      // high-water mark), so it covers every event before it.
+      this.checkpoint = { resumeToken: token as { _data: string }, startAt: null };
+      const time = resumeTokenTime(token);
+      if (time && (!this.highWaterTime || compareOpTime(time, this.highWaterTime) > 0)) this.highWaterTime = time;
+    }
+    return { events, sizes, pastStopAt };
+  }
+
+  async close(): Promise<void> {
+    await this.stream?.close();
+    this.stream = undefined;
+  }
+}
+
+/** Periodic no-op writes move the stream's high-water mark on an idle source. */
+export class SourceClock {
+  private lastNoteAt = 0;
+  time: OpTime | null = null;
+
+  constructor(
+    private readonly source: MongoClient,
+    private readonly note: Document,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  /** Notes the source's time now (a no-op write); returns it. */
+  async now(): Promise<OpTime> {
+    this.time = await noteClusterTime(this.source, this.note);
+    this.lastNoteAt = Date.now();
+    return this.time;
+  }
+
+  /** Notes the time when the last note is older than the interval. */
+  async tick(): Promise<void> {
+    if (Date.now() - this.lastNoteAt >= this.intervalMs) await this.now();
+  }
+}
+
+/** The time of the source oplog's oldest entry (needs find on local.oplog.rs), or null. */
+export async function oldestOplogEntry(source: MongoClient): Promise<OpTime | null> {
+  try {
+    const entry = await source
+      .db('local')
+      .collection('oplog.rs')
+      .findOne({}, { sort: { $natural: 1 }, projection: { ts: 1 } });
+    return entry?.ts instanceof Timestamp ? toOpTime(entry.ts) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Stream errors retrying cannot heal, as non-retryable failures; anything else unchanged. */
+export function asFailure(error: unknown): unknown {
+  if (error instanceof SplitEventError) {
+    return ApplicationFailure.nonRetryable(`cannot reassemble a split change event: ${error.message}`, SyncErrorName.ChangeStreamFatal);
+  }
+  if (error instanceof MongoServerError) {
+    if (isEventTooLarge(error)) {
+      return ApplicationFailure.nonRetryable(
+        `a source change event is too large to read even without its document and update description ` +
+          `(server: ${error.message})`,
+        SyncErrorName.DocumentTooLarge,
+      );
+    }
+    if (isServerError(error, ServerErrorCode.ChangeStreamHistoryLost)) {
+      return ApplicationFailure.nonRetryable(
+        `the source's oplog no longer holds the change stream's resume point: the sync cannot continue and must ` +
+          `start over (server: ${error.message})`,
+        SyncErrorName.ChangeStreamHistoryLost,
+      );
+    }
+    if (isServerError(error, ServerErrorCode.ChangeStreamFatalError)) {
+      return ApplicationFailure.nonRetryable(
+        `the change stream cannot resume from its checkpoint (server: ${error.message})`,
+        SyncErrorName.ChangeStreamFatal,
+      );
+    }
+  }
+  return error;
+}

@@ -1,0 +1,153 @@
+// The event buffer reader in the sync workflow, on a real Temporal dev server and worker with
+// stub activities (no MongoDB): it runs alongside the copy from the start point, each iteration
+// continuing at the previous one's checkpoint (across continue-as-new too), stops when the copy
+// is done and while paused, and the applier then starts with the buffer, up to its end.
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { SyncController } from '../../src/client/sync-controller';
+import type { EventBufferCheckpoint, SyncTuning } from '../../src/workflows/state';
+import { pollUntil, waitUntil } from '../support/poll';
+import { Gate, stubActivities, type StubActivities } from '../support/stub-activities';
+import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+
+let env: TestWorkflowEnvironment;
+const cleanups: (() => Promise<void>)[] = [];
+
+before(async () => {
+  env = await createTemporalTestEnv();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+after(async () => {
+  await env?.teardown();
+});
+
+const FAST: Partial<SyncTuning> = { copyConcurrency: 2, heartbeatTimeoutMs: 5_000, stallWarningAttempts: 2, stallRetryDelayMs: 100 };
+const START = { source: 'cluster0', destination: 'cluster1' };
+
+async function syncWith(stubs: StubActivities, tuning: Partial<SyncTuning> = {}) {
+  const taskQueue = uniqueTaskQueue('buffering');
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: stubs.activities });
+  const running = worker.run();
+  const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, tuning: { ...FAST, ...tuning } });
+  const handle = () => env.client.workflow.getHandle(controller.workflowId);
+  cleanups.push(async () => {
+    await handle()
+      .terminate('test finished')
+      .catch(() => undefined);
+    worker.shutdown();
+    await running;
+  });
+  const progress = (done: (p: Record<string, unknown>) => boolean, what: string) =>
+    pollUntil(
+      async () => {
+        const p = await controller.progress();
+        return done(p) ? p : undefined;
+      },
+      { what, timeoutMs: 30_000 },
+    );
+  return { controller, handle, progress };
+}
+
+const bufferCheckpoints = (stubs: StubActivities): EventBufferCheckpoint[] =>
+  stubs.callsOf('bufferChangeEvents').map((input) => input.checkpoint as EventBufferCheckpoint);
+
+/** Every iteration continued where the previous one ended: seqs 0, 1, 2, ... (the stub buffers one event each). */
+function assertConsecutive(stubs: StubActivities): number {
+  const seqs = bufferCheckpoints(stubs).map((checkpoint) => checkpoint.nextSeq);
+  assert.deepEqual(seqs, seqs.map((_, i) => i), `buffer iterations each start at the previous end: ${JSON.stringify(seqs)}`);
+  return seqs.length;
+}
+
+interface HistoryEvent {
+  eventType?: unknown;
+  activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } | null;
+  workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest?: { input?: { name?: string } } } | null;
+}
+
+async function historyEvents(handle: () => { fetchHistory(): Promise<{ events?: unknown[] | null }> }): Promise<HistoryEvent[]> {
+  return ((await handle().fetchHistory()).events ?? []) as HistoryEvent[];
+}
+
+const scheduledName = (event: HistoryEvent): string | undefined => event.activityTaskScheduledEventAttributes?.activityType?.name ?? undefined;
+
+describe('event buffering in the sync workflow', () => {
+  test('buffering runs alongside the copy from the start point, stops when the copy is done, and the applier starts with the buffer', async () => {
+    const stubs = stubActivities({ partitions: 2 });
+    const held = new Gate();
+    stubs.override.copyPartitionChunk = async (input) => {
+      await held.open;
+      return stubs.defaults.copyPartitionChunk(input);
+    };
+    const { controller, handle, progress } = await syncWith(stubs);
+    await controller.start(START);
+    await pollUntil(async () => (stubs.callsOf('bufferChangeEvents').length >= 3 ? true : undefined), { what: 'three buffer iterations during the copy' });
+    const startPoint = (await controller.state())!.startPoint;
+    assert.deepEqual(bufferCheckpoints(stubs)[0], { resumeToken: null, startAt: startPoint, nextSeq: 0 }, 'the first iteration starts at the start point');
+    held.release();
+    await progress((p) => p.info === 'change event application' && p.canCommit === true, 'change event application');
+
+    const buffered = assertConsecutive(stubs);
+    const state = (await controller.state())!;
+    assert.equal(state.buffer?.handedOver, true);
+    assert.equal(state.buffer?.checkpoint.nextSeq, buffered);
+    const firstApply = stubs.callsOf('applyChangeEvents')[0]!.checkpoint;
+    const { resumeToken, startAt } = state.buffer!.checkpoint;
+    assert.deepEqual(firstApply, { resumeToken, startAt, buffer: { nextSeq: 0, end: buffered } }, 'the applier starts with the whole buffer, then the buffer reader position');
+
+    // No buffer iteration is scheduled once change event application has begun.
+    const events = await historyEvents(handle);
+    const firstApplyAt = events.findIndex((event) => scheduledName(event) === 'applyChangeEvents');
+    assert.ok(firstApplyAt > 0);
+    assert.equal(events.slice(firstApplyAt).filter((event) => scheduledName(event) === 'bufferChangeEvents').length, 0);
+  });
+
+  test('pause stops buffering with the copy; resume starts it again where it stopped', async () => {
+    const stubs = stubActivities({ partitions: 4 });
+    const gates = [new Gate(), new Gate()];
+    stubs.override.copyPartitionChunk = async (input) => {
+      const index = stubs.callsOf('copyPartitionChunk').length - 1;
+      if (index < gates.length) await gates[index]!.open;
+      return stubs.defaults.copyPartitionChunk(input);
+    };
+    const { controller, handle, progress } = await syncWith(stubs);
+    await controller.start(START);
+    await pollUntil(async () => (stubs.callsOf('bufferChangeEvents').length >= 2 ? true : undefined), { what: 'buffering during the copy' });
+    await controller.pause();
+    for (const gate of gates) gate.release();
+    await waitUntil(async () => (await controller.state())!.copy.copiedDocuments === 20, { what: 'both chunks recorded' });
+    // The buffer iteration in flight at the pause ends; once the workflow recorded it, it had its
+    // chance to schedule another: it must not have.
+    const iterations = bufferCheckpoints(stubs).length;
+    await waitUntil(async () => (await controller.state())!.buffer!.iterations === iterations, { what: 'the last buffer iteration recorded' });
+    const events = await historyEvents(handle);
+    const pausedAt = events.findIndex((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'pause');
+    assert.ok(pausedAt > 0, 'the pause is in the history');
+    const scheduledAfterPause = events.slice(pausedAt).filter((event) => scheduledName(event) === 'bufferChangeEvents').length;
+    assert.ok(scheduledAfterPause === 0, `no buffer iteration was scheduled while paused (${scheduledAfterPause})`);
+    assert.equal((await controller.progress()).state, 'PAUSED');
+
+    await controller.resume();
+    await progress((p) => p.info === 'change event application', 'change event application');
+    assert.ok(bufferCheckpoints(stubs).length > iterations, 'buffering went on after the resume');
+    const buffered = assertConsecutive(stubs);
+    assert.deepEqual((stubs.callsOf('applyChangeEvents')[0]!.checkpoint as { buffer?: unknown }).buffer, { nextSeq: 0, end: buffered });
+  });
+
+  test('continue-as-new in the middle of the copy carries the buffer on: no event buffered twice or skipped', async () => {
+    const stubs = stubActivities({ partitions: 24, bufferPauseMs: 20 });
+    const { controller, handle, progress } = await syncWith(stubs, { continueAsNewAfterEvents: 60 });
+    await controller.start(START);
+    const firstRun = (await handle().describe()).runId;
+    await progress((p) => p.info === 'change event application', 'change event application');
+    assert.notEqual((await handle().describe()).runId, firstRun, 'the copy crossed at least one continue-as-new');
+    const buffered = assertConsecutive(stubs);
+    assert.ok(buffered >= 2, `buffering ran (${buffered} iterations)`);
+    assert.deepEqual((stubs.callsOf('applyChangeEvents')[0]!.checkpoint as { buffer?: unknown }).buffer, { nextSeq: 0, end: buffered });
+  });
+});
