@@ -139,13 +139,17 @@ function adoptFirst(uuid: string | null, found: { ns: EventNamespace; adopt: boo
   return found.adopt && uuid !== null ? [{ type: 'bind', uuid, ns: found.ns, recopyPending: false }] : [];
 }
 
-/** Retires the binding of the collection a rename dropped as its target, and drops it unless another binding holds its namespace. */
+/**
+ * Retires the binding of the collection a rename dropped as its target, dropping it first unless
+ * another binding holds its namespace: a crash between the two leaves the binding live, so the
+ * replay drops it again. (Marked first, a crash would leave the collection on the destination
+ * with nothing left to drop it.)
+ */
 function retireDropTarget(view: DestinationView, event: DdlEvent): DdlAction[] {
   const target = liveBinding(view, event.dropTargetUuid);
   if (!target) return [];
-  const actions: DdlAction[] = [{ type: 'markDropped', uuid: target.uuid }];
-  if (!heldByOther(view, target.ns, target.uuid)) actions.push({ type: 'drop', ns: target.ns });
-  return actions;
+  const drop: DdlAction[] = heldByOther(view, target.ns, target.uuid) ? [] : [{ type: 'drop', ns: target.ns }];
+  return [...drop, { type: 'markDropped', uuid: target.uuid }];
 }
 
 function planCreate(op: Extract<DdlOperation, { type: 'create' }>, event: DdlEvent, view: DestinationView): DdlPlan {
