@@ -48,7 +48,8 @@ async function pendingActivities(workflowId: string): Promise<PendingActivity[]>
     return {
       type: activity.activityType?.name ?? '',
       attempt: activity.attempt ?? 0,
-      details: payload?.data ? JSON.parse(Buffer.from(payload.data).toString()) : undefined,
+      // undefined details arrive as an empty binary/null payload
+      details: payload?.data && payload.data.length > 0 ? JSON.parse(Buffer.from(payload.data).toString()) : undefined,
     };
   });
 }

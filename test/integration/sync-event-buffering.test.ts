@@ -34,7 +34,8 @@ async function syncWith(stubs: StubActivities, tuning: Partial<SyncTuning> = {})
   const taskQueue = uniqueTaskQueue('buffering');
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: stubs.activities });
   const running = worker.run();
-  const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, tuning: { ...FAST, ...tuning } });
+  // one partition per work unit, so each copy call can be held on its own
+  const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, tuning: { ...FAST, unitMaxPartitions: 1, ...tuning } });
   const handle = () => env.client.workflow.getHandle(controller.workflowId);
   cleanups.push(async () => {
     await handle()
@@ -80,9 +81,9 @@ describe('event buffering in the sync workflow', () => {
   test('buffering runs alongside the copy from the start point, stops when the copy is done, and the applier starts with the buffer', async () => {
     const stubs = stubActivities({ partitions: 2 });
     const held = new Gate();
-    stubs.override.copyPartitionChunk = async (input) => {
+    stubs.override.copyWorkUnit = async (input) => {
       await held.open;
-      return stubs.defaults.copyPartitionChunk(input);
+      return stubs.defaults.copyWorkUnit(input);
     };
     const { controller, handle, progress } = await syncWith(stubs);
     await controller.start(START);
@@ -110,17 +111,17 @@ describe('event buffering in the sync workflow', () => {
   test('pause stops buffering with the copy; resume starts it again where it stopped', async () => {
     const stubs = stubActivities({ partitions: 4 });
     const gates = [new Gate(), new Gate()];
-    stubs.override.copyPartitionChunk = async (input) => {
-      const index = stubs.callsOf('copyPartitionChunk').length - 1;
+    stubs.override.copyWorkUnit = async (input) => {
+      const index = stubs.callsOf('copyWorkUnit').length - 1;
       if (index < gates.length) await gates[index]!.open;
-      return stubs.defaults.copyPartitionChunk(input);
+      return stubs.defaults.copyWorkUnit(input);
     };
     const { controller, handle, progress } = await syncWith(stubs);
     await controller.start(START);
     await pollUntil(async () => (stubs.callsOf('bufferChangeEvents').length >= 2 ? true : undefined), { what: 'buffering during the copy' });
     await controller.pause();
     for (const gate of gates) gate.release();
-    await waitUntil(async () => (await controller.state())!.copy.copiedDocuments === 20, { what: 'both chunks recorded' });
+    await waitUntil(async () => (await controller.state())!.copy.copiedDocuments === 20, { what: 'both held units recorded' });
     // The buffer iteration in flight at the pause ends; once the workflow recorded it, it had its
     // chance to schedule another: it must not have.
     const iterations = bufferCheckpoints(stubs).length;
