@@ -77,7 +77,7 @@ async function openPage(url: string, viewport = { width: 1100, height: 900 }): P
   page.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
   });
-  page.on('dialog', (dialog) => void dialog.accept());
+  page.on('dialog', (dialog) => void dialog.accept().catch(() => undefined));
   await page.goto(url);
   return { page, cspViolations };
 }
