@@ -35,7 +35,8 @@ for (const suite of suites) {
   const files = findTests(join(root, 'test', suite));
   if (files.length === 0) continue;
   console.log(`\n# suite ${suite}: ${files.length} file(s)`);
-  const concurrency = suite === 'unit' ? 2 : 1;
+  // Two files at once keep both cores busy (integration and end-to-end files mostly wait on servers).
+  const concurrency = 2;
   const result = spawnSync(
     process.execPath,
     ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files],

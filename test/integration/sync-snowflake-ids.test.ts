@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type Document, Long, type MongoClient } from 'mongodb';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { compareClusters } from '../support/compare-clusters';
+import { waitUntil } from '../support/poll';
 import { startSyncHarness, type SyncHarness, waitForProgress } from '../support/sync-harness';
 import { createTemporalTestEnv } from '../support/temporal';
 import { SeededRandom } from '../support/workload';
@@ -120,6 +121,15 @@ test('snowflake Int64 ids with updates and deletes during the copy and event app
   const writer = new SnowflakeWriter(pair.app.cluster0, seed).start();
 
   await waitForProgress(harness.controller, (p) => p.info === 'change event application', 180_000);
+  // Once the events buffered during the copy are applied and dropped, the next destination
+  // updates and deletes are event application's own.
+  await waitUntil(
+    async () => {
+      const state = await harness!.controller.state();
+      return state?.buffer?.handedOver === true && state.apply.checkpoint.buffer === undefined;
+    },
+    { what: 'the buffered events applied and the buffer dropped', timeoutMs: 180_000, intervalMs: 200 },
+  );
   await failDestinationWrites(['update', 'delete'], 2);
   // keep writing while events are applied, until a few hundred more are applied
   const eventsApplied = async (): Promise<number> => (await harness!.controller.state())?.apply.eventsApplied ?? 0;
