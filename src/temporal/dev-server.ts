@@ -45,6 +45,9 @@ export interface DevServer {
 
 export class DevServerError extends Error {}
 
+/** The server could not bind a port (taken by another process). */
+export class PortTakenError extends DevServerError {}
+
 const CLI_TYPE_NAMES: Record<SearchAttributeType, string> = {
   TEXT: 'Text',
   KEYWORD: 'Keyword',
@@ -86,14 +89,21 @@ export function devServerArgs(options: { dbFile: string; ip: string; port: numbe
   return args;
 }
 
-function forwardLogs(child: ChildProcess, logger: Logger | undefined, quiet: () => boolean, recent: string[]): void {
+/** What the server printed: the last lines, and the errors it logged (the cause of a failed start). */
+interface ServerOutput {
+  recent: string[];
+  errors: string[];
+}
+
+function forwardLogs(child: ChildProcess, logger: Logger | undefined, quiet: () => boolean, output: ServerOutput): void {
+  const { recent, errors } = output;
   const log = logger?.child({ componentName: 'Temporal Server' });
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
     createInterface({ input: stream }).on('line', (line) => {
       recent.push(line);
       if (recent.length > 20) recent.shift();
-      if (!log || line.trim() === '') return;
+      if (line.trim() === '') return;
       let entry: Record<string, unknown> | undefined;
       try {
         entry = JSON.parse(line) as Record<string, unknown>;
@@ -101,11 +111,13 @@ function forwardLogs(child: ChildProcess, logger: Logger | undefined, quiet: () 
         entry = undefined;
       }
       if (!entry) {
-        log.debug(line);
+        log?.debug(line);
         return;
       }
       const { msg, level, time: _time, ...fields } = entry;
       const severity = String(level ?? 'info').toLowerCase();
+      if ((severity === 'error' || severity === 'fatal') && errors.length < 5) errors.push([msg, fields.error].filter((part) => part !== undefined).map(String).join(': '));
+      if (!log) return;
       const method = quiet() ? 'debug' : severity === 'error' || severity === 'fatal' ? 'error' : severity === 'warn' ? 'warn' : 'debug';
       log[method](fields, String(msg ?? ''));
     });
@@ -190,13 +202,28 @@ async function waitForUi(uiUrl: string, timeoutMs: number): Promise<boolean> {
   return false;
 }
 
+/** Tries with freshly picked ports when a picked one was taken between the pick and the server's bind. */
+const PORT_PICK_ATTEMPTS = 3;
+
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
-  const ip = options.ip ?? '127.0.0.1';
-  const namespace = options.namespace ?? 'default';
   mkdirSync(options.stateDir, { recursive: true });
   const dbFile = join(options.stateDir, DEV_SERVER_DB_FILE);
   const pidFile = join(options.stateDir, DEV_SERVER_PID_FILE);
   await stopOrphanedServer(pidFile, dbFile, options.logger);
+  const picked = options.port === 0 || options.uiPort === 0;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await launchDevServer(options, dbFile, pidFile);
+    } catch (error) {
+      if (!picked || !(error instanceof PortTakenError) || attempt >= PORT_PICK_ATTEMPTS) throw error;
+      options.logger?.warn({ componentName: 'Temporal Server', attempt }, 'a port picked for the embedded Temporal server was taken before it bound it; picking again');
+    }
+  }
+}
+
+async function launchDevServer(options: DevServerOptions, dbFile: string, pidFile: string): Promise<DevServer> {
+  const ip = options.ip ?? '127.0.0.1';
+  const namespace = options.namespace ?? 'default';
   const port = await claimPort(ip, options.port, 'embedded Temporal server');
   const uiPort = await claimPort(ip, options.uiPort, 'Temporal Web UI');
   const address = `${hostForUrl(ip)}:${port}`;
@@ -215,8 +242,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
   process.once('exit', killOnExit);
   let stopping = false;
-  const recent: string[] = [];
-  forwardLogs(child, options.logger, () => stopping, recent);
+  const output: ServerOutput = { recent: [], errors: [] };
+  const { recent } = output;
+  forwardLogs(child, options.logger, () => stopping, output);
   const exited = new Promise<number | null>((resolveExit) => {
     child.once('exit', (code) => {
       process.removeListener('exit', killOnExit);
@@ -244,7 +272,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   } catch (error) {
     await stop();
     const tail = recent.slice(-5).join('\n');
-    throw new DevServerError(`${(error as Error).message}${tail ? `; its last output:\n${tail}` : ''}`);
+    const cause = output.errors.length > 0 ? `; it logged: ${output.errors.join('; ')}` : '';
+    const message = `${(error as Error).message}${cause}${tail ? `; its last output:\n${tail}` : ''}`;
+    throw output.errors.some((line) => /address already in use/.test(line)) ? new PortTakenError(message) : new DevServerError(message);
   }
   if (!(await waitForUi(uiUrl, 15_000))) {
     options.logger?.warn({ componentName: 'Temporal Server', uiUrl }, 'the Temporal Web UI does not answer yet');

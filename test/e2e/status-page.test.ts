@@ -13,9 +13,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { allowedHostNames } from '../../src/api/request-guard';
-import { createApiServer } from '../../src/api/server';
+import { createApiServer, type SyncCommands } from '../../src/api/server';
 import type { SyncController } from '../../src/client/sync-controller';
-import { createSyncMetrics } from '../../src/observability/metrics';
+import { createSyncMetrics, type SyncStateSource } from '../../src/observability/metrics';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { compareClusters } from '../support/compare-clusters';
 import { waitUntil } from '../support/poll';
@@ -58,7 +58,38 @@ after(async () => {
   await env?.teardown();
 });
 
-async function serve(sync: SyncController, token?: string): Promise<string> {
+/**
+ * The controller as the API sees it, with every call it makes tracked: a call the page started
+ * can outlive its request (the browser drops the connection when the page closes), so a test
+ * ends only once those calls settled, before its worker and Temporal connection go away.
+ */
+function trackCalls(sync: SyncController): SyncCommands & SyncStateSource {
+  const pending = new Set<Promise<unknown>>();
+  const track =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      const promise = call.apply(sync, args);
+      pending.add(promise);
+      void promise.catch(() => undefined).finally(() => pending.delete(promise));
+      return promise;
+    };
+  cleanups.push(async () => {
+    while (pending.size > 0) await Promise.allSettled([...pending]);
+  });
+  return {
+    start: track(sync.start),
+    pause: track(sync.pause),
+    resume: track(sync.resume),
+    commit: track(sync.commit),
+    reverse: track(sync.reverse),
+    clear: track(sync.clear),
+    progress: track(sync.progress),
+    state: track(sync.state),
+  };
+}
+
+async function serve(controller: SyncController, token?: string): Promise<string> {
+  const sync = trackCalls(controller);
   const app: FastifyInstance = await createApiServer({
     sync,
     version: 'e2e',

@@ -55,6 +55,12 @@ async function syncWith(stubs: StubActivities, tuning: Partial<SyncTuning> = {})
   return { controller, handle, progress };
 }
 
+/** The checkpoint of the first applyChangeEvents call (progress shows event application just before it runs). */
+async function firstApplyCheckpoint(stubs: StubActivities): Promise<{ buffer?: unknown; resumeToken?: unknown; startAt?: unknown }> {
+  const first = await pollUntil(async () => stubs.callsOf('applyChangeEvents')[0], { what: 'the first applyChangeEvents call' });
+  return first.checkpoint as { buffer?: unknown };
+}
+
 const bufferCheckpoints = (stubs: StubActivities): EventBufferCheckpoint[] =>
   stubs.callsOf('bufferChangeEvents').map((input) => input.checkpoint as EventBufferCheckpoint);
 
@@ -97,7 +103,7 @@ describe('event buffering in the sync workflow', () => {
     const state = (await controller.state())!;
     assert.equal(state.buffer?.handedOver, true);
     assert.equal(state.buffer?.checkpoint.nextSeq, buffered);
-    const firstApply = stubs.callsOf('applyChangeEvents')[0]!.checkpoint;
+    const firstApply = await firstApplyCheckpoint(stubs);
     const { resumeToken, startAt } = state.buffer!.checkpoint;
     assert.deepEqual(firstApply, { resumeToken, startAt, buffer: { nextSeq: 0, end: buffered } }, 'the applier starts with the whole buffer, then the buffer reader position');
 
@@ -137,7 +143,7 @@ describe('event buffering in the sync workflow', () => {
     await progress((p) => p.info === 'change event application', 'change event application');
     assert.ok(bufferCheckpoints(stubs).length > iterations, 'buffering went on after the resume');
     const buffered = assertConsecutive(stubs);
-    assert.deepEqual((stubs.callsOf('applyChangeEvents')[0]!.checkpoint as { buffer?: unknown }).buffer, { nextSeq: 0, end: buffered });
+    assert.deepEqual((await firstApplyCheckpoint(stubs)).buffer, { nextSeq: 0, end: buffered });
   });
 
   test('continue-as-new in the middle of the copy carries the buffer on: no event buffered twice or skipped', async () => {
@@ -149,6 +155,6 @@ describe('event buffering in the sync workflow', () => {
     assert.notEqual((await handle().describe()).runId, firstRun, 'the copy crossed at least one continue-as-new');
     const buffered = assertConsecutive(stubs);
     assert.ok(buffered >= 2, `buffering ran (${buffered} iterations)`);
-    assert.deepEqual((stubs.callsOf('applyChangeEvents')[0]!.checkpoint as { buffer?: unknown }).buffer, { nextSeq: 0, end: buffered });
+    assert.deepEqual((await firstApplyCheckpoint(stubs)).buffer, { nextSeq: 0, end: buffered });
   });
 });

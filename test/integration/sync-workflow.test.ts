@@ -245,8 +245,9 @@ describe('sync workflow with stub activities', () => {
     assert.match(String(failed.errorDescription), /applyChangeEvents: the resume point fell off the source oplog/);
     assert.equal(failed.canCommit, false);
     assert.deepEqual(failed.collectionCopy, { estimatedTotalBytes: 100, estimatedCopiedBytes: 100 }, 'the counters keep their values');
-    assert.deepEqual(stubs.callsOf('setWriteBlocking').at(-1), { cluster: 'cluster1', blocked: false });
+    // FAILED shows at once; the write block is released after it.
     await waitUntil(async () => (await controller.state())!.destinationWritesBlocked === false, { what: 'the block released' });
+    assert.deepEqual(stubs.callsOf('setWriteBlocking').at(-1), { cluster: 'cluster1', blocked: false });
     const description = await handle().describe();
     assert.equal(description.status.name, 'RUNNING', 'the workflow stays open, answering queries');
     assert.deepEqual(description.typedSearchAttributes.get(SyncStateAttribute), 'FAILED');
