@@ -24,7 +24,17 @@ async function main(): Promise<number> {
     throw error;
   }
   console.log(`scale: seed ${options.seed}`);
-  const report = await runScale(options, (line) => console.log(line));
+  // Ctrl-C (or a kill) ends the run the normal way: the worker, the clusters and the Temporal
+  // server it started are stopped, not left running.
+  const interrupt = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (interrupt.signal.aborted) return;
+      console.log(`scale: ${signal}: stopping the sync, the worker and the clusters`);
+      interrupt.abort();
+    });
+  }
+  const report = await runScale(options, (line) => console.log(line), { signal: interrupt.signal });
   console.log(`\n${scaleTable(report)}`);
   return scaleExitCode(report);
 }

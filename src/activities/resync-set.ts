@@ -14,6 +14,7 @@ import { bsonSize } from '../sync/document-size';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
 import type { EventNamespace } from '../sync/event-translation';
 import { CollatedNamespaces } from './collated-namespaces';
+import { forEachConcurrently } from './concurrently';
 import { encodeId } from './copy-partition';
 import { documentsAfterId } from './id-walk';
 import { bulkReplace } from './id-type-change';
@@ -106,6 +107,30 @@ export interface ResyncOptions {
 }
 
 const sameNamespace = (a: EventNamespace, b: EventNamespace): boolean => a.db === b.db && a.coll === b.coll;
+const namespaceKey = (ns: EventNamespace): string => `${ns.db}.${ns.coll}`;
+
+/** Namespaces whose resyncs run at once (each holds at most one replace batch in memory). */
+const NAMESPACES_AT_ONCE = 8;
+
+/** A page's entries split into runs of one namespace each (entries come in _id order, so grouped). */
+function namespaceRuns(page: ResyncEntry[]): { ns: EventNamespace; entries: ResyncEntry[] }[] {
+  const runs: { ns: EventNamespace; entries: ResyncEntry[] }[] = [];
+  for (const entry of page) {
+    const last = runs[runs.length - 1];
+    if (last && sameNamespace(last.ns, entry._id)) last.entries.push(entry);
+    else runs.push({ ns: { db: entry._id.db, coll: entry._id.coll }, entries: [entry] });
+  }
+  return runs;
+}
+
+/** The namespaces among `namespaces` recorded for a whole-collection resync. */
+async function recordedWhole(destination: MongoClient, namespaces: EventNamespace[]): Promise<Set<string>> {
+  const keys = namespaces.map((ns) => ({ db: ns.db, coll: ns.coll, all: true as const }));
+  const found = await entries(destination)
+    .find({ _id: { $in: keys } }, { projection: { _id: 1 } })
+    .toArray();
+  return new Set(found.map((entry) => namespaceKey(entry._id)));
+}
 
 /**
  * Replaces every recorded document with the source's current version (deleting it when the
@@ -129,27 +154,33 @@ export async function resyncRecorded(source: MongoClient, destination: MongoClie
       .find(filter as Document, { ...TYPED_READ, sort: { _id: 1 }, limit: pageSize })
       .toArray();
     if (page.length === 0) break;
-    let start = 0;
-    while (start < page.length) {
-      const ns = { db: page[start]!._id.db, coll: page[start]!._id.coll };
-      let end = start;
-      while (end < page.length && sameNamespace(page[end]!._id, ns)) end++;
-      if (!current || !sameNamespace(current.ns, ns)) {
-        const recordedWhole = await entries(destination).countDocuments({ _id: { db: ns.db, coll: ns.coll, all: true } }, { limit: 1 });
-        current = { ns, whole: recordedWhole > 0 };
+    const runs = namespaceRuns(page);
+    const collated = await collatedNamespaces.among(runs.map((run) => run.ns));
+    const wholes = await recordedWhole(destination, runs.map((run) => run.ns));
+    // The documents of different namespaces are independent: their resyncs run together (many
+    // small collections would otherwise cost several round trips each, one after another). A
+    // retry resumes after the last whole page, so finishing a page in any order is safe.
+    const idResyncs: { ns: EventNamespace; ids: unknown[] }[] = [];
+    for (const run of runs) {
+      if (!current || !sameNamespace(current.ns, run.ns)) {
+        current = { ns: run.ns, whole: wholes.has(namespaceKey(run.ns)) };
         if (current.whole) {
-          await resyncWholeCollection(source, destination, ns, state, report);
-          await entries(destination).deleteOne({ _id: { db: ns.db, coll: ns.coll, all: true } });
+          await resyncWholeCollection(source, destination, run.ns, state, report);
+          await entries(destination).deleteOne({ _id: { db: run.ns.db, coll: run.ns.coll, all: true } });
         }
       }
-      if (!current.whole) {
-        const ids = page.slice(start, end).flatMap((entry) => (entry._id.all ? [] : [entry._id.id]));
-        await resyncIds(source, destination, ns, ids, (await collatedNamespaces.among([ns])).size > 0);
-        state.done += ids.length;
-      }
-      start = end;
+      if (!current.whole) idResyncs.push({ ns: run.ns, ids: run.entries.flatMap((entry) => (entry._id.all ? [] : [entry._id.id])) });
     }
+    let pageDone = 0;
+    await forEachConcurrently(idResyncs, NAMESPACES_AT_ONCE, async ({ ns, ids }) => {
+      await resyncIds(source, destination, ns, ids, collated.has(namespaceKey(ns)));
+      pageDone += ids.length;
+      // The resume point (and count) stay those of the previous page until this one is done:
+      // this only keeps a long page heartbeating.
+      report();
+    });
     await entries(destination).deleteMany({ _id: { $in: page.map((entry) => entry._id) } });
+    state.done += pageDone;
     state.after = encodeEntryId(page[page.length - 1]!._id);
     report();
   }

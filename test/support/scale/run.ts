@@ -39,6 +39,8 @@ export interface ScaleReport {
 export interface ScaleDeps {
   /** a Temporal environment to reuse (a test's); without it a dev server is started and stopped */
   env?: TestWorkflowEnvironment;
+  /** aborted (Ctrl-C): the run stops waiting, reports what it has, and stops everything it started */
+  signal?: AbortSignal;
 }
 
 type Progress = Record<string, unknown>;
@@ -71,6 +73,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     const seedStarted = Date.now();
     let lastLog = Date.now();
     await seedSource(clusters.admin.cluster0, shape, options.seed, (done) => {
+      if (deps.signal?.aborted) throw new Error('interrupted while seeding');
       if (Date.now() - lastLog > 10_000) {
         lastLog = Date.now();
         log(`  seeded ${done}/${options.collections} collections`);
@@ -108,6 +111,10 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
       const deadline = startedAt + options.timeoutMs;
       let lastLine = 0;
       for (;;) {
+        if (deps.signal?.aborted) {
+          failure = `interrupted while waiting for ${what}`;
+          return null;
+        }
         const exit = worker!.unexpectedExit();
         if (exit) {
           failure = exit;
