@@ -39,6 +39,8 @@ const COPY_BATCH = 1000;
 /** Documents held in memory for one copy write, at most (one larger document is a batch alone). */
 const COPY_BATCH_BYTES = 32 * 1024 * 1024;
 const HEARTBEAT_EVERY_MS = 1000;
+/** UUIDs (and namespaces) looked up per bindings query of the CRUD path. */
+const BINDINGS_PER_QUERY = 500;
 
 interface BindingDocument {
   _id: string;
@@ -99,7 +101,17 @@ export interface DestinationDdlOptions {
 }
 
 export class DestinationDdl {
+  /** every binding, once a DDL step needed them all (kept current by this instance's own writes) */
   private bindings: Map<string, Binding> | undefined;
+  /**
+   * Until then, the bindings CRUD writes asked about: by UUID and by namespace (what crudTarget
+   * reads). A source with 100,000 collections would otherwise load 100,000 bindings per activity.
+   */
+  private readonly someBindings = new Map<string, Binding>();
+  private readonly askedUuids = new Set<string>();
+  private readonly askedNamespaces = new Set<string>();
+  /** no interrupted DDL step was found (later ones would be this instance's own, on the full map) */
+  private noneToRecover = false;
 
   constructor(private readonly options: DestinationDdlOptions) {}
 
@@ -137,6 +149,13 @@ export class DestinationDdl {
       { ordered: false },
     );
     for (const binding of bindings) this.bindings?.set(binding.uuid, binding);
+    this.forgetSomeBindings();
+  }
+
+  private forgetSomeBindings(): void {
+    this.someBindings.clear();
+    this.askedUuids.clear();
+    this.askedNamespaces.clear();
   }
 
   private async markDropped(uuid: string, at: ClusterTime | undefined): Promise<void> {
@@ -146,6 +165,14 @@ export class DestinationDdl {
 
   /** Finishes what an interrupted DDL step left (a rename under way, a recopy); run before applying events. */
   async recover(): Promise<void> {
+    if (!this.bindings) {
+      if (this.noneToRecover) return;
+      const interrupted = await bindingsOf(this.destination).findOne({ state: 'live', $or: [{ renamingFrom: { $exists: true } }, { recopyPending: true }] });
+      if (!interrupted) {
+        this.noneToRecover = true;
+        return;
+      }
+    }
     const bindings = await this.loadBindings();
     if (![...bindings.values()].some((b) => b.state === 'live' && (b.renamingFrom || b.recopyPending))) return;
     const dbs = [...bindings.values()].flatMap((b) => [b.ns.db, ...(b.renamingFrom ? [b.renamingFrom.db] : [])]);
@@ -155,7 +182,35 @@ export class DestinationDdl {
 
   /** Where a CRUD write of collection `uuid` seen at `ns` goes; null when its collection is gone. */
   async crudTarget(ns: EventNamespace, uuid: UUID | undefined): Promise<EventNamespace | null> {
-    return crudTarget({ bindings: await this.loadBindings() }, uuidKey(uuid), ns);
+    if (this.bindings) return crudTarget({ bindings: this.bindings }, uuidKey(uuid), ns);
+    await this.prepareCrudTargets([{ ns, uuid }]);
+    // Holds the binding of `uuid` and every binding at `ns`: all that crudTarget reads.
+    return crudTarget({ bindings: this.bindings ?? this.someBindings }, uuidKey(uuid), ns);
+  }
+
+  /** Reads, in one query per chunk, the bindings crudTarget will need for these writes. */
+  async prepareCrudTargets(targets: readonly { ns: EventNamespace; uuid: UUID | undefined }[]): Promise<void> {
+    if (this.bindings) return;
+    const uuids = new Set<string>();
+    const namespaces = new Map<string, EventNamespace>();
+    for (const { ns, uuid } of targets) {
+      const key = uuidKey(uuid);
+      if (key === null) continue;
+      if (!this.askedUuids.has(key)) uuids.add(key);
+      if (!this.askedNamespaces.has(namespaceKey(ns))) namespaces.set(namespaceKey(ns), ns);
+    }
+    const uuidList = [...uuids];
+    const namespaceList = [...namespaces.values()];
+    for (let i = 0; i < Math.max(uuidList.length, namespaceList.length); i += BINDINGS_PER_QUERY) {
+      const someUuids = uuidList.slice(i, i + BINDINGS_PER_QUERY);
+      const someNamespaces = namespaceList.slice(i, i + BINDINGS_PER_QUERY);
+      const found = await bindingsOf(this.destination)
+        .find({ $or: [{ _id: { $in: someUuids } }, ...someNamespaces.map((ns) => ({ db: ns.db, coll: ns.coll }))] })
+        .toArray();
+      for (const doc of found) this.someBindings.set(doc._id, toBinding(doc));
+      for (const uuid of someUuids) this.askedUuids.add(uuid);
+      for (const ns of someNamespaces) this.askedNamespaces.add(namespaceKey(ns));
+    }
   }
 
   private async namespacesOf(dbs: string[]): Promise<Map<string, DestinationKind>> {

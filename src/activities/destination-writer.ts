@@ -12,7 +12,7 @@ import {
 import { TYPED_READ } from '../mongo/bson-fidelity';
 import { toOpTime } from '../mongo/op-time';
 import { perDocumentWriteErrors } from '../mongo/write-outcome';
-import { namespacesWithCollatableKeys, planApply, type RoundGroup, segmentRounds } from '../sync/apply-batching';
+import { namespacesWithCollatableKeys, planApply, type PlannedWrite, type RoundGroup, segmentRounds } from '../sync/apply-batching';
 import { SyncErrorName } from '../sync/errors';
 import { isOversizedStatement } from '../sync/oversize-write';
 import {
@@ -75,6 +75,9 @@ export class DestinationWriter {
     // Keys that a collection's collation may hold equal must not run in parallel.
     const serializedNamespaces = await this.collated.among(namespacesWithCollatableKeys(translations));
     const plan = planApply(translations, { serializedNamespaces });
+    await this.ddl.prepareCrudTargets(
+      plan.steps.flatMap((step) => (step.kind === 'crud' ? step.queues.map((queue) => ({ ns: queue.ns, uuid: uuidOfWrites(queue.writes, events) })) : [])),
+    );
     let lastDdlAt: OpTime | null = null;
     let lastBeat = Date.now();
     for (const step of plan.steps) {
@@ -204,7 +207,11 @@ export class DestinationWriter {
 }
 
 function uuidOfGroup(group: RoundGroup, events: ChangeStreamDocument[]): UUID | undefined {
-  for (const planned of group.writes) {
+  return uuidOfWrites(group.writes, events);
+}
+
+function uuidOfWrites(writes: readonly PlannedWrite[], events: ChangeStreamDocument[]): UUID | undefined {
+  for (const planned of writes) {
     for (const index of planned.covers) {
       const uuid = (events[index] as { collectionUUID?: UUID } | undefined)?.collectionUUID;
       if (uuid) return uuid;

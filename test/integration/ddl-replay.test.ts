@@ -7,7 +7,7 @@
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { ChangeStreamDocument, Db, Document, MongoClient } from 'mongodb';
+import { type ChangeStreamDocument, type Db, type Document, MongoClient } from 'mongodb';
 import { buildIndexes, copyCatalog } from '../../src/activities/catalog';
 import { DestinationWriter, isDdlEvent } from '../../src/activities/destination-writer';
 import { TYPED_READ } from '../../src/mongo/bson-fidelity';
@@ -15,6 +15,7 @@ import { createClusterClients, type ClusterClients } from '../../src/mongo/clust
 import { noteClusterTime } from '../../src/mongo/commands';
 import { toTimestamp } from '../../src/mongo/op-time';
 import { buildChangeStreamPipeline } from '../../src/sync/change-stream-filter';
+import { C2C_METADATA_DB } from '../../src/sync/namespace-names';
 import { compileNamespaceFilter } from '../../src/sync/namespace-filter';
 import type { OpTime } from '../../src/workflows/types';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
@@ -204,4 +205,48 @@ test('a dropTarget rename replayed after a newer collection took the freed name 
       await app.collection('archive').createIndex({ name: 1 }, { name: 'name_1' });
     },
   );
+});
+
+test('batches without DDL read only the bindings of the collections they write, and still route by UUID', async () => {
+  const source = pair.admin.cluster0;
+  const app = source.db('app');
+  const fillers = Array.from({ length: 300 }, (_, i) => ({ db: 'fill', coll: `c${i}`, documents: 1 }));
+  await seed(source, [{ db: 'app', coll: 'events', documents: 3 }, ...fillers]);
+  const start = await noteClusterTime(source, { test: 'start point' });
+  // Before the copy: a write to events, then events renamed away and a new events created.
+  await app.collection<AnyDocument>('events').insertOne({ _id: 'before-rename' });
+  await app.collection('events').rename('events_renamed');
+  await app.collection<AnyDocument>('events').insertOne({ _id: 'new-events' });
+  const copyCompletedAt = await copy();
+  const events = await readEvents(source, start);
+  const crudOnly = events.filter((event) => !isDdlEvent(event) && (event as { ns?: { coll?: string } }).ns?.coll === 'events');
+  assert.equal(crudOnly.length, 2, 'the insert before the rename and the one into the new events');
+
+  const destination = new MongoClient(pair.uris.cluster1, { monitorCommands: true });
+  let bindingsRead = 0;
+  destination.on('commandSucceeded', (event) => {
+    const cursor = (event.reply as { cursor?: { ns?: string; firstBatch?: unknown[]; nextBatch?: unknown[] } }).cursor;
+    if (cursor?.ns === `${C2C_METADATA_DB}.bindings`) bindingsRead += (cursor.firstBatch ?? cursor.nextBatch ?? []).length;
+  });
+  try {
+    const writer = new DestinationWriter({
+      source: clients.client('cluster0'),
+      destination,
+      filter: compileNamespaceFilter(FILTER),
+      buildIndexes: 'afterDataCopy',
+      copyCompletedAt,
+      replaying: true,
+      heartbeat: () => undefined,
+    });
+    // One batch each, as the stream delivers them (the DDL events between them end a batch).
+    for (const event of crudOnly) await writer.apply([event]);
+  } finally {
+    await destination.close();
+  }
+  const bindings = await pair.admin.cluster1.db(C2C_METADATA_DB).collection('bindings').countDocuments();
+  assert.ok(bindings > 300, `every collection is bound (${bindings})`);
+  assert.ok(bindingsRead <= 4, `read ${bindingsRead} of ${bindings} bindings`);
+  const ids = async (client: MongoClient, coll: string): Promise<string[]> =>
+    (await client.db('app').collection(coll).find({}, { projection: { _id: 1 } }).toArray()).map((doc) => JSON.stringify(doc._id)).sort();
+  for (const coll of ['events_renamed', 'events']) assert.deepEqual(await ids(pair.admin.cluster1, coll), await ids(source, coll), coll);
 });
