@@ -44,7 +44,7 @@ export function withTypedRun<T>(run: TypedRun, fn: () => T): T {
   }
 }
 
-function currentRun(): TypedRun | undefined {
+export function currentRun(): TypedRun | undefined {
   return runs[runs.length - 1];
 }
 
@@ -69,7 +69,7 @@ function resolveTyped(doc: unknown, path: string): unknown {
 }
 
 /** The typed value a view number stands for (see the file comment); the view itself when wide. */
-function typedOperand(view: unknown, expr: unknown, obj: unknown): unknown {
+export function typedOperand(view: unknown, expr: unknown, obj: unknown): unknown {
   if (typeof view !== 'number') return view;
   const run = currentRun();
   if (run && typeof expr === 'string' && expr.startsWith('$') && !expr.startsWith('$$') && obj !== null && typeof obj === 'object') {
@@ -154,7 +154,7 @@ function typedFromView(v: unknown): unknown {
 type ExpressionOperator = (obj: unknown, expr: unknown, options: object) => unknown;
 type AccumulatorOperator = (coll: unknown[], expr: unknown, options: object) => unknown;
 
-function collationOf(options: object): ReturnType<typeof collationFor> {
+export function collationOf(options: object): ReturnType<typeof collationFor> {
   return collationFor((options as { collation?: Document }).collation);
 }
 
@@ -254,7 +254,7 @@ function extreme(sign: number): AccumulatorOperator {
   };
 }
 
-function hasWide(v: unknown): boolean {
+export function hasWide(v: unknown): boolean {
   if (isWideNumber(v)) return true;
   return Array.isArray(v) && v.some(hasWide);
 }
