@@ -19,6 +19,7 @@ import { commandError, ErrorCodes } from '../errors';
 import { Query } from 'mingo/query';
 import type { Document } from 'bson';
 import { EXACT_ACCUMULATOR_OPERATORS, EXACT_EXPRESSION_OPERATORS, EXACT_PIPELINE_OPERATORS } from './exact-expressions';
+import { MATH_EXPRESSION_OPERATORS } from './exact-math';
 import { GROUPING_ACCUMULATOR_OPERATORS, GROUPING_EXPRESSION_OPERATORS, GROUPING_PIPELINE_OPERATORS } from './exact-grouping';
 
 type Predicate = (obj: unknown) => boolean;
@@ -284,7 +285,7 @@ const COMPARISON_OPERATORS = {
  */
 export const SIM_CONTEXT = Context.init({
   accumulator: { ...accumulatorOperators, ...EXACT_ACCUMULATOR_OPERATORS, ...GROUPING_ACCUMULATOR_OPERATORS },
-  expression: { ...expressionOperators, ...EXACT_EXPRESSION_OPERATORS, ...GROUPING_EXPRESSION_OPERATORS },
+  expression: { ...expressionOperators, ...EXACT_EXPRESSION_OPERATORS, ...MATH_EXPRESSION_OPERATORS, ...GROUPING_EXPRESSION_OPERATORS },
   pipeline: { ...pipelineOperators, ...EXACT_PIPELINE_OPERATORS, ...GROUPING_PIPELINE_OPERATORS },
   projection: projectionOperators,
   query: { ...queryOperators, ...COMPARISON_OPERATORS },

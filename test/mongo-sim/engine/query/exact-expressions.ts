@@ -48,14 +48,14 @@ export function currentRun(): TypedRun | undefined {
   return runs[runs.length - 1];
 }
 
-type NumKind = 'int' | 'long' | 'double' | 'decimal';
+export type NumKind = 'int' | 'long' | 'double' | 'decimal';
 
-function numKind(v: unknown): NumKind | undefined {
+export function numKind(v: unknown): NumKind | undefined {
   const t = bsonTypeName(v);
   return t === 'int' || t === 'long' || t === 'double' || t === 'decimal' ? t : undefined;
 }
 
-function isNumberLike(v: unknown): boolean {
+export function isNumberLike(v: unknown): boolean {
   return typeof v === 'number' || isWideNumber(v);
 }
 
@@ -88,7 +88,7 @@ export function typedOperand(view: unknown, expr: unknown, obj: unknown): unknow
 }
 
 /** A typed result as mingo should see it: a JS number when one holds it exactly (remembered). */
-function toMingo(typed: unknown): unknown {
+export function toMingo(typed: unknown): unknown {
   if (typeof typed === 'number' || isWideNumber(typed)) return typed;
   const n = toNumber(typed);
   if (n === undefined) return typed;
@@ -98,19 +98,6 @@ function toMingo(typed: unknown): unknown {
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
-
-function negate(v: unknown): unknown {
-  switch (numKind(v)) {
-    case 'int':
-      return typeof v === 'number' ? -v : (v as Int32).value === -2147483648 ? Long.fromNumber(2147483648) : new Int32(-(v as Int32).value);
-    case 'long':
-      return Long.fromBigInt(-(v as Long).toBigInt());
-    case 'double':
-      return new Double(-(toNumber(v) as number));
-    default:
-      return exactToDecimal(negateExact(decimalOperand(v)));
-  }
-}
 
 function negateExact(x: ExactNumber): ExactNumber {
   switch (x.kind) {
@@ -147,7 +134,7 @@ export function typedArith(a: unknown, b: unknown, op: 'add' | 'sub' | 'mul'): u
   return new Double(op === 'add' ? Number(bx) + Number(by) : op === 'sub' ? Number(bx) - Number(by) : Number(bx) * Number(by));
 }
 
-function typedFromView(v: unknown): unknown {
+export function typedFromView(v: unknown): unknown {
   return typeof v === 'number' ? (Number.isInteger(v) && Math.abs(v) <= 2147483647 && !Object.is(v, -0) ? new Int32(v) : new Double(v)) : v;
 }
 
@@ -342,25 +329,6 @@ const $convert: ExpressionOperator = (obj, expr, options) => {
   throw new Error(`$convert cannot convert ${String(input)} to ${String(spec.to)} with no onError value`);
 };
 
-/** Operators computing a double (or decimal) that are given a wide number's double instead. */
-function approximating(name: string): ExpressionOperator {
-  const original = mingoExpressions[name];
-  const approximate = (v: unknown): unknown => (isWideNumber(v) ? toNumber(v) : Array.isArray(v) ? v.map(approximate) : v);
-  return (obj, expr, options) => {
-    const args = evalExpr(obj, expr, options as never);
-    if (!hasWide(args)) return original(obj, Array.isArray(expr) ? (args as unknown[]).map((a) => ({ $literal: a })) : { $literal: args }, options);
-    const approx = approximate(args);
-    return original(obj, Array.isArray(expr) ? (approx as unknown[]).map((a) => ({ $literal: a })) : { $literal: approx }, options);
-  };
-}
-
-const $abs: ExpressionOperator = (obj, expr, options) => {
-  const v = evalExpr(obj, expr, options as never);
-  const typed = typedFromView(typedOperand(v, expr, obj));
-  if (!isWideNumber(v) && numKind(typed) !== 'long' && numKind(typed) !== 'decimal') return mingoExpressions.$abs(obj, { $literal: v }, options);
-  return toMingo(compareValues(typed, 0) < 0 ? negate(typed) : typed);
-};
-
 const $divide: ExpressionOperator = (obj, expr, options) => {
   const operands = typedOperands(obj, expr, options);
   if (!operands || operands.typed.length !== 2 || !operands.typed.some((v) => numKind(v) === 'decimal' || isWideNumber(v))) {
@@ -399,11 +367,7 @@ const $type: ExpressionOperator = (obj, expr, options) => {
   return mingoExpressions.$type(obj, { $literal: v }, options);
 };
 
-const MATH_OPERATORS = ['$ceil', '$floor', '$trunc', '$round', '$sqrt', '$pow', '$exp', '$ln', '$log', '$log10', '$mod'];
-
 export const EXACT_EXPRESSION_OPERATORS = {
-  ...Object.fromEntries(MATH_OPERATORS.map((name) => [name, approximating(name)])),
-  $abs,
   $divide,
   $isNumber,
   $type,
