@@ -208,25 +208,19 @@ const $sum: AccumulatorOperator = (coll, expr, options) => {
   return toMingo(acc);
 };
 
+/** $avg: a decimal when any value is a decimal (sum / count in decimal), else a double. */
 const $avg: AccumulatorOperator = (coll, expr, options) => {
   const values = accumulatedNumbers(coll, expr, options);
-  if (!values.some((v) => numKind(v) === 'decimal' || isWideNumber(v))) return mingoAccumulators.$avg(coll, expr, options);
-  let sum: ExactNumber = { kind: 'finite', coef: 0n, exp: 0 };
-  for (const v of values) sum = exactArith(sum, decimalOperand(v), 'add');
+  if (values.length === 0) return mingoAccumulators.$avg(coll, expr, options);
   const anyDecimal = values.some((v) => numKind(v) === 'decimal');
-  if (!anyDecimal) return (toNumber(exactToDecimal(sum)) as number) / values.length;
-  const quotient = Decimal128.fromStringWithRounding(divideExact(sum, values.length));
-  return toMingo(quotient);
+  let sum: ExactNumber = { kind: 'finite', coef: 0n, exp: 0 };
+  for (const v of values) sum = exactArith(sum, anyDecimal ? decimalOperand(v) : exactNumber(v), 'add');
+  if (!anyDecimal || sum.kind !== 'finite') {
+    const total = toNumber(exactToDecimal(sum)) as number;
+    return toMingo(anyDecimal ? exactToDecimal(sum) : new Double(total / values.length));
+  }
+  return toMingo(divideDecimal(sum, { coef: BigInt(values.length), exp: 0 }));
 };
-
-/** sum / n to 40 significant digits, as decimal text (rounded to 34 by Decimal128). */
-function divideExact(sum: ExactNumber, n: number): string {
-  if (sum.kind === 'nan') return 'NaN';
-  if (sum.kind === 'inf') return sum.negative ? '-Infinity' : 'Infinity';
-  const scale = 40;
-  const q = (sum.coef * 10n ** BigInt(scale)) / BigInt(n);
-  return `${q}E${sum.exp - scale}`;
-}
 
 function extreme(sign: number): AccumulatorOperator {
   return (coll, expr, options) => {
@@ -340,7 +334,14 @@ const $divide: ExpressionOperator = (obj, expr, options) => {
   const x = decimalOperand(a);
   const y = decimalOperand(b);
   if (x.kind !== 'finite' || y.kind !== 'finite') return toMingo(new Double((toNumber(a) as number) / (toNumber(b) as number)));
-  // 40 digits, then an exact quotient is brought back to the preferred exponent (IEEE 754 decimal)
+  return toMingo(divideDecimal(x, y));
+};
+
+/**
+ * x / y as IEEE 754 decimal divides: 40 digits rounded to 34, and an exact quotient brought back
+ * to the preferred exponent (exp(x) − exp(y)), so 0.3 / 2 is 0.15 and 1.00 / 1 is 1.00.
+ */
+function divideDecimal(x: { coef: bigint; exp: number }, y: { coef: bigint; exp: number }): Decimal128 {
   const scale = 40n;
   const numerator = x.coef * 10n ** scale;
   let q = numerator / y.coef;
@@ -351,8 +352,8 @@ const $divide: ExpressionOperator = (obj, expr, options) => {
       exp++;
     }
   }
-  return toMingo(Decimal128.fromStringWithRounding(`${q}E${exp}`));
-};
+  return Decimal128.fromStringWithRounding(`${q}E${exp}`);
+}
 
 const $isNumber: ExpressionOperator = (obj, expr, options) => {
   const v = evalExpr(obj, expr, options as never);
