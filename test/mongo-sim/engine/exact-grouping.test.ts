@@ -93,3 +93,18 @@ test('distinct answers one value for equal values of different numeric types', a
     t.close();
   }
 });
+
+test('$sortByCount and the $in expression compare equal values across numeric types', async () => {
+  const t = await seeded();
+  try {
+    const counted = await aggregate(t, [{ $sort: { _id: 1 } }, { $sortByCount: '$w' }]);
+    assert.deepEqual(counted, [
+      { _id: W, count: new Int32(3) },
+      { _id: W_NEIGHBOUR, count: new Int32(1) },
+    ]);
+    const flags = await aggregate(t, [{ $sort: { _id: 1 } }, { $project: { _id: 0, in: { $in: ['$w', [W_DECIMAL]] } } }]);
+    assert.deepEqual(flags.map((d) => d.in), [true, true, false, true]);
+  } finally {
+    t.close();
+  }
+});

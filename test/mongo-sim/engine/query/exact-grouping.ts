@@ -99,8 +99,24 @@ function keySet(values: unknown[], c: Collation | undefined): Set<string> {
   return new Set(values.map((v) => keyOf(v, c)));
 }
 
+/** $in and $indexOfArray find a value by its canonical key when a wide number is involved. */
+function arraySearch(name: string, answer: (arr: unknown[], found: (v: unknown) => boolean, args: unknown[]) => unknown): ExpressionOperator {
+  const original = mingoExpressions[name];
+  return (obj, expr, options) => {
+    const args = evalExpr(obj, expr, options as never);
+    const literal = Array.isArray(expr) && Array.isArray(args) ? args.map((a) => ({ $literal: a })) : { $literal: args };
+    if (!Array.isArray(args) || args.length < 2 || !Array.isArray(args[1]) || !hasWide([args[0], ...(args[1] as unknown[])])) {
+      return original(obj, literal, options);
+    }
+    const c = collationOf(options);
+    const key = keyOf(args[0], c);
+    return answer(args[1] as unknown[], (v) => keyOf(v, c) === key, args);
+  };
+}
+
 export const GROUPING_EXPRESSION_OPERATORS = {
   $__simGroupKey,
+  $in: arraySearch('$in', (arr, found) => arr.some(found)),
   $setUnion: setExpression('$setUnion', (sets, c) => unique(sets.flat(), c)),
   $setIntersection: setExpression('$setIntersection', (sets, c) => {
     if (sets.length === 0) return [];
@@ -123,5 +139,11 @@ export const GROUPING_EXPRESSION_OPERATORS = {
 
 export const GROUPING_ACCUMULATOR_OPERATORS = { $addToSet };
 
-export const GROUPING_PIPELINE_OPERATORS = { $group };
+/** $sortByCount: the $group above (one group per value) sorted by its count, descending. */
+const $sortByCount: PipelineOperator = (coll, expr, options) =>
+  mingoSort($group(coll, { _id: expr, count: { $sum: 1 } }, options), { count: -1 }, options);
+
+const mingoSort = (pipelineOperators as unknown as Record<string, PipelineOperator>).$sort;
+
+export const GROUPING_PIPELINE_OPERATORS = { $group, $sortByCount };
 
