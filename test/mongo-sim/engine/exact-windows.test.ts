@@ -53,3 +53,18 @@ test('window and group $avg of int64 values is a double', async () => {
     t.close();
   }
 });
+
+test('$stdDevPop and $stdDevSamp (group and window) are doubles computed from every numeric type', async () => {
+  const docs = await windowed({ sp: { $stdDevPop: '$k', window: { documents: [0, 1] } }, ss: { $stdDevSamp: '$d', window: RUNNING } });
+  assert.deepEqual(docs.map((d) => d.sp), [new Double(4503599627370495.5), new Double(0.5), new Double(0)]);
+  assert.equal(docs[0].ss, null);
+  assert.ok(docs[1].ss instanceof Double && Math.abs(docs[1].ss.value - Math.SQRT1_2 / 10) < 1e-15);
+  const t = testEngine();
+  try {
+    await t.run({ insert: 'c', documents: [{ _id: 1, d: Decimal128.fromString('1') }, { _id: 2, d: Decimal128.fromString('3') }] });
+    const [g] = firstBatch(await t.run({ aggregate: 'c', pipeline: [{ $group: { _id: null, s: { $stdDevSamp: '$d' } } }], cursor: {} }));
+    assert.deepEqual(g.s, new Double(Math.SQRT2));
+  } finally {
+    t.close();
+  }
+});

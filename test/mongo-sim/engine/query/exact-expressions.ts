@@ -391,6 +391,21 @@ export const EXACT_EXPRESSION_OPERATORS = {
   $cmp: comparison('$cmp', (c) => toMingo(new Int32(c))),
 };
 
-export const EXACT_ACCUMULATOR_OPERATORS = { $sum, $avg, $min: extreme(-1), $max: extreme(1) };
+/**
+ * $stdDevPop / $stdDevSamp: the server computes them in doubles from every numeric value (a
+ * decimal or an int64 becomes its nearest double), ignoring other values; null without values
+ * (or with one, for the sample).
+ */
+function stdDev(sample: boolean): AccumulatorOperator {
+  return (coll, expr, options) => {
+    const values = (mingoAccumulators.$push(coll, expr, options) as unknown[]).filter(isNumberLike).map((v) => toNumber(v) as number);
+    if (values.length === 0 || (sample && values.length === 1)) return null;
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const squares = values.reduce((a, v) => a + (v - mean) * (v - mean), 0);
+    return toMingo(new Double(Math.sqrt(squares / (sample ? values.length - 1 : values.length))));
+  };
+}
+
+export const EXACT_ACCUMULATOR_OPERATORS = { $sum, $avg, $min: extreme(-1), $max: extreme(1), $stdDevPop: stdDev(false), $stdDevSamp: stdDev(true) };
 
 export const EXACT_PIPELINE_OPERATORS = { $sort };
