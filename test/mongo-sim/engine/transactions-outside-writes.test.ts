@@ -144,3 +144,42 @@ test('the wait is bounded by the write\'s maxTimeMS (50 MaxTimeMSExpired) and th
     t.close();
   }
 });
+
+test('an outside insert into a collection an open transaction created waits: into its collection after a commit, creating it after an abort', async () => {
+  const t = testEngine();
+  try {
+    const s1 = session(t, 1);
+    await s1({ insert: 'c', documents: [{ _id: 1, by: 'txn' }], ...txn(true) });
+    const first = track(t.run({ insert: 'c', documents: [{ _id: 2, by: 'outside' }] }));
+    await turns();
+    assert.equal(first.settled(), false, 'the outside insert waits for the collection');
+    await s1({ commitTransaction: 1, ...txn() }, 'admin');
+    assert.deepEqual(await first.p, { n: 1 });
+    assert.deepEqual(await docs(t), [{ _id: 1, by: 'txn' }, { _id: 2, by: 'outside' }]);
+
+    const s2 = session(t, 2);
+    await s2({ insert: 'd', documents: [{ _id: 1, by: 'txn' }], ...txn(true) });
+    const upsert = track(t.run({ update: 'd', updates: [{ q: { _id: 5 }, u: { $set: { by: 'outside' } }, upsert: true }] }));
+    await turns();
+    assert.equal(upsert.settled(), false, 'an upsert waits as well');
+    await s2({ abortTransaction: 1, ...txn() }, 'admin');
+    assert.equal((await upsert.p).n, 1);
+    const d = (await t.run({ find: 'd', filter: {} })).cursor.firstBatch as Document[];
+    assert.deepEqual(d, [{ _id: 5, by: 'outside' }]);
+  } finally {
+    t.close();
+  }
+});
+
+test('an outside insert waiting for a collection a transaction created is bounded by its maxTimeMS', async () => {
+  const t = testEngine();
+  try {
+    const s1 = session(t, 1);
+    await s1({ insert: 'c', documents: [{ _id: 1 }], ...txn(true) });
+    await assertCommandError(t.run({ insert: 'c', documents: [{ _id: 2 }], maxTimeMS: 50 }), 50, 'MaxTimeMSExpired');
+    await s1({ commitTransaction: 1, ...txn() }, 'admin');
+    assert.deepEqual(await docs(t), [{ _id: 1 }]);
+  } finally {
+    t.close();
+  }
+});

@@ -17,7 +17,7 @@ import { commandError, ErrorCodes, userWritesBlocked } from './errors';
 import { validateDocument } from './validation';
 import type { OplogEntryInput } from './oplog';
 import type { CommandError } from './types';
-import { noteCommittedWrite, noteTransactionUniqueKeys, noteTransactionWrite } from './transactions';
+import { noteCommittedWrite, noteTransactionUniqueKeys, noteTransactionWrite, TransactionWait } from './transactions';
 
 /**
  * Before a document is written: a transaction checks for write conflicts and records the write;
@@ -91,6 +91,7 @@ export function createCollection(state: EngineState, db: string, name: string, o
  */
 export function collectionForWrite(state: EngineState, db: string, coll: string): CollectionInfo {
   const existing = state.catalog.get(db, coll);
+  if (!existing) waitForPendingCreation(state, db, coll);
   if (existing?.kind === 'view') {
     throw commandError(ErrorCodes.CommandNotSupportedOnView, `Namespace ${db}.${coll} is a view, not a collection`);
   }
@@ -100,6 +101,17 @@ export function collectionForWrite(state: EngineState, db: string, coll: string)
   }
   assertCreatableNamespace(db, coll);
   return createCollection(state, db, coll, {});
+}
+
+/**
+ * A write outside transactions to a collection that an open transaction created (and has not
+ * committed) needs the collection's lock, which the transaction holds: it waits (TransactionWait)
+ * until the transaction ends, then runs again (on the committed collection, or creating it).
+ */
+function waitForPendingCreation(state: EngineState, db: string, coll: string): void {
+  if (state.transaction || state.transactions.open.size === 0) return;
+  const ns = `${db}.${coll}`;
+  for (const txn of state.transactions.open) if (txn.created.has(ns)) throw new TransactionWait(txn);
 }
 
 /** Puts `_id` first (generating an ObjectId when missing) and checks its type. */

@@ -6,6 +6,7 @@ import { idIndexSpec, isClustered, type CollectionInfo } from '../catalog/catalo
 import { assertCreatableNamespace, assertValidNamespace } from '../catalog/names';
 import { compareWithExisting, describeIndex, normalizeIndexSpec, sameKeyPattern } from '../catalog/index-specs';
 import { assertWritesAllowed, collectionForWrite, logOp } from '../writes';
+import { retryAfterTransactions, writeDeadline } from '../transaction-wait';
 import { commandError, ErrorCodes, isCommandError } from '../errors';
 import { ArrayCursor } from '../cursors';
 import { isPlainDocument } from '../bson/values';
@@ -37,7 +38,12 @@ function notAView(state: EngineState, db: string, coll: string, message: string)
   if (state.catalog.get(db, coll)?.kind === 'view') throw commandError(ErrorCodes.CommandNotSupportedOnView, message);
 }
 
-export function createIndexesCommand(cmd: Document, ctx: RequestContext, state: EngineState): Document {
+/** createIndexes; on a collection an open transaction is creating it waits for the transaction. */
+export function createIndexesCommand(cmd: Document, ctx: RequestContext, state: EngineState): Document | Promise<Document> {
+  return retryAfterTransactions(state, writeDeadline(cmd), ctx, () => createIndexesOnce(cmd, ctx, state));
+}
+
+function createIndexesOnce(cmd: Document, ctx: RequestContext, state: EngineState): Document {
   const coll = collectionName(cmd, 'createIndexes');
   assertValidNamespace(ctx.db, coll);
   const rawIndexes = optionalArray(cmd, 'createIndexes', 'indexes');

@@ -13,9 +13,14 @@ import { canonicalType, compareValues } from '../bson/compare';
 import { canonicalKey } from '../bson/keys';
 import { collationFor, type Collation } from '../bson/collation';
 import { isPlainDocument } from '../bson/values';
-import { typedSourceOf } from '../bson/typed-view';
+import { toQueryView, typedSourceOf } from '../bson/typed-view';
+import { exactNumber } from '../bson/exact-number';
+import { commandError, ErrorCodes } from '../errors';
+import { Query } from 'mingo/query';
 import type { Document } from 'bson';
 import { EXACT_ACCUMULATOR_OPERATORS, EXACT_EXPRESSION_OPERATORS, EXACT_PIPELINE_OPERATORS } from './exact-expressions';
+import { MATH_EXPRESSION_OPERATORS } from './exact-math';
+import { GROUPING_ACCUMULATOR_OPERATORS, GROUPING_EXPRESSION_OPERATORS, GROUPING_PIPELINE_OPERATORS } from './exact-grouping';
 
 type Predicate = (obj: unknown) => boolean;
 interface OperatorOptions {
@@ -154,6 +159,107 @@ function asList(operand: unknown, op: string): unknown[] {
   return operand;
 }
 
+/** Does a criteria document of $elemMatch hold only operators (so it tests each element itself)? */
+function operatorsOnly(criteria: Document): boolean {
+  const keys = Object.keys(criteria);
+  return keys.length > 0 && keys.every((k) => k.startsWith('$') && k !== '$and' && k !== '$or' && k !== '$nor');
+}
+
+/**
+ * The test $elemMatch applies to each element, on its typed value: operators only test the
+ * element itself (wrapped as a field, so numbers stay exact); a query tests document elements.
+ */
+function elemMatchTest(criteria: unknown, options: OperatorOptions): (element: unknown) => boolean {
+  if (!isPlainDocument(criteria)) throw new Error('$elemMatch needs an Object');
+  if (Object.keys(criteria).length === 0) return (el) => isPlainDocument(el) || Array.isArray(el);
+  if (operatorsOnly(criteria)) {
+    const q = new Query({ element: criteria }, options as never);
+    return (el) => q.test(toQueryView({ element: el }));
+  }
+  const q = new Query(criteria, options as never);
+  return (el) => (isPlainDocument(el) || Array.isArray(el)) && q.test(toQueryView(el as Document));
+}
+
+function elemMatch(selector: string, criteria: unknown, options: OperatorOptions): Predicate {
+  const test = elemMatchTest(criteria, options);
+  return (obj) => {
+    const lhs = resolvePath(source(obj), selector);
+    return Array.isArray(lhs) && lhs.some(test);
+  };
+}
+
+/** $all: every listed value is equal to the field (or one of its elements), $elemMatch items match. */
+function all(selector: string, operand: unknown, options: OperatorOptions): Predicate {
+  const items = asList(operand, '$all');
+  const c = collationFor(options.collation);
+  const depth = depthOf(selector);
+  const tests = items.map((item): ((lhs: unknown) => boolean) => {
+    if (isPlainDocument(item) && Object.keys(item)[0] === '$elemMatch') {
+      const test = elemMatchTest(item.$elemMatch, options);
+      return (lhs) => Array.isArray(lhs) && lhs.some(test);
+    }
+    if (item instanceof RegExp) {
+      const matches = (v: unknown): boolean => typeof v === 'string' && item.test(v);
+      return (lhs) => (Array.isArray(lhs) ? lhs.some(matches) : matches(lhs));
+    }
+    return (lhs) => eqPredicate(lhs, item, c, depth);
+  });
+  return (obj) => {
+    if (tests.length === 0) return false;
+    const lhs = resolvePath(source(obj), selector);
+    return tests.every((test) => test(lhs));
+  };
+}
+
+/** An operand of $mod as the server parses it: a number truncated to a 64-bit integer. */
+function modOperand(v: unknown, what: string): bigint {
+  const x = typeof v === 'number' || (v as { _bsontype?: string } | null)?._bsontype ? safeExact(v) : undefined;
+  if (x === undefined) throw commandError(ErrorCodes.BadValue, `malformed mod, ${what} not a number`);
+  if (x.kind !== 'finite') throw commandError(ErrorCodes.BadValue, `malformed mod, ${what} value is invalid :: caused by :: Unable to coerce NaN/Inf to integral type`);
+  return truncated(x);
+}
+
+function safeExact(v: unknown): ReturnType<typeof exactNumber> | undefined {
+  try {
+    return exactNumber(v);
+  } catch {
+    return undefined;
+  }
+}
+
+function truncated(x: { coef: bigint; exp: number }): bigint {
+  return x.exp >= 0 ? x.coef * 10n ** BigInt(x.exp) : x.coef / 10n ** BigInt(-x.exp);
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * $mod on the exact value: a double or decimal field is truncated toward zero and must fit in a
+ * 64-bit integer (NaN, infinities and values beyond int64 never match); the remainder takes the
+ * dividend's sign, as C++'s %.
+ */
+function mod(selector: string, operand: unknown): Predicate {
+  if (!Array.isArray(operand)) throw commandError(ErrorCodes.BadValue, 'malformed mod, needs to be an array');
+  if (operand.length < 2) throw commandError(ErrorCodes.BadValue, 'malformed mod, not enough elements');
+  if (operand.length > 2) throw commandError(ErrorCodes.BadValue, 'malformed mod, too many elements');
+  const divisor = modOperand(operand[0], 'divisor');
+  const remainder = modOperand(operand[1], 'remainder');
+  if (divisor === 0n) throw commandError(ErrorCodes.BadValue, 'divisor cannot be 0');
+  const matches = (v: unknown): boolean => {
+    if (typeof v !== 'number' && !['Int32', 'Long', 'Double', 'Decimal128'].includes((v as { _bsontype?: string } | null)?._bsontype ?? '')) return false;
+    const x = exactNumber(v);
+    if (x.kind !== 'finite') return false;
+    const dividend = truncated(x);
+    if (dividend < INT64_MIN || dividend > INT64_MAX) return false;
+    return dividend % divisor === remainder;
+  };
+  return (obj) => {
+    const lhs = resolvePath(source(obj), selector);
+    return Array.isArray(lhs) ? lhs.some(matches) : matches(lhs);
+  };
+}
+
 /** mingo query operators that compare in the server's BSON order. */
 const COMPARISON_OPERATORS = {
   $eq: operator((b, c, d) => (a) => eqPredicate(a, b, c, d)),
@@ -167,6 +273,9 @@ const COMPARISON_OPERATORS = {
     const member = inPredicateFor(asList(b, '$nin'), c);
     return (a) => !member(a);
   }),
+  $elemMatch: elemMatch,
+  $all: all,
+  $mod: (selector: string, operand: unknown, _options: OperatorOptions) => mod(selector, operand),
 };
 
 /**
@@ -175,9 +284,9 @@ const COMPARISON_OPERATORS = {
  * Aggregator classes (the package's default entry points would let mingo's own operators win).
  */
 export const SIM_CONTEXT = Context.init({
-  accumulator: { ...accumulatorOperators, ...EXACT_ACCUMULATOR_OPERATORS },
-  expression: { ...expressionOperators, ...EXACT_EXPRESSION_OPERATORS },
-  pipeline: { ...pipelineOperators, ...EXACT_PIPELINE_OPERATORS },
+  accumulator: { ...accumulatorOperators, ...EXACT_ACCUMULATOR_OPERATORS, ...GROUPING_ACCUMULATOR_OPERATORS },
+  expression: { ...expressionOperators, ...EXACT_EXPRESSION_OPERATORS, ...MATH_EXPRESSION_OPERATORS, ...GROUPING_EXPRESSION_OPERATORS },
+  pipeline: { ...pipelineOperators, ...EXACT_PIPELINE_OPERATORS, ...GROUPING_PIPELINE_OPERATORS },
   projection: projectionOperators,
   query: { ...queryOperators, ...COMPARISON_OPERATORS },
   window: windowOperators,

@@ -44,18 +44,18 @@ export function withTypedRun<T>(run: TypedRun, fn: () => T): T {
   }
 }
 
-function currentRun(): TypedRun | undefined {
+export function currentRun(): TypedRun | undefined {
   return runs[runs.length - 1];
 }
 
-type NumKind = 'int' | 'long' | 'double' | 'decimal';
+export type NumKind = 'int' | 'long' | 'double' | 'decimal';
 
-function numKind(v: unknown): NumKind | undefined {
+export function numKind(v: unknown): NumKind | undefined {
   const t = bsonTypeName(v);
   return t === 'int' || t === 'long' || t === 'double' || t === 'decimal' ? t : undefined;
 }
 
-function isNumberLike(v: unknown): boolean {
+export function isNumberLike(v: unknown): boolean {
   return typeof v === 'number' || isWideNumber(v);
 }
 
@@ -69,7 +69,7 @@ function resolveTyped(doc: unknown, path: string): unknown {
 }
 
 /** The typed value a view number stands for (see the file comment); the view itself when wide. */
-function typedOperand(view: unknown, expr: unknown, obj: unknown): unknown {
+export function typedOperand(view: unknown, expr: unknown, obj: unknown): unknown {
   if (typeof view !== 'number') return view;
   const run = currentRun();
   if (run && typeof expr === 'string' && expr.startsWith('$') && !expr.startsWith('$$') && obj !== null && typeof obj === 'object') {
@@ -88,7 +88,7 @@ function typedOperand(view: unknown, expr: unknown, obj: unknown): unknown {
 }
 
 /** A typed result as mingo should see it: a JS number when one holds it exactly (remembered). */
-function toMingo(typed: unknown): unknown {
+export function toMingo(typed: unknown): unknown {
   if (typeof typed === 'number' || isWideNumber(typed)) return typed;
   const n = toNumber(typed);
   if (n === undefined) return typed;
@@ -98,19 +98,6 @@ function toMingo(typed: unknown): unknown {
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
-
-function negate(v: unknown): unknown {
-  switch (numKind(v)) {
-    case 'int':
-      return typeof v === 'number' ? -v : (v as Int32).value === -2147483648 ? Long.fromNumber(2147483648) : new Int32(-(v as Int32).value);
-    case 'long':
-      return Long.fromBigInt(-(v as Long).toBigInt());
-    case 'double':
-      return new Double(-(toNumber(v) as number));
-    default:
-      return exactToDecimal(negateExact(decimalOperand(v)));
-  }
-}
 
 function negateExact(x: ExactNumber): ExactNumber {
   switch (x.kind) {
@@ -147,14 +134,14 @@ export function typedArith(a: unknown, b: unknown, op: 'add' | 'sub' | 'mul'): u
   return new Double(op === 'add' ? Number(bx) + Number(by) : op === 'sub' ? Number(bx) - Number(by) : Number(bx) * Number(by));
 }
 
-function typedFromView(v: unknown): unknown {
+export function typedFromView(v: unknown): unknown {
   return typeof v === 'number' ? (Number.isInteger(v) && Math.abs(v) <= 2147483647 && !Object.is(v, -0) ? new Int32(v) : new Double(v)) : v;
 }
 
 type ExpressionOperator = (obj: unknown, expr: unknown, options: object) => unknown;
 type AccumulatorOperator = (coll: unknown[], expr: unknown, options: object) => unknown;
 
-function collationOf(options: object): ReturnType<typeof collationFor> {
+export function collationOf(options: object): ReturnType<typeof collationFor> {
   return collationFor((options as { collation?: Document }).collation);
 }
 
@@ -221,25 +208,19 @@ const $sum: AccumulatorOperator = (coll, expr, options) => {
   return toMingo(acc);
 };
 
+/** $avg: a decimal when any value is a decimal (sum / count in decimal), else a double. */
 const $avg: AccumulatorOperator = (coll, expr, options) => {
   const values = accumulatedNumbers(coll, expr, options);
-  if (!values.some((v) => numKind(v) === 'decimal' || isWideNumber(v))) return mingoAccumulators.$avg(coll, expr, options);
-  let sum: ExactNumber = { kind: 'finite', coef: 0n, exp: 0 };
-  for (const v of values) sum = exactArith(sum, decimalOperand(v), 'add');
+  if (values.length === 0) return mingoAccumulators.$avg(coll, expr, options);
   const anyDecimal = values.some((v) => numKind(v) === 'decimal');
-  if (!anyDecimal) return (toNumber(exactToDecimal(sum)) as number) / values.length;
-  const quotient = Decimal128.fromStringWithRounding(divideExact(sum, values.length));
-  return toMingo(quotient);
+  let sum: ExactNumber = { kind: 'finite', coef: 0n, exp: 0 };
+  for (const v of values) sum = exactArith(sum, anyDecimal ? decimalOperand(v) : exactNumber(v), 'add');
+  if (!anyDecimal || sum.kind !== 'finite') {
+    const total = toNumber(exactToDecimal(sum)) as number;
+    return toMingo(anyDecimal ? exactToDecimal(sum) : new Double(total / values.length));
+  }
+  return toMingo(divideDecimal(sum, { coef: BigInt(values.length), exp: 0 }));
 };
-
-/** sum / n to 40 significant digits, as decimal text (rounded to 34 by Decimal128). */
-function divideExact(sum: ExactNumber, n: number): string {
-  if (sum.kind === 'nan') return 'NaN';
-  if (sum.kind === 'inf') return sum.negative ? '-Infinity' : 'Infinity';
-  const scale = 40;
-  const q = (sum.coef * 10n ** BigInt(scale)) / BigInt(n);
-  return `${q}E${sum.exp - scale}`;
-}
 
 function extreme(sign: number): AccumulatorOperator {
   return (coll, expr, options) => {
@@ -254,7 +235,7 @@ function extreme(sign: number): AccumulatorOperator {
   };
 }
 
-function hasWide(v: unknown): boolean {
+export function hasWide(v: unknown): boolean {
   if (isWideNumber(v)) return true;
   return Array.isArray(v) && v.some(hasWide);
 }
@@ -342,25 +323,6 @@ const $convert: ExpressionOperator = (obj, expr, options) => {
   throw new Error(`$convert cannot convert ${String(input)} to ${String(spec.to)} with no onError value`);
 };
 
-/** Operators computing a double (or decimal) that are given a wide number's double instead. */
-function approximating(name: string): ExpressionOperator {
-  const original = mingoExpressions[name];
-  const approximate = (v: unknown): unknown => (isWideNumber(v) ? toNumber(v) : Array.isArray(v) ? v.map(approximate) : v);
-  return (obj, expr, options) => {
-    const args = evalExpr(obj, expr, options as never);
-    if (!hasWide(args)) return original(obj, Array.isArray(expr) ? (args as unknown[]).map((a) => ({ $literal: a })) : { $literal: args }, options);
-    const approx = approximate(args);
-    return original(obj, Array.isArray(expr) ? (approx as unknown[]).map((a) => ({ $literal: a })) : { $literal: approx }, options);
-  };
-}
-
-const $abs: ExpressionOperator = (obj, expr, options) => {
-  const v = evalExpr(obj, expr, options as never);
-  const typed = typedFromView(typedOperand(v, expr, obj));
-  if (!isWideNumber(v) && numKind(typed) !== 'long' && numKind(typed) !== 'decimal') return mingoExpressions.$abs(obj, { $literal: v }, options);
-  return toMingo(compareValues(typed, 0) < 0 ? negate(typed) : typed);
-};
-
 const $divide: ExpressionOperator = (obj, expr, options) => {
   const operands = typedOperands(obj, expr, options);
   if (!operands || operands.typed.length !== 2 || !operands.typed.some((v) => numKind(v) === 'decimal' || isWideNumber(v))) {
@@ -372,7 +334,14 @@ const $divide: ExpressionOperator = (obj, expr, options) => {
   const x = decimalOperand(a);
   const y = decimalOperand(b);
   if (x.kind !== 'finite' || y.kind !== 'finite') return toMingo(new Double((toNumber(a) as number) / (toNumber(b) as number)));
-  // 40 digits, then an exact quotient is brought back to the preferred exponent (IEEE 754 decimal)
+  return toMingo(divideDecimal(x, y));
+};
+
+/**
+ * x / y as IEEE 754 decimal divides: 40 digits rounded to 34, and an exact quotient brought back
+ * to the preferred exponent (exp(x) − exp(y)), so 0.3 / 2 is 0.15 and 1.00 / 1 is 1.00.
+ */
+function divideDecimal(x: { coef: bigint; exp: number }, y: { coef: bigint; exp: number }): Decimal128 {
   const scale = 40n;
   const numerator = x.coef * 10n ** scale;
   let q = numerator / y.coef;
@@ -383,8 +352,8 @@ const $divide: ExpressionOperator = (obj, expr, options) => {
       exp++;
     }
   }
-  return toMingo(Decimal128.fromStringWithRounding(`${q}E${exp}`));
-};
+  return Decimal128.fromStringWithRounding(`${q}E${exp}`);
+}
 
 const $isNumber: ExpressionOperator = (obj, expr, options) => {
   const v = evalExpr(obj, expr, options as never);
@@ -399,11 +368,7 @@ const $type: ExpressionOperator = (obj, expr, options) => {
   return mingoExpressions.$type(obj, { $literal: v }, options);
 };
 
-const MATH_OPERATORS = ['$ceil', '$floor', '$trunc', '$round', '$sqrt', '$pow', '$exp', '$ln', '$log', '$log10', '$mod'];
-
 export const EXACT_EXPRESSION_OPERATORS = {
-  ...Object.fromEntries(MATH_OPERATORS.map((name) => [name, approximating(name)])),
-  $abs,
   $divide,
   $isNumber,
   $type,
@@ -426,6 +391,21 @@ export const EXACT_EXPRESSION_OPERATORS = {
   $cmp: comparison('$cmp', (c) => toMingo(new Int32(c))),
 };
 
-export const EXACT_ACCUMULATOR_OPERATORS = { $sum, $avg, $min: extreme(-1), $max: extreme(1) };
+/**
+ * $stdDevPop / $stdDevSamp: the server computes them in doubles from every numeric value (a
+ * decimal or an int64 becomes its nearest double), ignoring other values; null without values
+ * (or with one, for the sample).
+ */
+function stdDev(sample: boolean): AccumulatorOperator {
+  return (coll, expr, options) => {
+    const values = (mingoAccumulators.$push(coll, expr, options) as unknown[]).filter(isNumberLike).map((v) => toNumber(v) as number);
+    if (values.length === 0 || (sample && values.length === 1)) return null;
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const squares = values.reduce((a, v) => a + (v - mean) * (v - mean), 0);
+    return toMingo(new Double(Math.sqrt(squares / (sample ? values.length - 1 : values.length))));
+  };
+}
+
+export const EXACT_ACCUMULATOR_OPERATORS = { $sum, $avg, $min: extreme(-1), $max: extreme(1), $stdDevPop: stdDev(false), $stdDevSamp: stdDev(true) };
 
 export const EXACT_PIPELINE_OPERATORS = { $sort };

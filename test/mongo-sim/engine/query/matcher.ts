@@ -30,6 +30,20 @@ function listElement(v: unknown): unknown {
   return v instanceof RegExp || (v as { _bsontype?: string } | null)?._bsontype === 'BSONRegExp' ? toView(v) : v;
 }
 
+/** An element of $all: `{$elemMatch}` as a condition, regexes as RegExp, other values typed. */
+function allElement(v: unknown): unknown {
+  if (isPlainDocument(v) && Object.keys(v)[0] === '$elemMatch' && isPlainDocument(v.$elemMatch)) {
+    return { $elemMatch: elemMatchCondition(v.$elemMatch) };
+  }
+  return listElement(v);
+}
+
+function elemMatchCondition(arg: Document): unknown {
+  const inner = Object.keys(arg);
+  const operatorsOnly = inner.length > 0 && inner.every((k) => k.startsWith('$') && k !== '$and' && k !== '$or' && k !== '$nor');
+  return operatorsOnly ? fieldCondition(arg) : filterView(arg);
+}
+
 /** The condition on one field: an operator document, a regex, or a value to equal (kept typed). */
 function fieldCondition(cond: unknown): unknown {
   if (!isPlainDocument(cond)) return cond instanceof RegExp || (cond as { _bsontype?: string } | null)?._bsontype === 'BSONRegExp' ? toView(cond) : cond;
@@ -40,12 +54,11 @@ function fieldCondition(cond: unknown): unknown {
     const arg: unknown = cond[op];
     if (TYPED_OPERAND_OPS.has(op)) out[op] = arg;
     else if ((op === '$in' || op === '$nin') && Array.isArray(arg)) out[op] = arg.map(listElement);
+    else if (op === '$mod') out[op] = arg;
+    else if (op === '$all' && Array.isArray(arg)) out[op] = arg.map(allElement);
     else if (op === '$not' && isPlainDocument(arg)) out[op] = fieldCondition(arg);
-    else if (op === '$elemMatch' && isPlainDocument(arg)) {
-      const inner = Object.keys(arg);
-      const operatorsOnly = inner.length > 0 && inner.every((k) => k.startsWith('$') && k !== '$and' && k !== '$or' && k !== '$nor');
-      out[op] = operatorsOnly ? fieldCondition(arg) : filterView(arg);
-    } else out[op] = toView(arg);
+    else if (op === '$elemMatch' && isPlainDocument(arg)) out[op] = elemMatchCondition(arg);
+    else out[op] = toView(arg);
   }
   return out;
 }

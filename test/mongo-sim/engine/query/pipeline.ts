@@ -109,7 +109,8 @@ export function runPipeline(
   }
   const numberType = (n: number): unknown => run.computed.get(n);
   return output.map((doc) => {
-    const source = doc._id !== undefined ? byId.get(canonicalKey(doc._id)) : undefined;
+    // a view that kept its identity (or a $group output) has its typed source in the run's roots
+    const source = run.roots.get(doc) ?? (doc._id !== undefined ? byId.get(canonicalKey(doc._id)) : undefined);
     return retypeDoc(doc, source, { pool: run.pool, numberType, documentById: (id) => byId.get(canonicalKey(id)) });
   });
 }
