@@ -267,6 +267,14 @@ export async function copyCatalog(clients: ClusterConnections, input: CatalogInp
   return { collectionsTotal: totals.collections, estimatedTotalBytes: totals.estimatedBytes };
 }
 
+/** Collections whose indexes buildIndexes builds at once, unless the input says otherwise. */
+const COLLECTIONS_BUILT_AT_ONCE = 8;
+
+export interface BuildIndexesInput extends CatalogInput {
+  /** collections built at once (the sync's indexBuildConcurrency) */
+  collectionsAtOnce?: number;
+}
+
 /**
  * Builds the relaxed indexes of the collections the catalog copy created (buildIndexes after the
  * data copy); null when the mode builds them before the copy or never.
@@ -278,7 +286,7 @@ export async function copyCatalog(clients: ClusterConnections, input: CatalogInp
  * then find it there and adopt it. Collections the catalog copy did not create get their indexes
  * from their own createIndexes events, and any index still missing is built at commit.
  */
-export async function buildIndexes(clients: ClusterConnections, input: CatalogInput): Promise<IndexBuildProgress | null> {
+export async function buildIndexes(clients: ClusterConnections, input: BuildIndexesInput): Promise<IndexBuildProgress | null> {
   if (indexBuildTiming(input.buildIndexes) !== 'afterDataCopy') return null;
   const source = clients.client(input.source);
   const ddl = destinationDdl(clients, input);
@@ -294,22 +302,48 @@ export async function buildIndexes(clients: ClusterConnections, input: CatalogIn
   if (resumed) position = resumed;
   const bindings = await heartbeat.during(ddl.loadBindings());
   const progress: IndexBuildProgress = { ...position.progress };
+  // Collections are built a few at a time (thousands of small collections would otherwise cost
+  // their round trips one after another). The resume point moves over the collections finished
+  // in namespace order: one finished ahead of an unfinished one is built again by a retry.
+  let group: { ns: { db: string; coll: string }; destination: { db: string; coll: string } }[] = [];
+  const buildGroup = async (): Promise<void> => {
+    if (group.length === 0) return;
+    const building = group;
+    group = [];
+    const built: (number | undefined)[] = building.map(() => undefined);
+    let resumeAt = 0;
+    await heartbeat.during(
+      Promise.all(
+        building.map(async ({ ns, destination }, index) => {
+          const specs = await ddl.sourceIndexSpecs(ns);
+          // One createIndexes command per index: each can run for hours on a large collection.
+          await ddl.createIndexes(destination, specs);
+          built[index] = specs.length;
+          let moved = false;
+          for (; resumeAt < building.length && built[resumeAt] !== undefined; resumeAt++) {
+            progress.totalIndexesToBuild += built[resumeAt]!;
+            progress.indexesBuilt += built[resumeAt]!;
+            progress.collectionsFinished += 1;
+            moved = true;
+          }
+          if (moved) {
+            position = { after: building[resumeAt - 1]!.ns, progress: { ...progress } };
+            heartbeat.beatNow();
+          }
+        }),
+      ),
+    );
+  };
   for await (const { db, info } of includedCollections(source, compileNamespaceFilter(input))) {
     const binding = info.type === 'collection' ? bindings.get(uuidKey((info.info as Document | undefined)?.uuid) ?? '') : undefined;
     if (binding?.state !== 'live') continue;
     const ns = { db, coll: info.name as string };
     if (position.after && compareNamespaces(ns, position.after) <= 0) continue;
-    const destination = binding.ns;
     progress.collectionsTotal += 1;
-    const specs = await heartbeat.during(ddl.sourceIndexSpecs(ns));
-    progress.totalIndexesToBuild += specs.length;
-    // One createIndexes command per index: each can run for hours on a large collection.
-    await heartbeat.during(ddl.createIndexes(destination, specs));
-    progress.indexesBuilt += specs.length;
-    progress.collectionsFinished += 1;
-    position = { after: ns, progress: { ...progress } };
-    heartbeat.beatNow();
+    group.push({ ns, destination: binding.ns });
+    if (group.length >= (input.collectionsAtOnce ?? COLLECTIONS_BUILT_AT_ONCE)) await buildGroup();
   }
+  await buildGroup();
   return progress;
 }
 

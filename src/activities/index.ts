@@ -1,7 +1,7 @@
 // Activities are built by a factory that receives their clients, so tests and workers decide
 // which clusters they reach. Workflow code imports only the type.
 import type { ClusterClients } from '../mongo/cluster-clients';
-import { buildIndexes, type CatalogInput, copyCatalog, finalizeDestination, type FinalizeInput } from './catalog';
+import { buildIndexes, type BuildIndexesInput, type CatalogInput, copyCatalog, finalizeDestination, type FinalizeInput } from './catalog';
 import { applyChangeEvents, type ApplyChangeEventsInput } from './change-events';
 import { noteTime, type NoteTimeInput, setWriteBlocking, type WriteBlockingInput } from './cluster-control';
 import { copyPartitionChunk, type CopyChunkInput } from './copy-partition';
@@ -22,7 +22,7 @@ export function createActivities({ clusters }: ActivityDeps) {
     noteTime: (input: NoteTimeInput) => noteTime(clusters, input),
     setWriteBlocking: (input: WriteBlockingInput) => setWriteBlocking(clusters, input),
     copyCatalog: (input: CatalogInput) => copyCatalog(clusters, input),
-    buildIndexes: (input: CatalogInput) => buildIndexes(clusters, input),
+    buildIndexes: (input: BuildIndexesInput) => buildIndexes(clusters, input),
     planPartitions: (input: PlanPartitionsInput) => planPartitions(clusters, input),
     copyPartitionChunk: (input: CopyChunkInput) => copyPartitionChunk(clusters, input),
     planCopyPage: (input: PlanCopyPageInput) => planCopyPage(clusters, input),

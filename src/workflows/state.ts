@@ -41,6 +41,8 @@ export interface SyncTuning {
   unitMaxPartitions: number;
   /** estimated bytes of the small collections packed into one work unit, about */
   unitMaxBytes: number;
+  /** collections whose indexes buildIndexes builds at once */
+  indexBuildConcurrency: number;
 }
 
 export const DEFAULT_TUNING: SyncTuning = {
@@ -61,6 +63,7 @@ export const DEFAULT_TUNING: SyncTuning = {
   planPagePartitions: 1024,
   unitMaxPartitions: 50,
   unitMaxBytes: 64 * 1024 * 1024,
+  indexBuildConcurrency: 8,
 };
 
 export interface PartitionRange {

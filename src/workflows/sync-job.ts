@@ -338,7 +338,7 @@ export class SyncJob {
     if (!copied || s.paused) return;
     s.copy.done = true;
     s.copy.estimatedTotalBytes = Math.max(1, s.copy.copiedBytes);
-    s.copy.indexBuilding = await this.call('buildIndexes', () => this.act.buildIndexes(this.catalog));
+    s.copy.indexBuilding = await this.call('buildIndexes', () => this.act.buildIndexes({ ...this.catalog, collectionsAtOnce: this.s.tuning.indexBuildConcurrency }));
     s.copy.completedAt = await this.call('noteTime', () =>
       this.act.noteTime({ cluster: s.source, reason: 'copy completed', syncId: s.syncId }),
     );

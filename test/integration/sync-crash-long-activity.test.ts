@@ -66,7 +66,7 @@ test('SIGKILL of the worker during buildIndexes: the next attempt resumes after 
     data: { failCommands: ['createIndexes'], blockConnection: true, blockTimeMS: BUILD_MS },
   });
   const taskQueue = uniqueTaskQueue('crash-long');
-  const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, tuning: { ...TEST_TUNING, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS } });
+  const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, tuning: { ...TEST_TUNING, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS, indexBuildConcurrency: 1 } });
   let worker = startWorkerProcess(env.address, taskQueue, pair.uris);
   workers.push(worker);
   await controller.start({ source: 'cluster0', destination: 'cluster1' });
