@@ -4,9 +4,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { BSON, type CollationOptions, type Document, type MongoClient } from 'mongodb';
 import { isNamespaceNotFound, isServerError, ServerErrorCode } from '../mongo/server-errors';
-import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
+import type { ClusterConnections } from '../mongo/cluster-clients';
+import type { ClusterLabel, ClusterTime } from '../sync/vocabulary';
 import { listNonSystemDatabases, noteClusterTime } from '../mongo/commands';
-import type { OpTime } from '../mongo/op-time';
 import { estimateCollectionBytes } from '../sync/document-size';
 import { SyncErrorName } from '../sync/errors';
 import { cappedRestoreSteps, type RestoreStep } from '../sync/index-relaxation';
@@ -178,7 +178,7 @@ async function copyDatabaseCatalog(
     ddl: DestinationDdl;
     matcher: NamespaceMatcher;
     buildNow: boolean;
-    catalogAt: OpTime;
+    catalogAt: ClusterTime;
     heartbeat: ActivityProgress<unknown>;
   },
   db: string,

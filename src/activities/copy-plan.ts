@@ -3,8 +3,8 @@
 // units, and copyWorkUnit (copy-work-unit.ts) reads one unit back.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { AnyBulkWriteOperation, MongoClient } from 'mongodb';
-import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
-import type { OpTime } from '../mongo/op-time';
+import type { ClusterConnections } from '../mongo/cluster-clients';
+import type { ClusterLabel, ClusterTime } from '../sync/vocabulary';
 import { FULL_RANGE, packUnits, pageLength, type PlannedCollection, type PlanRange, type UnitPartition, planKey } from '../sync/copy-plan';
 import { SyncErrorName } from '../sync/errors';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
@@ -93,7 +93,7 @@ export interface PlanCopyPageInput {
   maxPartitionsPerCollection: number;
   unitMaxPartitions: number;
   unitMaxBytes: number;
-  startPoint?: OpTime | null;
+  startPoint?: ClusterTime | null;
 }
 
 export interface PlanCopyPageResult {

@@ -25,7 +25,7 @@ import { planIndexBuilds } from '../sync/index-plan';
 import { relaxCollModForSync, relaxCollectionOptions, shouldBuildIndex } from '../sync/index-relaxation';
 import { C2C_METADATA_DB, isSystemCollection } from '../sync/namespace-names';
 import type { BuildIndexesMode } from '../sync/start-options';
-import type { ClusterTime } from '../sync/state-types';
+import type { ClusterTime } from '../sync/vocabulary';
 import { encodeId } from './copy-partition';
 import { heartbeatDuring, throwIfActivityCancelled } from './heartbeat';
 import { bulkReplace } from './id-type-change';

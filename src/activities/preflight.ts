@@ -2,7 +2,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Document, MongoClient } from 'mongodb';
 import { listNonSystemDatabases, serverVersion } from '../mongo/commands';
-import type { ClusterClients, ClusterLabel } from '../mongo/cluster-clients';
+import type { ClusterClients } from '../mongo/cluster-clients';
+import type { ClusterLabel } from '../sync/vocabulary';
 import { redactedMessage } from '../mongo/redact';
 import { SyncErrorName } from '../sync/errors';
 import { compileNamespaceFilter } from '../sync/namespace-filter';

@@ -6,7 +6,8 @@
 // On a restart from a checkpoint, events after it are delivered again; `isAlreadyApplied` tells
 // which of them were applied before the restart (from the persisted appliedBeyondCheckpoint).
 // Workflow-safe: type imports only.
-import type { ChangeStreamCheckpoint, ClusterTime, ResumeToken } from './state-types';
+import type { ChangeStreamCheckpoint } from './state-types';
+import { clusterTimeFromResumeToken, compareClusterTimes, type ClusterTime, type ResumeToken } from './vocabulary';
 
 export interface EventPosition {
   resumeToken: ResumeToken;
@@ -20,28 +21,6 @@ export interface BatchPositions {
   postBatchResumeToken?: ResumeToken | null;
   /** cluster time of the postBatchResumeToken (decoded from it when absent) */
   postBatchClusterTime?: ClusterTime | null;
-}
-
-export function compareClusterTimes(a: ClusterTime, b: ClusterTime): number {
-  if (a.t !== b.t) return a.t < b.t ? -1 : 1;
-  if (a.i !== b.i) return a.i < b.i ? -1 : 1;
-  return 0;
-}
-
-export function maxClusterTime(a: ClusterTime | null, b: ClusterTime | null): ClusterTime | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return compareClusterTimes(a, b) >= 0 ? a : b;
-}
-
-/**
- * Reads the cluster time from a resume token: `_data` starts with the KeyString timestamp
- * tag 0x82 followed by the big-endian (t << 32 | i). Returns null for other shapes.
- */
-export function clusterTimeFromResumeToken(token: ResumeToken): ClusterTime | null {
-  const data = token._data;
-  if (typeof data !== 'string' || !/^82[0-9a-fA-F]{16}/.test(data)) return null;
-  return { t: Number.parseInt(data.slice(2, 10), 16), i: Number.parseInt(data.slice(10, 18), 16) };
 }
 
 /** Number of leading events that are applied. */

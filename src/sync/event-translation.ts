@@ -43,7 +43,7 @@
 // DDL events become a DdlOperation for the applier to execute (after relaxing options and
 // indexes with index-relaxation.ts and checking renames against the namespace filter).
 import type { AnyBulkWriteOperation, Document, Timestamp } from 'mongodb';
-import type { ClusterTime, ResumeToken } from './state-types';
+import type { ClusterTime, ResumeToken } from './vocabulary';
 
 export interface EventNamespace {
   db: string;

@@ -35,8 +35,8 @@ import {
   systemDatabaseDifferingInCase,
 } from './namespace-names';
 import { translatePcreRegex } from './pcre-regex';
+import type { ClusterLabel } from './vocabulary';
 
-export type ClusterLabel = 'cluster0' | 'cluster1';
 export type WriteBlockingMode = 'none' | 'destinationOnly' | 'sourceAndDestination';
 export type BuildIndexesMode = 'beforeDataCopy' | 'afterDataCopy' | 'excludeHashed' | 'excludeHashedAfterCopy' | 'never';
 

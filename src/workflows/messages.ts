@@ -4,7 +4,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SyncWorkflowState } from './state';
 
-export type { SyncStateName } from '../sync/state-types';
+export type { SyncStateName } from '../sync/vocabulary';
 
 export const SYNC_WORKFLOW_TYPE = 'syncWorkflow';
 /** The task queue syncs run on unless configured otherwise. */

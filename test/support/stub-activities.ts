@@ -3,7 +3,7 @@
 // opens them.
 import type { SyncActivities } from '../../src/activities';
 import { packUnits, pageLength, type PlannedCollection, type UnitPartition } from '../../src/sync/copy-plan';
-import type { OpTime } from '../../src/workflows/types';
+import type { ClusterTime } from '../../src/sync/vocabulary';
 
 export interface ActivityCall {
   name: keyof SyncActivities;
@@ -55,7 +55,7 @@ export function stubActivities(options: { partitions?: number; collections?: num
   const calls: ActivityCall[] = [];
   const override: Partial<SyncActivities> = {};
   let clock = 1_000;
-  const now = (): OpTime => ({ t: clock++, i: 1 });
+  const now = (): ClusterTime => ({ t: clock++, i: 1 });
 
   const defaults: SyncActivities = {
     preflight: async (input) => ({
