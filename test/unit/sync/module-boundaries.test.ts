@@ -13,7 +13,6 @@ const SYNC_DIR = join(SRC_DIR, 'sync');
 const MONGO_DIR = join(SRC_DIR, 'mongo');
 
 const WORKFLOW_SAFE = [
-  'checkpoint',
   'copy-plan',
   'scale-limits',
   'errors',
