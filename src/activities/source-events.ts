@@ -21,7 +21,7 @@ import { TYPED_READ } from '../mongo/bson-fidelity';
 import { noteClusterTime, serverVersion } from '../mongo/commands';
 import { toClusterTime, toTimestamp } from '../mongo/cluster-time';
 import { isEventTooLarge, isServerError, ServerErrorCode } from '../mongo/server-errors';
-import { buildChangeStreamPipeline } from '../sync/change-stream-filter';
+import { buildChangeStreamPipeline, REQUIRED_CHANGE_STREAM_OPTIONS } from '../sync/change-stream-filter';
 import { bsonSize } from '../sync/document-size';
 import { SyncErrorName } from '../sync/errors';
 import type { NamespaceMatcher } from '../sync/namespace-filter';
@@ -118,7 +118,7 @@ export class SourceEventReader {
       ],
       {
         ...TYPED_READ,
-        showExpandedEvents: true,
+        ...REQUIRED_CHANGE_STREAM_OPTIONS,
         maxAwaitTimeMS: 200,
         batchSize: this.bounds.maxEvents,
         ...(checkpoint.resumeToken
