@@ -26,8 +26,6 @@ import type { Document } from 'mongodb';
 import type { CrudWrite, DdlOperation, EventNamespace, EventTranslation } from './event-translation';
 import { holdsCollatableValue, keyValueIdentity } from './key-identity';
 
-export { keyValueIdentity } from './key-identity';
-
 export interface PlannedWrite {
   write: CrudWrite;
   /** the write's filter */
