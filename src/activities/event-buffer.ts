@@ -18,6 +18,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Binary, BSON, type ChangeStreamDocument, type Document, type MongoClient, type Timestamp } from 'mongodb';
 import type { ClusterConnections } from '../mongo/cluster-clients';
 import { TYPED_READ } from '../mongo/bson-fidelity';
+import { isNamespaceNotFound } from '../mongo/server-errors';
 import { bsonSize, MAX_BSON_OBJECT_SIZE } from '../sync/document-size';
 import { SyncErrorName } from '../sync/errors';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
@@ -211,6 +212,6 @@ export async function dropBuffer(destination: MongoClient): Promise<void> {
   await bufferCollection(destination)
     .drop()
     .catch((error: unknown) => {
-      if ((error as { codeName?: string }).codeName !== 'NamespaceNotFound') throw error;
+      if (!isNamespaceNotFound(error)) throw error;
     });
 }

@@ -36,10 +36,8 @@ export interface PreflightResult {
   destination: ClusterDescription;
 }
 
-export const PREFLIGHT_FAILED = SyncErrorName.PreflightFailed;
-
 function fail(message: string): never {
-  throw ApplicationFailure.nonRetryable(message, PREFLIGHT_FAILED);
+  throw ApplicationFailure.nonRetryable(message, SyncErrorName.PreflightFailed);
 }
 
 interface ClusterFacts extends ClusterDescription {
