@@ -2,8 +2,8 @@
 // every call is recorded, each activity can be replaced, and gates hold a call until the test
 // opens them.
 import type { SyncActivities } from '../../src/activities';
-import { packUnits, pageLength, type PlannedCollection, type UnitPartition } from '../../src/sync/copy-plan';
-import type { ClusterTime } from '../../src/sync/vocabulary';
+import { packUnits, pageLength, type PlannedCollection } from '../../src/sync/copy-plan';
+import type { ClusterTime, PartitionRange } from '../../src/sync/vocabulary';
 
 export interface ActivityCall {
   name: keyof SyncActivities;
@@ -51,7 +51,7 @@ export function stubActivities(options: { partitions?: number; collections?: num
       max: p === partitions - 1 ? null : String((p + 1) * 10),
     })),
   });
-  const units = new Map<number, UnitPartition[]>();
+  const units = new Map<number, PartitionRange[]>();
   const calls: ActivityCall[] = [];
   const override: Partial<SyncActivities> = {};
   let clock = 1_000;
