@@ -5,7 +5,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Document, MongoClient } from 'mongodb';
 import { isNamespaceNotFound } from '../mongo/server-errors';
 import type { ClusterConnections } from '../mongo/cluster-clients';
-import type { ClusterLabel, ClusterTime } from '../sync/vocabulary';
+import type { ClusterTime } from '../sync/vocabulary';
 import { listNonSystemDatabases, noteClusterTime } from '../mongo/commands';
 import { estimateCollectionBytes } from '../sync/document-size';
 import { SyncErrorName } from '../sync/errors';
@@ -14,7 +14,7 @@ import { type FinalizeIndexStep, finalizeIndexSteps, indexDifferences } from '..
 import { planKey } from '../sync/copy-plan';
 import { isNeverSyncedDatabase, isSystemCollection } from '../sync/namespace-names';
 import { compileNamespaceFilter, type NamespaceMatcher } from '../sync/namespace-filter';
-import { type BuildIndexesMode, indexBuildTiming, type NamespaceFilterSpec } from '../sync/start-options';
+import { type BuildIndexesMode, indexBuildTiming, type SyncScope } from '../sync/start-options';
 import type { IndexBuildProgress } from '../sync/state-types';
 import { clearBindings, DestinationDdl, uuidKey } from './destination-ddl';
 import { ActivityProgress } from './heartbeat';
@@ -22,11 +22,7 @@ import { clearResyncSet } from './resync-set';
 import { forgetCollection, type PlanRecord, planTotals, recordCollections } from './copy-plan';
 
 
-export interface CatalogInput {
-  source: ClusterLabel;
-  destination: ClusterLabel;
-  includeNamespaces: NamespaceFilterSpec[];
-  excludeNamespaces: NamespaceFilterSpec[];
+export interface CatalogInput extends SyncScope {
   buildIndexes: BuildIndexesMode;
 }
 

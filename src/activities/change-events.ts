@@ -8,18 +8,14 @@ import type { ChangeStreamDocument } from 'mongodb';
 import type { ClusterConnections } from '../mongo/cluster-clients';
 import { toClusterTime } from '../mongo/cluster-time';
 import { compileNamespaceFilter } from '../sync/namespace-filter';
-import type { BuildIndexesMode, NamespaceFilterSpec } from '../sync/start-options';
+import type { BuildIndexesMode, SyncScope } from '../sync/start-options';
 import type { ApplyCheckpoint } from '../workflows/state';
-import { compareClusterTimes, type ClusterTime, type ClusterLabel } from '../sync/vocabulary';
+import { compareClusterTimes, type ClusterTime } from '../sync/vocabulary';
 import { DestinationWriter } from './destination-writer';
 import { deleteBufferedBefore, dropBuffer, readBufferedBatch } from './event-buffer';
 import { oldestOplogEntry, SourceClock, SourceEventReader } from './source-events';
 
-export interface ApplyChangeEventsInput {
-  source: ClusterLabel;
-  destination: ClusterLabel;
-  includeNamespaces: NamespaceFilterSpec[];
-  excludeNamespaces: NamespaceFilterSpec[];
+export interface ApplyChangeEventsInput extends SyncScope {
   buildIndexes: BuildIndexesMode;
   checkpoint: ApplyCheckpoint;
   /** apply events up to and including this source time, then stop; null = no limit */

@@ -23,9 +23,9 @@ import { bsonSize, MAX_BSON_OBJECT_SIZE } from '../sync/document-size';
 import { SyncErrorName } from '../sync/errors';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
 import { compileNamespaceFilter } from '../sync/namespace-filter';
-import type { NamespaceFilterSpec } from '../sync/start-options';
+import type { SyncScope } from '../sync/start-options';
 import type { EventBufferCheckpoint } from '../workflows/state';
-import type { ClusterLabel, ClusterTime } from '../sync/vocabulary';
+import type { ClusterTime } from '../sync/vocabulary';
 import { isDdlEvent } from './destination-writer';
 import { oldestOplogEntry, SourceClock, SourceEventReader, withoutBulkyFields } from './source-events';
 
@@ -60,11 +60,7 @@ export function bufferedEvent(entry: BufferEntry): ChangeStreamDocument {
   return BSON.deserialize(entry.event.buffer, TYPED_READ) as unknown as ChangeStreamDocument;
 }
 
-export interface BufferChangeEventsInput {
-  source: ClusterLabel;
-  destination: ClusterLabel;
-  includeNamespaces: NamespaceFilterSpec[];
-  excludeNamespaces: NamespaceFilterSpec[];
+export interface BufferChangeEventsInput extends SyncScope {
   checkpoint: EventBufferCheckpoint;
   maxDurationMs: number;
   maxBatchEvents: number;

@@ -79,6 +79,9 @@ export interface StartOptions {
   skipDiskSpaceCheck: boolean;
 }
 
+/** What a sync covers: the clusters it copies between and the namespaces it includes. */
+export type SyncScope = Pick<StartOptions, 'source' | 'destination' | 'includeNamespaces' | 'excludeNamespaces'>;
+
 export type StartOptionsResult = { ok: true; options: StartOptions } | { ok: false; error: SyncErrorInfo };
 
 /** A throwable form of a refused /start body. */
