@@ -2,11 +2,11 @@
 // the sync), views, and indexes (relaxed; built before or after the data copy). Idempotent, so a
 // retried attempt finishes what an earlier one began.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { BSON, type CollationOptions, type Document, type MongoClient } from 'mongodb';
-import { isNamespaceNotFound, isServerError, ServerErrorCode } from '../mongo/server-errors';
-import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
+import type { Document, MongoClient } from 'mongodb';
+import { isNamespaceNotFound } from '../mongo/server-errors';
+import type { ClusterConnections } from '../mongo/cluster-clients';
+import type { ClusterTime } from '../sync/vocabulary';
 import { listNonSystemDatabases, noteClusterTime } from '../mongo/commands';
-import type { OpTime } from '../mongo/op-time';
 import { estimateCollectionBytes } from '../sync/document-size';
 import { SyncErrorName } from '../sync/errors';
 import { cappedRestoreSteps, type RestoreStep } from '../sync/index-relaxation';
@@ -14,7 +14,7 @@ import { type FinalizeIndexStep, finalizeIndexSteps, indexDifferences } from '..
 import { planKey } from '../sync/copy-plan';
 import { isNeverSyncedDatabase, isSystemCollection } from '../sync/namespace-names';
 import { compileNamespaceFilter, type NamespaceMatcher } from '../sync/namespace-filter';
-import { type BuildIndexesMode, indexBuildTiming, type NamespaceFilterSpec } from '../sync/start-options';
+import { type BuildIndexesMode, indexBuildTiming, type SyncScope } from '../sync/start-options';
 import type { IndexBuildProgress } from '../sync/state-types';
 import { clearBindings, DestinationDdl, uuidKey } from './destination-ddl';
 import { ActivityProgress } from './heartbeat';
@@ -22,11 +22,7 @@ import { clearResyncSet } from './resync-set';
 import { forgetCollection, type PlanRecord, planTotals, recordCollections } from './copy-plan';
 
 
-export interface CatalogInput {
-  source: ClusterLabel;
-  destination: ClusterLabel;
-  includeNamespaces: NamespaceFilterSpec[];
-  excludeNamespaces: NamespaceFilterSpec[];
+export interface CatalogInput extends SyncScope {
   buildIndexes: BuildIndexesMode;
 }
 
@@ -124,7 +120,7 @@ async function dropStaleCatalog(
           sourceInfo.type === info.type &&
           (info.type === 'view' || boundUuid.get(planKey(db, info.name)) === uuidKey((sourceInfo.info as Document | undefined)?.uuid));
         if (!sameCollection) {
-          await destination.db(db).command({ drop: info.name });
+          await ddl.dropStaleCollection({ db, coll: info.name });
           await forgetCollection(destination, db, info.name);
         }
       }
@@ -178,7 +174,7 @@ async function copyDatabaseCatalog(
     ddl: DestinationDdl;
     matcher: NamespaceMatcher;
     buildNow: boolean;
-    catalogAt: OpTime;
+    catalogAt: ClusterTime;
     heartbeat: ActivityProgress<unknown>;
   },
   db: string,
@@ -396,16 +392,7 @@ export async function finalizeDestination(clients: ClusterConnections, input: Fi
       if (input.buildIndexes !== 'never') steps.push(...finalizeIndexSteps(coll, sourceSpecs, await destinationSpecs()));
       for (const step of steps.filter((s) => s.stage === input.stage)) {
         // An index build or a unique conversion reads the whole collection: heartbeat meanwhile.
-        try {
-          if ('command' in step) await heartbeat.during(destination.db(db).command(step.command));
-          else if (step.kind === 'drop') await heartbeat.during(destination.db(db).command({ dropIndexes: coll, index: step.name }));
-          else await heartbeat.during(buildExactIndex(destination, db, coll, step.spec));
-        } catch (error) {
-          if ('command' in step && isServerError(error, ServerErrorCode.CannotConvertIndexToUnique)) {
-            throw await uniqueConversionFailure(destination, db, coll, step.command.index as Document, error as Error);
-          }
-          throw error;
-        }
+        await heartbeat.during(ddl.applyFinalizeStep({ db, coll }, step));
         applied++;
         position = { ...position, applied };
         heartbeat.beat();
@@ -436,65 +423,4 @@ interface FinalizeHeartbeat {
   applied: number;
   /** index differences found in the collections done (reported together at the end) */
   differences: string[];
-}
-
-async function buildExactIndex(destination: MongoClient, db: string, coll: string, spec: Document): Promise<void> {
-  try {
-    await destination.db(db).command({ createIndexes: coll, indexes: [spec] });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw ApplicationFailure.nonRetryable(
-      `cannot build index '${String(spec.name)}' of ${db}.${coll} on the destination with the source's options: ${reason}`,
-      SyncErrorName.UnsupportedOperation,
-    );
-  }
-}
-
-const shortJson = (value: unknown): string => {
-  const text = BSON.EJSON.stringify(value, { relaxed: true });
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
-};
-
-/**
- * collMod could not make an index unique because documents share a key. Retrying cannot help:
- * the failure names the index and one duplicate key (found with the index's key pattern,
- * partial filter and collation), so the user can resolve it.
- */
-async function uniqueConversionFailure(
-  destination: MongoClient,
-  db: string,
-  coll: string,
-  change: Document,
-  error: { message: string },
-): Promise<ApplicationFailure> {
-  const name = String(change.name);
-  const collection = destination.db(db).collection(coll);
-  const spec = (await collection.listIndexes().toArray()).find((index) => index.name === name);
-  let duplicate = '';
-  if (spec) {
-    const fields = Object.keys(spec.key as Document);
-    const groupKey = Object.fromEntries(fields.map((field, i) => [`k${i}`, `$${field}`]));
-    const [found] = await collection
-      .aggregate<{ _id: Document; count: number; ids: unknown[] }>(
-        [
-          ...(spec.partialFilterExpression ? [{ $match: spec.partialFilterExpression as Document }] : []),
-          { $group: { _id: groupKey, count: { $sum: 1 }, ids: { $push: '$_id' } } },
-          { $match: { count: { $gt: 1 } } },
-          { $limit: 1 },
-          { $project: { count: 1, ids: { $slice: ['$ids', 2] } } },
-        ],
-        { allowDiskUse: true, ...(spec.collation ? { collation: spec.collation as CollationOptions } : {}) },
-      )
-      .toArray();
-    if (found) {
-      const key = Object.fromEntries(fields.map((field, i) => [field, found._id[`k${i}`] ?? null]));
-      duplicate = `: ${found.count} documents share the key ${shortJson(key)} (e.g. _id ${found.ids.map(shortJson).join(' and ')})`;
-    }
-  }
-  return ApplicationFailure.nonRetryable(
-    `cannot restore the unique index '${name}'${spec ? ` ${shortJson(spec.key)}` : ''} on ${db}.${coll}${duplicate || ` (${error.message})`}; ` +
-      'the source holds it as unique, so the destination differs from the source. Remove the duplicates on the destination ' +
-      `and run collMod {index: {name: '${name}', unique: true}} there, or sync again from the start`,
-    SyncErrorName.UniqueIndexConversionFailed,
-  );
 }

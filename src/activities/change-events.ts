@@ -5,31 +5,27 @@
 // each applied batch, and return the new checkpoint. The workflow loops.
 import { Context } from '@temporalio/activity';
 import type { ChangeStreamDocument } from 'mongodb';
-import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
-import { toOpTime } from '../mongo/op-time';
+import type { ClusterConnections } from '../mongo/cluster-clients';
+import { toClusterTime } from '../mongo/cluster-time';
 import { compileNamespaceFilter } from '../sync/namespace-filter';
-import type { BuildIndexesMode, NamespaceFilterSpec } from '../sync/start-options';
+import type { BuildIndexesMode, SyncScope } from '../sync/start-options';
 import type { ApplyCheckpoint } from '../workflows/state';
-import { compareOpTime, type OpTime } from '../workflows/types';
+import { compareClusterTimes, type ClusterTime } from '../sync/vocabulary';
 import { DestinationWriter } from './destination-writer';
 import { deleteBufferedBefore, dropBuffer, readBufferedBatch } from './event-buffer';
 import { oldestOplogEntry, SourceClock, SourceEventReader } from './source-events';
 
-export interface ApplyChangeEventsInput {
-  source: ClusterLabel;
-  destination: ClusterLabel;
-  includeNamespaces: NamespaceFilterSpec[];
-  excludeNamespaces: NamespaceFilterSpec[];
+export interface ApplyChangeEventsInput extends SyncScope {
   buildIndexes: BuildIndexesMode;
   checkpoint: ApplyCheckpoint;
   /** apply events up to and including this source time, then stop; null = no limit */
-  stopAt: OpTime | null;
+  stopAt: ClusterTime | null;
   maxDurationMs: number;
   maxBatchEvents: number;
   /** a batch ends once its events' BSON sizes add up to this (absent from older workflows) */
   maxBatchBytes?: number;
   /** events older than this happened while the collection copy ran */
-  copyCompletedAt: OpTime | null;
+  copyCompletedAt: ClusterTime | null;
   syncId: string;
 }
 
@@ -37,13 +33,13 @@ export interface ApplyChangeEventsResult {
   checkpoint: ApplyCheckpoint;
   eventsApplied: number;
   /** every source event up to this time is applied */
-  appliedThrough: OpTime | null;
+  appliedThrough: ClusterTime | null;
   /** the source's clock at the end of the iteration */
-  sourceTime: OpTime;
-  lastDdlAt: OpTime | null;
+  sourceTime: ClusterTime;
+  lastDdlAt: ClusterTime | null;
   reachedStopAt: boolean;
   /** the oldest entry of the source's oplog, when it can be read */
-  sourceOplogOldest: OpTime | null;
+  sourceOplogOldest: ClusterTime | null;
 }
 
 /** Apply batches end once their events add up to this many bytes, unless the workflow says. */
@@ -78,8 +74,8 @@ export async function applyChangeEvents(
   const clock = new SourceClock(source, { c2cSync: input.syncId, reason: 'change event application' });
   let sourceTime = await clock.now();
   let eventsApplied = 0;
-  let appliedThrough: OpTime | null = null;
-  let lastDdlAt: OpTime | null = null;
+  let appliedThrough: ClusterTime | null = null;
+  let lastDdlAt: ClusterTime | null = null;
   let reachedStopAt = false;
 
   const apply = async (events: ChangeStreamDocument[]): Promise<void> => {
@@ -87,7 +83,7 @@ export async function applyChangeEvents(
     const outcome = await writer.apply(events);
     eventsApplied += events.length;
     if (outcome.lastDdlAt) lastDdlAt = outcome.lastDdlAt;
-    appliedThrough = toOpTime(events[events.length - 1]!.clusterTime!);
+    appliedThrough = toClusterTime(events[events.length - 1]!.clusterTime!);
   };
 
   // The events buffered during the copy come first, in order.
@@ -102,7 +98,7 @@ export async function applyChangeEvents(
     while (buffer.nextSeq < buffer.end && !timeUp()) {
       cancelled();
       const batch = await readBufferedBatch(destination, buffer.nextSeq, buffer.end, bounds);
-      const past = input.stopAt ? batch.events.findIndex((event) => compareOpTime(toOpTime(event.clusterTime!), input.stopAt!) > 0) : -1;
+      const past = input.stopAt ? batch.events.findIndex((event) => compareClusterTimes(toClusterTime(event.clusterTime!), input.stopAt!) > 0) : -1;
       const events = past < 0 ? batch.events : batch.events.slice(0, past);
       await apply(events);
       buffer = { nextSeq: buffer.nextSeq + events.length, end: buffer.end };
@@ -126,9 +122,9 @@ export async function applyChangeEvents(
         await apply(batch.events);
         checkpoint = { ...reader.position, ...(buffer ? { buffer } : {}) };
         const position = reader.positionTime;
-        if (position && (!appliedThrough || compareOpTime(position, appliedThrough) > 0)) appliedThrough = position;
+        if (position && (!appliedThrough || compareClusterTimes(position, appliedThrough) > 0)) appliedThrough = position;
         context.heartbeat(checkpoint);
-        if (batch.pastStopAt || (input.stopAt && appliedThrough && compareOpTime(appliedThrough, input.stopAt) >= 0)) {
+        if (batch.pastStopAt || (input.stopAt && appliedThrough && compareClusterTimes(appliedThrough, input.stopAt) >= 0)) {
           reachedStopAt = true;
           break;
         }

@@ -1,7 +1,7 @@
 // Activities that act on a whole cluster: its clock and its user write blocking.
-import type { ClusterClients, ClusterLabel } from '../mongo/cluster-clients';
+import type { ClusterClients } from '../mongo/cluster-clients';
+import type { ClusterLabel, ClusterTime } from '../sync/vocabulary';
 import { noteClusterTime, setUserWriteBlockMode, userWritesBlocked } from '../mongo/commands';
-import type { OpTime } from '../mongo/op-time';
 
 export interface NoteTimeInput {
   cluster: ClusterLabel;
@@ -11,7 +11,7 @@ export interface NoteTimeInput {
 }
 
 /** "Now" on a cluster: the time of a no-op written to its oplog. Every write before it is older. */
-export async function noteTime(clusters: ClusterClients, input: NoteTimeInput): Promise<OpTime> {
+export async function noteTime(clusters: ClusterClients, input: NoteTimeInput): Promise<ClusterTime> {
   return noteClusterTime(clusters.client(input.cluster), { c2cSync: input.syncId, reason: input.reason });
 }
 

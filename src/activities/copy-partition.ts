@@ -5,22 +5,13 @@
 import { Context } from '@temporalio/activity';
 import { BSON, type Document, type MongoClient } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
-import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
-import type { OpTime } from '../mongo/op-time';
+import type { ClusterConnections } from '../mongo/cluster-clients';
+import type { ClusterLabel, ClusterTime, PartitionRange } from '../sync/vocabulary';
 import { readAtOrAfter } from '../mongo/read-at';
 import { MAX_STATEMENT_BYTES } from '../sync/oversize-write';
 import { writeOversizedInserts } from './oversize-writes';
 import { ServerErrorCode } from '../mongo/server-errors';
 import { perDocumentWriteErrors } from '../mongo/write-outcome';
-
-export interface PartitionRange {
-  db: string;
-  coll: string;
-  /** inclusive lower bound, canonical EJSON of the _id; null = MinKey */
-  min: string | null;
-  /** exclusive upper bound, canonical EJSON of the _id; null = MaxKey */
-  max: string | null;
-}
 
 export interface CopyChunkInput {
   source: ClusterLabel;
@@ -32,7 +23,7 @@ export interface CopyChunkInput {
   maxDurationMs: number;
   batchSize: number;
   /** the sync's start point: the copy reads majority-committed data at or after it */
-  startPoint?: OpTime | null;
+  startPoint?: ClusterTime | null;
 }
 
 export interface CopyChunkResult {
@@ -81,7 +72,7 @@ export interface RangeCopyInput {
   /** continue after this _id (exclusive, canonical EJSON); null = from the start of the range */
   resumeAfter: string | null;
   batchSize: number;
-  startPoint?: OpTime | null;
+  startPoint?: ClusterTime | null;
 }
 
 /** Where a range copy stands: counts are of this call only. */

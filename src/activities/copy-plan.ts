@@ -3,9 +3,9 @@
 // units, and copyWorkUnit (copy-work-unit.ts) reads one unit back.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { AnyBulkWriteOperation, MongoClient } from 'mongodb';
-import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
-import type { OpTime } from '../mongo/op-time';
-import { FULL_RANGE, packUnits, pageLength, type PlannedCollection, type PlanRange, type UnitPartition, planKey } from '../sync/copy-plan';
+import type { ClusterConnections } from '../mongo/cluster-clients';
+import type { ClusterLabel, ClusterTime, PartitionRange } from '../sync/vocabulary';
+import { FULL_RANGE, packUnits, pageLength, type PlannedCollection, type PlanRange, planKey } from '../sync/copy-plan';
 import { SyncErrorName } from '../sync/errors';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
 import { ActivityProgress } from './heartbeat';
@@ -34,7 +34,7 @@ export interface PlanRecord {
 
 interface UnitRecord {
   _id: number;
-  partitions: UnitPartition[];
+  partitions: PartitionRange[];
   estimatedBytes: number;
 }
 
@@ -93,7 +93,7 @@ export interface PlanCopyPageInput {
   maxPartitionsPerCollection: number;
   unitMaxPartitions: number;
   unitMaxBytes: number;
-  startPoint?: OpTime | null;
+  startPoint?: ClusterTime | null;
 }
 
 export interface PlanCopyPageResult {
@@ -186,7 +186,7 @@ export async function planCopyPage(clients: ClusterConnections, input: PlanCopyP
 }
 
 /** The partitions of work unit `unit`; fails when the plan does not hold it. */
-export async function readUnit(destination: MongoClient, unit: number): Promise<UnitPartition[]> {
+export async function readUnit(destination: MongoClient, unit: number): Promise<PartitionRange[]> {
   const record = await unitsOf(destination).findOne({ _id: unit });
   if (!record) {
     throw ApplicationFailure.nonRetryable(

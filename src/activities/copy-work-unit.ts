@@ -3,8 +3,8 @@
 // batch and every finished partition; a retried attempt resumes from the last heartbeat. It stops
 // after about maxDurationMs and returns where the next call resumes.
 import { Context } from '@temporalio/activity';
-import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
-import type { OpTime } from '../mongo/op-time';
+import type { ClusterConnections } from '../mongo/cluster-clients';
+import type { ClusterLabel, ClusterTime } from '../sync/vocabulary';
 import { readUnit } from './copy-plan';
 import { copyRange } from './copy-partition';
 
@@ -23,7 +23,7 @@ export interface CopyWorkUnitInput {
   resume: UnitResume | null;
   maxDurationMs: number;
   batchSize: number;
-  startPoint?: OpTime | null;
+  startPoint?: ClusterTime | null;
 }
 
 export interface CopyWorkUnitResult {

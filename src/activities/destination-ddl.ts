@@ -4,7 +4,7 @@
 // converge (src/sync/ddl-replay.ts, docs/ddl-replay.md). Used by the catalog copy, the change
 // event writer and the commit-time finalize.
 import { ApplicationFailure } from '@temporalio/activity';
-import { type AnyBulkWriteOperation, Binary, type Document, type MongoClient, UUID } from 'mongodb';
+import { type AnyBulkWriteOperation, Binary, BSON, type CollationOptions, type Document, type MongoClient, UUID } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
 import { INDEX_CONFLICT_CODES, isNamespaceNotFound, isServerError, ServerErrorCode } from '../mongo/server-errors';
 import {
@@ -21,11 +21,11 @@ import {
 import { bsonSize } from '../sync/document-size';
 import { SyncErrorName } from '../sync/errors';
 import type { EventNamespace } from '../sync/event-translation';
-import { planIndexBuilds } from '../sync/index-plan';
+import { type FinalizeIndexStep, planIndexBuilds } from '../sync/index-plan';
 import { relaxCollModForSync, relaxCollectionOptions, shouldBuildIndex } from '../sync/index-relaxation';
 import { C2C_METADATA_DB, isSystemCollection } from '../sync/namespace-names';
 import type { BuildIndexesMode } from '../sync/start-options';
-import type { ClusterTime } from '../sync/state-types';
+import type { ClusterTime } from '../sync/vocabulary';
 import { encodeId } from './copy-partition';
 import { heartbeatDuring, throwIfActivityCancelled } from './heartbeat';
 import { bulkReplace } from './id-type-change';
@@ -339,6 +339,33 @@ export class DestinationDdl {
     }
   }
 
+  /**
+   * Drops a destination collection or view the sync does not want (catalog copy, before any
+   * document is copied).
+   */
+  async dropStaleCollection(ns: EventNamespace): Promise<void> {
+    await this.destination.db(ns.db).command({ drop: ns.coll });
+  }
+
+  /**
+   * Runs one commit-time finalize step (src/sync/index-plan.ts) on a destination collection: a
+   * collMod or capped restore, an index drop, or an exact index build. A unique conversion that
+   * meets duplicate keys fails naming the index and a duplicate key.
+   */
+  async applyFinalizeStep(ns: EventNamespace, step: FinalizeIndexStep): Promise<void> {
+    const { db, coll } = ns;
+    try {
+      if ('command' in step) await this.destination.db(db).command(step.command);
+      else if (step.kind === 'drop') await this.destination.db(db).command({ dropIndexes: coll, index: step.name });
+      else await buildExactIndex(this.destination, db, coll, step.spec);
+    } catch (error) {
+      if ('command' in step && isServerError(error, ServerErrorCode.CannotConvertIndexToUnique)) {
+        throw await uniqueConversionFailure(this.destination, db, coll, step.command.index as Document, error as Error);
+      }
+      throw error;
+    }
+  }
+
   /** Where the source collection with `uuid` is now, looking in `near`'s database first. */
   private async locateSource(uuid: string, near: EventNamespace[]): Promise<{ ns: EventNamespace; info: Document } | null> {
     const id = new UUID(uuid);
@@ -423,4 +450,65 @@ interface RecopyProgressDocument {
 
 function recopyProgressOf(client: MongoClient) {
   return client.db(C2C_METADATA_DB).collection<RecopyProgressDocument>(RECOPY_PROGRESS);
+}
+
+async function buildExactIndex(destination: MongoClient, db: string, coll: string, spec: Document): Promise<void> {
+  try {
+    await destination.db(db).command({ createIndexes: coll, indexes: [spec] });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw ApplicationFailure.nonRetryable(
+      `cannot build index '${String(spec.name)}' of ${db}.${coll} on the destination with the source's options: ${reason}`,
+      SyncErrorName.UnsupportedOperation,
+    );
+  }
+}
+
+const shortJson = (value: unknown): string => {
+  const text = BSON.EJSON.stringify(value, { relaxed: true });
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+};
+
+/**
+ * collMod could not make an index unique because documents share a key. Retrying cannot help:
+ * the failure names the index and one duplicate key (found with the index's key pattern,
+ * partial filter and collation), so the user can resolve it.
+ */
+async function uniqueConversionFailure(
+  destination: MongoClient,
+  db: string,
+  coll: string,
+  change: Document,
+  error: { message: string },
+): Promise<ApplicationFailure> {
+  const name = String(change.name);
+  const collection = destination.db(db).collection(coll);
+  const spec = (await collection.listIndexes().toArray()).find((index) => index.name === name);
+  let duplicate = '';
+  if (spec) {
+    const fields = Object.keys(spec.key as Document);
+    const groupKey = Object.fromEntries(fields.map((field, i) => [`k${i}`, `$${field}`]));
+    const [found] = await collection
+      .aggregate<{ _id: Document; count: number; ids: unknown[] }>(
+        [
+          ...(spec.partialFilterExpression ? [{ $match: spec.partialFilterExpression as Document }] : []),
+          { $group: { _id: groupKey, count: { $sum: 1 }, ids: { $push: '$_id' } } },
+          { $match: { count: { $gt: 1 } } },
+          { $limit: 1 },
+          { $project: { count: 1, ids: { $slice: ['$ids', 2] } } },
+        ],
+        { allowDiskUse: true, ...(spec.collation ? { collation: spec.collation as CollationOptions } : {}) },
+      )
+      .toArray();
+    if (found) {
+      const key = Object.fromEntries(fields.map((field, i) => [field, found._id[`k${i}`] ?? null]));
+      duplicate = `: ${found.count} documents share the key ${shortJson(key)} (e.g. _id ${found.ids.map(shortJson).join(' and ')})`;
+    }
+  }
+  return ApplicationFailure.nonRetryable(
+    `cannot restore the unique index '${name}'${spec ? ` ${shortJson(spec.key)}` : ''} on ${db}.${coll}${duplicate || ` (${error.message})`}; ` +
+      'the source holds it as unique, so the destination differs from the source. Remove the duplicates on the destination ' +
+      `and run collMod {index: {name: '${name}', unique: true}} there, or sync again from the start`,
+    SyncErrorName.UniqueIndexConversionFailed,
+  );
 }

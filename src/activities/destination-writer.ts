@@ -10,7 +10,7 @@ import {
   type UUID,
 } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
-import { toOpTime } from '../mongo/op-time';
+import { toClusterTime } from '../mongo/cluster-time';
 import { perDocumentWriteErrors } from '../mongo/write-outcome';
 import { namespacesWithCollatableKeys, planApply, type PlannedWrite, type RoundGroup, segmentRounds } from '../sync/apply-batching';
 import { SyncErrorName } from '../sync/errors';
@@ -25,7 +25,7 @@ import {
 import type { DdlEvent } from '../sync/ddl-replay';
 import type { NamespaceMatcher } from '../sync/namespace-filter';
 import type { BuildIndexesMode } from '../sync/start-options';
-import { compareOpTime, type OpTime } from '../workflows/types';
+import { compareClusterTimes, type ClusterTime } from '../sync/vocabulary';
 import { CollatedNamespaces } from './collated-namespaces';
 import { DestinationDdl, uuidKey } from './destination-ddl';
 import { throwIfActivityCancelled } from './heartbeat';
@@ -47,7 +47,7 @@ export interface DestinationWriterOptions {
   filter: NamespaceMatcher;
   buildIndexes: BuildIndexesMode;
   /** events before this source time happened during the collection copy */
-  copyCompletedAt: OpTime | null;
+  copyCompletedAt: ClusterTime | null;
   /** this attempt replays events an earlier, interrupted attempt may have applied */
   replaying: boolean;
   /** heartbeats the caller's checkpoint during long steps (a recopy, a long chain of writes of one document) */
@@ -69,7 +69,7 @@ export class DestinationWriter {
   }
 
   /** Applies `events` in order; returns the time of the last DDL event applied, if any. */
-  async apply(events: ChangeStreamDocument[]): Promise<{ lastDdlAt: OpTime | null }> {
+  async apply(events: ChangeStreamDocument[]): Promise<{ lastDdlAt: ClusterTime | null }> {
     await this.ddl.recover();
     const translations = events.map((event) => translateChangeEvent(event as Document));
     // Keys that a collection's collation may hold equal must not run in parallel.
@@ -78,7 +78,7 @@ export class DestinationWriter {
     await this.ddl.prepareCrudTargets(
       plan.steps.flatMap((step) => (step.kind === 'crud' ? step.queues.map((queue) => ({ ns: queue.ns, uuid: uuidOfWrites(queue.writes, events) })) : [])),
     );
-    let lastDdlAt: OpTime | null = null;
+    let lastDdlAt: ClusterTime | null = null;
     let lastBeat = Date.now();
     for (const step of plan.steps) {
       if (step.kind === 'crud') {
@@ -96,7 +96,7 @@ export class DestinationWriter {
         const event = events[step.covers[0]!]!;
         await this.applyDdl(step.operation, event);
         this.collated.forget();
-        lastDdlAt = toOpTime(event.clusterTime!);
+        lastDdlAt = toClusterTime(event.clusterTime!);
       }
     }
     if (plan.stop) {
@@ -112,7 +112,7 @@ export class DestinationWriter {
   private mayMeetLaterState(event: ChangeStreamDocument | undefined): boolean {
     if (this.options.replaying) return true;
     const copyCompletedAt = this.options.copyCompletedAt;
-    return event !== undefined && copyCompletedAt !== null && compareOpTime(toOpTime(event.clusterTime!), copyCompletedAt) < 0;
+    return event !== undefined && copyCompletedAt !== null && compareClusterTimes(toClusterTime(event.clusterTime!), copyCompletedAt) < 0;
   }
 
   private async applyGroup(group: RoundGroup, events: ChangeStreamDocument[]): Promise<void> {
@@ -192,12 +192,12 @@ export class DestinationWriter {
       // A collection that arrives from outside the filter, or one renamed while the copy ran (the
       // copy may have missed documents it had not read yet), is copied again as it is now.
       const duringCopy =
-        this.options.copyCompletedAt !== null && compareOpTime(toOpTime(event.clusterTime!), this.options.copyCompletedAt) < 0;
+        this.options.copyCompletedAt !== null && compareClusterTimes(toClusterTime(event.clusterTime!), this.options.copyCompletedAt) < 0;
       recopy = decision.action === 'copyIn' || duringCopy;
     }
     await this.ddl.applyEvent({
       operation,
-      at: toOpTime(event.clusterTime!),
+      at: toClusterTime(event.clusterTime!),
       uuid,
       dropTargetUuid: uuidKey(dropTarget),
       renameAction,

@@ -16,15 +16,16 @@
 // from the source, as for an event too large to read.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Binary, BSON, type ChangeStreamDocument, type Document, type MongoClient, type Timestamp } from 'mongodb';
-import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
+import type { ClusterConnections } from '../mongo/cluster-clients';
 import { TYPED_READ } from '../mongo/bson-fidelity';
+import { isNamespaceNotFound } from '../mongo/server-errors';
 import { bsonSize, MAX_BSON_OBJECT_SIZE } from '../sync/document-size';
 import { SyncErrorName } from '../sync/errors';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
 import { compileNamespaceFilter } from '../sync/namespace-filter';
-import type { NamespaceFilterSpec } from '../sync/start-options';
+import type { SyncScope } from '../sync/start-options';
 import type { EventBufferCheckpoint } from '../workflows/state';
-import type { OpTime } from '../workflows/types';
+import type { ClusterTime } from '../sync/vocabulary';
 import { isDdlEvent } from './destination-writer';
 import { oldestOplogEntry, SourceClock, SourceEventReader, withoutBulkyFields } from './source-events';
 
@@ -59,11 +60,7 @@ export function bufferedEvent(entry: BufferEntry): ChangeStreamDocument {
   return BSON.deserialize(entry.event.buffer, TYPED_READ) as unknown as ChangeStreamDocument;
 }
 
-export interface BufferChangeEventsInput {
-  source: ClusterLabel;
-  destination: ClusterLabel;
-  includeNamespaces: NamespaceFilterSpec[];
-  excludeNamespaces: NamespaceFilterSpec[];
+export interface BufferChangeEventsInput extends SyncScope {
   checkpoint: EventBufferCheckpoint;
   maxDurationMs: number;
   maxBatchEvents: number;
@@ -77,10 +74,10 @@ export interface BufferChangeEventsResult {
   eventsBuffered: number;
   bytesBuffered: number;
   /** every source event up to this time is in the buffer */
-  bufferedThrough: OpTime | null;
+  bufferedThrough: ClusterTime | null;
   /** the source's clock at the end of the iteration */
-  sourceTime: OpTime | null;
-  sourceOplogOldest: OpTime | null;
+  sourceTime: ClusterTime | null;
+  sourceOplogOldest: ClusterTime | null;
 }
 
 /** Heartbeat at least this often while the source is idle. */
@@ -147,7 +144,7 @@ export async function bufferChangeEvents(clients: ClusterConnections, input: Buf
   };
 }
 
-function samePosition(a: EventBufferCheckpoint, b: { resumeToken: { _data: string } | null; startAt: OpTime | null }): boolean {
+function samePosition(a: EventBufferCheckpoint, b: { resumeToken: { _data: string } | null; startAt: ClusterTime | null }): boolean {
   return a.resumeToken?._data === b.resumeToken?._data && a.startAt?.t === b.startAt?.t && a.startAt?.i === b.startAt?.i;
 }
 
@@ -211,6 +208,6 @@ export async function dropBuffer(destination: MongoClient): Promise<void> {
   await bufferCollection(destination)
     .drop()
     .catch((error: unknown) => {
-      if ((error as { codeName?: string }).codeName !== 'NamespaceNotFound') throw error;
+      if (!isNamespaceNotFound(error)) throw error;
     });
 }

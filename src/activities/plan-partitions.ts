@@ -2,12 +2,11 @@
 // without reading the collection (id-boundaries.ts: a bounded $sample, or a walk of the _id
 // index that heartbeats its position and resumes after it).
 import { isNamespaceNotFound } from '../mongo/server-errors';
-import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
-import type { OpTime } from '../mongo/op-time';
+import type { ClusterConnections } from '../mongo/cluster-clients';
+import type { ClusterLabel, ClusterTime, PartitionRange } from '../sync/vocabulary';
 import { readAtOrAfter } from '../mongo/read-at';
 import { averageDocumentSize } from '../sync/document-size';
 import { planPartitions as planRanges } from '../sync/partition-plan';
-import type { PartitionRange } from '../workflows/state';
 import { ActivityProgress } from './heartbeat';
 import { type IdWalkPosition, sampleIdBoundaries } from './id-boundaries';
 
@@ -18,7 +17,7 @@ export interface PlanPartitionsInput {
   targetPartitionBytes: number;
   maxPartitions: number;
   /** the sync's start point: the _id sample reads majority-committed data at or after it */
-  startPoint?: OpTime | null;
+  startPoint?: ClusterTime | null;
 }
 
 export interface PlanPartitionsResult {

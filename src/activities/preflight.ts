@@ -2,12 +2,13 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Document, MongoClient } from 'mongodb';
 import { listNonSystemDatabases, serverVersion } from '../mongo/commands';
-import type { ClusterClients, ClusterLabel } from '../mongo/cluster-clients';
+import type { ClusterClients } from '../mongo/cluster-clients';
+import type { ClusterLabel } from '../sync/vocabulary';
 import { redactedMessage } from '../mongo/redact';
 import { SyncErrorName } from '../sync/errors';
 import { compileNamespaceFilter } from '../sync/namespace-filter';
 import { collectionCountProblem, documentSizeProblem, MAX_SYNCED_COLLECTIONS } from '../sync/scale-limits';
-import type { NamespaceFilterSpec, WriteBlockingMode } from '../sync/start-options';
+import { blocksDestinationWrites, blocksSourceWritesAtCommit, type NamespaceFilterSpec, type WriteBlockingMode } from '../sync/start-options';
 
 export interface PreflightInput {
   source: ClusterLabel;
@@ -35,10 +36,8 @@ export interface PreflightResult {
   destination: ClusterDescription;
 }
 
-export const PREFLIGHT_FAILED = SyncErrorName.PreflightFailed;
-
 function fail(message: string): never {
-  throw ApplicationFailure.nonRetryable(message, PREFLIGHT_FAILED);
+  throw ApplicationFailure.nonRetryable(message, SyncErrorName.PreflightFailed);
 }
 
 interface ClusterFacts extends ClusterDescription {
@@ -155,8 +154,8 @@ export async function preflight(clusters: ClusterClients, input: PreflightInput)
   const countProblem = collectionCountProblem(await countIncludedCollections(clusters.client(input.source), input, collectionLimit + 1), collectionLimit);
   if (countProblem) fail(countProblem);
 
-  if (input.writeBlocking !== 'none') checkWriteBlockingPrivileges(destination, 'destination');
-  if (input.writeBlocking === 'sourceAndDestination') checkWriteBlockingPrivileges(source, 'source');
+  if (blocksDestinationWrites(input.writeBlocking)) checkWriteBlockingPrivileges(destination, 'destination');
+  if (blocksSourceWritesAtCommit(input.writeBlocking)) checkWriteBlockingPrivileges(source, 'source');
 
   const describe = ({ label, host, version, setName }: ClusterFacts): ClusterDescription => ({ label, host, version, setName });
   return { source: describe(source), destination: describe(destination) };

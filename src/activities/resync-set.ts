@@ -9,7 +9,7 @@
 // source and replaced, which makes it exact.
 import { type AnyBulkWriteOperation, BSON, type Document, type MongoClient } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
-import { keyValueIdentity } from '../sync/apply-batching';
+import { keyValueIdentity } from '../sync/key-identity';
 import { bsonSize } from '../sync/document-size';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
 import type { EventNamespace } from '../sync/event-translation';

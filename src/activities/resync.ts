@@ -1,6 +1,7 @@
 // Commit-time resync of the documents recorded in the resync set (see resync-set.ts): it
 // heartbeats the last entry done and a retried attempt resumes after it.
-import type { ClusterConnections, ClusterLabel } from '../mongo/cluster-clients';
+import type { ClusterConnections } from '../mongo/cluster-clients';
+import type { ClusterLabel } from '../sync/vocabulary';
 import { ActivityProgress } from './heartbeat';
 import { resyncRecorded, type ResyncProgress } from './resync-set';
 

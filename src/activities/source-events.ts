@@ -19,15 +19,15 @@ import {
 } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
 import { noteClusterTime, serverVersion } from '../mongo/commands';
-import { resumeTokenTime, toOpTime, toTimestamp } from '../mongo/op-time';
+import { toClusterTime, toTimestamp } from '../mongo/cluster-time';
 import { isEventTooLarge, isServerError, ServerErrorCode } from '../mongo/server-errors';
-import { buildChangeStreamPipeline } from '../sync/change-stream-filter';
+import { buildChangeStreamPipeline, REQUIRED_CHANGE_STREAM_OPTIONS } from '../sync/change-stream-filter';
 import { bsonSize } from '../sync/document-size';
 import { SyncErrorName } from '../sync/errors';
 import type { NamespaceMatcher } from '../sync/namespace-filter';
 import { SPLIT_LARGE_EVENT_STAGE, SplitEventAssembler, SplitEventError, supportsSplitLargeEvent } from '../sync/split-events';
 import type { ChangeStreamCheckpoint } from '../workflows/state';
-import { compareOpTime, type OpTime } from '../workflows/types';
+import { clusterTimeFromResumeToken, compareClusterTimes, type ClusterTime } from '../sync/vocabulary';
 import { isDdlEvent } from './destination-writer';
 
 /**
@@ -57,8 +57,8 @@ export interface SourceEventBatch {
 }
 
 /** The source time a checkpoint stands at (its token's time, or its start time). */
-export function checkpointTime(checkpoint: ChangeStreamCheckpoint): OpTime | null {
-  return (checkpoint.resumeToken && resumeTokenTime(checkpoint.resumeToken)) ?? checkpoint.startAt ?? null;
+export function checkpointTime(checkpoint: ChangeStreamCheckpoint): ClusterTime | null {
+  return (checkpoint.resumeToken && clusterTimeFromResumeToken(checkpoint.resumeToken)) ?? checkpoint.startAt ?? null;
 }
 
 /** Removes the fields that make an event large (a copy; the event itself is unchanged). */
@@ -76,7 +76,7 @@ export class SourceEventReader {
   // event it cannot split), the rest of this reader's life reads events without their bulky fields.
   private thin = false;
   private checkpoint: ChangeStreamCheckpoint;
-  private highWaterTime: OpTime | null;
+  private highWaterTime: ClusterTime | null;
 
   constructor(
     private readonly source: MongoClient,
@@ -94,12 +94,12 @@ export class SourceEventReader {
   }
 
   /** The source time of `position`: every event up to it was handed out. */
-  get positionTime(): OpTime | null {
+  get positionTime(): ClusterTime | null {
     return this.highWaterTime;
   }
 
   /** Opens the stream at the checkpoint; `now` stands in for a checkpoint without a position. */
-  async open(now: () => Promise<OpTime>): Promise<void> {
+  async open(now: () => Promise<ClusterTime>): Promise<void> {
     this.splitLargeEvents = supportsSplitLargeEvent(await serverVersion(this.source));
     if (!this.checkpoint.resumeToken && !this.checkpoint.startAt) {
       this.checkpoint = { resumeToken: null, startAt: await now() };
@@ -118,7 +118,7 @@ export class SourceEventReader {
       ],
       {
         ...TYPED_READ,
-        showExpandedEvents: true,
+        ...REQUIRED_CHANGE_STREAM_OPTIONS,
         maxAwaitTimeMS: 200,
         batchSize: this.bounds.maxEvents,
         ...(checkpoint.resumeToken
@@ -134,7 +134,7 @@ export class SourceEventReader {
    * resumes after it. The caller must be done with the previous batch: a re-read after an event
    * too large to read starts again from the position before this batch.
    */
-  async next(stopAt: OpTime | null = null): Promise<SourceEventBatch> {
+  async next(stopAt: ClusterTime | null = null): Promise<SourceEventBatch> {
     if (!this.stream) throw new Error('SourceEventReader.next before open');
     const events: ChangeStreamDocument[] = [];
     const sizes: number[] = [];
@@ -165,7 +165,7 @@ export class SourceEventReader {
         throw asFailure(error);
       }
       if (!event) continue;
-      if (stopAt && compareOpTime(toOpTime(event.clusterTime!), stopAt) > 0) {
+      if (stopAt && compareClusterTimes(toClusterTime(event.clusterTime!), stopAt) > 0) {
         pastStopAt = true;
         break;
       }
@@ -178,8 +178,8 @@ export class SourceEventReader {
     const last = events[events.length - 1];
     if (last) {
       this.checkpoint = { resumeToken: last._id as { _data: string }, startAt: null };
-      const time = toOpTime(last.clusterTime!);
-      if (!this.highWaterTime || compareOpTime(time, this.highWaterTime) > 0) this.highWaterTime = time;
+      const time = toClusterTime(last.clusterTime!);
+      if (!this.highWaterTime || compareClusterTimes(time, this.highWaterTime) > 0) this.highWaterTime = time;
     }
     // Inside a split event the driver's token points into it: its first fragments would be lost.
     // Past stopAt the driver's token is beyond an event nobody took.
@@ -188,8 +188,8 @@ export class SourceEventReader {
       // The driver's token is the position after the last event it handed out (or the batch's
       // high-water mark), so it covers every event before it.
       this.checkpoint = { resumeToken: token as { _data: string }, startAt: null };
-      const time = resumeTokenTime(token);
-      if (time && (!this.highWaterTime || compareOpTime(time, this.highWaterTime) > 0)) this.highWaterTime = time;
+      const time = clusterTimeFromResumeToken(token);
+      if (time && (!this.highWaterTime || compareClusterTimes(time, this.highWaterTime) > 0)) this.highWaterTime = time;
     }
     return { events, sizes, pastStopAt };
   }
@@ -203,7 +203,7 @@ export class SourceEventReader {
 /** Periodic no-op writes move the stream's high-water mark on an idle source. */
 export class SourceClock {
   private lastNoteAt = 0;
-  time: OpTime | null = null;
+  time: ClusterTime | null = null;
 
   constructor(
     private readonly source: MongoClient,
@@ -212,7 +212,7 @@ export class SourceClock {
   ) {}
 
   /** Notes the source's time now (a no-op write); returns it. */
-  async now(): Promise<OpTime> {
+  async now(): Promise<ClusterTime> {
     this.time = await noteClusterTime(this.source, this.note);
     this.lastNoteAt = Date.now();
     return this.time;
@@ -225,13 +225,13 @@ export class SourceClock {
 }
 
 /** The time of the source oplog's oldest entry (needs find on local.oplog.rs), or null. */
-export async function oldestOplogEntry(source: MongoClient): Promise<OpTime | null> {
+export async function oldestOplogEntry(source: MongoClient): Promise<ClusterTime | null> {
   try {
     const entry = await source
       .db('local')
       .collection('oplog.rs')
       .findOne({}, { sort: { $natural: 1 }, projection: { ts: 1 } });
-    return entry?.ts instanceof Timestamp ? toOpTime(entry.ts) : null;
+    return entry?.ts instanceof Timestamp ? toClusterTime(entry.ts) : null;
   } catch {
     return null;
   }

@@ -3,7 +3,7 @@
 // against what the document promises.
 import { z } from 'zod';
 import { startRequestBodySchema } from '../sync/start-options';
-import { SYNC_STATE_NAMES } from '../sync/state-types';
+import { SYNC_STATE_NAMES } from '../sync/vocabulary';
 import { ERROR_NAMES } from './errors';
 
 export { startRequestBodySchema };

@@ -1,7 +1,7 @@
 // How `c2c-sync progress --watch` shows a progress object: bars on a terminal, one plain line
 // per poll otherwise. Pure functions of the /progress object.
 import { MAX_COMMIT_LAG_SECONDS } from '../sync/progress';
-import { SYNC_STATE_NAMES } from '../sync/state-types';
+import { SYNC_STATE_NAMES } from '../sync/vocabulary';
 
 type Progress = Record<string, unknown>;
 

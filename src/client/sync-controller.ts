@@ -9,7 +9,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { SyncError, SyncErrorName } from '../sync/errors';
-import { parseStartOptions, type StartOptions } from '../sync/start-options';
+import { hasNamespaceFilter, parseStartOptions, type StartOptions } from '../sync/start-options';
 import {
   clearHint,
   clearUpdate,
@@ -162,7 +162,7 @@ function startDetails(o: StartOptions): string {
   return [
     `**source** ${o.source} · **destination** ${o.destination}`,
     `reversible: ${o.reversible} · write blocking: ${o.writeBlocking} · buildIndexes: ${o.buildIndexes}`,
-    o.includeNamespaces.length || o.excludeNamespaces.length
+    hasNamespaceFilter(o)
       ? `filter: include ${JSON.stringify(o.includeNamespaces)} exclude ${JSON.stringify(o.excludeNamespaces)}`
       : 'filter: none (every user namespace)',
   ].join('\n\n');

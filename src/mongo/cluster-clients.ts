@@ -2,10 +2,7 @@
 import { MongoClient } from 'mongodb';
 import { parseClusterConnectionString } from './connection-string';
 
-import type { ClusterLabel } from '../workflows/types';
-
-export type { ClusterLabel };
-export const CLUSTER_LABELS: readonly ClusterLabel[] = ['cluster0', 'cluster1'];
+import type { ClusterLabel } from '../sync/vocabulary';
 
 export interface ClusterClients {
   client(label: ClusterLabel): MongoClient;

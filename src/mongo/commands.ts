@@ -1,19 +1,20 @@
 // Small server-command helpers used by the activities.
 import { type Document, type MongoClient, Timestamp } from 'mongodb';
-import { toOpTime, type OpTime } from './op-time';
+import { toClusterTime } from './cluster-time';
+import type { ClusterTime } from '../sync/vocabulary';
 
 /**
  * Writes a no-op to the cluster's oplog and returns its time: "now" on that cluster. The note is
  * majority-committed when this returns, and with it every write before it, so majority reads
  * after that time see them all (none can still roll back).
  */
-export async function noteClusterTime(client: MongoClient, data: Document): Promise<OpTime> {
+export async function noteClusterTime(client: MongoClient, data: Document): Promise<ClusterTime> {
   const reply = await client.db('admin').command({ appendOplogNote: 1, data, writeConcern: { w: 'majority' } });
   const operationTime: unknown = reply.operationTime;
   if (!(operationTime instanceof Timestamp)) {
     throw new Error('appendOplogNote reply carried no operationTime');
   }
-  return toOpTime(operationTime);
+  return toClusterTime(operationTime);
 }
 
 export async function setUserWriteBlockMode(client: MongoClient, blocked: boolean): Promise<void> {

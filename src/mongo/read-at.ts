@@ -3,7 +3,8 @@
 // is set, so a read runs in such a session advanced to the time (it then never goes backwards:
 // each reply can only move the session's operationTime forward).
 import type { ClientSession, MongoClient, ReadConcernLike } from 'mongodb';
-import { type OpTime, toTimestamp } from './op-time';
+import { toTimestamp } from './cluster-time';
+import type { ClusterTime } from '../sync/vocabulary';
 
 export interface ReadAtOptions {
   session: ClientSession;
@@ -11,7 +12,7 @@ export interface ReadAtOptions {
 }
 
 /** Options for reads at or after `at` (majority-committed data only); end the session after. */
-export function readAtOrAfter(client: MongoClient, at: OpTime | null | undefined): ReadAtOptions {
+export function readAtOrAfter(client: MongoClient, at: ClusterTime | null | undefined): ReadAtOptions {
   const session = client.startSession({ causalConsistency: true });
   if (at) session.advanceOperationTime(toTimestamp(at));
   return { session, readConcern: { level: 'majority' } };

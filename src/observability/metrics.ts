@@ -3,7 +3,7 @@
 // what Temporal holds, whichever worker did the work.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { MetricsEndpoint } from '../api/server';
-import { SYNC_STATE_NAMES, type SyncStateName } from '../sync/state-types';
+import { SYNC_STATE_NAMES, type SyncStateName } from '../sync/vocabulary';
 import { partitionCounts, type SyncWorkflowState } from '../workflows/state';
 
 export const SYNC_STATES: readonly SyncStateName[] = SYNC_STATE_NAMES;

@@ -11,8 +11,8 @@
 // - Coalescing inside a queue (exact, see coalesceQueue): a replace or delete makes earlier
 //   writes of the same key unnecessary; consecutive single-update events merge when the later
 //   one only touches paths the earlier one touched.
-// Every planned write lists the event indexes it `covers`; once it is durably applied those
-// events count as applied for the checkpoint (checkpoint.ts).
+// Every planned write lists the event indexes it `covers`, so the writer can reach the events
+// behind it (their collectionUUID, the DDL event of a barrier).
 //
 // Document keys are compared the way the server's _id index compares them (key-identity.ts):
 // numbers by exact value whatever their BSON type, strings and symbols alike, everything else
@@ -25,8 +25,6 @@
 import type { Document } from 'mongodb';
 import type { CrudWrite, DdlOperation, EventNamespace, EventTranslation } from './event-translation';
 import { holdsCollatableValue, keyValueIdentity } from './key-identity';
-
-export { keyValueIdentity } from './key-identity';
 
 export interface PlannedWrite {
   write: CrudWrite;

@@ -1,7 +1,7 @@
 // The copy plan: which collections are copied, split into which _id ranges, grouped into which
 // work units. The plan lives on the destination (in the metadata database), never in workflow
 // state, so the workflow's payloads stay small whatever the number of collections; the workflow
-// carries only cursors and counters. Workflow-safe: no imports.
+// carries only cursors and counters. Workflow-safe: imports only the vocabulary.
 //
 // - The catalog copy records every included collection once, keyed by its namespace
 //   (`planKey`), so a retried or concurrent attempt writes the same record again.
@@ -12,6 +12,7 @@
 //   is a unit of its own; whole small collections are packed into one unit up to a partition
 //   count and an estimated byte size. Packing depends only on the recorded ranges, so an attempt
 //   that plans a page again writes the same units.
+import type { PartitionRange } from './vocabulary';
 
 /** One _id range: `min` inclusive (null = MinKey), `max` exclusive (null = MaxKey), canonical EJSON. */
 export interface PlanRange {
@@ -28,17 +29,9 @@ export interface PlannedCollection {
   ranges: PlanRange[] | null;
 }
 
-/** One partition of a work unit. */
-export interface UnitPartition {
-  db: string;
-  coll: string;
-  min: string | null;
-  max: string | null;
-}
-
 export interface WorkUnit {
   unit: number;
-  partitions: UnitPartition[];
+  partitions: PartitionRange[];
   estimatedBytes: number;
 }
 

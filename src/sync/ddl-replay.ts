@@ -16,7 +16,7 @@
 // Pure: no I/O.
 import type { Document } from 'mongodb';
 import type { DdlOperation, EventNamespace } from './event-translation';
-import type { ClusterTime } from './state-types';
+import { compareClusterTimes, type ClusterTime } from './vocabulary';
 
 export interface Binding {
   /** the source collection's UUID, as 32 hex digits */
@@ -75,10 +75,6 @@ export interface DdlPlan {
 
 export function namespaceKey(ns: EventNamespace): string {
   return `${ns.db}.${ns.coll}`;
-}
-
-export function compareClusterTime(a: ClusterTime, b: ClusterTime): number {
-  return a.t !== b.t ? a.t - b.t : a.i - b.i;
 }
 
 function sameNamespace(a: EventNamespace, b: EventNamespace): boolean {
@@ -335,7 +331,7 @@ export function planDdl(event: DdlEvent, view: DestinationView): DdlPlan {
 function planUnstamped(event: DdlEvent, view: DestinationView): DdlPlan {
   const op = event.operation;
   const subject = event.uuid === null ? undefined : view.bindings.get(event.uuid);
-  if (op.type !== 'create' && subject?.at && compareClusterTime(event.at, subject.at) <= 0) {
+  if (op.type !== 'create' && subject?.at && compareClusterTimes(event.at, subject.at) <= 0) {
     // A collection the rename dropped may have been created by a replayed event: it goes.
     return { actions: op.type === 'rename' ? retireDropTarget(view, event) : [], note: 'the destination already reflects this event' };
   }

@@ -1,5 +1,5 @@
-// BSON size helpers for copy progress and write batching. Activity-side (uses the driver's
-// BSON serializer to measure documents exactly).
+// BSON size helpers: exact document sizes, and collection sizes for planning. Activity-side (uses
+// the driver's BSON serializer to measure documents exactly).
 import { BSON, type Document } from 'mongodb';
 
 /** The server's maximum document size. */
@@ -8,13 +8,6 @@ export const MAX_BSON_OBJECT_SIZE = 16 * 1024 * 1024;
 /** Exact serialized BSON size of one document, in bytes. */
 export function bsonSize(doc: Document): number {
   return BSON.calculateObjectSize(doc);
-}
-
-/** Sum of the serialized sizes of `docs`. */
-export function totalBsonSize(docs: Iterable<Document>): number {
-  let total = 0;
-  for (const doc of docs) total += bsonSize(doc);
-  return total;
 }
 
 export interface CollectionSizeStats {
@@ -44,32 +37,4 @@ export function averageDocumentSize(stats: CollectionSizeStats): number {
     return stats.size / stats.count;
   }
   return 0;
-}
-
-/**
- * Splits documents, in order, into batches of at most `maxCount` documents and at most
- * `maxBytes` serialized bytes each (a single larger document gets a batch of its own).
- * Returns each batch with its byte size so progress can count exactly what was written.
- */
-export function batchBySize<T extends Document>(
-  docs: readonly T[],
-  maxBytes: number,
-  maxCount: number,
-): { docs: T[]; bytes: number }[] {
-  if (!(maxBytes > 0) || !Number.isInteger(maxCount) || maxCount < 1) {
-    throw new RangeError('maxBytes must be > 0 and maxCount an integer >= 1');
-  }
-  const batches: { docs: T[]; bytes: number }[] = [];
-  let current: { docs: T[]; bytes: number } = { docs: [], bytes: 0 };
-  for (const doc of docs) {
-    const size = bsonSize(doc);
-    if (current.docs.length > 0 && (current.docs.length >= maxCount || current.bytes + size > maxBytes)) {
-      batches.push(current);
-      current = { docs: [], bytes: 0 };
-    }
-    current.docs.push(doc);
-    current.bytes += size;
-  }
-  if (current.docs.length > 0) batches.push(current);
-  return batches;
 }

@@ -18,32 +18,25 @@
 // of the same document after a restart from an older checkpoint), every path it writes is
 // either rewritten by a later event of the replay or already holds the value the event wrote,
 // so the replay ends with the same fields and values; only field order can differ (a field
-// removed and added again inside the replayed window ends up last). To keep replays exact,
-// persist with the checkpoint the events already applied beyond it
-// (BatchCheckpointTracker.appliedBeyondCheckpoint) and skip them on restart. A replayed update
+// removed and added again inside the replayed window ends up last). The applier checkpoints
+// only after a whole batch is applied (src/activities/change-events.ts), so a restart replays
+// at most the batch that was in flight. A replayed update
 // can hit a type conflict (e.g. $set 'a.b' after a later event made `a` a number); the
 // applier must then resync the document (below) and count the event as applied.
 //
 // Paths that a dotted $set/$unset cannot express (a field name containing '.', starting with
 // '$', or empty; told apart by disambiguatedPaths, which requires showExpandedEvents before
 // 8.2), and on 6.0, which sends no disambiguatedPaths, every path with a dot (its components
-// cannot be told apart, see pathComponents) are handled without guessing: the event's
-// fullDocument is used when it holds a document, else the write is a `resync`: read the
-// current document from the source by key and upsert it (or delete the key when it is gone).
-// A source read reflects a later state than the event, which converges like a replay. The reader must check that the collection it reads
-// still has the event's collectionUUID (a rename may have moved it).
-//
-// fullDocument on update events (option `updateFullDocument`):
-//   'ignore' (default): the stream's fullDocument is not trusted to be the post-image.
-//   'postImage': fullDocument is the point-in-time post-image (fullDocument 'whenAvailable' or
-//     'required' with changeStreamPreAndPostImages); the update becomes a replace with it.
-//   'lookup': fullDocument comes from updateLookup (a later state, possibly of a different
-//     collection after a rename); it is used only instead of a resync read.
+// cannot be told apart, see pathComponents) are handled without guessing: the write is a
+// `resync`: read the current document from the source by key and upsert it (or delete the key
+// when it is gone). A source read reflects a later state than the event, which converges like a
+// replay. The reader must check that the collection it reads still has the event's
+// collectionUUID (a rename may have moved it). The fullDocument of an update event is never
+// used: it is not trusted to be the post-image.
 //
 // DDL events become a DdlOperation for the applier to execute (after relaxing options and
 // indexes with index-relaxation.ts and checking renames against the namespace filter).
-import type { AnyBulkWriteOperation, Document, Timestamp } from 'mongodb';
-import type { ClusterTime, ResumeToken } from './state-types';
+import type { AnyBulkWriteOperation, Document } from 'mongodb';
 
 export interface EventNamespace {
   db: string;
@@ -104,10 +97,6 @@ export interface UnsupportedEvent {
 
 export type EventTranslation = CrudTranslation | DdlTranslation | IgnoredEvent | UnsupportedEvent;
 
-export interface TranslationOptions {
-  updateFullDocument?: 'ignore' | 'postImage' | 'lookup';
-}
-
 /** A change event as received from the driver (any operationType, extra fields tolerated). */
 export type ChangeEvent = Document;
 
@@ -130,16 +119,6 @@ function readNamespace(value: unknown): EventNamespace | null {
 
 function unsupported(operationType: string, reason: string): UnsupportedEvent {
   return { kind: 'unsupported', operationType, reason };
-}
-
-/** Where the event sits in the stream, in workflow-state form. */
-export function eventPosition(event: ChangeEvent): { resumeToken: ResumeToken; clusterTime: ClusterTime } {
-  const token = event._id as Document | undefined;
-  const time = event.clusterTime as Timestamp | undefined;
-  if (!isDocument(token) || typeof token._data !== 'string' || time === undefined) {
-    throw new Error('change event lacks a resume token (_id._data) or clusterTime');
-  }
-  return { resumeToken: { _data: token._data }, clusterTime: { t: time.getHighBitsUnsigned(), i: time.getLowBitsUnsigned() } };
 }
 
 /**
@@ -241,18 +220,14 @@ export function updatesFromDescription(description: Document): Document[] | null
   return [{ $push: push, ...fieldUpdate }];
 }
 
-function translateUpdate(event: ChangeEvent, options: TranslationOptions): CrudWrite[] {
-  const fullDocument = isDocument(event.fullDocument) ? event.fullDocument : null;
-  const mode = options.updateFullDocument ?? 'ignore';
-  if (mode === 'postImage' && fullDocument) return [{ kind: 'replace', replacement: fullDocument }];
+function translateUpdate(event: ChangeEvent): CrudWrite[] {
   const description = isDocument(event.updateDescription) ? event.updateDescription : null;
   const updates = description && updatesFromDescription(description);
   if (updates) return updates.map((update) => ({ kind: 'update', update }));
-  if (fullDocument && mode !== 'ignore') return [{ kind: 'replace', replacement: fullDocument }];
   return [{ kind: 'resync' }];
 }
 
-function translateCrud(event: ChangeEvent, operationType: CrudTranslation['operationType'], options: TranslationOptions): EventTranslation {
+function translateCrud(event: ChangeEvent, operationType: CrudTranslation['operationType']): EventTranslation {
   const ns = readNamespace(event.ns);
   const documentKey = isDocument(event.documentKey) ? event.documentKey : null;
   if (!ns || !documentKey || !('_id' in documentKey)) {
@@ -268,7 +243,7 @@ function translateCrud(event: ChangeEvent, operationType: CrudTranslation['opera
       writes = [{ kind: 'delete' }];
       break;
     case 'update':
-      writes = translateUpdate(event, options);
+      writes = translateUpdate(event);
       break;
   }
   return { kind: 'crud', operationType, ns, documentKey, writes };
@@ -332,14 +307,14 @@ function translateDdl(event: ChangeEvent, operationType: string): EventTranslati
 }
 
 /** Translates one change event. Never throws; malformed events come back as unsupported. */
-export function translateChangeEvent(event: ChangeEvent, options: TranslationOptions = {}): EventTranslation {
+export function translateChangeEvent(event: ChangeEvent): EventTranslation {
   const operationType = typeof event.operationType === 'string' ? event.operationType : '';
   switch (operationType) {
     case 'insert':
     case 'update':
     case 'replace':
     case 'delete':
-      return translateCrud(event, operationType, options);
+      return translateCrud(event, operationType);
     case 'invalidate':
       return unsupported(operationType, 'the change stream was invalidated');
     default:

@@ -16,7 +16,7 @@
 // (relaxCollModForSync): the relaxed parts wait for commit.
 // Activity-side; uses only the driver's Document type.
 import type { Document } from 'mongodb';
-import type { BuildIndexesMode } from './start-options';
+import { skipsHashedIndexes, type BuildIndexesMode } from './start-options';
 
 export const MAX_TTL_SECONDS = 2147483647;
 /** The largest capped size the server accepts (1 PiB). */
@@ -105,7 +105,7 @@ export function isHashedIndexSpec(spec: Document): boolean {
 export function shouldBuildIndex(spec: Document, mode: BuildIndexesMode): boolean {
   if (isIdIndexSpec(spec)) return true;
   if (mode === 'never') return false;
-  if (mode === 'excludeHashed' || mode === 'excludeHashedAfterCopy') return !isHashedIndexSpec(spec);
+  if (skipsHashedIndexes(mode)) return !isHashedIndexSpec(spec);
   return true;
 }
 

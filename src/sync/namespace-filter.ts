@@ -16,8 +16,6 @@ import { isNeverSyncedDatabase, isNeverSyncedNamespace } from './namespace-names
 import { toJsRegExp, translatePcreRegex, type TranslatedRegex } from './pcre-regex';
 import type { NamespaceFilterSpec, RegexSpec, StartOptions } from './start-options';
 
-export { C2C_METADATA_DB } from './namespace-names';
-
 export interface Namespace {
   db: string;
   coll: string;

@@ -34,8 +34,8 @@
 //   `errorDescription` name the fatal error, right after `state`; info, ceaStage and lag are
 //   null, canCommit false; the copy and event counters keep their last values.
 import { indexBuildTiming } from './start-options';
-import { compareClusterTimes, maxClusterTime } from './checkpoint';
-import type { ClusterTime, CopyProgress, IndexBuildProgress, SyncPhase, SyncState, SyncStateName } from './state-types';
+import type { CopyProgress, IndexBuildProgress, SyncPhase, SyncState } from './state-types';
+import { compareClusterTimes, maxClusterTime, type ClusterTime, type SyncStateName } from './vocabulary';
 
 export type ProgressInfo = 'collection copy' | 'change event application' | 'waiting for commit to complete' | 'commit completed';
 export type CeaStage = 'collection copy drain' | 'steady state';

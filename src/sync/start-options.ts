@@ -35,8 +35,8 @@ import {
   systemDatabaseDifferingInCase,
 } from './namespace-names';
 import { translatePcreRegex } from './pcre-regex';
+import type { ClusterLabel } from './vocabulary';
 
-export type ClusterLabel = 'cluster0' | 'cluster1';
 export type WriteBlockingMode = 'none' | 'destinationOnly' | 'sourceAndDestination';
 export type BuildIndexesMode = 'beforeDataCopy' | 'afterDataCopy' | 'excludeHashed' | 'excludeHashedAfterCopy' | 'never';
 
@@ -78,6 +78,9 @@ export interface StartOptions {
   detectRandomId: boolean;
   skipDiskSpaceCheck: boolean;
 }
+
+/** What a sync covers: the clusters it copies between and the namespaces it includes. */
+export type SyncScope = Pick<StartOptions, 'source' | 'destination' | 'includeNamespaces' | 'excludeNamespaces'>;
 
 export type StartOptionsResult = { ok: true; options: StartOptions } | { ok: false; error: SyncErrorInfo };
 

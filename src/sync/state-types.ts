@@ -2,18 +2,8 @@
 // the progress query (progress.ts) and by the command validators. BSON values never appear
 // here: timestamps are {t, i}, resume tokens {_data}, _id values canonical EJSON strings.
 // Workflow-safe: type imports only, plus a pure factory.
-import type { ClusterLabel, StartOptions, WriteBlockingMode } from './start-options';
-
-/** A BSON Timestamp: t = seconds since the epoch, i = ordinal within the second. */
-export interface ClusterTime {
-  t: number;
-  i: number;
-}
-
-/** A change stream resume token; `_data` is the server's hex KeyString. */
-export interface ResumeToken {
-  _data: string;
-}
+import type { StartOptions, WriteBlockingMode } from './start-options';
+import type { ClusterLabel, ClusterTime, ResumeToken, SyncStateName } from './vocabulary';
 
 /** Where the change stream resumes: every event up to and including this point is applied. */
 export interface ChangeStreamCheckpoint {
@@ -21,13 +11,6 @@ export interface ChangeStreamCheckpoint {
   /** cluster time of the checkpoint (of the event, or of the high-water mark) */
   clusterTime: ClusterTime | null;
 }
-
-/**
- * mongosync's states, and FAILED: a fatal error stopped the sync (mongosync documents no such
- * state; its process exits). A FAILED sync reports its error in /progress until it is cleared.
- */
-export const SYNC_STATE_NAMES = ['IDLE', 'RUNNING', 'PAUSED', 'COMMITTING', 'COMMITTED', 'REVERSING', 'FAILED'] as const;
-export type SyncStateName = (typeof SYNC_STATE_NAMES)[number];
 
 /**
  * Finer position inside a state. PAUSED keeps the phase it was paused in, so /resume knows

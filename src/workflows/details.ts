@@ -3,9 +3,9 @@
 import { lagSeconds } from '../sync/progress';
 import { progressModel } from './progress-view';
 import { syncStateOf, type SyncWorkflowState } from './state';
-import type { OpTime } from './types';
+import type { ClusterTime } from '../sync/vocabulary';
 
-function formatTime(time: OpTime | null): string {
+function formatTime(time: ClusterTime | null): string {
   return time ? new Date(time.t * 1000).toISOString() : '-';
 }
 

@@ -4,8 +4,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SyncWorkflowState } from './state';
 
-export type { SyncStateName } from '../sync/state-types';
-
 export const SYNC_WORKFLOW_TYPE = 'syncWorkflow';
 /** The task queue syncs run on unless configured otherwise. */
 export const DEFAULT_TASK_QUEUE = 'c2c-sync';

@@ -1,7 +1,7 @@
 // Presents the workflow's operational state in the progress model of src/sync/progress.ts,
 // which builds mongosync's /progress object and the canCommit rule.
 import { buildProgress as buildProgressFromModel, commitBlocker as modelCommitBlocker } from '../sync/progress';
-import { maxClusterTime } from '../sync/checkpoint';
+import { maxClusterTime } from '../sync/vocabulary';
 import { DEFAULT_MONGOSYNC_ID, initialSyncState, type EventBufferProgress, type SyncPhase, type SyncState } from '../sync/state-types';
 import { partitionCounts, syncStateOf, type ActivityStall, type SyncPhase as WorkflowPhase, type SyncWorkflowState } from './state';
 

@@ -1,8 +1,8 @@
 // The durable state of one sync, carried through continue-as-new. JSON-serializable: BSON values
 // appear as canonical Extended JSON strings, cluster times as {t, i}.
-import type { ClusterLabel, OpTime } from './types';
+import type { ClusterLabel, ClusterTime, PartitionRange, SyncStateName } from '../sync/vocabulary';
 import type { StartOptions } from '../sync/start-options';
-import type { IndexBuildProgress, SyncStateName } from '../sync/state-types';
+import type { IndexBuildProgress } from '../sync/state-types';
 
 /**
  * Where the sync's work stands; the main loop runs the step of the phase. With `paused` and
@@ -65,15 +65,6 @@ export const DEFAULT_TUNING: SyncTuning = {
   unitMaxBytes: 64 * 1024 * 1024,
   indexBuildConcurrency: 8,
 };
-
-export interface PartitionRange {
-  db: string;
-  coll: string;
-  /** inclusive lower bound, canonical EJSON of an _id; null = MinKey */
-  min: string | null;
-  /** exclusive upper bound; null = MaxKey */
-  max: string | null;
-}
 
 export interface PendingPartition {
   id: number;
@@ -143,7 +134,7 @@ export interface CopyState {
   started: boolean;
   done: boolean;
   /** source time when the copy finished: events before it belong to the copy drain */
-  completedAt: OpTime | null;
+  completedAt: ClusterTime | null;
   /** progress of the index builds after the data copy (buildIndexes afterDataCopy modes) */
   indexBuilding: IndexBuildProgress | null;
   legacy?: LegacyCopyState;
@@ -181,7 +172,7 @@ export interface ChangeStreamCheckpoint {
   /** resume after this token; null before the first event or high-water mark was seen */
   resumeToken: { _data: string } | null;
   /** with no token, start at this source time (inclusive) */
-  startAt: OpTime | null;
+  startAt: ClusterTime | null;
 }
 
 /** Where the buffer reader continues: a stream position and the seq its next event gets. */
@@ -211,9 +202,9 @@ export interface EventBufferState {
   /** BSON bytes of the events buffered */
   bytesBuffered: number;
   /** every source event up to this time is in the buffer */
-  bufferedThrough: OpTime | null;
+  bufferedThrough: ClusterTime | null;
   /** oldest entry of the source's oplog at the last iteration */
-  sourceOplogOldest: OpTime | null;
+  sourceOplogOldest: ClusterTime | null;
   /** the copy is done and the applier took the buffer over (apply.checkpoint.buffer) */
   handedOver: boolean;
 }
@@ -223,17 +214,17 @@ export interface ApplyState {
   iterations: number;
   eventsApplied: number;
   /** source time up to which every event is applied */
-  appliedThrough: OpTime | null;
+  appliedThrough: ClusterTime | null;
   /** source clock at the end of the last iteration */
-  sourceTime: OpTime | null;
-  lastDdlAppliedAt: OpTime | null;
+  sourceTime: ClusterTime | null;
+  lastDdlAppliedAt: ClusterTime | null;
   /** oldest entry of the source's oplog at the last iteration */
-  sourceOplogOldest: OpTime | null;
+  sourceOplogOldest: ClusterTime | null;
 }
 
 export interface CommitState {
   /** source time every event before which is applied at commit */
-  point: OpTime | null;
+  point: ClusterTime | null;
   canWrite: boolean;
 }
 
@@ -276,14 +267,14 @@ export interface SyncWorkflowState {
   destination: ClusterLabel;
   /** host:port of each cluster, from preflight */
   hosts: Partial<Record<ClusterLabel, string>>;
-  startPoint: OpTime | null;
+  startPoint: ClusterTime | null;
   copy: CopyState;
   apply: ApplyState;
   /** null for runs from before the event buffer, which read events only after the copy */
   buffer: EventBufferState | null;
   commit: CommitState;
   /** destination time just before its user writes were unblocked: where a reverse resumes */
-  destinationWritableAt: OpTime | null;
+  destinationWritableAt: ClusterTime | null;
   reversals: number;
   sourceWritesBlocked: boolean;
   destinationWritesBlocked: boolean;

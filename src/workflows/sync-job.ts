@@ -36,7 +36,6 @@ import {
 import type { ApplyChangeEventsResult } from '../activities/change-events';
 import { isSyncErrorName, SyncErrorName } from '../sync/errors';
 import { parseStartOptions } from '../sync/start-options';
-import type { SyncStateName } from '../sync/state-types';
 import { activitiesFor, retriesExhausted, type SyncActivityCalls } from './activity-calls';
 import { detailsMarkdown } from './details';
 import { EventBuffering } from './event-buffering';
@@ -59,7 +58,7 @@ import {
   type SyncOptions,
   type SyncWorkflowState,
 } from './state';
-import type { ClusterLabel, OpTime } from './types';
+import type { ClusterLabel, ClusterTime, SyncStateName } from '../sync/vocabulary';
 
 export interface SyncWorkflowInput {
   syncId: string;
@@ -346,7 +345,7 @@ export class SyncJob {
     this.publish();
   }
 
-  private async applyOnce(stopAt: OpTime | null): Promise<ApplyChangeEventsResult> {
+  private async applyOnce(stopAt: ClusterTime | null): Promise<ApplyChangeEventsResult> {
     const s = this.s;
     const result = await this.call('applyChangeEvents', () =>
       this.act.applyChangeEvents({

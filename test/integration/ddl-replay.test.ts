@@ -13,11 +13,11 @@ import { DestinationWriter, isDdlEvent } from '../../src/activities/destination-
 import { TYPED_READ } from '../../src/mongo/bson-fidelity';
 import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
 import { noteClusterTime } from '../../src/mongo/commands';
-import { toTimestamp } from '../../src/mongo/op-time';
+import { toTimestamp } from '../../src/mongo/cluster-time';
 import { buildChangeStreamPipeline } from '../../src/sync/change-stream-filter';
 import { C2C_METADATA_DB } from '../../src/sync/namespace-names';
 import { compileNamespaceFilter } from '../../src/sync/namespace-filter';
-import type { OpTime } from '../../src/workflows/types';
+import type { ClusterTime } from '../../src/sync/vocabulary';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { compareClusters } from '../support/compare-clusters';
 import { type AnyDocument, seed } from '../support/workload';
@@ -43,7 +43,7 @@ beforeEach(async () => {
 const FILTER = { includeNamespaces: [], excludeNamespaces: [] };
 
 /** Every change event from `from` up to the marker insert written last. */
-async function readEvents(source: MongoClient, from: OpTime): Promise<ChangeStreamDocument[]> {
+async function readEvents(source: MongoClient, from: ClusterTime): Promise<ChangeStreamDocument[]> {
   await source.db('app').collection<AnyDocument>('zz_end').insertOne({ _id: 'marker' });
   const stream = source.watch<Document, ChangeStreamDocument>(buildChangeStreamPipeline(compileNamespaceFilter(FILTER)), {
     ...TYPED_READ,
@@ -67,7 +67,7 @@ async function readEvents(source: MongoClient, from: OpTime): Promise<ChangeStre
 }
 
 /** Applies events in the batches the change event activity makes: a DDL event ends a batch. */
-async function applyAll(events: ChangeStreamDocument[], copyCompletedAt: OpTime, replaying: boolean): Promise<void> {
+async function applyAll(events: ChangeStreamDocument[], copyCompletedAt: ClusterTime, replaying: boolean): Promise<void> {
   const writer = new DestinationWriter({
     source: clients.client('cluster0'),
     destination: clients.client('cluster1'),
@@ -89,7 +89,7 @@ async function applyAll(events: ChangeStreamDocument[], copyCompletedAt: OpTime,
 }
 
 /** The copy as the workflow runs it: the catalog, then each collection's documents by name. */
-async function copy(): Promise<OpTime> {
+async function copy(): Promise<ClusterTime> {
   const input: CatalogInput = { source: 'cluster0', destination: 'cluster1', ...FILTER, buildIndexes: 'afterDataCopy' };
   await new MockActivityEnvironment({ attempt: 1 }).run(copyCatalog, clients, input);
   const source = clients.client('cluster0');

@@ -10,7 +10,7 @@ import { noteTime } from '../../src/activities/cluster-control';
 import { type CopyChunkResult, copyPartitionChunk } from '../../src/activities/copy-partition';
 import { planPartitions, type PlanPartitionsResult } from '../../src/activities/plan-partitions';
 import type { ClusterClients } from '../../src/mongo/cluster-clients';
-import type { OpTime } from '../../src/mongo/op-time';
+import type { ClusterTime } from '../../src/sync/vocabulary';
 import { type MongoSim, startMongoSim } from '../mongo-sim';
 
 let sims: MongoSim[] = [];
@@ -55,7 +55,7 @@ test('the start point is noted with majority write concern, and the copy reads m
   const env = new MockActivityEnvironment();
 
   let mark = started.length;
-  const startPoint = (await env.run(noteTime, clusters, { cluster: 'cluster0' as const, reason: 'start point', syncId: 'read-test' })) as OpTime;
+  const startPoint = (await env.run(noteTime, clusters, { cluster: 'cluster0' as const, reason: 'start point', syncId: 'read-test' })) as ClusterTime;
   const [note] = commands('appendOplogNote', mark);
   assert.ok(note, 'appendOplogNote was sent');
   assert.equal((note.writeConcern as Document | undefined)?.w, 'majority', JSON.stringify(note));

@@ -3,7 +3,7 @@
 // root role in the URIs: the tests drop every user database on them).
 import { MongoClient, MongoServerError } from 'mongodb';
 import { startMongoSim, type MongoSim } from '../mongo-sim';
-import type { ClusterLabel } from '../../src/workflows/types';
+import type { ClusterLabel } from '../../src/sync/vocabulary';
 
 export const APP_USER = { user: 'c2c_test_app', password: 'app-secret-1' };
 const SYNC_USER = { user: 'c2c', password: 'sync-secret-1' };

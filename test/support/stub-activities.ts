@@ -2,8 +2,8 @@
 // every call is recorded, each activity can be replaced, and gates hold a call until the test
 // opens them.
 import type { SyncActivities } from '../../src/activities';
-import { packUnits, pageLength, type PlannedCollection, type UnitPartition } from '../../src/sync/copy-plan';
-import type { OpTime } from '../../src/workflows/types';
+import { packUnits, pageLength, type PlannedCollection } from '../../src/sync/copy-plan';
+import type { ClusterTime, PartitionRange } from '../../src/sync/vocabulary';
 
 export interface ActivityCall {
   name: keyof SyncActivities;
@@ -51,11 +51,11 @@ export function stubActivities(options: { partitions?: number; collections?: num
       max: p === partitions - 1 ? null : String((p + 1) * 10),
     })),
   });
-  const units = new Map<number, UnitPartition[]>();
+  const units = new Map<number, PartitionRange[]>();
   const calls: ActivityCall[] = [];
   const override: Partial<SyncActivities> = {};
   let clock = 1_000;
-  const now = (): OpTime => ({ t: clock++, i: 1 });
+  const now = (): ClusterTime => ({ t: clock++, i: 1 });
 
   const defaults: SyncActivities = {
     preflight: async (input) => ({

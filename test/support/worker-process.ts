@@ -2,7 +2,7 @@
 // kill it with SIGKILL in the middle of an activity.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { ClusterLabel } from '../../src/workflows/types';
+import type { ClusterLabel } from '../../src/sync/vocabulary';
 
 const root = join(__dirname, '..', '..');
 

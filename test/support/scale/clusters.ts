@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import type { ClusterLabel } from '../../../src/workflows/types';
+import type { ClusterLabel } from '../../../src/sync/vocabulary';
 
 const root = join(__dirname, '..', '..', '..');
 const SYNC_USER = { user: 'c2c', password: 'scale-secret-1' };

@@ -7,14 +7,14 @@
 // materialise its whole oplog at every read. Memory: one number per second of the run. The
 // oplog's window (oldest and newest entry) comes from serverStatus, which costs the server nothing.
 import { BSON, type ChangeStream, type MongoClient, Timestamp } from 'mongodb';
-import type { OpTime } from '../../../src/workflows/types';
+import type { ClusterTime } from '../../../src/sync/vocabulary';
 
 export interface OplogWindow {
-  oldest: OpTime;
-  newest: OpTime;
+  oldest: ClusterTime;
+  newest: ClusterTime;
 }
 
-function opTimeOf(value: unknown): OpTime | null {
+function opTimeOf(value: unknown): ClusterTime | null {
   // serverStatus answers {ts, t} on mongod and a bare Timestamp on some servers
   const ts = value instanceof Timestamp ? value : (value as { ts?: unknown } | null)?.ts;
   return ts instanceof Timestamp ? { t: ts.high, i: ts.low } : null;
@@ -43,7 +43,7 @@ export class OplogMeter {
 
   constructor(
     private readonly client: MongoClient,
-    private from: OpTime,
+    private from: ClusterTime,
   ) {
     this.firstSecond = from.t;
   }
@@ -60,7 +60,7 @@ export class OplogMeter {
   }
 
   /** Change-event bytes from second `from` (inclusive) to second `to` (inclusive). */
-  bytesBetween(from: OpTime, to: OpTime): number {
+  bytesBetween(from: ClusterTime, to: ClusterTime): number {
     return Math.max(0, this.bytesThrough(to.t) - this.bytesThrough(from.t - 1));
   }
 

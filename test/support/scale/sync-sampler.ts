@@ -4,7 +4,7 @@
 // and the largest oplog distance the sync needed.
 import type { SyncController } from '../../../src/client/sync-controller';
 import type { SyncWorkflowState } from '../../../src/workflows/state';
-import type { OpTime } from '../../../src/workflows/types';
+import type { ClusterTime } from '../../../src/sync/vocabulary';
 import type { MongoClient } from 'mongodb';
 import { type OplogMeter, oplogWindow } from './oplog-meter';
 
@@ -13,7 +13,7 @@ import { type OplogMeter, oplogWindow } from './oplog-meter';
  * The same rule as oplogSecondsRemaining in src/sync/progress.ts (the applied position, else the
  * start point); the one place to change when the engine reads events from elsewhere.
  */
-export function neededSourceTime(state: SyncWorkflowState): OpTime | null {
+export function neededSourceTime(state: SyncWorkflowState): ClusterTime | null {
   if (!['starting', 'copying', 'applying'].includes(state.phase) || state.commit.canWrite) return null;
   return state.apply.appliedThrough ?? state.apply.checkpoint.startAt ?? state.startPoint;
 }

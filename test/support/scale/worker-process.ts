@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ClusterLabel } from '../../../src/workflows/types';
+import type { ClusterLabel } from '../../../src/sync/vocabulary';
 
 const root = join(__dirname, '..', '..', '..');
 

@@ -6,7 +6,6 @@ import {
   coalesceQueue,
   documentKeyIdentity,
   hasNonSimpleCollation,
-  keyValueIdentity,
   namespacesWithCollatableKeys,
   planApply,
   segmentRounds,
@@ -14,6 +13,7 @@ import {
   type PlannedWrite,
 } from '../../../src/sync/apply-batching';
 import { translateChangeEvent, type CrudWrite, type EventTranslation } from '../../../src/sync/event-translation';
+import { keyValueIdentity } from '../../../src/sync/key-identity';
 import { applyOperatorUpdate, clone, sameValue, type Doc, type Value } from './support/reference-docs';
 import { NAMESPACE, Rng, randomDocument, randomHistory } from './support/source-simulation';
 

@@ -1,25 +1,23 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Timestamp, UUID } from 'mongodb';
+import { UUID } from 'mongodb';
 import {
   dottedPath,
-  eventPosition,
   pathComponents,
   resyncOperation,
   toBulkWriteOperation,
   translateChangeEvent,
   updatesFromDescription,
   type CrudTranslation,
-  type TranslationOptions,
 } from '../../../src/sync/event-translation';
 import { UpdateConflict, applyOperatorUpdate, clone, sameContent, sameValue, type Doc } from './support/reference-docs';
 import { NAMESPACE, Rng, randomDocument, randomHistory, type SourceEvent } from './support/source-simulation';
 
 const ns = { db: 'app', coll: 'users' };
 
-function crud(event: Record<string, unknown>, options?: TranslationOptions): CrudTranslation {
-  const translation = translateChangeEvent(event, options);
+function crud(event: Record<string, unknown>): CrudTranslation {
+  const translation = translateChangeEvent(event);
   assert.equal(translation.kind, 'crud', JSON.stringify(translation));
   return translation as CrudTranslation;
 }
@@ -142,7 +140,7 @@ describe('CRUD translation', () => {
     ]);
   });
 
-  it('falls back to a resync, or to fullDocument when allowed, for paths it cannot express', () => {
+  it('falls back to a resync (never to fullDocument) for paths it cannot express', () => {
     const event = {
       operationType: 'update',
       ns,
@@ -151,19 +149,9 @@ describe('CRUD translation', () => {
     };
     assert.deepEqual(crud(event).writes, [{ kind: 'resync' }]);
     assert.deepEqual(crud({ ...event, fullDocument: { _id: 1, 'x.y': 1 } }).writes, [{ kind: 'resync' }], 'fullDocument is not trusted by default');
-    assert.deepEqual(crud({ ...event, fullDocument: { _id: 1, 'x.y': 1 } }, { updateFullDocument: 'lookup' }).writes, [
-      { kind: 'replace', replacement: { _id: 1, 'x.y': 1 } },
-    ]);
-    assert.deepEqual(crud({ ...event, fullDocument: null }, { updateFullDocument: 'lookup' }).writes, [{ kind: 'resync' }]);
     assert.equal(toBulkWriteOperation({ _id: 1 }, { kind: 'resync' }), null);
     assert.deepEqual(resyncOperation({ _id: 1 }, null), { deleteOne: { filter: { _id: 1 } } });
     assert.deepEqual(resyncOperation({ _id: 1 }, { _id: 1, a: 2 }), { replaceOne: { filter: { _id: 1 }, replacement: { _id: 1, a: 2 }, upsert: true } });
-  });
-
-  it('with post-images, an update becomes a replace with the post-image', () => {
-    const event = { operationType: 'update', ns, documentKey: { _id: 1 }, updateDescription: { updatedFields: { a: 2 }, removedFields: [] }, fullDocument: { _id: 1, a: 2 } };
-    assert.deepEqual(crud(event, { updateFullDocument: 'postImage' }).writes, [{ kind: 'replace', replacement: { _id: 1, a: 2 } }]);
-    assert.deepEqual(crud(event, { updateFullDocument: 'lookup' }).writes, [{ kind: 'update', update: { $set: { a: 2 } } }]);
   });
 
   it('reports malformed CRUD events as unsupported', () => {
@@ -172,11 +160,6 @@ describe('CRUD translation', () => {
     assert.equal(translateChangeEvent({}).kind, 'unsupported');
   });
 
-  it('reads the stream position of an event', () => {
-    const position = eventPosition({ _id: { _data: '8265A1B3C3000000012B' }, clusterTime: new Timestamp({ t: 1705096131, i: 1 }) });
-    assert.deepEqual(position, { resumeToken: { _data: '8265A1B3C3000000012B' }, clusterTime: { t: 1705096131, i: 1 } });
-    assert.throws(() => eventPosition({ operationType: 'insert' }));
-  });
 });
 
 describe('DDL translation', () => {
@@ -337,37 +320,6 @@ describe('convergence (property tests against a reference server)', () => {
         }
       }),
       { numRuns: 1000 },
-    );
-  });
-
-  it('with post-images every update is exact', () => {
-    fc.assert(
-      fc.property(history, ({ initial, events }) => {
-        const stats = { conflicts: 0, resyncs: 0 };
-        let destination = initial && clone(initial);
-        for (const { event, after } of events) {
-          const withImage = event.operationType === 'update' ? { ...event, fullDocument: after } : event;
-          destination = applyTranslation(destination, crud(withImage, { updateFullDocument: 'postImage' }), after, stats);
-          assert.ok(sameValue(destination, after), `got  ${show(destination)}\nwant ${show(after)}`);
-        }
-      }),
-      { numRuns: 800 },
-    );
-  });
-
-  it('with updateLookup documents (a later state) the values converge', () => {
-    fc.assert(
-      fc.property(history, ({ initial, events }) => {
-        const stats = { conflicts: 0, resyncs: 0 };
-        const final = finalState(initial, events);
-        let destination = initial && clone(initial);
-        for (const { event } of events) {
-          const withLookup = event.operationType === 'update' ? { ...event, fullDocument: final } : event;
-          destination = applyTranslation(destination, crud(withLookup, { updateFullDocument: 'lookup' }), final, stats);
-        }
-        assert.ok(sameContent(destination, final), `got  ${show(destination)}\nwant ${show(final)}`);
-      }),
-      { numRuns: 800 },
     );
   });
 

@@ -19,8 +19,9 @@ import {
   ObjectId,
   Timestamp,
 } from 'mongodb';
-import { coalesceQueue, keyValueIdentity, planApply, type PlannedWrite } from '../../../src/sync/apply-batching';
+import { coalesceQueue, planApply, type PlannedWrite } from '../../../src/sync/apply-batching';
 import type { CrudWrite, EventTranslation } from '../../../src/sync/event-translation';
+import { keyValueIdentity } from '../../../src/sync/key-identity';
 
 // ------------------------------------------------------------------ exact reference
 

@@ -1,16 +1,18 @@
 // src/sync is pure logic. The files workflow code imports must stay inside Temporal's
 // deterministic sandbox: they may import only each other and zod, and must not read clocks,
 // randomness or timers. The activity-side files may also use the driver's BSON helpers, but
-// no I/O.
+// no I/O. The shared vocabulary imports nothing. Above src/sync, src/mongo (the driver helpers)
+// sits below the workflow and the activities: it may import only itself, src/sync and packages.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const SYNC_DIR = join(__dirname, '..', '..', '..', 'src', 'sync');
+const SRC_DIR = join(__dirname, '..', '..', '..', 'src');
+const SYNC_DIR = join(SRC_DIR, 'sync');
+const MONGO_DIR = join(SRC_DIR, 'mongo');
 
 const WORKFLOW_SAFE = [
-  'checkpoint',
   'copy-plan',
   'scale-limits',
   'errors',
@@ -21,6 +23,7 @@ const WORKFLOW_SAFE = [
   'progress',
   'start-options',
   'state-types',
+  'vocabulary',
 ];
 const ACTIVITY_SIDE = [
   'apply-batching',
@@ -76,6 +79,23 @@ describe('src/sync module boundaries', () => {
       }
       assert.doesNotMatch(text, /\bMongoClient\b|\.(collection|db|bulkWrite|find|findOne|aggregate|command|watch)\(/, `${name}.ts does driver I/O`);
       assert.doesNotMatch(text, NON_DETERMINISTIC, `${name}.ts`);
+    }
+  });
+});
+
+describe('layering above src/sync', () => {
+  it('the shared vocabulary imports nothing', () => {
+    assert.deepEqual(imports(source('vocabulary')), []);
+  });
+
+  it('src/mongo imports only src/mongo, src/sync and packages (never the workflow, activities, API or CLI)', () => {
+    const files = readdirSync(MONGO_DIR).filter((f) => f.endsWith('.ts'));
+    assert.ok(files.length > 0);
+    for (const file of files) {
+      for (const { specifier } of imports(readFileSync(join(MONGO_DIR, file), 'utf8'))) {
+        const allowed = !specifier.startsWith('.') || specifier.startsWith('./') || specifier.startsWith('../sync/');
+        assert.ok(allowed, `src/mongo/${file} imports '${specifier}'`);
+      }
     }
   });
 });

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { C2C_METADATA_DB, compileNamespaceFilter } from '../../../src/sync/namespace-filter';
+import { compileNamespaceFilter } from '../../../src/sync/namespace-filter';
+import { C2C_METADATA_DB } from '../../../src/sync/namespace-names';
 import type { NamespaceFilterSpec } from '../../../src/sync/start-options';
 import { COLLECTIONS, DATABASES, filters, namespaces } from './support/namespace-arbitraries';
 

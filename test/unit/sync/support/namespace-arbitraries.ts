@@ -1,6 +1,6 @@
 // Shared fast-check generators for namespace filter tests.
 import fc from 'fast-check';
-import { C2C_METADATA_DB } from '../../../../src/sync/namespace-filter';
+import { C2C_METADATA_DB } from '../../../../src/sync/namespace-names';
 import type { NamespaceFilterSpec } from '../../../../src/sync/start-options';
 
 export const DATABASES = ['a', 'b', 'ab', 'Sales', 'sales', 'admin', 'config', 'local', C2C_METADATA_DB, '__mdb_internal_mongosync', 'mongosync_reserved_for_internal_use'];
