@@ -18,7 +18,7 @@ export interface CollectionPlan {
 }
 
 export interface RangePlanLimits {
-  /** wanted bytes per range (default: the collection split in 4 ranges per parallel slot, within 1 to 64 MiB) */
+  /** wanted bytes per range (default: the collection split in 2 ranges per parallel slot, within 16 to 256 MiB) */
   targetRangeBytes?: number;
   /** ranges compared at once, for the default range size */
   parallelism: number;
@@ -27,8 +27,12 @@ export interface RangePlanLimits {
 
 const MIB = 1024 * 1024;
 
+/**
+ * Each range costs a query and a seek on both sides: below 16 MiB splitting buys no
+ * parallelism worth it. Two ranges per slot even out ranges of unequal speed.
+ */
 function defaultRangeBytes(collectionBytes: number, parallelism: number): number {
-  return Math.min(64 * MIB, Math.max(MIB, Math.ceil(collectionBytes / (4 * Math.max(1, parallelism)))));
+  return Math.min(256 * MIB, Math.max(16 * MIB, Math.ceil(collectionBytes / (2 * Math.max(1, parallelism)))));
 }
 
 async function sizeOf(collection: Collection<Document>): Promise<{ count: number; size: number }> {

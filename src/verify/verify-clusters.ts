@@ -15,7 +15,7 @@ export interface VerifyClustersOptions {
   parallelism: number;
   /** document mismatches listed in the report (all are counted) */
   maxMismatches: number;
-  /** wanted size of one range (default: each collection split in 4 ranges per parallel slot, 1 to 64 MiB) */
+  /** wanted size of one range (default: each collection split in 2 ranges per parallel slot, 16 to 256 MiB) */
   targetRangeBytes?: number;
   maxRangesPerCollection?: number;
   batchSize?: number;
