@@ -2,7 +2,7 @@
 // server's _id order across types, within bounds, resumable, with mismatches capped but counted.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BSON, type Collection, Decimal128, type Document, Double, Int32, Long, MaxKey, MinKey, ObjectId } from 'mongodb';
+import { BSON, type Collection, type CommandStartedEvent, Decimal128, type Document, Double, Int32, Long, MaxKey, MinKey, MongoClient, ObjectId } from 'mongodb';
 import { CollationMismatchError, compareRange, type DocumentMismatch, type RangePosition } from '../../src/verify/compare-range';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 
@@ -182,6 +182,24 @@ describe('compareRange', () => {
     await pair.admin.cluster0.db('verify').createCollection('mixed', { collation: { locale: 'en', strength: 2 } });
     await pair.admin.cluster1.db('verify').createCollection('mixed');
     await assert.rejects(compareRange(source, destination, {}), (error: unknown) => error instanceof CollationMismatchError && /verify\.mixed/.test(error.message));
+  });
+
+  test('memory is bounded by the batch size: every find and getMore asks for at most batchSize documents', async () => {
+    const [source, destination] = sides();
+    await source.insertMany(Array.from({ length: 120 }, (_, i) => ({ _id: i })));
+    await destination.insertMany(Array.from({ length: 120 }, (_, i) => ({ _id: i })));
+    const commands: CommandStartedEvent[] = [];
+    const monitored = new MongoClient(pair.uris.cluster0, { monitorCommands: true });
+    monitored.on('commandStarted', (event) => commands.push(event));
+    try {
+      const result = await compareRange(monitored.db('verify').collection('items'), destination, {}, { batchSize: 25 });
+      assert.equal(result.sourceDocuments, 120);
+      const reads = commands.filter((c) => c.commandName === 'find' || c.commandName === 'getMore');
+      assert.ok(reads.length >= 120 / 25, `${reads.length} reads`);
+      for (const read of reads) assert.equal(Number(read.command.batchSize), 25, JSON.stringify(read.command));
+    } finally {
+      await monitored.close();
+    }
   });
 
   test('an aborted comparison stops with the signal', async () => {
