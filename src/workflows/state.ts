@@ -1,6 +1,7 @@
 // The durable state of one sync, carried through continue-as-new. JSON-serializable: BSON values
 // appear as canonical Extended JSON strings, cluster times as {t, i}.
 import type { ClusterLabel, OpTime } from './types';
+import type { LagSample } from '../sync/cea-catchup';
 import type { StartOptions } from '../sync/start-options';
 import type { IndexBuildProgress, SyncStateName } from '../sync/state-types';
 
@@ -226,6 +227,8 @@ export interface ApplyState {
   lastDdlAppliedAt: OpTime | null;
   /** oldest entry of the source's oplog at the last iteration */
   sourceOplogOldest: OpTime | null;
+  /** recent lag samples for estimatedSecondsToCEACatchup (absent in runs from before them) */
+  lagSamples?: LagSample[];
 }
 
 export interface CommitState {

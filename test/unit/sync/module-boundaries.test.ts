@@ -10,6 +10,7 @@ import { join } from 'node:path';
 const SYNC_DIR = join(__dirname, '..', '..', '..', 'src', 'sync');
 
 const WORKFLOW_SAFE = [
+  'cea-catchup',
   'checkpoint',
   'copy-plan',
   'scale-limits',
