@@ -8,7 +8,9 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { PingSource } from '../mongo/ping-monitor';
 import { SyncError, SyncErrorName } from '../sync/errors';
+import { withPingLatencies } from '../sync/progress';
 import { parseStartOptions, type StartOptions } from '../sync/start-options';
 import {
   clearHint,
@@ -34,6 +36,8 @@ export interface SyncControllerOptions {
   taskQueue: string;
   /** test and benchmark knobs passed to new syncs */
   tuning?: Partial<SyncTuning>;
+  /** ping round trips to the clusters, added to /progress (the workflow does not measure them) */
+  pings?: PingSource;
 }
 
 type Command = 'pause' | 'resume' | 'commit' | 'reverse' | 'clear';
@@ -98,7 +102,11 @@ export class SyncController {
     const handle = await this.runningHandle();
     if (!handle) return idleProgress();
     try {
-      return await handle.query(progressQuery);
+      const progress = await handle.query(progressQuery);
+      const pings = this.options.pings;
+      if (!pings) return progress;
+      pings.refreshIfStale();
+      return withPingLatencies(progress, pings.latest());
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return idleProgress();
       throw asCommandError(error);
