@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PingSource } from '../mongo/ping-monitor';
 import { SyncError, SyncErrorName } from '../sync/errors';
 import { withPingLatencies } from '../sync/progress';
-import { parseStartOptions, type StartOptions } from '../sync/start-options';
+import { parseStartOptions } from '../sync/start-options';
 import {
   clearHint,
   clearUpdate,
@@ -28,6 +28,7 @@ import {
 import { SyncIdAttribute, SyncStateAttribute } from '../workflows/search-attributes';
 import type { SyncTuning, SyncWorkflowState } from '../workflows/state';
 import type { SyncWorkflowInput } from '../workflows/sync';
+import { startDetails } from '../workflows/details';
 import { idleProgress } from '../workflows/progress-view';
 
 export interface SyncControllerOptions {
@@ -166,12 +167,3 @@ function asCommandError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-function startDetails(o: StartOptions): string {
-  return [
-    `**source** ${o.source} · **destination** ${o.destination}`,
-    `reversible: ${o.reversible} · write blocking: ${o.writeBlocking} · buildIndexes: ${o.buildIndexes}`,
-    o.includeNamespaces.length || o.excludeNamespaces.length
-      ? `filter: include ${JSON.stringify(o.includeNamespaces)} exclude ${JSON.stringify(o.excludeNamespaces)}`
-      : 'filter: none (every user namespace)',
-  ].join('\n\n');
-}
