@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { callApi } from '../src/cli/api-client';
 import { ignoreClosedOutput } from '../src/cli/main';
-import { progressBars, progressLine } from '../src/cli/progress-display';
+import { countProgress, progressBars, progressLine } from '../src/cli/progress-display';
 import { startService, type RunningService } from '../src/cli/service';
 import { DEFAULT_PORT, DEFAULT_TASK_QUEUE, resolveServiceConfig } from '../src/config';
 import { redactCredentials } from '../src/mongo/redact';
 import { provisionTemporalCli } from '../src/temporal/cli-locator';
+import { stepProgress } from '../src/temporal/install-progress';
 import { workflowIdFor } from '../src/workflows/messages';
 import { startMongoSim, type MongoSim } from '../test/mongo-sim';
 import { compareClusters } from '../test/support/compare-clusters';
@@ -104,10 +105,17 @@ async function main(): Promise<void> {
     clients.push(source!, destination!);
 
     step('Loading sample data into cluster0: shop.orders (20,000 documents, 3 indexes) and crm.people (3,000)');
-    await seed(source!, [
+    const sample = [
       { db: 'shop', coll: 'orders', documents: 20_000, indexes: [{ key: { seq: 1 }, name: 'seq_unique', unique: true }, { key: { name: 1, seq: -1 } }, { key: { tags: 1 } }] },
       { db: 'crm', coll: 'people', documents: 3_000 },
-    ]);
+    ];
+    const total = sample.reduce((sum, spec) => sum + spec.documents, 0);
+    const terminal = process.stdout.isTTY === true;
+    // a bar redrawn in place on a terminal; a plain line every 3 s through a pipe
+    const loading = stepProgress(process.stdout, '  loading', Date.now, 3_000);
+    loading.update(countProgress(0, total, 'documents', terminal));
+    await seed(source!, sample, undefined, (inserted) => loading.update(countProgress(inserted, total, 'documents', terminal)));
+    loading.done(`${total.toLocaleString('en-US')} documents loaded`);
 
     step('Starting c2c-sync: embedded Temporal server + worker + HTTP API');
     const port = (await portIsFree(DEFAULT_PORT)) ? DEFAULT_PORT : 0;

@@ -58,10 +58,11 @@ export const progressSchema = z
       })
       .nullable(),
     estimatedOplogTimeRemaining: z.string().optional(),
+    estimatedSecondsToCEACatchup: wholeSeconds.optional().meta({ description: 'RUNNING in CEA while the lag falls: seconds until it reaches 0 at the recent rate' }),
     mongosyncID: z.string().nullable(),
     coordinatorID: z.string().nullable(),
-    source: z.strictObject({ pingLatencyMs: z.number().int() }).optional(),
-    destination: z.strictObject({ pingLatencyMs: z.number().int() }).optional(),
+    source: z.strictObject({ pingLatencyMs: z.number().int() }).optional().meta({ description: 'last ping round trip to the source in ms (-1: failed); left out below 1 ms and until measured' }),
+    destination: z.strictObject({ pingLatencyMs: z.number().int() }).optional().meta({ description: 'the same for the destination' }),
     verification: z.null().meta({ description: 'c2c-sync has no embedded verifier' }),
     warnings: z.array(z.string()).optional(),
   })

@@ -128,6 +128,12 @@ function render(progress, metricsText) {
   $('copy-docs').textContent = documents === null ? '' : documents.toLocaleString() + ' documents';
   $('lag').textContent = typeof progress.lagTimeSeconds === 'number' ? progress.lagTimeSeconds.toFixed(1) + ' s' : '–';
   drawLag();
+  const catchup = progress.estimatedSecondsToCEACatchup;
+  $('cea').textContent = [progress.ceaStage || '', typeof catchup === 'number' ? 'caught up in about ' + duration(catchup) : ''].filter(Boolean).join(' · ');
+  $('pings').textContent = ['source', 'destination']
+    .filter((role) => progress[role] && typeof progress[role].pingLatencyMs === 'number')
+    .map((role) => 'ping ' + role + ' ' + (progress[role].pingLatencyMs < 0 ? 'failed' : progress[role].pingLatencyMs + ' ms'))
+    .join(' · ');
   const eventsRate = rate('events');
   $('events-rate').textContent = eventsRate === null ? '–' : Math.max(0, eventsRate).toFixed(0) + ' /s';
   $('events-total').textContent = typeof progress.totalEventsApplied === 'number' ? progress.totalEventsApplied.toLocaleString() + ' events applied' : '';
@@ -199,6 +205,7 @@ const BODY = `
     <div class="figure" id="lag">–</div>
     <svg id="lag-chart" viewBox="0 0 100 40" preserveAspectRatio="none" role="img" aria-label="lag over time"><polyline points=""></polyline></svg>
     <span id="lag-max" class="muted"></span>
+    <p><span id="cea" class="muted"></span><br><span id="pings" class="muted"></span></p>
   </section>
   <section aria-labelledby="events-title">
     <h2 id="events-title">Change events</h2>

@@ -67,6 +67,13 @@ function bar(fraction: number, width: number): string {
   return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
 }
 
+/** `done` of `total` things: with a bar for a terminal, in plain words otherwise. */
+export function countProgress(done: number, total: number, unit: string, terminal: boolean): string {
+  const fraction = total > 0 ? Math.min(1, done / total) : 1;
+  const words = `${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} ${unit} (${Math.floor(fraction * 100)}%)`;
+  return terminal ? `${bar(fraction, 30)} ${words}` : words;
+}
+
 const yesNo = (value: unknown): string => (value === true ? 'yes' : value === false ? 'no' : '-');
 
 /** The lines drawn on a terminal `columns` wide. */

@@ -11,6 +11,7 @@ import { SyncController } from '../client/sync-controller';
 import { apiUrlFor, ConfigError, configForLog, type ServiceConfig } from '../config';
 import { createLogging, installTemporalRuntime, LOG_FILE_NAME, type Logging } from '../logging';
 import { createClusterClients } from '../mongo/cluster-clients';
+import { PingMonitor } from '../mongo/ping-monitor';
 import { redactedMessage } from '../mongo/redact';
 import { createSyncMetrics } from '../observability/metrics';
 import { findTemporalCli, type LocatedCli, provisionTemporalCli, TemporalCliError } from '../temporal/cli-locator';
@@ -155,8 +156,9 @@ export async function startService(config: ServiceConfig, mode: 'service' | 'wor
       const connection = await Connection.connect({ address: temporalAddress });
       cleanups.push(() => connection.close());
       const client = new Client({ connection, namespace: config.temporalNamespace });
-      const controller = new SyncController({ client, syncId: config.id, taskQueue: config.taskQueue, ...(config.tuning ? { tuning: config.tuning } : {}) });
-      const metrics = createSyncMetrics({ source: controller, syncId: config.id });
+      const pings = new PingMonitor({ clusters });
+      const controller = new SyncController({ client, syncId: config.id, taskQueue: config.taskQueue, pings, ...(config.tuning ? { tuning: config.tuning } : {}) });
+      const metrics = createSyncMetrics({ source: controller, syncId: config.id, pings });
       const api = await createApiServer({
         sync: controller,
         version: VERSION,

@@ -8,8 +8,10 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { PingSource } from '../mongo/ping-monitor';
 import { SyncError, SyncErrorName } from '../sync/errors';
-import { hasNamespaceFilter, parseStartOptions, type StartOptions } from '../sync/start-options';
+import { withPingLatencies } from '../sync/progress';
+import { parseStartOptions } from '../sync/start-options';
 import {
   clearHint,
   clearUpdate,
@@ -26,6 +28,7 @@ import {
 import { SyncIdAttribute, SyncStateAttribute } from '../workflows/search-attributes';
 import type { SyncTuning, SyncWorkflowState } from '../workflows/state';
 import type { SyncWorkflowInput } from '../workflows/sync';
+import { startDetails } from '../workflows/details';
 import { idleProgress } from '../workflows/progress-view';
 
 export interface SyncControllerOptions {
@@ -34,6 +37,8 @@ export interface SyncControllerOptions {
   taskQueue: string;
   /** test and benchmark knobs passed to new syncs */
   tuning?: Partial<SyncTuning>;
+  /** ping round trips to the clusters, added to /progress (the workflow does not measure them) */
+  pings?: PingSource;
 }
 
 type Command = 'pause' | 'resume' | 'commit' | 'reverse' | 'clear';
@@ -98,7 +103,11 @@ export class SyncController {
     const handle = await this.runningHandle();
     if (!handle) return idleProgress();
     try {
-      return await handle.query(progressQuery);
+      const progress = await handle.query(progressQuery);
+      const pings = this.options.pings;
+      if (!pings) return progress;
+      pings.refreshIfStale();
+      return withPingLatencies(progress, pings.latest());
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return idleProgress();
       throw asCommandError(error);
@@ -158,12 +167,3 @@ function asCommandError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-function startDetails(o: StartOptions): string {
-  return [
-    `**source** ${o.source} · **destination** ${o.destination}`,
-    `reversible: ${o.reversible} · write blocking: ${o.writeBlocking} · buildIndexes: ${o.buildIndexes}`,
-    hasNamespaceFilter(o)
-      ? `filter: include ${JSON.stringify(o.includeNamespaces)} exclude ${JSON.stringify(o.excludeNamespaces)}`
-      : 'filter: none (every user namespace)',
-  ].join('\n\n');
-}

@@ -3,6 +3,7 @@
 // what Temporal holds, whichever worker did the work.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { MetricsEndpoint } from '../api/server';
+import type { PingSource } from '../mongo/ping-monitor';
 import { SYNC_STATE_NAMES, type SyncStateName } from '../sync/vocabulary';
 import { partitionCounts, type SyncWorkflowState } from '../workflows/state';
 
@@ -19,6 +20,8 @@ export interface SyncMetricsOptions {
   syncId: string;
   /** also export the Node.js process metrics (default true) */
   processMetrics?: boolean;
+  /** the service's ping round trips to the clusters */
+  pings?: PingSource;
 }
 
 export interface SyncMetrics extends MetricsEndpoint {
@@ -45,6 +48,8 @@ export function createSyncMetrics(options: SyncMetricsOptions): SyncMetrics {
   const reversals = gauge('c2c_sync_reversals', 'completed /reverse calls');
   const failed = gauge('c2c_sync_failed', '1 while the sync is FAILED, labelled with the error that stopped it', ['error']);
   const warnings = gauge('c2c_sync_warnings', 'warnings in /progress (stalled activities, low oplog, source write block)');
+  const pingLatency = gauge('c2c_sync_ping_latency_seconds', 'last ping round trip to the cluster; NaN before the first and after a failed one', ['cluster']);
+  const pingFailed = gauge('c2c_sync_ping_failed', '1 when the last ping to the cluster failed', ['cluster']);
   const refreshOk = gauge('c2c_sync_metrics_refresh_success', '1 when the last refresh from the Temporal workflow succeeded');
   const requests = new Counter({
     name: 'c2c_sync_api_requests_total',
@@ -58,15 +63,25 @@ export function createSyncMetrics(options: SyncMetricsOptions): SyncMetrics {
   };
   setState('IDLE');
 
+  function refreshPings(): void {
+    if (!options.pings) return;
+    for (const [cluster, ms] of Object.entries(options.pings.latest())) {
+      pingLatency.set({ cluster }, typeof ms === 'number' && ms >= 0 ? ms / 1000 : Number.NaN);
+      pingFailed.set({ cluster }, ms === -1 ? 1 : 0);
+    }
+  }
+
   async function refresh(): Promise<boolean> {
     let progress: Record<string, unknown>;
     let internal: SyncWorkflowState | undefined;
     try {
       [progress, internal] = await Promise.all([options.source.progress(), options.source.state()]);
     } catch {
+      refreshPings();
       refreshOk.set(0);
       return false;
     }
+    refreshPings();
     setState(String(progress.state));
     failed.reset();
     if (progress.state === 'FAILED') failed.set({ error: String(progress.error) }, 1);

@@ -3,9 +3,13 @@
 //
 // Decisions on the points mongosync's documentation of /progress leaves open:
 // - Key order follows the example in mongosync's /progress documentation; every key is always present except the optional ones
-//   (indexBuilding, estimatedOplogTimeRemaining, source/destination.pingLatencyMs, warnings),
-//   which are left out when they do not apply. estimatedSecondsToCEACatchup is never
-//   reported (c2c-sync keeps no lag history).
+//   (indexBuilding, estimatedOplogTimeRemaining, estimatedSecondsToCEACatchup,
+//   source/destination.pingLatencyMs, warnings), which are left out when they do not apply.
+// - estimatedSecondsToCEACatchup: RUNNING in CEA only, when the lag fell over the recent window
+//   (the formula is in cea-catchup.ts).
+// - source/destination.pingLatencyMs: the service measures them (src/mongo/ping-monitor.ts) and
+//   adds them to the workflow's progress with withPingLatencies; left out below 1 ms and until
+//   measured, -1 when the last ping failed.
 // - IDLE: state, canCommit false, and every other key null.
 // - verification: null in every state; c2c-sync has no embedded verifier.
 // - info: 'collection copy' while initializing or copying, 'change event application' in CEA;
@@ -72,6 +76,7 @@ export interface Progress {
   indexBuilding?: IndexBuildProgress;
   directionMapping: ProgressDirectionMapping | null;
   estimatedOplogTimeRemaining?: string;
+  estimatedSecondsToCEACatchup?: number;
   mongosyncID: string | null;
   coordinatorID: string | null;
   source?: { pingLatencyMs: number };
@@ -237,6 +242,27 @@ function pingField(latency: number | null): { pingLatencyMs: number } | undefine
   return { pingLatencyMs: Math.round(latency) };
 }
 
+/** Last ping round trips per cluster label, in ms: -1 when the last ping failed, null when not measured. */
+export type ClusterPings = Partial<Record<string, number | null>>;
+
+/**
+ * `progress` with source/destination.pingLatencyMs from pings measured outside the workflow,
+ * matched to the roles by the cluster labels of directionMapping ("<label>: <host>:<port>").
+ */
+export function withPingLatencies(progress: Record<string, unknown>, pings: ClusterPings): Record<string, unknown> {
+  const mapping = progress.directionMapping as ProgressDirectionMapping | null | undefined;
+  if (!mapping || progress.state === 'IDLE') return progress;
+  const labelOf = (entry: string): string => entry.slice(0, entry.indexOf(':'));
+  const merged: Record<string, unknown> = { ...progress };
+  const source = pingField(pings[labelOf(mapping.Source)] ?? null);
+  const destination = pingField(pings[labelOf(mapping.Destination)] ?? null);
+  if (source) merged.source = source;
+  if (destination) merged.destination = destination;
+  // documented keys in their order, then any others as they were
+  const ordered = orderKeys(merged as unknown as Progress) as unknown as Record<string, unknown>;
+  return { ...ordered, ...merged };
+}
+
 function idleProgress(): Progress {
   return {
     state: 'IDLE',
@@ -301,6 +327,9 @@ export function buildProgress(state: SyncState): Progress {
     progress.estimatedOplogTimeRemaining = formatOplogTimeRemaining(remaining);
     if (remaining !== null && remaining < OPLOG_WARNING_SECONDS) warnings.push(LOW_OPLOG_WARNING);
   }
+  if (state.state === 'RUNNING' && state.phase === 'changeEventApplication' && state.ceaCatchupSeconds !== null) {
+    progress.estimatedSecondsToCEACatchup = state.ceaCatchupSeconds;
+  }
   if (state.writeBlocking.sourceBlocked) warnings.push(SOURCE_WRITES_BLOCKED_WARNING);
   warnings.push(...state.warnings);
 
@@ -328,6 +357,7 @@ const KEY_ORDER: readonly (keyof Progress)[] = [
   'indexBuilding',
   'directionMapping',
   'estimatedOplogTimeRemaining',
+  'estimatedSecondsToCEACatchup',
   'mongosyncID',
   'coordinatorID',
   'source',

@@ -130,6 +130,8 @@ export interface SyncState {
   /** destination open for writes (set during commitRestoring, before COMMITTED) */
   canWrite: boolean;
   pingLatencyMs: PingLatencies;
+  /** seconds change event application needs to catch up (src/sync/cea-catchup.ts); null when unknown */
+  ceaCatchupSeconds: number | null;
   /** completed /reverse calls */
   reversals: number;
   /** the fatal error of a FAILED sync; null in every other state */
@@ -164,6 +166,7 @@ export function initialSyncState(mongosyncID: string = DEFAULT_MONGOSYNC_ID): Sy
     indexBuilding: null,
     canWrite: false,
     pingLatencyMs: { source: null, destination: null },
+    ceaCatchupSeconds: null,
     reversals: 0,
     lastError: null,
     warnings: [],

@@ -4,7 +4,8 @@
 // Workflow-safe: no imports.
 
 /** mongosync's names for the two clusters a worker can reach. */
-export type ClusterLabel = 'cluster0' | 'cluster1';
+export const CLUSTER_LABELS = ['cluster0', 'cluster1'] as const;
+export type ClusterLabel = (typeof CLUSTER_LABELS)[number];
 
 /**
  * A cluster time: a BSON Timestamp as {t, i}, t = seconds since the epoch, i = ordinal within

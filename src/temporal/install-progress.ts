@@ -15,7 +15,8 @@ export interface StepProgress {
 
 const PLAIN_INTERVAL_MS = 10_000;
 
-export function stepProgress(output: ProgressOutput, title: string, now: () => number = Date.now): StepProgress {
+/** `plainIntervalMs`: how often a pipe gets a line (default every 10 s). */
+export function stepProgress(output: ProgressOutput, title: string, now: () => number = Date.now, plainIntervalMs = PLAIN_INTERVAL_MS): StepProgress {
   const started = now();
   let lastPlainAt = -Infinity;
   let drawn = false;
@@ -29,7 +30,7 @@ export function stepProgress(output: ProgressOutput, title: string, now: () => n
       if (output.isTTY) {
         output.write(`\r\x1b[K${line}`);
         drawn = true;
-      } else if (now() - lastPlainAt >= PLAIN_INTERVAL_MS) {
+      } else if (now() - lastPlainAt >= plainIntervalMs) {
         output.write(`${line}\n`);
         lastPlainAt = now();
       }

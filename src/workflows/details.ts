@@ -1,12 +1,30 @@
-// The "current details" the Temporal UI shows for a sync: its state, copy, lag, and why it is
-// stalled or failed.
+// What the Temporal UI shows for a sync: the static summary and details set when it starts, and
+// the "current details": its state, copy, lag, why it is stalled or failed, and its options.
+// A run that continued as new has no static summary or details (the SDK's continueAsNew cannot
+// carry them), so the current details repeat the options.
 import { lagSeconds } from '../sync/progress';
+import type { StartOptions } from '../sync/start-options';
 import { progressModel } from './progress-view';
 import { syncStateOf, type SyncWorkflowState } from './state';
 import type { ClusterTime } from '../sync/vocabulary';
 
 function formatTime(time: ClusterTime | null): string {
   return time ? new Date(time.t * 1000).toISOString() : '-';
+}
+
+/** The sync's options in one line each (the static details, and the end of the current details). */
+export function optionLines(o: StartOptions): string[] {
+  return [
+    `reversible: ${o.reversible} · write blocking: ${o.writeBlocking} · buildIndexes: ${o.buildIndexes}`,
+    o.includeNamespaces.length || o.excludeNamespaces.length
+      ? `filter: include ${JSON.stringify(o.includeNamespaces)} exclude ${JSON.stringify(o.excludeNamespaces)}`
+      : 'filter: none (every user namespace)',
+  ];
+}
+
+/** The static details a sync starts with. */
+export function startDetails(o: StartOptions): string {
+  return [`**source** ${o.source} · **destination** ${o.destination}`, ...optionLines(o)].join('\n\n');
 }
 
 export function detailsMarkdown(s: SyncWorkflowState): string {
@@ -25,5 +43,6 @@ export function detailsMarkdown(s: SyncWorkflowState): string {
   for (const stall of s.stalls) {
     lines.push(`**stalled** ${stall.call}: ${stall.failures} failures since ${stall.since}: ${stall.error}: ${stall.errorDescription}`);
   }
+  lines.push(...optionLines(s.options));
   return lines.join('\n\n');
 }

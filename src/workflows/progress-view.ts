@@ -1,6 +1,7 @@
 // Presents the workflow's operational state in the progress model of src/sync/progress.ts,
 // which builds mongosync's /progress object and the canCommit rule.
 import { buildProgress as buildProgressFromModel, commitBlocker as modelCommitBlocker } from '../sync/progress';
+import { estimateSecondsToCatchup } from '../sync/cea-catchup';
 import { maxClusterTime } from '../sync/vocabulary';
 import { DEFAULT_MONGOSYNC_ID, initialSyncState, type EventBufferProgress, type SyncPhase, type SyncState } from '../sync/state-types';
 import { partitionCounts, syncStateOf, type ActivityStall, type SyncPhase as WorkflowPhase, type SyncWorkflowState } from './state';
@@ -61,6 +62,7 @@ export function progressModel(s: SyncWorkflowState): SyncState {
     eventsApplied: s.apply.eventsApplied,
     indexBuilding: s.copy.indexBuilding,
     canWrite: s.commit.canWrite,
+    ceaCatchupSeconds: estimateSecondsToCatchup(s.apply.lagSamples ?? []),
     reversals: s.reversals,
     lastError: s.failure && { error: s.failure.error, errorDescription: s.failure.errorDescription },
     warnings: [...s.stalls.map(stallWarning), ...(s.failure?.blocksLeft ? [s.failure.blocksLeft] : [])],

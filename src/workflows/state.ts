@@ -1,5 +1,6 @@
 // The durable state of one sync, carried through continue-as-new. JSON-serializable: BSON values
 // appear as canonical Extended JSON strings, cluster times as {t, i}.
+import type { LagSample } from '../sync/cea-catchup';
 import type { ClusterLabel, ClusterTime, PartitionRange, SyncStateName } from '../sync/vocabulary';
 import type { StartOptions } from '../sync/start-options';
 import type { IndexBuildProgress } from '../sync/state-types';
@@ -220,6 +221,8 @@ export interface ApplyState {
   lastDdlAppliedAt: ClusterTime | null;
   /** oldest entry of the source's oplog at the last iteration */
   sourceOplogOldest: ClusterTime | null;
+  /** recent lag samples for estimatedSecondsToCEACatchup (absent in runs from before them) */
+  lagSamples?: LagSample[];
 }
 
 export interface CommitState {

@@ -34,7 +34,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ApplyChangeEventsResult } from '../activities/change-events';
+import { recordLagSample } from '../sync/cea-catchup';
 import { isSyncErrorName, SyncErrorName } from '../sync/errors';
+import { appliedThrough } from '../sync/progress';
 import { parseStartOptions } from '../sync/start-options';
 import { activitiesFor, retriesExhausted, type SyncActivityCalls } from './activity-calls';
 import { detailsMarkdown } from './details';
@@ -44,7 +46,7 @@ import { C2C_METADATA_DB } from '../sync/namespace-names';
 import { runCopy, type CopyHost } from './copy-phase';
 import { runLegacyCopy } from './legacy-copy';
 import { clearHint } from './messages';
-import { commitBlocker } from './progress-view';
+import { commitBlocker, progressModel } from './progress-view';
 import { SyncStateAttribute } from './search-attributes';
 import {
   DEFAULT_TUNING,
@@ -188,6 +190,8 @@ export class SyncJob {
         break;
       case 'resume':
         this.s.paused = false;
+        // the lag's trend before the pause says nothing about the catch-up after it
+        this.s.apply.lagSamples = [];
         break;
       case 'commit':
         this.s.phase = 'committing';
@@ -366,8 +370,17 @@ export class SyncJob {
     s.apply.sourceTime = result.sourceTime;
     if (result.lastDdlAt) s.apply.lastDdlAppliedAt = result.lastDdlAt;
     s.apply.sourceOplogOldest = result.sourceOplogOldest;
+    this.recordLag();
     this.publish();
     return result;
+  }
+
+  /** A sample of the lag for estimatedSecondsToCEACatchup (workflow time: deterministic). */
+  private recordLag(): void {
+    const model = progressModel(this.s);
+    const applied = appliedThrough(model);
+    if (applied === null || model.lastSourceTime === null) return;
+    this.s.apply.lagSamples = recordLagSample(this.s.apply.lagSamples ?? [], { at: Date.now(), applied: applied.t, source: model.lastSourceTime.t });
   }
 
   private async commit(): Promise<void> {
@@ -414,6 +427,7 @@ export class SyncJob {
     s.apply.appliedThrough = s.destinationWritableAt;
     s.apply.sourceTime = null;
     s.apply.sourceOplogOldest = null;
+    s.apply.lagSamples = [];
     s.apply.iterations = 0;
     s.commit = { point: null, canWrite: false };
     s.destinationWritableAt = null;

@@ -78,7 +78,9 @@ export interface SeedSpec {
   indexes?: { key: Document; name?: string; unique?: boolean; expireAfterSeconds?: number; hidden?: boolean; sparse?: boolean; partialFilterExpression?: Document; collation?: CollationOptions }[];
 }
 
-export async function seed(client: MongoClient, specs: SeedSpec[], random = new SeededRandom(1)): Promise<void> {
+/** `onInserted` hears the documents inserted so far, after each batch. */
+export async function seed(client: MongoClient, specs: SeedSpec[], random = new SeededRandom(1), onInserted?: (inserted: number) => void): Promise<void> {
+  let inserted = 0;
   for (const spec of specs) {
     const db = client.db(spec.db);
     await db.createCollection(spec.coll, spec.options ?? {});
@@ -89,7 +91,12 @@ export async function seed(client: MongoClient, specs: SeedSpec[], random = new 
     }
     const docs: AnyDocument[] = [];
     for (let n = 0; n < spec.documents; n++) docs.push(sampleDocument(random, n));
-    for (let i = 0; i < docs.length; i += 1000) await collection.insertMany(docs.slice(i, i + 1000));
+    for (let i = 0; i < docs.length; i += 1000) {
+      const batch = docs.slice(i, i + 1000);
+      await collection.insertMany(batch);
+      inserted += batch.length;
+      onInserted?.(inserted);
+    }
   }
 }
 

@@ -53,6 +53,29 @@ describe('metrics', () => {
     assert.equal(value(text, 'c2c_sync_metrics_refresh_success{sync_id="s1"}'), '1');
   });
 
+  test('ping gauges: the last round trip per cluster in seconds; NaN and failed=1 after a failed ping, NaN before the first', async () => {
+    const metrics = createSyncMetrics({
+      syncId: 's5',
+      processMetrics: false,
+      source: source({ state: 'RUNNING', canCommit: false, lagTimeSeconds: 1, collectionCopy: null }),
+      pings: { latest: () => ({ cluster0: 12.5, cluster1: -1 }), refreshIfStale: () => {} },
+    });
+    const text = await metrics.render();
+    assert.equal(value(text, 'c2c_sync_ping_latency_seconds{cluster="cluster0",sync_id="s5"}'), '0.0125');
+    assert.equal(value(text, 'c2c_sync_ping_failed{cluster="cluster0",sync_id="s5"}'), '0');
+    assert.match(String(value(text, 'c2c_sync_ping_latency_seconds{cluster="cluster1",sync_id="s5"}')), /^nan$/i);
+    assert.equal(value(text, 'c2c_sync_ping_failed{cluster="cluster1",sync_id="s5"}'), '1');
+    const before = createSyncMetrics({
+      syncId: 's6',
+      processMetrics: false,
+      source: source({ state: 'IDLE', canCommit: false }),
+      pings: { latest: () => ({ cluster0: null, cluster1: null }), refreshIfStale: () => {} },
+    });
+    const first = await before.render();
+    assert.match(String(value(first, 'c2c_sync_ping_latency_seconds{cluster="cluster0",sync_id="s6"}')), /^nan$/i);
+    assert.equal(value(first, 'c2c_sync_ping_failed{cluster="cluster0",sync_id="s6"}'), '0');
+  });
+
   test('FAILED: the state, the error as a label, and the warnings count', async () => {
     const metrics = createSyncMetrics({
       syncId: 's3',

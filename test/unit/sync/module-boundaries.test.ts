@@ -13,6 +13,7 @@ const SYNC_DIR = join(SRC_DIR, 'sync');
 const MONGO_DIR = join(SRC_DIR, 'mongo');
 
 const WORKFLOW_SAFE = [
+  'cea-catchup',
   'copy-plan',
   'scale-limits',
   'errors',

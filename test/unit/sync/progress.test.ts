@@ -13,6 +13,7 @@ import {
   lagSeconds,
   oplogNeededFrom,
   oplogSecondsRemaining,
+  withPingLatencies,
 } from '../../../src/sync/progress';
 import { initialSyncState, type SyncState } from '../../../src/sync/state-types';
 import { parseStartOptions, type StartOptions } from '../../../src/sync/start-options';
@@ -180,6 +181,37 @@ describe('progress: RUNNING', () => {
     assert.equal(oplogSecondsRemaining(draining), 4000);
     assert.equal(buildProgress(draining).estimatedOplogTimeRemaining, '1 hour');
     assert.equal(oplogSecondsRemaining({ ...draining, eventBuffer: null }), 0, 'without the buffer the applied position is needed');
+  });
+
+  it('reports estimatedSecondsToCEACatchup after the oplog estimate, only while RUNNING in CEA', () => {
+    const progress = buildProgress(runningInCea({ ceaCatchupSeconds: 40 }));
+    assert.equal(progress.estimatedSecondsToCEACatchup, 40);
+    const keys = Object.keys(progress);
+    assert.equal(keys.indexOf('estimatedSecondsToCEACatchup'), keys.indexOf('estimatedOplogTimeRemaining') + 1);
+    assert.equal('estimatedSecondsToCEACatchup' in buildProgress(runningInCea({ ceaCatchupSeconds: null })), false, 'left out while the lag does not fall');
+    assert.equal('estimatedSecondsToCEACatchup' in buildProgress(runningInCea({ ceaCatchupSeconds: 40, state: 'PAUSED' })), false);
+    assert.equal('estimatedSecondsToCEACatchup' in buildProgress(runningInCea({ ceaCatchupSeconds: 40, phase: 'collectionCopy' })), false);
+    assert.equal('estimatedSecondsToCEACatchup' in buildProgress(runningInCea({ ceaCatchupSeconds: 40, state: 'COMMITTING', phase: 'commitDraining' })), false);
+  });
+
+  it('takes ping latencies measured outside the workflow, by the roles in directionMapping', () => {
+    const progress = buildProgress(runningInCea()) as unknown as Record<string, unknown>;
+    assert.equal('source' in progress, false);
+    const withPings = withPingLatencies(progress, { cluster0: 12.6, cluster1: 3 });
+    assert.deepEqual(withPings.source, { pingLatencyMs: 13 });
+    assert.deepEqual(withPings.destination, { pingLatencyMs: 3 });
+    assert.deepEqual(Object.keys(withPings).slice(-4), ['coordinatorID', 'source', 'destination', 'verification'], 'in the documented key order');
+    const reversed = withPingLatencies(
+      { ...progress, directionMapping: { Source: 'cluster1: localhost:27018', Destination: 'cluster0: localhost:27017' } },
+      { cluster0: 12.6, cluster1: -1 },
+    );
+    assert.deepEqual([reversed.source, reversed.destination], [{ pingLatencyMs: -1 }, { pingLatencyMs: 13 }], 'roles follow a reverse');
+    const subMillisecond = withPingLatencies(progress, { cluster0: 0.3, cluster1: null });
+    assert.equal('source' in subMillisecond || 'destination' in subMillisecond, false, 'below 1 ms or not measured: left out');
+    const idle = buildProgress(initialSyncState()) as unknown as Record<string, unknown>;
+    assert.deepEqual(withPingLatencies(idle, { cluster0: 5, cluster1: 5 }), idle, 'IDLE stays null everywhere');
+    const extra = withPingLatencies({ ...progress, laterField: 1 }, { cluster0: 5 });
+    assert.equal(extra.laterField, 1, 'fields it does not know are kept');
   });
 
   it('leaves out ping latency below 1 ms or not measured', () => {

@@ -18,7 +18,7 @@ import { createCollection, insertRecord, prepareInsertDocument } from '../writes
 import { renameCollectionCommand, dropCommand } from './drop';
 import { updateCommand } from './update';
 import { insertCommand } from './insert';
-import { createIndexesCommand, indexSpecs } from './indexes';
+import { createIndexesOnNewCollection, indexSpecs } from './indexes';
 
 /** The value at a dotted path of plain subdocuments (undefined when missing). */
 function lookupPath(doc: Document, path: string): unknown {
@@ -108,7 +108,7 @@ export function writeOut(state: EngineState, ctx: RequestContext, out: { db: str
   const dbCtx: RequestContext = { ...ctx, db: out.db };
   try {
     if (secondary.length > 0) {
-      createIndexesCommand({ createIndexes: tempName, indexes: secondary.map(({ v: _v, ...spec }) => spec) }, dbCtx, state);
+      createIndexesOnNewCollection({ createIndexes: tempName, indexes: secondary.map(({ v: _v, ...spec }) => spec) }, dbCtx, state);
     }
     for (const doc of docs) insertRecord(state, dbCtx, temp, prepareInsertDocument(doc));
   } catch (e) {

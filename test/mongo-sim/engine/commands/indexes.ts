@@ -43,6 +43,14 @@ export function createIndexesCommand(cmd: Document, ctx: RequestContext, state: 
   return retryAfterTransactions(state, writeDeadline(cmd), ctx, () => createIndexesOnce(cmd, ctx, state));
 }
 
+/**
+ * createIndexes on a collection the caller has just created itself (the temporary collection of
+ * $out or of a cross-database rename): no transaction can hold it, so nothing waits.
+ */
+export function createIndexesOnNewCollection(cmd: Document, ctx: RequestContext, state: EngineState): Document {
+  return createIndexesOnce(cmd, ctx, state);
+}
+
 function createIndexesOnce(cmd: Document, ctx: RequestContext, state: EngineState): Document {
   const coll = collectionName(cmd, 'createIndexes');
   assertValidNamespace(ctx.db, coll);

@@ -9,7 +9,7 @@ import type { RequestContext } from '../types';
 import type { EngineState } from '../state';
 import type { CollectionInfo } from '../catalog/catalog';
 import { createCollection, insertRecord } from '../writes';
-import { createIndexesCommand, indexSpecs } from './indexes';
+import { createIndexesOnNewCollection, indexSpecs } from './indexes';
 
 const ALPHANUMERIC = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -39,7 +39,7 @@ export function renameAcrossDatabases(state: EngineState, ctx: RequestContext, r
   const temp = createCollection(state, to.db, tempName, { ...source.options, temp: true });
   const secondary = indexSpecs(source).filter((spec) => spec.name !== '_id_' && spec.clustered === undefined);
   if (secondary.length > 0) {
-    createIndexesCommand({ createIndexes: tempName, indexes: secondary.map(({ v: _v, ...spec }) => spec) }, targetCtx, state);
+    createIndexesOnNewCollection({ createIndexes: tempName, indexes: secondary.map(({ v: _v, ...spec }) => spec) }, targetCtx, state);
   }
   for (const rec of [...source.store.natural()]) insertRecord(state, targetCtx, temp, rec.doc, { bypassValidation: true });
   r.renameWithin({ renameCollection: `${to.db}.${tempName}`, to: `${to.db}.${to.coll}`, dropTarget: r.dropTarget });
