@@ -3,6 +3,7 @@
 // here: timestamps are {t, i}, resume tokens {_data}, _id values canonical EJSON strings.
 // Workflow-safe: type imports only, plus a pure factory.
 import type { ClusterLabel, StartOptions, WriteBlockingMode } from './start-options';
+import type { VerificationProgress } from './verification';
 
 /** A BSON Timestamp: t = seconds since the epoch, i = ordinal within the second. */
 export interface ClusterTime {
@@ -153,6 +154,10 @@ export interface SyncState {
   lastError: { error: string; errorDescription: string } | null;
   /** problems the sync is retrying through (e.g. an activity failing again and again) */
   warnings: string[];
+  /** /progress.verification: null when the verifier is off (or the sync is IDLE) */
+  verification: VerificationProgress | null;
+  /** why the verifier holds canCommit false (a first pass to finish, a mismatch), or null */
+  verificationBlocker: string | null;
 }
 
 export const DEFAULT_MONGOSYNC_ID = 'coordinator';
@@ -184,5 +189,7 @@ export function initialSyncState(mongosyncID: string = DEFAULT_MONGOSYNC_ID): Sy
     reversals: 0,
     lastError: null,
     warnings: [],
+    verification: null,
+    verificationBlocker: null,
   };
 }

@@ -3,6 +3,7 @@
 import type { ClusterLabel, OpTime } from './types';
 import type { StartOptions } from '../sync/start-options';
 import type { IndexBuildProgress, SyncStateName } from '../sync/state-types';
+import { initialVerificationState, type VerificationState } from '../sync/verification';
 
 /**
  * Where the sync's work stands; the main loop runs the step of the phase. With `paused` and
@@ -41,6 +42,12 @@ export interface SyncTuning {
   unitMaxPartitions: number;
   /** estimated bytes of the small collections packed into one work unit, about */
   unitMaxBytes: number;
+  /** verification work units compared at once (the embedded verifier) */
+  verifyConcurrency: number;
+  /** documents per comparison batch of the verifier */
+  verifyBatchSize: number;
+  /** how long one verifyWorkUnit activity runs before it returns its resume point */
+  verifyChunkMaxMs: number;
 }
 
 export const DEFAULT_TUNING: SyncTuning = {
@@ -61,6 +68,9 @@ export const DEFAULT_TUNING: SyncTuning = {
   planPagePartitions: 1024,
   unitMaxPartitions: 50,
   unitMaxBytes: 64 * 1024 * 1024,
+  verifyConcurrency: 2,
+  verifyBatchSize: 1000,
+  verifyChunkMaxMs: 10_000,
 };
 
 export interface PartitionRange {
@@ -282,6 +292,11 @@ export interface SyncWorkflowState {
   /** destination time just before its user writes were unblocked: where a reverse resumes */
   destinationWritableAt: OpTime | null;
   reversals: number;
+  /**
+   * The embedded verifier (docs/embedded-verifier.md); null when the sync runs without it (it was
+   * disabled at /start, the run predates it, or its copy plan is not on the destination).
+   */
+  verification: VerificationState | null;
   sourceWritesBlocked: boolean;
   destinationWritesBlocked: boolean;
 }
@@ -324,6 +339,7 @@ export function initialState(syncId: string, options: SyncOptions, tuning: SyncT
     commit: { point: null, canWrite: false },
     destinationWritableAt: null,
     reversals: 0,
+    verification: options.verificationEnabled ? initialVerificationState() : null,
     sourceWritesBlocked: false,
     destinationWritesBlocked: false,
   };
