@@ -1,0 +1,192 @@
+// Compares one _id range of a collection on two clusters, document by document, by a digest of
+// each document's exact BSON bytes: both sides are read in _id order (raw, so nothing is
+// decoded or re-encoded) and merged. Memory holds the driver's current batch of each cursor and
+// at most `maxMismatches` mismatches, whatever the size of the range.
+import { createHash } from 'node:crypto';
+import { BSON, type Collection, type Document } from 'mongodb';
+import { compareRawValues } from '../sync/verify/bson-order';
+import { type CollationSpec, sameCollation, stringOrderFor } from '../sync/verify/collation-order';
+import { idDocumentBytes, type RawValue, rawDocumentId } from '../sync/verify/raw-bson';
+import { type MergeEntry, mergeSortedEntries } from '../sync/verify/range-merge';
+
+export interface DocumentMismatch {
+  db: string;
+  coll: string;
+  /** the _id as a BSON value (typed: Int32, Long, Double... as stored) */
+  id: unknown;
+  kind: 'missingOnDestination' | 'extraOnDestination' | 'different';
+}
+
+/** _id bounds: min inclusive, max exclusive, absent = open (MinKey / MaxKey). */
+export interface RangeBounds {
+  min?: unknown;
+  max?: unknown;
+}
+
+export interface RangeComparison {
+  /** documents read on the source (after `after`, when resuming) */
+  sourceDocuments: number;
+  destinationDocuments: number;
+  /** the first `maxMismatches` mismatches, in _id order */
+  mismatches: DocumentMismatch[];
+  /** every mismatch found, including those not listed */
+  mismatchCount: number;
+  /** the last _id compared; null when the range held no document after `after` */
+  lastId: unknown | null;
+}
+
+export interface RangePosition {
+  /** every _id up to this one (inclusive) is compared on both sides: resume with `after` */
+  lastId: unknown;
+  sourceDocuments: number;
+  destinationDocuments: number;
+  /** mismatches found since the previous call (within the `maxMismatches` cap): persist them */
+  mismatches: DocumentMismatch[];
+  mismatchCount: number;
+}
+
+export interface CompareRangeOptions {
+  /** resume: continue after this _id (exclusive) */
+  after?: unknown;
+  /** documents per cursor batch and per onBatch call (default 1000) */
+  batchSize?: number;
+  /** bytes read (both sides) after which onBatch is called early (default 16 MiB) */
+  maxBatchBytes?: number;
+  /** mismatches kept in the result (default 100); all are counted */
+  maxMismatches?: number;
+  onBatch?: (position: RangePosition) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+/** The two sides have different default collations: their _id orders (and identities) differ. */
+export class CollationMismatchError extends Error {
+  constructor(readonly namespace: string) {
+    super(`${namespace} has different default collations on the source and the destination; its documents cannot be compared by _id range`);
+    this.name = 'CollationMismatchError';
+  }
+}
+
+/** Reads user documents keeping every BSON type, as they are stored. */
+const TYPED_DECODE = { promoteValues: false, promoteLongs: false, bsonRegExp: true } as const;
+
+export function decodeRawId(id: RawValue): unknown {
+  return BSON.deserialize(idDocumentBytes(id), TYPED_DECODE)._id;
+}
+
+function rawIdOf(value: unknown): RawValue {
+  return rawDocumentId(BSON.serialize({ _id: value }));
+}
+
+interface CollectionShape {
+  exists: boolean;
+  collation: CollationSpec | undefined;
+}
+
+async function shapeOf(collection: Collection<Document>): Promise<CollectionShape> {
+  const [info] = await collection.db.listCollections({ name: collection.collectionName }, { nameOnly: false }).toArray();
+  if (!info) return { exists: false, collation: undefined };
+  return { exists: true, collation: (info as { options?: { collation?: CollationSpec } }).options?.collation };
+}
+
+async function* rangeEntries(
+  collection: Collection<Document>,
+  shape: CollectionShape,
+  lowerBound: unknown,
+  bounds: RangeBounds,
+  skipThrough: RawValue | undefined,
+  compare: (a: RawValue, b: RawValue) => number,
+  batchSize: number,
+): AsyncGenerator<MergeEntry> {
+  if (!shape.exists) return;
+  const cursor = collection.find({}, {
+    raw: true,
+    sort: { _id: 1 },
+    hint: { _id: 1 },
+    batchSize,
+    ...(lowerBound !== undefined ? { min: { _id: lowerBound } } : {}),
+    ...(bounds.max !== undefined ? { max: { _id: bounds.max } } : {}),
+  });
+  try {
+    for await (const raw of cursor) {
+      const bytes = raw as unknown as Uint8Array;
+      const id = rawDocumentId(bytes);
+      // `min` is inclusive: the _id a resumed comparison continues after comes back first.
+      if (skipThrough !== undefined && compare(id, skipThrough) <= 0) continue;
+      yield { id, digest: createHash('sha256').update(bytes).digest(), size: bytes.length };
+    }
+  } finally {
+    await cursor.close();
+  }
+}
+
+/** Compares the documents of `bounds` on both sides (see the header). */
+export async function compareRange(
+  source: Collection<Document>,
+  destination: Collection<Document>,
+  bounds: RangeBounds,
+  options: CompareRangeOptions = {},
+): Promise<RangeComparison> {
+  const batchSize = options.batchSize ?? 1000;
+  const maxBatchBytes = options.maxBatchBytes ?? 16 * 1024 * 1024;
+  const maxMismatches = options.maxMismatches ?? 100;
+  const namespace = { db: source.dbName, coll: source.collectionName };
+  const [sourceShape, destinationShape] = await Promise.all([shapeOf(source), shapeOf(destination)]);
+  if (sourceShape.exists && destinationShape.exists && !sameCollation(sourceShape.collation, destinationShape.collation)) {
+    throw new CollationMismatchError(`${namespace.db}.${namespace.coll}`);
+  }
+  const stringOrder = stringOrderFor(sourceShape.exists ? sourceShape.collation : destinationShape.collation);
+  const compare = (a: RawValue, b: RawValue) => compareRawValues(a, b, stringOrder);
+  const after = options.after !== undefined ? rawIdOf(options.after) : undefined;
+  const lowerBound = options.after !== undefined ? options.after : bounds.min;
+
+  const result: RangeComparison = { sourceDocuments: 0, destinationDocuments: 0, mismatches: [], mismatchCount: 0, lastId: null };
+  let pending: DocumentMismatch[] = [];
+  let stepsInBatch = 0;
+  let bytesInBatch = 0;
+  let lastRaw: RawValue | undefined;
+  const report = async (): Promise<void> => {
+    if (stepsInBatch === 0 || lastRaw === undefined) return;
+    const position: RangePosition = {
+      lastId: decodeRawId(lastRaw),
+      sourceDocuments: result.sourceDocuments,
+      destinationDocuments: result.destinationDocuments,
+      mismatches: pending,
+      mismatchCount: result.mismatchCount,
+    };
+    pending = [];
+    stepsInBatch = 0;
+    bytesInBatch = 0;
+    await options.onBatch?.(position);
+  };
+
+  const steps = mergeSortedEntries(
+    rangeEntries(source, sourceShape, lowerBound, bounds, after, compare, batchSize),
+    rangeEntries(destination, destinationShape, lowerBound, bounds, after, compare, batchSize),
+    compare,
+  );
+  for await (const step of steps) {
+    options.signal?.throwIfAborted();
+    if (step.source) {
+      result.sourceDocuments++;
+      bytesInBatch += step.source.size;
+    }
+    if (step.destination) {
+      result.destinationDocuments++;
+      bytesInBatch += step.destination.size;
+    }
+    if (step.verdict !== 'same') {
+      result.mismatchCount++;
+      if (result.mismatches.length < maxMismatches) {
+        const mismatch: DocumentMismatch = { ...namespace, id: decodeRawId(step.id), kind: step.verdict };
+        result.mismatches.push(mismatch);
+        pending.push(mismatch);
+      }
+    }
+    lastRaw = step.id;
+    stepsInBatch++;
+    if (stepsInBatch >= batchSize || bytesInBatch >= maxBatchBytes) await report();
+  }
+  await report();
+  result.lastId = lastRaw === undefined ? null : decodeRawId(lastRaw);
+  return result;
+}
