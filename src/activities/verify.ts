@@ -18,7 +18,7 @@ import { compareOpTime } from '../workflows/types';
 import { decodeId, encodeId } from './copy-partition';
 import { readUnit } from './copy-plan';
 import { ActivityProgress, heartbeatDuring } from './heartbeat';
-import { compareRange } from './range-comparison';
+import { compareRange } from '../verify/compare-range';
 import {
   candidates,
   changed,
