@@ -68,7 +68,9 @@ export interface VerifyWorkUnitInput {
 export interface VerifyWorkUnitResult {
   done: boolean;
   resume: VerificationResume;
-  /** compared by this call */
+  /** where this call started: its input, or the unit's durable checkpoint when that was further */
+  resumedFrom: VerificationResume;
+  /** compared in this unit so far, by every call (counted from the durable checkpoint) */
   sourceDocuments: number;
   destinationDocuments: number;
   collectionsScanned: number;
@@ -95,16 +97,17 @@ export async function verifyWorkUnit(clients: ClusterConnections, input: VerifyW
   // The durable checkpoint is written after the candidates it covers, so it is always safe to
   // resume from; it is at least as far as the workflow's or a heartbeat's position.
   let resume: VerificationResume = furthest(input.resume ?? { partition: 0, after: null }, stored?.resume);
-  const base: Counters = stored ?? { sourceDocuments: 0, destinationDocuments: 0, collectionsScanned: 0 };
-  const total: Counters = { ...base };
+  const resumedFrom = resume;
+  const total: Counters = stored
+    ? { sourceDocuments: stored.sourceDocuments, destinationDocuments: stored.destinationDocuments, collectionsScanned: stored.collectionsScanned }
+    : { sourceDocuments: 0, destinationDocuments: 0, collectionsScanned: 0 };
   let candidatesRecorded = 0;
   const progress = new ActivityProgress(() => ({ resume }));
   const result = (done: boolean): VerifyWorkUnitResult => ({
     done,
     resume,
-    sourceDocuments: total.sourceDocuments - base.sourceDocuments,
-    destinationDocuments: total.destinationDocuments - base.destinationDocuments,
-    collectionsScanned: total.collectionsScanned - base.collectionsScanned,
+    resumedFrom,
+    ...total,
     candidates: candidatesRecorded,
   });
   if (stored?.done) return { ...result(true), resume: stored.resume };

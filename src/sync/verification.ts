@@ -16,6 +16,8 @@ export interface VerificationResume {
 export interface OpenVerificationUnit {
   unit: number;
   resume: VerificationResume | null;
+  /** the unit's counters already added to the totals (the activity reports them cumulatively) */
+  counted?: { sourceDocuments: number; destinationDocuments: number; collectionsScanned: number };
 }
 
 /** A confirmed difference, as shown in /progress and the logs. */

@@ -149,9 +149,11 @@ export class Verifier {
       }),
     );
     const v = this.v;
-    v.sourceDocuments += result.sourceDocuments;
-    v.destinationDocuments += result.destinationDocuments;
-    v.collectionsScanned += result.collectionsScanned;
+    const counted = open.counted ?? { sourceDocuments: 0, destinationDocuments: 0, collectionsScanned: 0 };
+    v.sourceDocuments += result.sourceDocuments - counted.sourceDocuments;
+    v.destinationDocuments += result.destinationDocuments - counted.destinationDocuments;
+    v.collectionsScanned += result.collectionsScanned - counted.collectionsScanned;
+    open.counted = { sourceDocuments: result.sourceDocuments, destinationDocuments: result.destinationDocuments, collectionsScanned: result.collectionsScanned };
     v.candidates += result.candidates;
     if (!result.done) {
       open.resume = result.resume;

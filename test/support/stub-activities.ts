@@ -133,6 +133,7 @@ export function stubActivities(options: { partitions?: number; collections?: num
       return {
         done: true,
         resume: { partition: unit.length, after: null },
+        resumedFrom: { partition: from, after: null },
         sourceDocuments: compared.length * 10,
         destinationDocuments: compared.length * 10,
         collectionsScanned: compared.filter((partition) => partition.max === null).length,
