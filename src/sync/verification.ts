@@ -53,6 +53,8 @@ export interface VerificationState {
   collectionsScanned: number;
   /** range differences waiting for the applier to pass them, then for a recheck */
   candidates: number;
+  /** range differences found so far (most settle on recheck: documents that changed while compared) */
+  candidatesFound?: number;
   /** candidates whose source document kept changing at every recheck: the commit check decides them */
   deferred: number;
   /** every candidate detected before this source time has been rechecked */

@@ -155,6 +155,7 @@ export class Verifier {
     v.collectionsScanned += result.collectionsScanned - counted.collectionsScanned;
     open.counted = { sourceDocuments: result.sourceDocuments, destinationDocuments: result.destinationDocuments, collectionsScanned: result.collectionsScanned };
     v.candidates += result.candidates;
+    v.candidatesFound = (v.candidatesFound ?? 0) + result.candidates;
     if (!result.done) {
       open.resume = result.resume;
       return;

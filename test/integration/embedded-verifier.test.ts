@@ -89,7 +89,9 @@ describe('embedded verifier', () => {
     assert.equal(verification.source.scannedCollectionCount, 2);
     assert.ok(verification.source.hashedDocumentCount >= 1500, JSON.stringify(verification));
     const state = await h.controller.state();
-    console.log(`first pass: ${state!.verification!.sourceDocuments} documents, ${state!.verification!.candidates} candidates left`);
+    const found = state!.verification!.candidatesFound ?? 0;
+    console.log(`first pass: ${state!.verification!.sourceDocuments} documents, ${found} differences found, ${state!.verification!.candidates} left`);
+    assert.ok(found > 0, 'documents changed while they were compared (the recheck path ran), none was reported');
 
     await h.controller.commit();
     const committed = await waitForProgress(h.controller, (p) => p.state === 'COMMITTED' || p.state === 'FAILED', 120_000);
