@@ -8,6 +8,7 @@ const root = join(import.meta.dirname, '..');
 const benches = [
   ['MongoDB simulator (insertMany / find through the driver)', 'test/mongo-sim/bench.ts'],
   ['sync copy throughput', 'bench/copy-throughput.ts'],
+  ['verify throughput', 'bench/verify-throughput.ts'],
 ];
 let failed = false;
 for (const [title, file] of benches) {

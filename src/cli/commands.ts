@@ -5,7 +5,7 @@ import { startRequestBodySchema } from '../sync/start-options';
 
 export class UsageError extends Error {}
 
-export type CommandName = 'service' | 'worker' | 'start' | 'progress' | 'pause' | 'resume' | 'commit' | 'reverse' | 'clear' | 'help';
+export type CommandName = 'service' | 'worker' | 'start' | 'progress' | 'pause' | 'resume' | 'commit' | 'reverse' | 'clear' | 'verify' | 'help';
 export const CLIENT_COMMANDS = ['start', 'progress', 'pause', 'resume', 'commit', 'reverse', 'clear'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
@@ -57,6 +57,16 @@ const OPTIONS: Record<Exclude<CommandName, 'help'>, Options> = {
   commit: clientOptions,
   reverse: clientOptions,
   clear: clientOptions,
+  verify: {
+    help: { type: 'boolean', short: 'h' },
+    cluster0: { type: 'string' },
+    cluster1: { type: 'string' },
+    include: { type: 'string', multiple: true },
+    exclude: { type: 'string', multiple: true },
+    report: { type: 'string' },
+    parallelism: { type: 'string' },
+    'max-mismatches': { type: 'string' },
+  },
 };
 
 export interface ParsedCommand {
@@ -140,6 +150,22 @@ export function helpText(topic?: string): string {
     case 'commit':
     case 'reverse':
       return [`Usage: c2c-sync ${topic} [--api URL | --host ADDR --port N]`, '', `Calls POST /api/v1/${topic} with {} and prints the response.`, '', ...CLIENT_FLAGS].join('\n');
+    case 'verify':
+      return [
+        'Usage: c2c-sync verify --cluster0 URI --cluster1 URI [--include NS ...] [--exclude NS ...] [--report FILE]',
+        '                       [--parallelism N] [--max-mismatches N]',
+        '',
+        'Compares two clusters without a sync: every document of every collection (by a digest of its exact BSON,',
+        'so a type or field-order difference counts), collection options, indexes and views. cluster0 is the source,',
+        'cluster1 the destination. Prints progress on stderr and a summary on stdout.',
+        '',
+        '  --include NS, --exclude NS             DATABASE or DATABASE.COLLECTION; repeat the flag for more',
+        '  --report FILE                          write the whole report as JSON (mismatched _ids in canonical Extended JSON)',
+        '  --parallelism N                        _id ranges compared at once (1 to 64, default 4)',
+        '  --max-mismatches N                     document mismatches listed in the report (default 1000; all are counted)',
+        '',
+        'Exit codes: 0 the clusters are equal, 1 they differ (or could not be compared), 2 bad usage.',
+      ].join('\n');
     case 'clear':
       return [
         'Usage: c2c-sync clear [--api URL | --host ADDR --port N]',
@@ -160,6 +186,7 @@ export function helpText(topic?: string): string {
         '  c2c-sync progress [--watch] [--until STATE]',
         '  c2c-sync pause | resume | commit | reverse',
         '  c2c-sync clear                                     end a FAILED sync so that a new one can start',
+        '  c2c-sync verify --cluster0 URI --cluster1 URI      compare two clusters (documents, options, indexes, views)',
         '  c2c-sync help [command] | --help | --version',
         '',
         'Without --temporal-address the service starts an embedded Temporal dev server (with its Web UI),',

@@ -6,6 +6,7 @@ import { ApiUnreachableError } from './api-client';
 import { type CliIo, runClientCommand } from './client';
 import { CLIENT_COMMANDS, type ClientCommand, helpText, parseCommandLine, UsageError } from './commands';
 import { runService } from './service';
+import { runVerifyCommand } from './verify-command';
 import { VERSION } from './version';
 
 export const EXIT_OK = 0;
@@ -32,6 +33,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stdout.write(`c2c-sync ${VERSION}\n`);
       return EXIT_OK;
     }
+    if (parsed.command === 'verify') return await runVerifyCommand(parsed.flags, io);
     if ((CLIENT_COMMANDS as readonly string[]).includes(parsed.command)) {
       return await runClientCommand(parsed.command as ClientCommand, parsed.flags, io);
     }

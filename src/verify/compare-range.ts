@@ -3,11 +3,11 @@
 // decoded or re-encoded) and merged. Memory holds the driver's current batch of each cursor and
 // at most `maxMismatches` mismatches, whatever the size of the range.
 import { createHash } from 'node:crypto';
-import { BSON, type Collection, type Document } from 'mongodb';
+import { BSON, type Collection, type Document, type FindCursor } from 'mongodb';
 import { compareRawValues } from '../sync/verify/bson-order';
 import { type CollationSpec, sameCollation, stringOrderFor } from '../sync/verify/collation-order';
 import { idDocumentBytes, type RawValue, rawDocumentId } from '../sync/verify/raw-bson';
-import { type MergeEntry, mergeSortedEntries } from '../sync/verify/range-merge';
+import { type EntrySource, type MergeEntry, type MergeStep, mergeSortedEntries } from '../sync/verify/range-merge';
 
 export interface DocumentMismatch {
   db: string;
@@ -88,34 +88,62 @@ async function shapeOf(collection: Collection<Document>): Promise<CollectionShap
   return { exists: true, collation: (info as { options?: { collation?: CollationSpec } }).options?.collation };
 }
 
-async function* rangeEntries(
-  collection: Collection<Document>,
-  shape: CollectionShape,
-  lowerBound: unknown,
-  bounds: RangeBounds,
-  skipThrough: RawValue | undefined,
-  compare: (a: RawValue, b: RawValue) => number,
-  batchSize: number,
-): AsyncGenerator<MergeEntry> {
-  if (!shape.exists) return;
-  const cursor = collection.find({}, {
-    raw: true,
-    sort: { _id: 1 },
-    hint: { _id: 1 },
-    batchSize,
-    ...(lowerBound !== undefined ? { min: { _id: lowerBound } } : {}),
-    ...(bounds.max !== undefined ? { max: { _id: bounds.max } } : {}),
-  });
-  try {
-    for await (const raw of cursor) {
-      const bytes = raw as unknown as Uint8Array;
+/**
+ * One side of a range as merge entries: a raw cursor read a whole batch at a time (one promise
+ * per batch, not per document), each document hashed as it is taken.
+ */
+class RangeEntries implements EntrySource {
+  private buffer: Uint8Array[] = [];
+  private at = 0;
+  private exhausted: boolean;
+  private readonly cursor: FindCursor<Document> | undefined;
+
+  constructor(
+    collection: Collection<Document>,
+    exists: boolean,
+    lowerBound: unknown,
+    bounds: RangeBounds,
+    private readonly skipThrough: RawValue | undefined,
+    private readonly compare: (a: RawValue, b: RawValue) => number,
+    batchSize: number,
+  ) {
+    this.exhausted = !exists;
+    this.cursor = exists
+      ? collection.find({}, {
+          raw: true,
+          sort: { _id: 1 },
+          hint: { _id: 1 },
+          batchSize,
+          ...(lowerBound !== undefined ? { min: { _id: lowerBound } } : {}),
+          ...(bounds.max !== undefined ? { max: { _id: bounds.max } } : {}),
+        })
+      : undefined;
+  }
+
+  next(): MergeEntry | null | Promise<MergeEntry | null> {
+    while (this.at < this.buffer.length) {
+      const bytes = this.buffer[this.at++]!;
       const id = rawDocumentId(bytes);
       // `min` is inclusive: the _id a resumed comparison continues after comes back first.
-      if (skipThrough !== undefined && compare(id, skipThrough) <= 0) continue;
-      yield { id, digest: createHash('sha256').update(bytes).digest(), size: bytes.length };
+      if (this.skipThrough !== undefined && this.compare(id, this.skipThrough) <= 0) continue;
+      return { id, digest: createHash('sha256').update(bytes).digest(), size: bytes.length };
     }
-  } finally {
-    await cursor.close();
+    if (this.exhausted) return null;
+    return this.refill().then(() => this.next());
+  }
+
+  private async refill(): Promise<void> {
+    this.buffer = [];
+    this.at = 0;
+    if (!(await this.cursor!.hasNext())) {
+      this.exhausted = true;
+      return;
+    }
+    this.buffer = this.cursor!.readBufferedDocuments() as unknown as Uint8Array[];
+  }
+
+  async close(): Promise<void> {
+    await this.cursor?.close();
   }
 }
 
@@ -159,12 +187,11 @@ export async function compareRange(
     await options.onBatch?.(position);
   };
 
-  const steps = mergeSortedEntries(
-    rangeEntries(source, sourceShape, lowerBound, bounds, after, compare, batchSize),
-    rangeEntries(destination, destinationShape, lowerBound, bounds, after, compare, batchSize),
-    compare,
-  );
-  for await (const step of steps) {
+  const sides = [
+    new RangeEntries(source, sourceShape.exists, lowerBound, bounds, after, compare, batchSize),
+    new RangeEntries(destination, destinationShape.exists, lowerBound, bounds, after, compare, batchSize),
+  ] as const;
+  const onStep = (step: MergeStep): void | Promise<void> => {
     options.signal?.throwIfAborted();
     if (step.source) {
       result.sourceDocuments++;
@@ -184,7 +211,12 @@ export async function compareRange(
     }
     lastRaw = step.id;
     stepsInBatch++;
-    if (stepsInBatch >= batchSize || bytesInBatch >= maxBatchBytes) await report();
+    if (stepsInBatch >= batchSize || bytesInBatch >= maxBatchBytes) return report();
+  };
+  try {
+    await mergeSortedEntries(sides[0], sides[1], compare, onStep);
+  } finally {
+    await Promise.all(sides.map((side) => side.close()));
   }
   await report();
   result.lastId = lastRaw === undefined ? null : decodeRawId(lastRaw);

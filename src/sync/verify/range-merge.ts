@@ -1,6 +1,6 @@
 // The merge of two streams of documents sorted by _id (one per side) into a verdict per _id:
 // the same content on both sides, different content, only on the source, or only on the
-// destination. Pure: the streams are any async iterables. Each stream must be strictly
+// destination. Pure: the sides are any sources of entries. Each stream must be strictly
 // increasing under `compare`; when one is not (a cursor sorted differently from the order the
 // merge assumes) the merge throws IdOrderError instead of reporting false differences.
 import type { RawValue } from './raw-bson';
@@ -39,63 +39,86 @@ function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * One side's entries in _id order. `next` answers synchronously while it holds buffered entries
+ * and with a promise only when it must wait for more (null: the side is exhausted), so the
+ * merge costs no promise per document.
+ */
+export interface EntrySource {
+  next(): MergeEntry | null | Promise<MergeEntry | null>;
+}
+
+/** An EntrySource over any async iterable (one promise per entry). */
+export function entrySourceOf(entries: AsyncIterable<MergeEntry>): EntrySource & { close(): Promise<void> } {
+  const iterator = entries[Symbol.asyncIterator]();
+  return {
+    next: () => iterator.next().then((r) => (r.done ? null : r.value)),
+    close: async () => {
+      await iterator.return?.();
+    },
+  };
+}
+
 /** Pulls one side, checking that its _ids strictly increase. */
 class OrderedSide {
-  private readonly iterator: AsyncIterator<MergeEntry>;
   private previous: RawValue | undefined;
-  head: MergeEntry | undefined;
+  head: MergeEntry | null = null;
 
   constructor(
-    entries: AsyncIterable<MergeEntry>,
+    private readonly source: EntrySource,
     private readonly side: 'source' | 'destination',
     private readonly compare: (a: RawValue, b: RawValue) => number,
-  ) {
-    this.iterator = entries[Symbol.asyncIterator]();
-  }
+  ) {}
 
-  async advance(): Promise<void> {
-    const next = await this.iterator.next();
-    if (next.done) {
-      this.head = undefined;
-      return;
+  private accept(next: MergeEntry | null): void {
+    if (next !== null) {
+      if (this.previous !== undefined && this.compare(this.previous, next.id) >= 0) throw new IdOrderError(this.side);
+      this.previous = next.id;
     }
-    if (this.previous !== undefined && this.compare(this.previous, next.value.id) >= 0) throw new IdOrderError(this.side);
-    this.previous = next.value.id;
-    this.head = next.value;
+    this.head = next;
   }
 
-  async close(): Promise<void> {
-    await this.iterator.return?.();
+  /** Moves to the next entry; a promise only when the side had to wait. */
+  advance(): void | Promise<void> {
+    const next = this.source.next();
+    if (next instanceof Promise) return next.then((entry) => this.accept(entry));
+    this.accept(next);
   }
 }
 
-/** Merges the two sides, yielding one step per distinct _id, in order. */
-export async function* mergeSortedEntries(
-  source: AsyncIterable<MergeEntry>,
-  destination: AsyncIterable<MergeEntry>,
+/**
+ * Merges the two sides, calling `onStep` once per distinct _id, in order (awaited when it
+ * returns a promise).
+ */
+export async function mergeSortedEntries(
+  source: EntrySource,
+  destination: EntrySource,
   compare: (a: RawValue, b: RawValue) => number,
-): AsyncGenerator<MergeStep> {
+  onStep: (step: MergeStep) => void | Promise<void>,
+): Promise<void> {
   const left = new OrderedSide(source, 'source', compare);
   const right = new OrderedSide(destination, 'destination', compare);
-  try {
-    await Promise.all([left.advance(), right.advance()]);
-    for (;;) {
-      const s = left.head;
-      const d = right.head;
-      if (s === undefined && d === undefined) return;
-      const order = s === undefined ? 1 : d === undefined ? -1 : compare(s.id, d.id);
-      if (order < 0) {
-        yield { verdict: 'missingOnDestination', id: s!.id, source: s! };
-        await left.advance();
-      } else if (order > 0) {
-        yield { verdict: 'extraOnDestination', id: d!.id, destination: d! };
-        await right.advance();
-      } else {
-        yield { verdict: digestsEqual(s!.digest, d!.digest) ? 'same' : 'different', id: s!.id, source: s!, destination: d! };
-        await Promise.all([left.advance(), right.advance()]);
-      }
+  await Promise.all([left.advance(), right.advance()]);
+  for (;;) {
+    const s = left.head;
+    const d = right.head;
+    if (s === null && d === null) return;
+    const order = s === null ? 1 : d === null ? -1 : compare(s.id, d.id);
+    let step: MergeStep;
+    let moved: void | Promise<void> | [void | Promise<void>, void | Promise<void>];
+    if (order < 0) {
+      step = { verdict: 'missingOnDestination', id: s!.id, source: s! };
+      moved = left.advance();
+    } else if (order > 0) {
+      step = { verdict: 'extraOnDestination', id: d!.id, destination: d! };
+      moved = right.advance();
+    } else {
+      step = { verdict: digestsEqual(s!.digest, d!.digest) ? 'same' : 'different', id: s!.id, source: s!, destination: d! };
+      moved = [left.advance(), right.advance()];
     }
-  } finally {
-    await Promise.all([left.close(), right.close()]);
+    const handled = onStep(step);
+    if (handled instanceof Promise) await handled;
+    if (moved instanceof Promise) await moved;
+    else if (Array.isArray(moved) && (moved[0] instanceof Promise || moved[1] instanceof Promise)) await Promise.all(moved);
   }
 }

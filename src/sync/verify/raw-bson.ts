@@ -119,6 +119,10 @@ const ID_NAME = [0x5f, 0x69, 0x64]; // "_id"
 
 /** The `_id` of a whole raw document (the server stores it first; found wherever it is). */
 export function rawDocumentId(document: Uint8Array): RawValue {
+  // The common case without walking the elements: `_id` is the first one.
+  if (document.length > 9 && document[5] === ID_NAME[0] && document[6] === ID_NAME[1] && document[7] === ID_NAME[2] && document[8] === 0) {
+    return { type: document[4]!, bytes: document, offset: 9 };
+  }
   for (const element of elementsOf(document, 0)) {
     if (
       element.nameEnd - element.nameStart === 3 &&

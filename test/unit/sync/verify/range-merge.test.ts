@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { BSON, Int32 } from 'mongodb';
 import { compareRawValues } from '../../../../src/sync/verify/bson-order';
 import { rawDocumentId, type RawValue } from '../../../../src/sync/verify/raw-bson';
-import { IdOrderError, type MergeEntry, type MergeStep, mergeSortedEntries } from '../../../../src/sync/verify/range-merge';
+import { type EntrySource, entrySourceOf, IdOrderError, type MergeEntry, type MergeStep, mergeSortedEntries } from '../../../../src/sync/verify/range-merge';
 
 const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 2 ** 31));
 console.log(`range-merge property seed: ${SEED} (rerun with FC_SEED=${SEED})`);
@@ -22,9 +22,27 @@ async function* stream(entries: MergeEntry[]): AsyncGenerator<MergeEntry> {
 const compare = (a: RawValue, b: RawValue) => compareRawValues(a, b);
 const idOf = (raw: RawValue) => BSON.deserialize(Buffer.from(raw.bytes))._id as number;
 
-async function verdicts(source: MergeEntry[], destination: MergeEntry[]): Promise<[number, MergeStep['verdict']][]> {
+/** A source that answers synchronously within batches of `size` and with a promise between them. */
+function batched(entries: MergeEntry[], size: number): EntrySource {
+  let at = 0;
+  let buffered = 0;
+  return {
+    next() {
+      if (buffered > 0) {
+        buffered--;
+        return entries[at++] ?? null;
+      }
+      return Promise.resolve().then(() => {
+        buffered = size - 1;
+        return entries[at++] ?? null;
+      });
+    },
+  };
+}
+
+async function verdicts(source: MergeEntry[], destination: MergeEntry[], sides: (e: MergeEntry[]) => EntrySource = (e) => entrySourceOf(stream(e))): Promise<[number, MergeStep['verdict']][]> {
   const out: [number, MergeStep['verdict']][] = [];
-  for await (const step of mergeSortedEntries(stream(source), stream(destination), compare)) out.push([idOf(step.id), step.verdict]);
+  await mergeSortedEntries(sides(source), sides(destination), compare, (step) => void out.push([idOf(step.id), step.verdict]));
   return out;
 }
 
@@ -48,20 +66,17 @@ describe('mergeSortedEntries', () => {
     await assert.rejects(verdicts([], [entry(1, 'a'), entry(1, 'b')]), (error: unknown) => error instanceof IdOrderError && /destination/.test(error.message));
   });
 
-  it('closes both sides when the consumer stops early', async () => {
-    const closed: string[] = [];
-    async function* tracked(name: string, entries: MergeEntry[]) {
-      try {
-        for (const e of entries) yield e;
-      } finally {
-        closed.push(name);
-      }
-    }
-    for await (const step of mergeSortedEntries(tracked('s', [entry(1, 'a'), entry(2, 'b')]), tracked('d', [entry(1, 'a'), entry(2, 'b')]), compare)) {
-      assert.equal(step.verdict, 'same');
-      break;
-    }
-    assert.deepEqual(closed.sort(), ['d', 's']);
+  it('awaits a step handler that returns a promise before the next step', async () => {
+    const seen: number[] = [];
+    let pending = 0;
+    await mergeSortedEntries(batched([entry(1, 'a'), entry(2, 'b'), entry(3, 'c')], 2), batched([entry(2, 'b')], 2), compare, async (step) => {
+      assert.equal(pending, 0, 'no step starts while the previous one is pending');
+      pending++;
+      await new Promise((resolve) => setImmediate(resolve));
+      pending--;
+      seen.push(idOf(step.id));
+    });
+    assert.deepEqual(seen, [1, 2, 3]);
   });
 
   it('agrees with a set comparison of random sides', async () => {
@@ -73,6 +88,7 @@ describe('mergeSortedEntries', () => {
           .sort((a, b) => a - b)
           .map((id) => [id, !(id in d) ? 'missingOnDestination' : !(id in s) ? 'extraOnDestination' : s[id] === d[id] ? 'same' : 'different']);
         assert.deepEqual(await verdicts(sorted(s), sorted(d)), expected);
+        assert.deepEqual(await verdicts(sorted(s), sorted(d), (e) => batched(e, 3)), expected, 'sources answering synchronously within batches');
       }),
       { seed: SEED, numRuns: 300 },
     );
