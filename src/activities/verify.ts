@@ -246,51 +246,43 @@ export interface VerifyAtCommitInput {
   destination: ClusterLabel;
 }
 
-/** Where the commit check stands (heartbeated): the queue being read and the last entry done. */
+/** Where the commit check stands (heartbeated): the queue it reads; decided entries are gone. */
 interface CommitCheckPosition {
   queue: 'candidates' | 'changed';
-  after: string | null;
-  mismatchCount: number;
-  mismatches: VerificationMismatch[];
 }
 
 /**
  * The commit check: every event up to the commit point is applied and writes are blocked, so any
- * candidate or changed document that still differs is a mismatch. Entries are forgotten as they
- * pass, so a retry resumes. Drops the store when nothing differs.
+ * candidate or changed document that still differs is a mismatch. Entries are forgotten once
+ * decided and mismatches recorded durably, so a retry resumes and counts each once. Drops the
+ * store when nothing differs.
  */
 export async function verifyAtCommit(clients: ClusterConnections, input: VerifyAtCommitInput): Promise<{ mismatchCount: number; mismatches: VerificationMismatch[] }> {
   const source = clients.client(input.source);
   const destination = clients.client(input.destination);
-  let position: CommitCheckPosition = { queue: 'candidates', after: null, mismatchCount: 0, mismatches: [] };
+  let position: CommitCheckPosition = { queue: 'candidates' };
   const progress = new ActivityProgress(() => position);
   if (progress.resumed) position = progress.resumed;
-  // Mismatches confirmed before the commit (none, or the commit would have been refused) count too.
-  const earlier = await collectMismatches(destination);
   for (const queue of ['candidates', 'changed'] as const) {
     if (queue === 'candidates' && position.queue === 'changed') continue;
+    position = { queue };
     const collection = queue === 'candidates' ? candidates(destination) : changed(destination);
     for (;;) {
       const page: { _id: DocumentKey }[] = await collection.find({}, { ...TYPED_READ, sort: { _id: 1 }, limit: PAGE }).toArray();
       if (page.length === 0) break;
       const reads = await Promise.all(page.map(async (entry) => ({ key: entry._id, s: await rawDocument(source, entry._id), d: await rawDocument(destination, entry._id) })));
       for (const { key, s, d } of reads) {
-        if (sameBytes(s, d)) continue;
-        const kind = differenceKind(s, d);
-        await recordMismatch(destination, key, kind);
-        position.mismatchCount += 1;
-        if (position.mismatches.length < MAX_RETURNED) position.mismatches.push({ ns: planKey(key.db, key.coll), id: encodeKeyId(key.id), kind });
+        if (!sameBytes(s, d)) await recordMismatch(destination, key, differenceKind(s, d));
       }
       await collection.deleteMany({ _id: { $in: page.map((entry) => entry._id) } } as Document);
-      position = { ...position, queue, after: encodeId(page[page.length - 1]!._id) };
       progress.beat();
     }
-    position = { ...position, queue: 'changed', after: null };
     progress.beatNow();
   }
-  const mismatchCount = position.mismatchCount + earlier.count;
-  if (mismatchCount === 0) await dropStore(destination);
-  return { mismatchCount, mismatches: [...earlier.shown, ...position.mismatches].slice(0, MAX_RETURNED) };
+  // Mismatches confirmed before the commit (none, or the commit would have been refused) count too.
+  const found = await collectMismatches(destination);
+  if (found.count === 0) await dropStore(destination);
+  return { mismatchCount: found.count, mismatches: found.shown };
 }
 
 async function collectMismatches(destination: MongoClient): Promise<{ count: number; shown: VerificationMismatch[] }> {
