@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { BSON, type Document, type MongoClient } from 'mongodb';
 import type { OpTime } from '../mongo/op-time';
-import { C2C_VERIFIER_DB } from '../sync/namespace-names';
+import { C2C_METADATA_DB, C2C_VERIFIER_DB } from '../sync/namespace-names';
 import type { VerificationResume } from '../sync/verification';
 
 export interface DocumentKey {
@@ -120,3 +120,16 @@ export function differenceKind(source: Uint8Array | null, destination: Uint8Arra
 }
 
 export const encodeKeyId = (id: unknown): string => BSON.EJSON.stringify({ id }, { relaxed: false }).slice('{"id":'.length, -1);
+
+/**
+ * True when the commit-time resync will replace the document from the source (src/activities/
+ * resync-set.ts): its events met a later state, so until then it may hold the right values in
+ * another field order. Such a difference is the commit check's to decide, after the resync.
+ */
+export async function awaitsResync(destination: MongoClient, key: DocumentKey): Promise<boolean> {
+  const recorded = await destination
+    .db(C2C_METADATA_DB)
+    .collection('resync')
+    .countDocuments({ _id: { $in: [{ db: key.db, coll: key.coll, id: key.id }, { db: key.db, coll: key.coll, all: true }] } } as Document, { limit: 1 });
+  return recorded > 0;
+}

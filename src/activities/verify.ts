@@ -20,6 +20,7 @@ import { readUnit } from './copy-plan';
 import { ActivityProgress, heartbeatDuring } from './heartbeat';
 import { compareRange } from '../verify/compare-range';
 import {
+  awaitsResync,
   candidates,
   changed,
   checkpoints,
@@ -217,6 +218,10 @@ export async function recheckVerification(clients: ClusterConnections, input: Re
         continue;
       }
       const digest = digestOf(s);
+      if (await awaitsResync(destination, entry._id)) {
+        await candidates(destination).updateOne({ _id: entry._id }, { $set: { sourceDigest: digest, deferred: true } });
+        continue;
+      }
       if (entry.sourceDigest !== undefined && entry.sourceDigest === digest) {
         await confirm(destination, entry._id, differenceKind(s, d), found);
         continue;
