@@ -89,7 +89,8 @@ export class Verifier {
       if (!open) break;
       this.track(`unit ${open.unit}`, () => this.verifyUnit(open));
     }
-    if (afterStep && v.candidates > 0 && s.apply.appliedThrough && !this.running.has('recheck')) {
+    // Deferred candidates wait for the commit check: only undecided ones call for a recheck.
+    if (afterStep && v.candidates > v.deferred && s.apply.appliedThrough && !this.running.has('recheck')) {
       const through = s.apply.appliedThrough;
       this.track('recheck', () => this.recheck(through));
     }
