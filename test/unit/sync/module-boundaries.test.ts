@@ -21,6 +21,7 @@ const WORKFLOW_SAFE = [
   'progress',
   'start-options',
   'state-types',
+  'verification',
 ];
 const ACTIVITY_SIDE = [
   'apply-batching',
