@@ -27,6 +27,8 @@ export interface ApplyChangeEventsInput extends SyncScope {
   /** events older than this happened while the collection copy ran */
   copyCompletedAt: ClusterTime | null;
   syncId: string;
+  /** the embedded verifier runs: record the documents written, for its commit check */
+  recordVerificationChanges?: boolean;
 }
 
 export interface ApplyChangeEventsResult {
@@ -64,6 +66,7 @@ export async function applyChangeEvents(
     buildIndexes: input.buildIndexes,
     copyCompletedAt: input.copyCompletedAt,
     replaying: context.info.attempt > 1,
+    recordChanges: input.recordVerificationChanges === true,
     heartbeat: () => context.heartbeat(checkpoint),
   });
   const startedAt = Date.now();

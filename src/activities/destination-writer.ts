@@ -32,6 +32,7 @@ import { throwIfActivityCancelled } from './heartbeat';
 import { bulkReplace } from './id-type-change';
 import { fitted } from './oversize-writes';
 import { recordForResync } from './resync-set';
+import { recordChanged } from './verifier-store';
 
 /** Longest gap between two heartbeats while a batch is applied. */
 const HEARTBEAT_EVERY_MS = 1000;
@@ -50,6 +51,8 @@ export interface DestinationWriterOptions {
   copyCompletedAt: ClusterTime | null;
   /** this attempt replays events an earlier, interrupted attempt may have applied */
   replaying: boolean;
+  /** record every document written in the embedded verifier's changed set */
+  recordChanges?: boolean;
   /** heartbeats the caller's checkpoint during long steps (a recopy, a long chain of writes of one document) */
   heartbeat?: () => void;
 }
@@ -144,6 +147,9 @@ export class DestinationWriter {
       }),
     );
     await recordForResync(this.options.destination, target, resync);
+    if (this.options.recordChanges) {
+      await recordChanged(this.options.destination, target, group.writes.map((planned) => planned.documentKey._id));
+    }
     const collection = this.options.destination.db(target.db).collection(target.coll);
     try {
       await collection.bulkWrite(operations, { ordered: false, bypassDocumentValidation: true });

@@ -11,6 +11,16 @@ import { bufferChangeEvents, type BufferChangeEventsInput } from './event-buffer
 import { planPartitions, type PlanPartitionsInput } from './plan-partitions';
 import { preflight, type PreflightInput } from './preflight';
 import { resyncDocuments, type ResyncInput } from './resync';
+import {
+  beginVerification,
+  type BeginVerificationInput,
+  type RecheckInput,
+  recheckVerification,
+  verifyAtCommit,
+  type VerifyAtCommitInput,
+  verifyWorkUnit,
+  type VerifyWorkUnitInput,
+} from './verify';
 
 export interface ActivityDeps {
   clusters: ClusterClients;
@@ -31,6 +41,10 @@ export function createActivities({ clusters }: ActivityDeps) {
     bufferChangeEvents: (input: BufferChangeEventsInput) => bufferChangeEvents(clusters, input),
     resyncDocuments: (input: ResyncInput) => resyncDocuments(clusters, input),
     finalizeDestination: (input: FinalizeInput) => finalizeDestination(clusters, input),
+    beginVerification: (input: BeginVerificationInput) => beginVerification(clusters, input),
+    verifyWorkUnit: (input: VerifyWorkUnitInput) => verifyWorkUnit(clusters, input),
+    recheckVerification: (input: RecheckInput) => recheckVerification(clusters, input),
+    verifyAtCommit: (input: VerifyAtCommitInput) => verifyAtCommit(clusters, input),
   };
 }
 

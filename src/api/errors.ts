@@ -39,6 +39,7 @@ const STATUS_BY_NAME: Record<ErrorName, number> = {
   ClusterIdentityMismatch: 409,
   NamespaceFilterViolation: 409,
   UniqueIndexConversionFailed: 409,
+  VerificationFailed: 409,
   UnsupportedOperation: 409,
   ChangeStreamHistoryLost: 409,
   ChangeStreamFatal: 409,

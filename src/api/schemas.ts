@@ -29,6 +29,15 @@ const syncStateSchema = z.enum(SYNC_STATE_NAMES);
 const wholeSeconds = z.number().int().nonnegative();
 const count = z.number().int().nonnegative();
 
+const verificationSideSchema = z.strictObject({
+  estimatedDocumentCount: count.meta({ description: 'documents in the verified collections (the copy\'s count, raised to the hashed count)' }),
+  hashedDocumentCount: count.meta({ description: 'documents compared by the first pass on this cluster' }),
+  lagTimeSeconds: wholeSeconds.meta({ description: 'seconds between the source\'s newest time and the time through which differences were rechecked' }),
+  totalCollectionCount: count,
+  scannedCollectionCount: count,
+  phase: z.enum(['not started', 'initial hashing', 'stream hashing']),
+});
+
 export const progressSchema = z
   .strictObject({
     state: syncStateSchema,
@@ -63,7 +72,14 @@ export const progressSchema = z
     coordinatorID: z.string().nullable(),
     source: z.strictObject({ pingLatencyMs: z.number().int() }).optional().meta({ description: 'last ping round trip to the source in ms (-1: failed); left out below 1 ms and until measured' }),
     destination: z.strictObject({ pingLatencyMs: z.number().int() }).optional().meta({ description: 'the same for the destination' }),
-    verification: z.null().meta({ description: 'c2c-sync has no embedded verifier' }),
+    verification: z
+      .strictObject({ source: verificationSideSchema, destination: verificationSideSchema })
+      .nullable()
+      .meta({
+        description:
+          'The embedded verifier (mongosync 1.9+). null in IDLE and when the sync was started with `verification: {enabled: false}`. ' +
+          'Confirmed mismatches are named in `warnings`.',
+      }),
     warnings: z.array(z.string()).optional(),
   })
   .meta({ description: "mongosync's progress object" });

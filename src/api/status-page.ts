@@ -140,7 +140,7 @@ function render(progress, metricsText) {
   $('can-commit').textContent = progress.canCommit ? 'canCommit: yes' : 'canCommit: no';
   $('can-write').textContent = progress.canWrite ? 'canWrite: yes' : 'canWrite: no';
   $('indexes').textContent = fields(progress.indexBuilding) || 'none running';
-  $('verification').textContent = fields(progress.verification) || 'not reported';
+  $('verification').textContent = fields(progress.verification) || 'off';
   const problems = [];
   if (state === 'FAILED') problems.push((progress.error || 'failed') + ': ' + (progress.errorDescription || ''));
   $('error').textContent = problems.join('\\n');

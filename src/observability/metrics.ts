@@ -50,6 +50,12 @@ export function createSyncMetrics(options: SyncMetricsOptions): SyncMetrics {
   const warnings = gauge('c2c_sync_warnings', 'warnings in /progress (stalled activities, low oplog, source write block)');
   const pingLatency = gauge('c2c_sync_ping_latency_seconds', 'last ping round trip to the cluster; NaN before the first and after a failed one', ['cluster']);
   const pingFailed = gauge('c2c_sync_ping_failed', '1 when the last ping to the cluster failed', ['cluster']);
+  const verificationMismatches = gauge(
+    'c2c_sync_verification_mismatches',
+    'documents the embedded verifier confirmed different between source and destination (names in /progress warnings and the logs)',
+  );
+  const verificationHashed = gauge('c2c_sync_verification_hashed_documents', 'documents compared by the embedded verifier, per cluster', ['cluster']);
+  const verificationCandidates = gauge('c2c_sync_verification_candidates', 'differences waiting for a recheck (documents that changed while compared)');
   const refreshOk = gauge('c2c_sync_metrics_refresh_success', '1 when the last refresh from the Temporal workflow succeeded');
   const requests = new Counter({
     name: 'c2c_sync_api_requests_total',
@@ -97,6 +103,11 @@ export function createSyncMetrics(options: SyncMetricsOptions): SyncMetrics {
     const partitions = internal ? partitionCounts(internal.copy) : { total: 0, done: 0 };
     pendingPartitions.set(partitions.total - partitions.done);
     reversals.set(internal?.reversals ?? 0);
+    const verification = internal?.verification ?? null;
+    verificationMismatches.set(verification?.mismatchCount ?? 0);
+    verificationCandidates.set(verification?.candidates ?? 0);
+    verificationHashed.set({ cluster: 'source' }, verification?.sourceDocuments ?? 0);
+    verificationHashed.set({ cluster: 'destination' }, verification?.destinationDocuments ?? 0);
     refreshOk.set(1);
     return true;
   }

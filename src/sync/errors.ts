@@ -37,6 +37,8 @@ export const SyncErrorName = {
   ClusterIdentityMismatch: 'ClusterIdentityMismatch',
   /** A request body could not be parsed at all. */
   InvalidRequest: 'InvalidRequest',
+  /** The embedded verifier found documents that differ between source and destination (at commit, or it cannot compare a collection). */
+  VerificationFailed: 'VerificationFailed',
   /** An unexpected internal failure. */
   InternalError: 'InternalError',
 } as const;
@@ -70,6 +72,7 @@ export const NON_RETRYABLE_ERROR_NAMES: readonly SyncErrorName[] = [
   SyncErrorName.UniqueIndexConversionFailed,
   SyncErrorName.ClusterIdentityMismatch,
   SyncErrorName.InvalidRequest,
+  SyncErrorName.VerificationFailed,
 ];
 
 export function isSyncErrorName(name: unknown): name is SyncErrorName {

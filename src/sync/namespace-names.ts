@@ -108,3 +108,9 @@ export function systemDatabaseDifferingInCase(db: string): string | null {
   const lower = db.replace(/[A-Z]/g, (char) => char.toLowerCase());
   return SYSTEM_DATABASES.find((system) => system === lower && system !== db) ?? null;
 }
+
+/**
+ * The embedded verifier's store on the destination (docs/embedded-verifier.md): kept apart from
+ * C2C_METADATA_DB, which the commit-time resync drops before the verifier's commit check runs.
+ */
+export const C2C_VERIFIER_DB = '__c2c_sync_verify';

@@ -11,7 +11,11 @@
 //   adds them to the workflow's progress with withPingLatencies; left out below 1 ms and until
 //   measured, -1 when the last ping failed.
 // - IDLE: state, canCommit false, and every other key null.
-// - verification: null in every state; c2c-sync has no embedded verifier.
+// - verification: null in IDLE (as mongosync) and when the sync runs without the verifier
+//   (`verification: {enabled: false}`); otherwise {source, destination} with mongosync's fields
+//   (src/sync/verification.ts), phase "not started" until change event application. Confirmed
+//   mismatches are named in `warnings` (a bounded list: mongosync's field for what an operator
+//   must act on, and clients already show it), and the verifier's reason joins canCommit's.
 // - info: 'collection copy' while initializing or copying, 'change event application' in CEA;
 //   PAUSED keeps the info of the phase it paused in; COMMITTING 'waiting for commit to
 //   complete'; COMMITTED 'commit completed'; REVERSING null.
@@ -39,6 +43,7 @@
 //   null, canCommit false; the copy and event counters keep their last values.
 import { indexBuildTiming } from './start-options';
 import type { CopyProgress, IndexBuildProgress, SyncPhase, SyncState } from './state-types';
+import type { VerificationProgress } from './verification';
 import { compareClusterTimes, maxClusterTime, type ClusterTime, type SyncStateName } from './vocabulary';
 
 export type ProgressInfo = 'collection copy' | 'change event application' | 'waiting for commit to complete' | 'commit completed';
@@ -81,7 +86,7 @@ export interface Progress {
   coordinatorID: string | null;
   source?: { pingLatencyMs: number };
   destination?: { pingLatencyMs: number };
-  verification: null;
+  verification: VerificationProgress | null;
   warnings?: string[];
 }
 
@@ -135,7 +140,7 @@ export function commitBlocker(state: SyncState): string | null {
   if (!afterCopyIndexBuildsDone(state)) return 'index builds after the data copy have not finished';
   const lag = lagSeconds(state);
   if (lag > MAX_COMMIT_LAG_SECONDS) return `the destination is ${lag} seconds behind the source (at most ${MAX_COMMIT_LAG_SECONDS} allowed)`;
-  return null;
+  return state.verificationBlocker;
 }
 
 export function canCommit(state: SyncState): boolean {
@@ -303,7 +308,7 @@ export function buildProgress(state: SyncState): Progress {
     },
     mongosyncID: state.mongosyncID,
     coordinatorID: state.coordinatorID,
-    verification: null,
+    verification: state.verification,
   };
   if (state.state === 'FAILED' && state.lastError) {
     progress.error = state.lastError.error;

@@ -10,8 +10,8 @@
 //   'afterDataCopy' (mongosync's default for 6.0+ sources since 1.17; c2c-sync requires 6.0+
 //   sources). 'excludeHashed*' skip hashed indexes; 'never' builds only what collections need
 //   (the _id index).
-// - verification: accepted and recorded (`verificationEnabled`, default true as in mongosync);
-//   c2c-sync has no embedded verifier, so nothing else follows from it.
+// - verification: `verificationEnabled`, default true as in mongosync: the embedded verifier
+//   runs from change event application on (docs/embedded-verifier.md).
 // - detectRandomId: accepted and recorded; c2c-sync always copies in _id order, which is
 //   correct for any _id distribution (only slower for random _ids).
 // - skipDiskSpaceCheck: accepted and recorded for the preflight.
@@ -72,7 +72,7 @@ export interface StartOptions {
   includeNamespaces: NamespaceFilterSpec[];
   excludeNamespaces: NamespaceFilterSpec[];
   buildIndexes: BuildIndexesMode;
-  /** recorded only: c2c-sync has no embedded verifier */
+  /** the embedded verifier runs (docs/embedded-verifier.md) */
   verificationEnabled: boolean;
   /** recorded only: c2c-sync always copies in _id order */
   detectRandomId: boolean;

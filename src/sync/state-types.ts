@@ -4,6 +4,7 @@
 // Workflow-safe: type imports only, plus a pure factory.
 import type { StartOptions, WriteBlockingMode } from './start-options';
 import type { ClusterLabel, ClusterTime, ResumeToken, SyncStateName } from './vocabulary';
+import type { VerificationProgress } from './verification';
 
 /** Where the change stream resumes: every event up to and including this point is applied. */
 export interface ChangeStreamCheckpoint {
@@ -138,6 +139,10 @@ export interface SyncState {
   lastError: { error: string; errorDescription: string } | null;
   /** problems the sync is retrying through (e.g. an activity failing again and again) */
   warnings: string[];
+  /** /progress.verification: null when the verifier is off (or the sync is IDLE) */
+  verification: VerificationProgress | null;
+  /** why the verifier holds canCommit false (a first pass to finish, a mismatch), or null */
+  verificationBlocker: string | null;
 }
 
 export const DEFAULT_MONGOSYNC_ID = 'coordinator';
@@ -170,5 +175,7 @@ export function initialSyncState(mongosyncID: string = DEFAULT_MONGOSYNC_ID): Sy
     reversals: 0,
     lastError: null,
     warnings: [],
+    verification: null,
+    verificationBlocker: null,
   };
 }

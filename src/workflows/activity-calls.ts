@@ -46,6 +46,10 @@ export function activitiesFor(tuning: SyncTuning) {
     bufferChangeEvents: long.bufferChangeEvents,
     resyncDocuments: long.resyncDocuments,
     finalizeDestination: long.finalizeDestination,
+    beginVerification: long.beginVerification,
+    verifyWorkUnit: long.verifyWorkUnit,
+    recheckVerification: long.recheckVerification,
+    verifyAtCommit: long.verifyAtCommit,
     /** setWriteBlocking for releasing blocks after a failure: a bounded number of tries */
     releaseWriteBlocking: proxyActivities<SyncActivities>({
       startToCloseTimeout: '2 minutes',

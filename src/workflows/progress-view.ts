@@ -2,6 +2,7 @@
 // which builds mongosync's /progress object and the canCommit rule.
 import { buildProgress as buildProgressFromModel, commitBlocker as modelCommitBlocker } from '../sync/progress';
 import { estimateSecondsToCatchup } from '../sync/cea-catchup';
+import { mismatchWarnings, verificationCommitBlocker, verificationProgress } from '../sync/verification';
 import { maxClusterTime } from '../sync/vocabulary';
 import { DEFAULT_MONGOSYNC_ID, initialSyncState, type EventBufferProgress, type SyncPhase, type SyncState } from '../sync/state-types';
 import { partitionCounts, syncStateOf, type ActivityStall, type SyncPhase as WorkflowPhase, type SyncWorkflowState } from './state';
@@ -65,7 +66,15 @@ export function progressModel(s: SyncWorkflowState): SyncState {
     ceaCatchupSeconds: estimateSecondsToCatchup(s.apply.lagSamples ?? []),
     reversals: s.reversals,
     lastError: s.failure && { error: s.failure.error, errorDescription: s.failure.errorDescription },
-    warnings: [...s.stalls.map(stallWarning), ...(s.failure?.blocksLeft ? [s.failure.blocksLeft] : [])],
+    warnings: [...s.stalls.map(stallWarning), ...(s.failure?.blocksLeft ? [s.failure.blocksLeft] : []), ...mismatchWarnings(s.verification ?? null)],
+    verification: s.verification
+      ? verificationProgress(s.verification, {
+          estimatedDocuments: s.copy.copiedDocuments,
+          collectionsTotal: s.copy.collectionsTotal,
+          sourceTime: s.apply.sourceTime,
+        })
+      : null,
+    verificationBlocker: verificationCommitBlocker(s.verification ?? null),
   };
 }
 

@@ -4,6 +4,7 @@ import type { LagSample } from '../sync/cea-catchup';
 import type { ClusterLabel, ClusterTime, PartitionRange, SyncStateName } from '../sync/vocabulary';
 import type { StartOptions } from '../sync/start-options';
 import type { IndexBuildProgress } from '../sync/state-types';
+import { initialVerificationState, type VerificationState } from '../sync/verification';
 
 /**
  * Where the sync's work stands; the main loop runs the step of the phase. With `paused` and
@@ -44,6 +45,12 @@ export interface SyncTuning {
   unitMaxBytes: number;
   /** collections whose indexes buildIndexes builds at once */
   indexBuildConcurrency: number;
+  /** verification work units compared at once (the embedded verifier) */
+  verifyConcurrency: number;
+  /** documents per comparison batch of the verifier */
+  verifyBatchSize: number;
+  /** how long one verifyWorkUnit activity runs before it returns its resume point */
+  verifyChunkMaxMs: number;
 }
 
 export const DEFAULT_TUNING: SyncTuning = {
@@ -65,6 +72,9 @@ export const DEFAULT_TUNING: SyncTuning = {
   unitMaxPartitions: 50,
   unitMaxBytes: 64 * 1024 * 1024,
   indexBuildConcurrency: 8,
+  verifyConcurrency: 2,
+  verifyBatchSize: 1000,
+  verifyChunkMaxMs: 10_000,
 };
 
 export interface PendingPartition {
@@ -279,6 +289,11 @@ export interface SyncWorkflowState {
   /** destination time just before its user writes were unblocked: where a reverse resumes */
   destinationWritableAt: ClusterTime | null;
   reversals: number;
+  /**
+   * The embedded verifier (docs/embedded-verifier.md); null when the sync runs without it (it was
+   * disabled at /start, the run predates it, or its copy plan is not on the destination).
+   */
+  verification: VerificationState | null;
   sourceWritesBlocked: boolean;
   destinationWritesBlocked: boolean;
 }
@@ -321,6 +336,7 @@ export function initialState(syncId: string, options: SyncOptions, tuning: SyncT
     commit: { point: null, canWrite: false },
     destinationWritableAt: null,
     reversals: 0,
+    verification: options.verificationEnabled ? initialVerificationState() : null,
     sourceWritesBlocked: false,
     destinationWritesBlocked: false,
   };

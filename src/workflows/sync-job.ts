@@ -41,8 +41,10 @@ import { parseStartOptions } from '../sync/start-options';
 import { activitiesFor, retriesExhausted, type SyncActivityCalls } from './activity-calls';
 import { detailsMarkdown } from './details';
 import { EventBuffering } from './event-buffering';
+import { Verifier } from './verification';
+import { describeMismatch } from '../sync/verification';
 import { failureInfo } from './failure';
-import { C2C_METADATA_DB } from '../sync/namespace-names';
+import { C2C_METADATA_DB, C2C_VERIFIER_DB } from '../sync/namespace-names';
 import { runCopy, type CopyHost } from './copy-phase';
 import { runLegacyCopy } from './legacy-copy';
 import { clearHint } from './messages';
@@ -101,6 +103,8 @@ export function upgradeCarried(carried: SyncWorkflowState): SyncWorkflowState {
   if (reverseRequested && upgraded.phase === 'committed') upgraded.phase = 'reversing';
   // Runs from before the event buffer: a copy still to come buffers from the start point; past
   // the copy, events are read from the stream as before.
+  // Runs from before the embedded verifier go on without it.
+  if (upgraded.verification === undefined) upgraded.verification = null;
   if (upgraded.buffer === undefined) {
     upgraded.buffer = upgraded.phase === 'starting' || upgraded.phase === 'copying' ? initialBufferState() : null;
   }
@@ -129,6 +133,8 @@ export class SyncJob {
   cleared = false;
   /** the event buffer reader that runs alongside the copy step */
   private readonly buffering: EventBuffering;
+  /** the embedded verifier that runs alongside change event application */
+  private readonly verifier: Verifier;
 
   constructor(input: SyncWorkflowInput) {
     this.s = input.carried
@@ -144,6 +150,18 @@ export class SyncJob {
       continueAsNewDue: () => this.continueAsNewDue(),
       publish: () => this.publish(),
     });
+    this.verifier = new Verifier({
+      s: this.s,
+      act: this.act,
+      call: (label, run) => this.call(label, run),
+      continueAsNewDue: () => this.continueAsNewDue(),
+      publish: () => this.publish(),
+    });
+  }
+
+  /** Lets the verifier's activities in flight record their results (before continue-as-new). */
+  async settle(): Promise<void> {
+    await this.verifier.settle();
   }
 
   get state(): SyncStateName {
@@ -245,7 +263,7 @@ export class SyncJob {
         source: s.source,
         destination: s.destination,
         writeBlocking: s.options.writeBlocking,
-        ignoredDestinationDatabases: [C2C_METADATA_DB],
+        ignoredDestinationDatabases: [C2C_METADATA_DB, C2C_VERIFIER_DB],
         includeNamespaces: s.options.includeNamespaces,
         excludeNamespaces: s.options.excludeNamespaces,
       });
@@ -281,8 +299,7 @@ export class SyncJob {
       case 'copying':
         return this.buffering.alongside(() => this.copy());
       case 'applying':
-        await this.applyOnce(null);
-        return;
+        return this.verifier.alongside(() => this.applyOnce(null));
       case 'committing':
         return this.commit();
       case 'committed':
@@ -361,6 +378,7 @@ export class SyncJob {
         maxBatchBytes: s.tuning.applyBatchBytes,
         copyCompletedAt: s.copy.completedAt,
         syncId: s.syncId,
+        ...(s.verification?.begun ? { recordVerificationChanges: true } : {}),
       }),
     );
     s.apply.checkpoint = result.checkpoint;
@@ -386,6 +404,8 @@ export class SyncJob {
   private async commit(): Promise<void> {
     const s = this.s;
     this.publish();
+    const verifying = this.verifier.active();
+    if (verifying) await this.verifier.settle();
     if (s.options.writeBlocking === 'sourceAndDestination' && !s.sourceWritesBlocked) {
       await this.call('setWriteBlocking', () => this.act.setWriteBlocking({ cluster: s.source, blocked: true }));
       s.sourceWritesBlocked = true;
@@ -399,6 +419,7 @@ export class SyncJob {
     // now that every event is applied, so their field order is exact too.
     await this.call('resyncDocuments', () => this.act.resyncDocuments({ source: s.source, destination: s.destination }));
     await this.call('finalizeDestination', () => this.act.finalizeDestination({ ...this.catalog, stage: 'beforeCanWrite' }));
+    if (verifying) await this.verifyAtCommit();
     if (s.options.writeBlocking !== 'none') {
       s.destinationWritableAt = await this.call('noteTime', () =>
         this.act.noteTime({ cluster: s.destination, reason: 'writes enabled', syncId: s.syncId }),
@@ -411,6 +432,26 @@ export class SyncJob {
     await this.call('finalizeDestination', () => this.act.finalizeDestination({ ...this.catalog, stage: 'afterCanWrite' }));
     s.phase = 'committed';
     this.publish();
+  }
+
+  /**
+   * The verifier's commit check: every event up to the commit point is applied, so what it
+   * rechecks must be equal. A mismatch fails the sync and the destination stays write-blocked.
+   */
+  private async verifyAtCommit(): Promise<void> {
+    const s = this.s;
+    const result = await this.call('verifyAtCommit', () => this.act.verifyAtCommit({ source: s.source, destination: s.destination }));
+    if (result.mismatchCount === 0) return;
+    this.verifier.noteConfirmed(result.mismatches, result.mismatchCount);
+    const named = result.mismatches.map(describeMismatch).join('; ');
+    throw ApplicationFailure.create({
+      type: SyncErrorName.VerificationFailed,
+      nonRetryable: true,
+      message:
+        `verification found ${result.mismatchCount} document${result.mismatchCount === 1 ? '' : 's'} that differ after every event was applied: ${named}` +
+        (result.mismatchCount > result.mismatches.length ? ` (and ${result.mismatchCount - result.mismatches.length} more)` : '') +
+        '; the destination stays write-blocked',
+    });
   }
 
   private async reverse(): Promise<void> {
@@ -432,6 +473,8 @@ export class SyncJob {
     s.commit = { point: null, canWrite: false };
     s.destinationWritableAt = null;
     s.reversals += 1;
+    // The copy plan the verifier walks went with the commit: a reversed sync runs without it.
+    s.verification = null;
     s.phase = 'applying';
     this.publish();
   }
@@ -494,13 +537,17 @@ export class SyncJob {
     s.stalls = [];
     log.error('sync failed', { syncId: s.syncId, error: name, errorDescription, phase: s.failure.phase });
     this.publish();
-    await this.releaseWriteBlocks();
+    // The destination failed verification: it is not opened to writes (only /clear does that).
+    await this.releaseWriteBlocks(name === SyncErrorName.VerificationFailed);
   }
 
   /** Releases the write blocks this sync set; what cannot be released is said in the failure. */
-  private async releaseWriteBlocks(): Promise<void> {
+  private async releaseWriteBlocks(keepDestinationBlocked = false): Promise<void> {
     const s = this.s;
     const left: string[] = [];
+    if (keepDestinationBlocked && s.destinationWritesBlocked) {
+      left.push(`user writes on ${s.destination} stay blocked because verification failed; /clear releases them`);
+    }
     const release = async (cluster: ClusterLabel, flag: 'sourceWritesBlocked' | 'destinationWritesBlocked'): Promise<void> => {
       if (!s[flag]) return;
       try {
@@ -516,7 +563,7 @@ export class SyncJob {
       }
     };
     await release(s.source, 'sourceWritesBlocked');
-    await release(s.destination, 'destinationWritesBlocked');
+    if (!keepDestinationBlocked) await release(s.destination, 'destinationWritesBlocked');
     if (s.failure) s.failure.blocksLeft = left.length > 0 ? left.join('; ') : null;
     this.publish();
   }

@@ -105,6 +105,12 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncWorkfl
       throw job.clearedFailure();
     }
     if (job.mayContinueAsNew()) {
+      try {
+        await job.settle();
+      } catch (error) {
+        await job.fail(error);
+        continue;
+      }
       await condition(allHandlersFinished);
       return continueAsNew<typeof syncWorkflow>({ syncId: job.s.syncId, options: job.s.options, carried: job.s });
     }

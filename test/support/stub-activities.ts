@@ -123,6 +123,25 @@ export function stubActivities(options: { partitions?: number; collections?: num
     },
     resyncDocuments: async () => 0,
     finalizeDestination: async () => 0,
+    // The verifier finds both sides equal: each unit is compared in one call.
+    beginVerification: async () => undefined,
+    verifyWorkUnit: async (input) => {
+      const unit = units.get(input.unit);
+      if (!unit) throw new Error(`stub: work unit ${input.unit} was never planned`);
+      const from = input.resume?.partition ?? 0;
+      const compared = unit.slice(from);
+      return {
+        done: true,
+        resume: { partition: unit.length, after: null },
+        resumedFrom: { partition: from, after: null },
+        sourceDocuments: compared.length * 10,
+        destinationDocuments: compared.length * 10,
+        collectionsScanned: compared.filter((partition) => partition.max === null).length,
+        candidates: 0,
+      };
+    },
+    recheckVerification: async () => ({ candidates: 0, deferred: 0, mismatchCount: 0, mismatches: [] }),
+    verifyAtCommit: async () => ({ mismatchCount: 0, mismatches: [] }),
   };
 
   const activities = Object.fromEntries(

@@ -76,6 +76,22 @@ describe('metrics', () => {
     assert.equal(value(first, 'c2c_sync_ping_failed{cluster="cluster0",sync_id="s6"}'), '0');
   });
 
+  test('verification: mismatches, candidates and hashed documents per cluster', async () => {
+    const metrics = createSyncMetrics({
+      syncId: 's4',
+      processMetrics: false,
+      source: source({ state: 'RUNNING', canCommit: false }, {
+        ...RUNNING_STATE,
+        verification: { mismatchCount: 2, candidates: 5, sourceDocuments: 900, destinationDocuments: 899 },
+      } as unknown as Partial<SyncWorkflowState>),
+    });
+    const text = await metrics.render();
+    assert.equal(value(text, 'c2c_sync_verification_mismatches{sync_id="s4"}'), '2');
+    assert.equal(value(text, 'c2c_sync_verification_candidates{sync_id="s4"}'), '5');
+    assert.equal(value(text, 'c2c_sync_verification_hashed_documents{cluster="source",sync_id="s4"}'), '900');
+    assert.equal(value(text, 'c2c_sync_verification_hashed_documents{cluster="destination",sync_id="s4"}'), '899');
+  });
+
   test('FAILED: the state, the error as a label, and the warnings count', async () => {
     const metrics = createSyncMetrics({
       syncId: 's3',

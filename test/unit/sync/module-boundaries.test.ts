@@ -24,6 +24,7 @@ const WORKFLOW_SAFE = [
   'progress',
   'start-options',
   'state-types',
+  'verification',
   'vocabulary',
 ];
 const ACTIVITY_SIDE = [

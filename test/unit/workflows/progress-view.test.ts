@@ -38,6 +38,7 @@ test('RUNNING during the copy: collection copy, bytes, direction mapping, no com
 
 test('canCommit needs a first pass of event application and a small lag', () => {
   const s = running();
+  s.verification = null; // the verifier's own gate is tested below
   s.phase = 'applying';
   s.copy = { ...s.copy, started: true, done: true, copiedBytes: 500, estimatedTotalBytes: 500, completedAt: { t: 1010, i: 1 } };
   assert.equal(canCommit(s), false, 'before the first iteration');
@@ -108,4 +109,47 @@ test('the oplog is measured from the event buffer during the copy and while it d
   // A run from before the buffer: the applied position, as always.
   s.buffer = null;
   assert.equal(progressModel(s).eventBuffer, null);
+});
+
+test('verification: null when disabled; "not started" until CEA; canCommit waits for the first pass and any mismatch blocks it', () => {
+  const off = initialState('default', parseStartOptionsOrThrow({ source: 'cluster0', destination: 'cluster1', verification: { enabled: false } }), DEFAULT_TUNING);
+  off.hosts = { cluster0: 'a:1', cluster1: 'b:2' };
+  assert.equal(buildProgress(off).verification, null);
+
+  const s = running();
+  s.phase = 'applying';
+  s.copy = { ...s.copy, started: true, done: true, collectionsTotal: 3, copiedDocuments: 30, completedAt: { t: 1010, i: 1 } };
+  s.copy.indexBuilding = { indexesBuilt: 1, totalIndexesToBuild: 1, collectionsFinished: 1, collectionsTotal: 1 };
+  s.apply.iterations = 1;
+  s.apply.appliedThrough = { t: 1100, i: 1 };
+  s.apply.sourceTime = { t: 1103, i: 1 };
+  const notStarted = buildProgress(s).verification as { source: Record<string, unknown> };
+  assert.deepEqual(notStarted.source, {
+    estimatedDocumentCount: 30, hashedDocumentCount: 0, lagTimeSeconds: 0, totalCollectionCount: 3, scannedCollectionCount: 0, phase: 'not started',
+  });
+  assert.equal(canCommit(s), false);
+  assert.match(String(commitBlocker(s)), /verifier has not finished its first pass/);
+
+  const v = s.verification!;
+  Object.assign(v, { begun: true, unitsTotal: 2, unitsDone: 1, nextUnit: 2, sourceDocuments: 20, destinationDocuments: 19, collectionsScanned: 2 });
+  let progress = buildProgress(s).verification as { source: Record<string, unknown>; destination: Record<string, unknown> };
+  assert.equal(progress.source.phase, 'initial hashing');
+  assert.equal(progress.source.hashedDocumentCount, 20);
+  assert.equal(progress.destination.hashedDocumentCount, 19);
+  assert.match(String(commitBlocker(s)), /1 of 2 work units/);
+
+  Object.assign(v, { unitsDone: 2, passDone: true, candidates: 1, deferred: 0, recheckedThrough: { t: 1100, i: 1 } });
+  assert.match(String(commitBlocker(s)), /rechecking 1 document/, 'an undecided candidate holds the commit');
+  v.deferred = 1;
+  assert.equal(canCommit(s), true, 'a candidate that keeps changing is left to the commit check');
+  progress = buildProgress(s).verification as typeof progress;
+  assert.equal(progress.source.phase, 'stream hashing');
+  assert.equal(progress.source.lagTimeSeconds, 3);
+
+  v.mismatchCount = 1;
+  v.mismatches = [{ ns: 'app.items', id: '{"$numberInt":"7"}', kind: 'different' }];
+  assert.equal(canCommit(s), false);
+  assert.match(String(commitBlocker(s)), /app\.items document _id \{"\$numberInt":"7"\} differs/);
+  const warnings = buildProgress(s).warnings as string[];
+  assert.ok(warnings.some((w) => /verification mismatch: app\.items document _id/.test(w)), JSON.stringify(warnings));
 });

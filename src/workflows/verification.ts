@@ -1,0 +1,191 @@
+// The embedded verifier in the workflow (docs/embedded-verifier.md). Once change event
+// application starts, it compares every work unit of the copy plan (verifyWorkUnit, up to
+// verifyConcurrency at once, each resuming from its checkpoint) while the applier runs, and
+// rechecks the candidates the comparisons found once the applier has passed them. canCommit waits
+// for the first pass (progress-view.ts); the commit check runs in SyncJob.commit.
+//
+// The work runs as promises that live across the applier's steps: launched after each step and
+// whenever one of them ends, never while paused, committing or when continue-as-new is due.
+// Runs recorded before the verifier existed replay without it (the patch below).
+import { log, patched } from '@temporalio/workflow';
+import { noteMismatches, describeMismatch, type OpenVerificationUnit, type VerificationMismatch, type VerificationState } from '../sync/verification';
+import type { SyncActivityCalls } from './activity-calls';
+import type { SyncWorkflowState } from './state';
+
+export const EMBEDDED_VERIFIER_PATCH = 'embedded-verifier';
+
+export interface VerifierHost {
+  s: SyncWorkflowState;
+  act: SyncActivityCalls;
+  /** runs an activity call, retrying stalls with a /progress warning (SyncJob.call) */
+  call<T>(label: string, run: () => Promise<T>): Promise<T>;
+  continueAsNewDue(): boolean;
+  publish(): void;
+}
+
+export class Verifier {
+  private readonly running = new Map<string, Promise<void>>();
+  private failure: { error: unknown } | undefined;
+  private patchedIn: boolean | undefined;
+  private holding = false;
+
+  constructor(private readonly host: VerifierHost) {}
+
+  /**
+   * True when this sync verifies. A run recorded before the verifier existed, or one whose copy
+   * plan is not on the destination (a legacy copy), drops its verifier state instead.
+   */
+  active(): boolean {
+    const s = this.host.s;
+    if (!s.verification) return false;
+    if (this.patchedIn === undefined) this.patchedIn = patched(EMBEDDED_VERIFIER_PATCH);
+    if (!this.patchedIn || s.copy.legacy) {
+      s.verification = null;
+      return false;
+    }
+    return true;
+  }
+
+  /** Runs one applier step with the verifier's work launched alongside; throws a verifier failure. */
+  async alongside(step: () => Promise<unknown>): Promise<void> {
+    if (this.active()) this.launch();
+    await step();
+    if (this.active()) this.launch(true);
+    this.throwIfFailed();
+  }
+
+  /** Waits for the verifier's activities in flight to end (before a commit or continue-as-new). */
+  async settle(): Promise<void> {
+    this.holding = true;
+    try {
+      while (this.running.size > 0) await Promise.all([...this.running.values()]);
+    } finally {
+      this.holding = false;
+    }
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    const failure = this.failure;
+    if (!failure) return;
+    this.failure = undefined;
+    throw failure.error;
+  }
+
+  private get v(): VerificationState {
+    return this.host.s.verification!;
+  }
+
+  private launch(afterStep = false): void {
+    const { s } = this.host;
+    if (this.holding || this.failure || !s.verification || s.paused || s.phase !== 'applying' || this.host.continueAsNewDue()) return;
+    const v = this.v;
+    if (!v.begun) {
+      this.track('begin', () => this.begin());
+      return;
+    }
+    while (this.unitsRunning() < s.tuning.verifyConcurrency) {
+      const open = this.nextUnit();
+      if (!open) break;
+      this.track(`unit ${open.unit}`, () => this.verifyUnit(open));
+    }
+    // Deferred candidates wait for the commit check: only undecided ones call for a recheck.
+    if (afterStep && v.candidates > v.deferred && s.apply.appliedThrough && !this.running.has('recheck')) {
+      const through = s.apply.appliedThrough;
+      this.track('recheck', () => this.recheck(through));
+    }
+  }
+
+  private track(key: string, run: () => Promise<void>): void {
+    if (this.running.has(key)) return;
+    const work = run()
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => {
+        this.running.delete(key);
+        this.host.publish();
+        this.launch();
+      });
+    this.running.set(key, work);
+  }
+
+  private unitsRunning(): number {
+    return [...this.running.keys()].filter((key) => key.startsWith('unit ')).length;
+  }
+
+  private nextUnit(): OpenVerificationUnit | undefined {
+    const v = this.v;
+    const interrupted = v.openUnits.find((open) => !this.running.has(`unit ${open.unit}`));
+    if (interrupted) return interrupted;
+    if (v.nextUnit >= v.unitsTotal) return undefined;
+    const open: OpenVerificationUnit = { unit: v.nextUnit++, resume: null };
+    v.openUnits.push(open);
+    return open;
+  }
+
+  private async begin(): Promise<void> {
+    const { s, act } = this.host;
+    const start = s.startPoint;
+    const runKey = `${s.syncId}@${start ? `${start.t}.${start.i}` : 'unknown'}`;
+    await this.host.call('beginVerification', () => act.beginVerification({ destination: s.destination, runKey }));
+    const v = this.v;
+    v.begun = true;
+    v.unitsTotal = s.copy.unitsPlanned;
+    v.passDone = v.unitsTotal === 0;
+    log.info('verification started', { syncId: s.syncId, units: v.unitsTotal });
+  }
+
+  private async verifyUnit(open: OpenVerificationUnit): Promise<void> {
+    const { s, act } = this.host;
+    const result = await this.host.call(`verifyWorkUnit #${open.unit}`, () =>
+      act.verifyWorkUnit({
+        source: s.source,
+        destination: s.destination,
+        unit: open.unit,
+        resume: open.resume,
+        maxDurationMs: s.tuning.verifyChunkMaxMs,
+        batchSize: s.tuning.verifyBatchSize,
+        syncId: s.syncId,
+      }),
+    );
+    const v = this.v;
+    const counted = open.counted ?? { sourceDocuments: 0, destinationDocuments: 0, collectionsScanned: 0 };
+    v.sourceDocuments += result.sourceDocuments - counted.sourceDocuments;
+    v.destinationDocuments += result.destinationDocuments - counted.destinationDocuments;
+    v.collectionsScanned += result.collectionsScanned - counted.collectionsScanned;
+    open.counted = { sourceDocuments: result.sourceDocuments, destinationDocuments: result.destinationDocuments, collectionsScanned: result.collectionsScanned };
+    v.candidates += result.candidates;
+    v.candidatesFound = (v.candidatesFound ?? 0) + result.candidates;
+    if (!result.done) {
+      open.resume = result.resume;
+      return;
+    }
+    v.openUnits = v.openUnits.filter((other) => other.unit !== open.unit);
+    v.unitsDone += 1;
+    if (v.unitsDone >= v.unitsTotal && !v.passDone) {
+      v.passDone = true;
+      log.info('verification finished its first pass', { syncId: s.syncId, documents: v.sourceDocuments, candidates: v.candidates });
+    }
+  }
+
+  private async recheck(through: NonNullable<SyncWorkflowState['apply']['appliedThrough']>): Promise<void> {
+    const { s, act } = this.host;
+    const result = await this.host.call('recheckVerification', () =>
+      act.recheckVerification({ source: s.source, destination: s.destination, appliedThrough: through, syncId: s.syncId }),
+    );
+    const v = this.v;
+    v.candidates = result.candidates;
+    v.deferred = result.deferred;
+    v.recheckedThrough = through;
+    this.noteConfirmed(result.mismatches, result.mismatchCount);
+  }
+
+  /** Records confirmed mismatches in the state (bounded) and the log (each one named). */
+  noteConfirmed(found: readonly VerificationMismatch[], total: number): void {
+    if (total === 0) return;
+    noteMismatches(this.v, found, total);
+    for (const mismatch of found) log.error('verification mismatch', { syncId: this.host.s.syncId, ...mismatch, description: describeMismatch(mismatch) });
+    if (total > found.length) log.error('verification mismatches not listed', { syncId: this.host.s.syncId, count: total - found.length });
+  }
+}

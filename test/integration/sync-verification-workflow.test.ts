@@ -1,0 +1,193 @@
+// The embedded verifier in the sync workflow, on a real Temporal dev server and worker with stub
+// activities (no MongoDB): canCommit waits for the first pass, a mismatch found during change
+// event application blocks the commit, a mismatch found by the commit check fails the sync and
+// keeps the destination blocked, verification survives continue-as-new, and a sync started
+// without it runs none of it. Every wait polls a condition.
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { SyncController } from '../../src/client/sync-controller';
+import { SyncError } from '../../src/sync/errors';
+import { SyncStateAttribute } from '../../src/workflows/search-attributes';
+import type { SyncTuning } from '../../src/workflows/state';
+import { pollUntil, waitUntil } from '../support/poll';
+import { Gate, stubActivities, type StubActivities } from '../support/stub-activities';
+import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+
+let env: TestWorkflowEnvironment;
+const cleanups: (() => Promise<void>)[] = [];
+
+before(async () => {
+  env = await createTemporalTestEnv();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+after(async () => {
+  await env?.teardown();
+});
+
+const FAST: Partial<SyncTuning> = { copyConcurrency: 2, heartbeatTimeoutMs: 5_000, stallWarningAttempts: 2, stallRetryDelayMs: 100 };
+const START = { source: 'cluster0', destination: 'cluster1' };
+const BLOCKING_START = { ...START, reversible: true, enableUserWriteBlocking: true };
+
+async function syncWith(stubs: StubActivities, tuning: Partial<SyncTuning> = {}) {
+  const taskQueue = uniqueTaskQueue('verify-workflow');
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: stubs.activities });
+  const running = worker.run();
+  const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, tuning: { ...FAST, ...tuning } });
+  const handle = () => env.client.workflow.getHandle(controller.workflowId);
+  cleanups.push(async () => {
+    await handle()
+      .terminate('test finished')
+      .catch(() => undefined);
+    worker.shutdown();
+    await running;
+  });
+  const progress = (done: (p: Record<string, unknown>) => boolean, what: string) =>
+    pollUntil(
+      async () => {
+        const p = await controller.progress();
+        return done(p) ? p : undefined;
+      },
+      { what, timeoutMs: 30_000 },
+    );
+  return { controller, handle, progress };
+}
+
+async function refused(command: Promise<unknown>, error: string, pattern: RegExp): Promise<void> {
+  await assert.rejects(command, (e: unknown) => {
+    assert.ok(e instanceof SyncError, String(e));
+    assert.equal(e.error, error, e.errorDescription);
+    assert.match(e.errorDescription, pattern);
+    return true;
+  });
+}
+
+const phaseOf = (p: Record<string, unknown>) => (p.verification as { source: { phase: string } } | null)?.source.phase;
+
+describe('embedded verifier in the sync workflow', () => {
+  test('canCommit stays false until the first pass finished; the commit check runs after the final events, before the destination opens', async () => {
+    const stubs = stubActivities({ partitions: 3 });
+    const verifyGate = new Gate();
+    stubs.override.verifyWorkUnit = async (input) => {
+      await verifyGate.open;
+      return stubs.defaults.verifyWorkUnit(input);
+    };
+    const { controller, progress } = await syncWith(stubs);
+    await controller.start(BLOCKING_START);
+    const copying = await progress((p) => p.info === 'collection copy', 'the copy');
+    assert.equal(phaseOf(copying), 'not started', 'the verifier starts at change event application');
+
+    await pollUntil(async () => (stubs.callsOf('verifyWorkUnit').length > 0 ? true : undefined), { what: 'a verification unit in flight' });
+    const hashing = await progress((p) => p.info === 'change event application' && (p.totalEventsApplied as number) > 2, 'event application');
+    assert.equal(hashing.canCommit, false);
+    assert.equal(phaseOf(hashing), 'initial hashing');
+    await refused(controller.commit(), 'CannotCommit', /verifier has not finished its first pass/);
+
+    verifyGate.release();
+    const ready = await progress((p) => p.canCommit === true, 'canCommit');
+    assert.equal(phaseOf(ready), 'stream hashing');
+    const verification = ready.verification as { source: Record<string, number>; destination: Record<string, number> };
+    assert.equal(verification.source.hashedDocumentCount, 30);
+    assert.equal(verification.source.scannedCollectionCount, 1);
+    assert.equal(verification.source.totalCollectionCount, 1);
+
+    await controller.commit();
+    await progress((p) => p.state === 'COMMITTED', 'COMMITTED');
+    const order = stubs.calls.map((call) => call.name);
+    const check = order.indexOf('verifyAtCommit');
+    assert.equal(order.filter((name) => name === 'verifyAtCommit').length, 1);
+    assert.ok(check > order.indexOf('resyncDocuments'), 'the check follows the final events and the resync');
+    const unblock = stubs.calls.findIndex((call, i) => i > check && call.name === 'setWriteBlocking' && call.input.blocked === false);
+    assert.ok(unblock > check, 'the destination opens only after the check passed');
+    const applyInputs = stubs.callsOf('applyChangeEvents');
+    assert.equal(applyInputs.at(-1)!.recordVerificationChanges, true, 'the applier records what it writes while the verifier runs');
+  });
+
+  test('a mismatch confirmed during change event application is named in /progress and blocks the commit', async () => {
+    const stubs = stubActivities({ partitions: 2 });
+    stubs.override.verifyWorkUnit = async (input) => ({ ...(await stubs.defaults.verifyWorkUnit(input)), candidates: input.unit === 0 ? 1 : 0 });
+    stubs.override.recheckVerification = async () => ({
+      candidates: 0,
+      deferred: 0,
+      mismatchCount: 1,
+      mismatches: [{ ns: 'app.items', id: '{"$numberInt":"4"}', kind: 'different' }],
+    });
+    const { controller, progress } = await syncWith(stubs);
+    await controller.start(START);
+    const found = await progress((p) => ((p.warnings as string[] | undefined) ?? []).some((w) => w.startsWith('verification mismatch')), 'a mismatch warning');
+    assert.ok((found.warnings as string[]).includes('verification mismatch: app.items document _id {"$numberInt":"4"} differs between source and destination'));
+    await progress((p) => phaseOf(p) === 'stream hashing', 'the first pass done');
+    assert.equal((await controller.progress()).canCommit, false);
+    await refused(controller.commit(), 'CannotCommit', /verification found 1 mismatch \(first: app\.items document _id \{"\$numberInt":"4"\}/);
+  });
+
+  test('a mismatch found by the commit check fails the sync with VerificationFailed and keeps the destination blocked', async () => {
+    const stubs = stubActivities({ partitions: 1 });
+    stubs.override.verifyAtCommit = async () => ({
+      mismatchCount: 3,
+      mismatches: [
+        { ns: 'app.items', id: '{"$numberInt":"9"}', kind: 'missingOnDestination' },
+        { ns: 'app.items', id: '{"$oid":"0000000000000000000000aa"}', kind: 'different' },
+      ],
+    });
+    const { controller, handle, progress } = await syncWith(stubs);
+    await controller.start(BLOCKING_START);
+    await progress((p) => p.canCommit === true, 'canCommit');
+    await controller.commit();
+    // FAILED shows at once; the write blocks are released (or kept) right after.
+    const failed = await progress(
+      (p) => p.state === 'FAILED' && ((p.warnings as string[] | undefined) ?? []).some((w) => /stay blocked because verification failed/.test(w)),
+      'FAILED, with the destination kept blocked',
+    );
+    assert.equal(failed.error, 'VerificationFailed');
+    assert.match(String(failed.errorDescription), /verification found 3 documents that differ/);
+    assert.match(String(failed.errorDescription), /app\.items document _id \{"\$numberInt":"9"\} is missing on the destination/);
+    assert.match(String(failed.errorDescription), /and 1 more/);
+    const state = (await controller.state())!;
+    assert.equal(state.destinationWritesBlocked, true);
+    assert.equal(state.sourceWritesBlocked, false);
+    assert.equal(state.commit.canWrite, false);
+    const destinationUnblocks = stubs.callsOf('setWriteBlocking').filter((input) => input.cluster === 'cluster1' && input.blocked === false);
+    assert.deepEqual(destinationUnblocks, [], 'the destination was never unblocked');
+    await waitUntil(async () => (await handle().describe()).typedSearchAttributes.get(SyncStateAttribute) === 'FAILED', { what: 'the FAILED search attribute' });
+
+    await controller.clear();
+    await waitUntil(async () => stubs.callsOf('setWriteBlocking').some((input) => input.cluster === 'cluster1' && input.blocked === false), {
+      what: '/clear releasing the destination',
+    });
+  });
+
+  test('continue-as-new during verification carries it on: every unit verified once', async () => {
+    const partitions = 16;
+    const stubs = stubActivities({ partitions });
+    const { controller, handle, progress } = await syncWith(stubs, { continueAsNewAfterEvents: 60, verifyConcurrency: 2 });
+    await controller.start(START);
+    const firstRun = (await handle().describe()).runId;
+    const ready = await progress((p) => p.canCommit === true, 'canCommit');
+    assert.notEqual((await handle().describe()).runId, firstRun, 'the sync crossed a continue-as-new');
+    const units = stubs.callsOf('verifyWorkUnit').map((input) => input.unit as number);
+    assert.equal(new Set(units).size, partitions, 'every unit verified');
+    assert.equal(units.length, partitions, 'no unit verified twice');
+    assert.equal((ready.verification as { source: { hashedDocumentCount: number } }).source.hashedDocumentCount, partitions * 10);
+    assert.equal(stubs.callsOf('beginVerification').length, 1);
+  });
+
+  test('verification {enabled: false}: no verifier activity, /progress.verification is null, the sync commits', async () => {
+    const stubs = stubActivities({ partitions: 2 });
+    const { controller, progress } = await syncWith(stubs);
+    await controller.start({ ...START, verification: { enabled: false } });
+    const ready = await progress((p) => p.canCommit === true, 'canCommit');
+    assert.equal(ready.verification, null);
+    await controller.commit();
+    await progress((p) => p.state === 'COMMITTED', 'COMMITTED');
+    for (const name of ['beginVerification', 'verifyWorkUnit', 'recheckVerification', 'verifyAtCommit'] as const) {
+      assert.equal(stubs.callsOf(name).length, 0, name);
+    }
+    assert.ok(stubs.callsOf('applyChangeEvents').every((input) => input.recordVerificationChanges === undefined));
+  });
+});
