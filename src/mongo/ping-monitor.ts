@@ -79,8 +79,8 @@ export class PingMonitor implements PingSource {
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
+      // Not unref'd: it is always cleared, and a ping nobody answers must still end.
       timer = setTimeout(() => reject(new Error(`ping of ${label} unanswered after ${this.timeoutMs} ms`)), this.timeoutMs);
-      timer.unref();
     });
     try {
       await Promise.race([this.options.clusters.client(label).db('admin').command({ ping: 1 }), timedOut]);
