@@ -13,7 +13,7 @@ import { parseClusterConnectionString } from './mongo/connection-string';
 import { redactConnectionString, redactCredentials, redactedMessage, rememberCredentialsOf } from './mongo/redact';
 import { DEFAULT_VERBOSITY, VERBOSITIES, type Verbosity } from './logging';
 import { DEFAULT_TASK_QUEUE } from './workflows/messages';
-import { DEFAULT_TUNING, type SyncTuning } from './workflows/state';
+import { DEFAULT_TUNING, type SyncTuning } from './sync/state';
 
 export class ConfigError extends Error {}
 
@@ -268,7 +268,7 @@ const tuningSchema = z.strictObject(
   Object.fromEntries(Object.keys(DEFAULT_TUNING).map((key) => [key, z.number().int().positive()])) as Record<keyof SyncTuning, z.ZodNumber>,
 ).partial();
 
-/** C2C_TUNING: a JSON object overriding some of the engine's knobs (see src/workflows/state.ts). */
+/** C2C_TUNING: a JSON object overriding some of the engine's knobs (see src/sync/state.ts). */
 export function parseTuning(raw: string | undefined): Partial<SyncTuning> | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
   let value: unknown;

@@ -9,7 +9,7 @@ import type { ClusterConnections } from '../mongo/cluster-clients';
 import { toClusterTime } from '../mongo/cluster-time';
 import { compileNamespaceFilter } from '../sync/namespace-filter';
 import type { BuildIndexesMode, SyncScope } from '../sync/start-options';
-import type { ApplyCheckpoint } from '../workflows/state';
+import type { ApplyCheckpoint } from '../sync/state';
 import { compareClusterTimes, type ClusterTime } from '../sync/vocabulary';
 import { DestinationWriter } from './destination-writer';
 import { deleteBufferedBefore, dropBuffer, readBufferedBatch } from './event-buffer';

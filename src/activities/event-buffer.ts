@@ -24,7 +24,7 @@ import { SyncErrorName } from '../sync/errors';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
 import { compileNamespaceFilter } from '../sync/namespace-filter';
 import type { SyncScope } from '../sync/start-options';
-import type { EventBufferCheckpoint } from '../workflows/state';
+import type { EventBufferCheckpoint } from '../sync/state';
 import type { ClusterTime } from '../sync/vocabulary';
 import { isDdlEvent } from './destination-writer';
 import { oldestOplogEntry, SourceClock, SourceEventReader, withoutBulkyFields } from './source-events';

@@ -26,7 +26,7 @@ import { bsonSize } from '../sync/document-size';
 import { SyncErrorName } from '../sync/errors';
 import type { NamespaceMatcher } from '../sync/namespace-filter';
 import { SPLIT_LARGE_EVENT_STAGE, SplitEventAssembler, SplitEventError, supportsSplitLargeEvent } from '../sync/split-events';
-import type { ChangeStreamCheckpoint } from '../workflows/state';
+import type { ChangeStreamCheckpoint } from '../sync/state';
 import { clusterTimeFromResumeToken, compareClusterTimes, type ClusterTime } from '../sync/vocabulary';
 import { isDdlEvent } from './destination-writer';
 

@@ -26,7 +26,7 @@ import {
   workflowIdFor,
 } from '../workflows/messages';
 import { SyncIdAttribute, SyncStateAttribute } from '../workflows/search-attributes';
-import type { SyncTuning, SyncWorkflowState } from '../workflows/state';
+import type { SyncTuning, SyncWorkflowState } from '../sync/state';
 import type { SyncWorkflowInput } from '../workflows/sync';
 import { startDetails } from '../workflows/details';
 import { idleProgress } from '../workflows/progress-view';

@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { MetricsEndpoint } from '../api/server';
 import type { PingSource } from '../mongo/ping-monitor';
 import { SYNC_STATE_NAMES, type SyncStateName } from '../sync/vocabulary';
-import { partitionCounts, type SyncWorkflowState } from '../workflows/state';
+import { partitionCounts, type SyncWorkflowState } from '../sync/state';
 
 export const SYNC_STATES: readonly SyncStateName[] = SYNC_STATE_NAMES;
 

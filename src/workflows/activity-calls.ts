@@ -8,7 +8,7 @@
 import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import { NON_RETRYABLE_ERROR_NAMES } from '../sync/errors';
-import type { SyncTuning } from './state';
+import type { SyncTuning } from '../sync/state';
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_NAMES];
 

@@ -7,7 +7,7 @@
 // unitMaxPartitions small collections (or one range of a large collection): one copyWorkUnit
 // activity, more only when the unit takes longer than copyChunkMaxMs.
 import type { SyncActivityCalls } from './activity-calls';
-import type { OpenUnit, SyncWorkflowState } from './state';
+import type { OpenUnit, SyncWorkflowState } from '../sync/state';
 
 /** What the copy loop needs from its SyncJob. */
 export interface CopyHost {

@@ -5,7 +5,7 @@
 import { lagSeconds } from '../sync/progress';
 import type { StartOptions } from '../sync/start-options';
 import { progressModel } from './progress-view';
-import { syncStateOf, type SyncWorkflowState } from './state';
+import { syncStateOf, type SyncWorkflowState } from '../sync/state';
 import type { ClusterTime } from '../sync/vocabulary';
 
 function formatTime(time: ClusterTime | null): string {

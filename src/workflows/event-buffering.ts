@@ -8,7 +8,7 @@
 // Runs of the workflow recorded before the buffer existed replay without it (the patch below).
 import { CancellationScope, condition, patched } from '@temporalio/workflow';
 import type { SyncActivityCalls } from './activity-calls';
-import type { EventBufferState, SyncWorkflowState } from './state';
+import type { EventBufferState, SyncWorkflowState } from '../sync/state';
 
 export const EVENT_BUFFER_PATCH = 'event-buffer-during-copy';
 

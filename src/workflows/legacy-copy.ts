@@ -4,7 +4,7 @@
 // exactly as it began (histories in flight stay deterministic). New syncs use copy-phase.ts.
 // Remove once no sync started before the change can still be running.
 import type { CopyHost } from './copy-phase';
-import type { LegacyCopyState, PendingPartition } from './state';
+import type { LegacyCopyState, PendingPartition } from '../sync/state';
 
 export async function runLegacyCopy(host: CopyHost, legacy: LegacyCopyState): Promise<boolean> {
   const { s } = host;

@@ -2,7 +2,7 @@
 // Every command is an update (its validator accepts or rejects at once, with a mongosync-style
 // error) and a signal of the same name running the same logic, for tools that can only signal.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { SyncWorkflowState } from './state';
+import type { SyncWorkflowState } from '../sync/state';
 
 export const SYNC_WORKFLOW_TYPE = 'syncWorkflow';
 /** The task queue syncs run on unless configured otherwise. */

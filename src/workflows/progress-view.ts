@@ -5,7 +5,7 @@ import { estimateSecondsToCatchup } from '../sync/cea-catchup';
 import { mismatchWarnings, verificationCommitBlocker, verificationProgress } from '../sync/verification';
 import { maxClusterTime } from '../sync/vocabulary';
 import { DEFAULT_MONGOSYNC_ID, initialSyncState, type EventBufferProgress, type SyncPhase, type SyncState } from '../sync/state-types';
-import { partitionCounts, syncStateOf, type ActivityStall, type SyncPhase as WorkflowPhase, type SyncWorkflowState } from './state';
+import { partitionCounts, syncStateOf, type ActivityStall, type SyncPhase as WorkflowPhase, type SyncWorkflowState } from '../sync/state';
 
 const PHASES: Record<Exclude<WorkflowPhase, 'committing'>, SyncPhase> = {
   starting: 'initializing',

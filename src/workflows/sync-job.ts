@@ -61,7 +61,7 @@ import {
   type PendingCollection,
   type SyncOptions,
   type SyncWorkflowState,
-} from './state';
+} from '../sync/state';
 import type { ClusterLabel, ClusterTime, SyncStateName } from '../sync/vocabulary';
 
 export interface SyncWorkflowInput {

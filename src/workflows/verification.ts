@@ -10,7 +10,7 @@
 import { log, patched } from '@temporalio/workflow';
 import { noteMismatches, describeMismatch, type OpenVerificationUnit, type VerificationMismatch, type VerificationState } from '../sync/verification';
 import type { SyncActivityCalls } from './activity-calls';
-import type { SyncWorkflowState } from './state';
+import type { SyncWorkflowState } from '../sync/state';
 
 export const EMBEDDED_VERIFIER_PATCH = 'embedded-verifier';
 

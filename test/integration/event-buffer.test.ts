@@ -21,7 +21,7 @@ import { SourceEventReader } from '../../src/activities/source-events';
 import type { ClusterConnections } from '../../src/mongo/cluster-clients';
 import { noteClusterTime } from '../../src/mongo/commands';
 import { compileNamespaceFilter } from '../../src/sync/namespace-filter';
-import type { EventBufferCheckpoint } from '../../src/workflows/state';
+import type { EventBufferCheckpoint } from '../../src/sync/state';
 import { type MongoSim, startMongoSim } from '../mongo-sim';
 import { compareClusters } from '../support/compare-clusters';
 

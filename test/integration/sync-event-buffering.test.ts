@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { SyncController } from '../../src/client/sync-controller';
-import type { EventBufferCheckpoint, SyncTuning } from '../../src/workflows/state';
+import type { EventBufferCheckpoint, SyncTuning } from '../../src/sync/state';
 import { pollUntil, waitUntil } from '../support/poll';
 import { Gate, stubActivities, type StubActivities } from '../support/stub-activities';
 import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
-import { DEFAULT_TUNING } from '../../src/workflows/state';
+import { DEFAULT_TUNING } from '../../src/sync/state';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { SyncController } from '../../src/client/sync-controller';

@@ -10,7 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { SyncController } from '../../src/client/sync-controller';
 import { SyncError } from '../../src/sync/errors';
 import { SyncStateAttribute } from '../../src/workflows/search-attributes';
-import type { SyncTuning } from '../../src/workflows/state';
+import type { SyncTuning } from '../../src/sync/state';
 import { pollUntil, waitUntil } from '../support/poll';
 import { Gate, stubActivities, type StubActivities } from '../support/stub-activities';
 import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';

@@ -12,7 +12,7 @@ import { SyncError } from '../../src/sync/errors';
 import { commitSignal, resumeUpdate } from '../../src/workflows/messages';
 import { SyncStateAttribute } from '../../src/workflows/search-attributes';
 import { parseStartOptionsOrThrow } from '../../src/sync/start-options';
-import { DEFAULT_TUNING, initialState, type SyncTuning } from '../../src/workflows/state';
+import { DEFAULT_TUNING, initialState, type SyncTuning } from '../../src/sync/state';
 import { pollUntil, waitUntil } from '../support/poll';
 import { Gate, stubActivities, type StubActivities } from '../support/stub-activities';
 import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';

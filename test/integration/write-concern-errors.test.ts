@@ -11,7 +11,7 @@ import { applyChangeEvents, type ApplyChangeEventsInput } from '../../src/activi
 import { copyPartitionChunk, type CopyChunkInput } from '../../src/activities/copy-partition';
 import { noteClusterTime } from '../../src/mongo/commands';
 import type { ClusterConnections } from '../../src/mongo/cluster-clients';
-import type { ChangeStreamCheckpoint } from '../../src/workflows/state';
+import type { ChangeStreamCheckpoint } from '../../src/sync/state';
 import { startMongoSim, type MongoSim } from '../mongo-sim';
 import { compareClusters } from '../support/compare-clusters';
 import type { AnyDocument } from '../support/workload';

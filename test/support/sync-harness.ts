@@ -5,7 +5,7 @@ import type { Worker } from '@temporalio/worker';
 import { SyncController } from '../../src/client/sync-controller';
 import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
 import { createSyncWorker } from '../../src/worker';
-import type { SyncTuning } from '../../src/workflows/state';
+import type { SyncTuning } from '../../src/sync/state';
 import type { ClusterPair } from './cluster-pair';
 import { pollProgress } from './poll';
 import { uniqueTaskQueue, workflowBundle } from './temporal';

@@ -2,7 +2,7 @@
 // expected. Numbers accept `_` and `k`/`m` suffixes (`--documents 250k`) because scale runs are
 // typed by hand.
 import { z } from 'zod';
-import { DEFAULT_TUNING } from '../../../src/workflows/state';
+import { DEFAULT_TUNING } from '../../../src/sync/state';
 
 export const SCALE_USAGE = `usage: npm run scale -- [flags]
   --collections N        collections on the source (default 100)

@@ -3,7 +3,7 @@
 // figures: when the copy started and ended, the best change-event apply rate over a window,
 // and the largest oplog distance the sync needed.
 import type { SyncController } from '../../../src/client/sync-controller';
-import type { SyncWorkflowState } from '../../../src/workflows/state';
+import type { SyncWorkflowState } from '../../../src/sync/state';
 import type { ClusterTime } from '../../../src/sync/vocabulary';
 import type { MongoClient } from 'mongodb';
 import { type OplogMeter, oplogWindow } from './oplog-meter';

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createApiServer, type SyncCommands } from '../../../src/api/server';
 import { createSyncMetrics, type SyncStateSource } from '../../../src/observability/metrics';
-import type { SyncWorkflowState } from '../../../src/workflows/state';
+import type { SyncWorkflowState } from '../../../src/sync/state';
 
 function source(progress: Record<string, unknown>, state?: Partial<SyncWorkflowState>): SyncStateSource {
   return {

@@ -23,6 +23,7 @@ const WORKFLOW_SAFE = [
   'pcre-regex',
   'progress',
   'start-options',
+  'state',
   'state-types',
   'verification',
   'vocabulary',

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detailsMarkdown, startDetails } from '../../../src/workflows/details';
-import { DEFAULT_TUNING, initialState } from '../../../src/workflows/state';
+import { DEFAULT_TUNING, initialState } from '../../../src/sync/state';
 import { parseStartOptionsOrThrow } from '../../../src/sync/start-options';
 
 const options = parseStartOptionsOrThrow({

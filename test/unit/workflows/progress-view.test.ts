@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildProgress, canCommit, commitBlocker, idleProgress, progressModel } from '../../../src/workflows/progress-view';
-import { DEFAULT_TUNING, initialState, type SyncWorkflowState } from '../../../src/workflows/state';
+import { DEFAULT_TUNING, initialState, type SyncWorkflowState } from '../../../src/sync/state';
 import { buildProgress as buildModelProgress } from '../../../src/sync/progress';
 import { parseStartOptionsOrThrow } from '../../../src/sync/start-options';
 import { initialSyncState } from '../../../src/sync/state-types';

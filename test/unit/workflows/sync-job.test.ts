@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStartOptionsOrThrow } from '../../../src/sync/start-options';
 import { upgradeCarried } from '../../../src/workflows/sync-job';
-import { DEFAULT_TUNING, initialBufferState, initialState, syncStateOf, type SyncWorkflowState } from '../../../src/workflows/state';
+import { DEFAULT_TUNING, initialBufferState, initialState, syncStateOf, type SyncWorkflowState } from '../../../src/sync/state';
 
 const fresh = (): SyncWorkflowState =>
   initialState('default', parseStartOptionsOrThrow({ source: 'cluster0', destination: 'cluster1' }), DEFAULT_TUNING);

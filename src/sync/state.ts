@@ -1,10 +1,10 @@
 // The durable state of one sync, carried through continue-as-new. JSON-serializable: BSON values
 // appear as canonical Extended JSON strings, cluster times as {t, i}.
-import type { LagSample } from '../sync/cea-catchup';
-import type { ClusterLabel, ClusterTime, PartitionRange, SyncStateName } from '../sync/vocabulary';
-import type { StartOptions } from '../sync/start-options';
-import type { IndexBuildProgress } from '../sync/state-types';
-import { initialVerificationState, type VerificationState } from '../sync/verification';
+import type { LagSample } from './cea-catchup';
+import type { ClusterLabel, ClusterTime, PartitionRange, SyncStateName } from './vocabulary';
+import type { StartOptions } from './start-options';
+import type { IndexBuildProgress } from './state-types';
+import { initialVerificationState, type VerificationState } from './verification';
 
 /**
  * Where the sync's work stands; the main loop runs the step of the phase. With `paused` and
