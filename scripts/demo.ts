@@ -19,6 +19,7 @@ import { workflowIdFor } from '../src/workflows/messages';
 import { startMongoSim, type MongoSim } from '../test/mongo-sim';
 import { compareClusters } from '../test/support/compare-clusters';
 import { ConcurrentWriter, seed } from '../test/support/workload';
+import type { Progress } from '../src/sync/progress';
 
 const SYNC_USER = { user: 'c2c', password: 'demo-secret' };
 const say = (text = ''): void => void process.stdout.write(`${text}\n`);
@@ -56,11 +57,11 @@ class Demo {
   }
 
   /** Shows progress (bars on a terminal, lines otherwise) until `done` holds. */
-  async watch(done: (progress: Record<string, unknown>) => boolean, timeoutMs = 180_000): Promise<Record<string, unknown>> {
+  async watch(done: (progress: Progress) => boolean, timeoutMs = 180_000): Promise<Progress> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const answer = await callApi({ baseUrl: this.api }, 'GET', '/api/v1/progress');
-      const progress = answer.body.progress as Record<string, unknown>;
+      const progress = answer.body.progress as Progress;
       if (process.stdout.isTTY) {
         const lines = progressBars(progress, process.stdout.columns || 80, '  progress');
         process.stdout.write(`${this.drawn ? `\x1b[${this.drawn}F` : ''}\x1b[J${lines.join('\n')}\n`);

@@ -15,7 +15,7 @@ import { planKey } from '../sync/copy-plan';
 import { isNeverSyncedDatabase, isSystemCollection } from '../sync/namespace-names';
 import { compileNamespaceFilter, type NamespaceMatcher } from '../sync/namespace-filter';
 import { type BuildIndexesMode, indexBuildTiming, type SyncScope } from '../sync/start-options';
-import type { IndexBuildProgress } from '../sync/state-types';
+import type { IndexBuildProgress } from '../sync/state';
 import { clearBindings, DestinationDdl, uuidKey } from './destination-ddl';
 import { ActivityProgress } from './heartbeat';
 import { clearResyncSet } from './resync-set';

@@ -2,6 +2,7 @@
 // document. Routes only validate and translate; the SyncController does the work.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { Progress } from '../sync/progress';
 import { parseStartOptions } from '../sync/start-options';
 import { SyncError, SyncErrorName } from '../sync/errors';
 import { ApiErrorName, errorResponse, toErrorResponse, type ErrorResponse } from './errors';
@@ -19,7 +20,7 @@ export interface SyncCommands {
   commit(): Promise<void>;
   reverse(): Promise<void>;
   clear(): Promise<void>;
-  progress(): Promise<Record<string, unknown>>;
+  progress(): Promise<Progress>;
 }
 
 export interface MetricsEndpoint {

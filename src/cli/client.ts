@@ -5,6 +5,7 @@ import { type ApiTarget, ApiUnreachableError, callApi, resolveApiTarget } from '
 import { type ClientCommand, UsageError } from './commands';
 import { progressBars, progressLine, reached, UNTIL_VALUES } from './progress-display';
 import { buildStartBody } from './start-body';
+import type { Progress } from '../sync/progress';
 
 export interface OutputStream {
   write(text: string): unknown;
@@ -66,11 +67,11 @@ async function watchProgress(target: ApiTarget, flags: FlagValues, io: CliIo): P
   };
   try {
     for (;;) {
-      let progress: Record<string, unknown> | undefined;
+      let progress: Progress | undefined;
       try {
         const response = await callApi(target, 'GET', '/api/v1/progress', undefined, 30_000);
         if (response.body.success === true) {
-          progress = response.body.progress as Record<string, unknown>;
+          progress = response.body.progress as Progress;
           if (tty) redraw(progressBars(progress, io.stdout.columns || 80, `c2c-sync ${target.baseUrl}`));
           else if (draw) io.stdout.write(`${progressLine(progress, new Date())}\n`);
           if (until !== undefined && reached(progress, until)) {

@@ -1,14 +1,7 @@
 // How `c2c-sync progress --watch` shows a progress object: bars on a terminal, one plain line
 // per poll otherwise. Pure functions of the /progress object.
-import { MAX_COMMIT_LAG_SECONDS } from '../sync/progress';
+import { MAX_COMMIT_LAG_SECONDS, type CollectionCopyProgress, type Progress } from '../sync/progress';
 import { SYNC_STATE_NAMES } from '../sync/vocabulary';
-
-type Progress = Record<string, unknown>;
-
-interface CollectionCopy {
-  estimatedTotalBytes: number;
-  estimatedCopiedBytes: number;
-}
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
@@ -22,9 +15,8 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
-function copyOf(progress: Progress): CollectionCopy | null {
-  const copy = progress.collectionCopy as CollectionCopy | null | undefined;
-  return copy ?? null;
+function copyOf(progress: Progress): CollectionCopyProgress | null {
+  return progress.collectionCopy ?? null;
 }
 
 /** Whole percent of the estimated bytes copied, or null before the copy starts. */
@@ -39,8 +31,10 @@ function lagOf(progress: Progress): number | null {
 }
 
 function phaseText(progress: Progress): string {
-  const parts = [progress.info, progress.ceaStage].filter((part): part is string => typeof part === 'string');
-  return parts.length ? parts.join(' · ') : '';
+  const parts: string[] = [];
+  if (progress.info) parts.push(progress.info);
+  if (progress.ceaStage) parts.push(progress.ceaStage);
+  return parts.join(' · ');
 }
 
 /** One line for logs and pipes. */
@@ -82,7 +76,7 @@ export function progressBars(progress: Progress, columns: number, title: string)
   const copy = copyOf(progress);
   const percent = copyPercent(progress);
   const lag = lagOf(progress);
-  const mapping = progress.directionMapping as { Source: string; Destination: string } | null | undefined;
+  const mapping = progress.directionMapping;
   const lines = [
     `${title}  ${String(progress.state)}${phaseText(progress) ? `  ${phaseText(progress)}` : ''}`,
     copy
@@ -95,13 +89,14 @@ export function progressBars(progress: Progress, columns: number, title: string)
   ];
   if (mapping) lines.push(`        ${mapping.Source} → ${mapping.Destination}`);
   if (progress.state === 'FAILED') lines.push(`error   ${String(progress.error)}: ${String(progress.errorDescription)}`);
-  for (const warning of (progress.warnings as string[] | undefined) ?? []) lines.push(`warning ${warning}`);
+  for (const warning of progress.warnings ?? []) lines.push(`warning ${warning}`);
   return lines.map((line) => (line.length > columns ? line.slice(0, Math.max(1, columns - 1)) : line));
 }
 
 /** Whether `until` (a state name, canCommit or canWrite) holds. */
 export function reached(progress: Progress, until: string): boolean {
-  if (until === 'canCommit' || until === 'canWrite') return progress[until] === true;
+  if (until === 'canCommit') return progress.canCommit === true;
+  if (until === 'canWrite') return progress.canWrite === true;
   return progress.state === until;
 }
 

@@ -10,7 +10,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import type { PingSource } from '../mongo/ping-monitor';
 import { SyncError, SyncErrorName } from '../sync/errors';
-import { withPingLatencies } from '../sync/progress';
+import { idleProgress, withPingLatencies, type Progress } from '../sync/progress';
 import { parseStartOptions } from '../sync/start-options';
 import {
   clearHint,
@@ -29,7 +29,6 @@ import { SyncIdAttribute, SyncStateAttribute } from '../workflows/search-attribu
 import type { SyncTuning, SyncWorkflowState } from '../sync/state';
 import type { SyncWorkflowInput } from '../workflows/sync';
 import { startDetails } from '../workflows/details';
-import { idleProgress } from '../workflows/progress-view';
 
 export interface SyncControllerOptions {
   client: Client;
@@ -99,7 +98,7 @@ export class SyncController {
   }
 
   /** GET /progress: the progress object of the running sync, or IDLE when there is none. */
-  async progress(): Promise<Record<string, unknown>> {
+  async progress(): Promise<Progress> {
     const handle = await this.runningHandle();
     if (!handle) return idleProgress();
     try {

@@ -4,6 +4,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { MetricsEndpoint } from '../api/server';
 import type { PingSource } from '../mongo/ping-monitor';
+import type { Progress } from '../sync/progress';
 import { SYNC_STATE_NAMES, type SyncStateName } from '../sync/vocabulary';
 import { partitionCounts, type SyncWorkflowState } from '../sync/state';
 
@@ -11,7 +12,7 @@ export const SYNC_STATES: readonly SyncStateName[] = SYNC_STATE_NAMES;
 
 /** SyncController provides both. */
 export interface SyncStateSource {
-  progress(): Promise<Record<string, unknown>>;
+  progress(): Promise<Progress>;
   state(): Promise<SyncWorkflowState | undefined>;
 }
 
@@ -78,7 +79,7 @@ export function createSyncMetrics(options: SyncMetricsOptions): SyncMetrics {
   }
 
   async function refresh(): Promise<boolean> {
-    let progress: Record<string, unknown>;
+    let progress: Progress;
     let internal: SyncWorkflowState | undefined;
     try {
       [progress, internal] = await Promise.all([options.source.progress(), options.source.state()]);
@@ -88,16 +89,15 @@ export function createSyncMetrics(options: SyncMetricsOptions): SyncMetrics {
       return false;
     }
     refreshPings();
-    setState(String(progress.state));
+    setState(progress.state);
     failed.reset();
     if (progress.state === 'FAILED') failed.set({ error: String(progress.error) }, 1);
-    warnings.set(Array.isArray(progress.warnings) ? progress.warnings.length : 0);
-    const copy = progress.collectionCopy as { estimatedTotalBytes: number; estimatedCopiedBytes: number } | null;
-    copiedBytes.set(copy?.estimatedCopiedBytes ?? 0);
-    totalBytes.set(copy?.estimatedTotalBytes ?? 0);
-    eventsApplied.set(typeof progress.totalEventsApplied === 'number' ? progress.totalEventsApplied : 0);
-    lag.set(typeof progress.lagTimeSeconds === 'number' ? progress.lagTimeSeconds : Number.NaN);
-    canCommit.set(progress.canCommit === true ? 1 : 0);
+    warnings.set(progress.warnings?.length ?? 0);
+    copiedBytes.set(progress.collectionCopy?.estimatedCopiedBytes ?? 0);
+    totalBytes.set(progress.collectionCopy?.estimatedTotalBytes ?? 0);
+    eventsApplied.set(progress.totalEventsApplied ?? 0);
+    lag.set(progress.lagTimeSeconds ?? Number.NaN);
+    canCommit.set(progress.canCommit ? 1 : 0);
     canWrite.set(progress.canWrite === true ? 1 : 0);
     copiedDocuments.set(internal?.copy.copiedDocuments ?? 0);
     const partitions = internal ? partitionCounts(internal.copy) : { total: 0, done: 0 };

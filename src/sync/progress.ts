@@ -1,5 +1,6 @@
-// Builds the `progress` object of GET /api/v1/progress from the workflow state, and the
-// canCommit rule. Workflow-safe: imports only pure files.
+// mongosync's /progress object as a pure function of the sync's state (src/sync/state.ts), and
+// the canCommit rule. The workflow's progress query returns buildProgress(state); with no sync
+// running the answer is idleProgress(). Workflow-safe: imports only pure files.
 //
 // Decisions on the points mongosync's documentation of /progress leaves open:
 // - Key order follows the example in mongosync's /progress documentation; every key is always present except the optional ones
@@ -35,15 +36,21 @@
 //   continues from, then the applied position); "not checked yet" until the oldest entry is
 //   known. The low-oplog warning is added below OPLOG_WARNING_SECONDS.
 // - warnings: the oplog warning above, SOURCE_WRITES_BLOCKED_WARNING whenever we hold a
-//   write block on the source, and the model's own warnings (an activity failing again and
-//   again while the sync retries it: a stall, which otherwise looks like growing lag).
+//   write block on the source, an activity failing again and again while the sync retries it
+//   (a stall, which otherwise looks like growing lag), write blocks a FAILED sync could not
+//   release, and the verifier's confirmed mismatches.
 // - canWrite: null in IDLE, true in COMMITTED, else the state's flag.
+// - canCommit: RUNNING in CEA after a first pass of change event application, the copy and the
+//   after-copy index builds finished, lag at most MAX_COMMIT_LAG_SECONDS, and the verifier not
+//   holding it (commitBlocker says which is missing).
+// - mongosyncID and coordinatorID: the sync id, 'coordinator' for the default sync.
 // - FAILED (c2c-sync's own state; mongosync's process exits instead): `error` and
 //   `errorDescription` name the fatal error, right after `state`; info, ceaStage and lag are
 //   null, canCommit false; the copy and event counters keep their last values.
+import { estimateSecondsToCatchup } from './cea-catchup';
 import { indexBuildTiming } from './start-options';
-import type { CopyProgress, IndexBuildProgress, SyncPhase, SyncState } from './state-types';
-import type { VerificationProgress } from './verification';
+import { syncStateOf, type ActivityStall, type CopyState, type IndexBuildProgress, type SyncWorkflowState } from './state';
+import { mismatchWarnings, verificationCommitBlocker, verificationProgress, type VerificationProgress } from './verification';
 import { compareClusterTimes, maxClusterTime, type ClusterTime, type SyncStateName } from './vocabulary';
 
 export type ProgressInfo = 'collection copy' | 'change event application' | 'waiting for commit to complete' | 'commit completed';
@@ -65,6 +72,7 @@ export interface ProgressDirectionMapping {
   Destination: string;
 }
 
+/** mongosync's /progress `progress` object, as the progress query and GET /api/v1/progress return it. */
 export interface Progress {
   state: SyncStateName;
   /** FAILED only: the fatal error's name and description */
@@ -98,76 +106,59 @@ export const SOURCE_WRITES_BLOCKED_WARNING = 'mongosync is blocking user writes 
 export const LOW_OPLOG_WARNING =
   'The amount of available oplog on the source cluster is too small for mongosync to complete successfully. ' +
   'For more details, see https://www.mongodb.com/docs/cluster-to-cluster-sync/current/reference/oplog-sizing/.';
+/** mongosyncID of the default sync (a lone mongosync instance) */
+export const DEFAULT_MONGOSYNC_ID = 'coordinator';
 
 /** The newest source position the destination reflects. */
-export function appliedThrough(state: SyncState): ClusterTime | null {
-  return [state.changeStream.clusterTime, state.lastAppliedEventTime, state.lastAppliedDdlTime].reduce(
-    (acc, time) => maxClusterTime(acc, time),
-    state.startPoint,
-  );
+export function appliedThrough(s: SyncWorkflowState): ClusterTime | null {
+  return maxClusterTime(maxClusterTime(s.startPoint, s.apply.appliedThrough), s.apply.lastDdlAppliedAt);
 }
 
 /** Whole seconds the destination trails the newest source time seen; 0 when unknown. */
-export function lagSeconds(state: SyncState): number {
-  const applied = appliedThrough(state);
-  if (state.lastSourceTime === null || applied === null) return 0;
-  return Math.max(0, state.lastSourceTime.t - applied.t);
+export function lagSeconds(s: SyncWorkflowState): number {
+  const applied = appliedThrough(s);
+  if (s.apply.sourceTime === null || applied === null) return 0;
+  return Math.max(0, s.apply.sourceTime.t - applied.t);
 }
 
-export function ceaStage(state: SyncState): CeaStage | null {
-  if (state.state !== 'RUNNING' || state.phase !== 'changeEventApplication') return null;
-  const applied = appliedThrough(state);
-  if (state.copyFinishedAt !== null && (applied === null || compareClusterTimes(applied, state.copyFinishedAt) < 0)) {
+export function ceaStage(s: SyncWorkflowState): CeaStage | null {
+  if (syncStateOf(s) !== 'RUNNING' || s.phase !== 'applying') return null;
+  const applied = appliedThrough(s);
+  const copyFinishedAt = s.copy.completedAt;
+  if (copyFinishedAt !== null && (applied === null || compareClusterTimes(applied, copyFinishedAt) < 0)) {
     return 'collection copy drain';
   }
   return 'steady state';
 }
 
-function afterCopyIndexBuildsDone(state: SyncState): boolean {
-  const options = state.startOptions;
-  if (options === null || indexBuildTiming(options.buildIndexes) !== 'afterDataCopy') return true;
-  const builds = state.indexBuilding;
+function afterCopyIndexBuilds(s: SyncWorkflowState): boolean {
+  return indexBuildTiming(s.options.buildIndexes) === 'afterDataCopy';
+}
+
+function afterCopyIndexBuildsDone(s: SyncWorkflowState): boolean {
+  if (!afterCopyIndexBuilds(s)) return true;
+  const builds = s.copy.indexBuilding;
   return builds !== null && builds.indexesBuilt >= builds.totalIndexesToBuild && builds.collectionsFinished >= builds.collectionsTotal;
 }
 
-/**
- * Why /commit would be refused now, or null when it would succeed: RUNNING in CEA with the
- * copy finished, after-copy index builds finished, and lag at most MAX_COMMIT_LAG_SECONDS.
- */
-export function commitBlocker(state: SyncState): string | null {
-  if (state.state !== 'RUNNING') return `the sync is ${state.state}, not RUNNING`;
-  if (!state.copy.finished || state.phase !== 'changeEventApplication') return 'the initial collection copy has not finished';
-  if (!afterCopyIndexBuildsDone(state)) return 'index builds after the data copy have not finished';
-  const lag = lagSeconds(state);
+/** Why /commit would be refused now, or null when it would succeed (canCommit). */
+export function commitBlocker(s: SyncWorkflowState): string | null {
+  const state = syncStateOf(s);
+  if (state !== 'RUNNING') return `the sync is ${state}, not RUNNING`;
+  if (s.phase === 'applying' && s.apply.iterations === 0) return 'change event application has not completed its first pass yet';
+  if (!s.copy.done || s.phase !== 'applying') return 'the initial collection copy has not finished';
+  if (!afterCopyIndexBuildsDone(s)) return 'index builds after the data copy have not finished';
+  const lag = lagSeconds(s);
   if (lag > MAX_COMMIT_LAG_SECONDS) return `the destination is ${lag} seconds behind the source (at most ${MAX_COMMIT_LAG_SECONDS} allowed)`;
-  return state.verificationBlocker;
+  return verificationCommitBlocker(s.verification ?? null);
 }
 
-export function canCommit(state: SyncState): boolean {
-  return commitBlocker(state) === null;
+export function canCommit(s: SyncWorkflowState): boolean {
+  return commitBlocker(s) === null;
 }
 
-function phaseInfo(phase: SyncPhase): ProgressInfo | null {
-  switch (phase) {
-    case 'initializing':
-    case 'collectionCopy':
-      return 'collection copy';
-    case 'changeEventApplication':
-      return 'change event application';
-    case 'commitDraining':
-    case 'commitRestoring':
-      return 'waiting for commit to complete';
-    case 'committed':
-      return 'commit completed';
-    case 'idle':
-    case 'reversing':
-    case 'failed':
-      return null;
-  }
-}
-
-function infoFor(state: SyncState): ProgressInfo | null {
-  switch (state.state) {
+function infoFor(s: SyncWorkflowState, state: SyncStateName): ProgressInfo | null {
+  switch (state) {
     case 'IDLE':
     case 'REVERSING':
     case 'FAILED':
@@ -178,34 +169,34 @@ function infoFor(state: SyncState): ProgressInfo | null {
       return 'commit completed';
     case 'RUNNING':
     case 'PAUSED':
-      return phaseInfo(state.phase);
+      return s.phase === 'applying' ? 'change event application' : 'collection copy';
   }
 }
 
-export function collectionCopyProgress(copy: CopyProgress): CollectionCopyProgress {
+export function collectionCopyProgress(copy: Pick<CopyState, 'started' | 'done' | 'estimatedTotalBytes' | 'copiedBytes'>): CollectionCopyProgress {
   if (!copy.started) return { estimatedTotalBytes: 1, estimatedCopiedBytes: 0 };
   const copied = copy.copiedBytes;
-  const total = copy.finished ? copied : Math.max(copy.estimatedTotalBytes, copied);
+  const total = copy.done ? copied : Math.max(copy.estimatedTotalBytes, copied);
   return { estimatedTotalBytes: total, estimatedCopiedBytes: copied };
 }
 
-function lagFor(state: SyncState): ProgressLag | null {
-  switch (state.state) {
+function lagFor(s: SyncWorkflowState, state: SyncStateName): ProgressLag | null {
+  const ddlApplied = s.apply.lastDdlAppliedAt !== null;
+  switch (state) {
     case 'IDLE':
     case 'PAUSED':
     case 'REVERSING':
     case 'FAILED':
       return null;
     case 'COMMITTED':
-      return { overallLagSeconds: 0, crudLagSeconds: 0, ddlLagSeconds: state.lastAppliedDdlTime === null ? null : 0 };
+      return { overallLagSeconds: 0, crudLagSeconds: 0, ddlLagSeconds: ddlApplied ? 0 : null };
     case 'RUNNING':
     case 'COMMITTING': {
-      const overall = lagSeconds(state);
-      const crudStarted = state.changeStream.clusterTime !== null || state.lastAppliedEventTime !== null;
+      const overall = lagSeconds(s);
       return {
         overallLagSeconds: overall,
-        crudLagSeconds: crudStarted ? overall : null,
-        ddlLagSeconds: state.lastAppliedDdlTime === null ? null : overall,
+        crudLagSeconds: s.apply.appliedThrough !== null ? overall : null,
+        ddlLagSeconds: ddlApplied ? overall : null,
       };
     }
   }
@@ -224,20 +215,46 @@ export function formatOplogTimeRemaining(seconds: number | null): string {
 }
 
 /**
+ * Where the event buffer stands (docs/event-buffer.md), or null when the sync reads no buffer:
+ * 'buffering' while the copy runs (the buffer reader stores the source's events on the
+ * destination), 'draining' while the applier still applies them. Either way the source's oplog
+ * must still hold `streamPosition`, where the buffer reader stands and the live stream continues.
+ */
+export function eventBufferStage(s: SyncWorkflowState): { stage: 'buffering' | 'draining'; streamPosition: ClusterTime | null } | null {
+  const buffer = s.buffer;
+  if (!buffer) return null;
+  const streamPosition = buffer.bufferedThrough ?? s.startPoint;
+  if (!buffer.handedOver) return s.phase === 'copying' || s.phase === 'applying' ? { stage: 'buffering', streamPosition } : null;
+  const position = s.apply.checkpoint.buffer;
+  return position && position.nextSeq < position.end ? { stage: 'draining', streamPosition } : null;
+}
+
+/**
  * The oldest source position the sync will still read from the oplog: the event buffer's stream
  * position while there is a buffer (events before it are on the destination), else the
  * change stream's applied position.
  */
-export function oplogNeededFrom(state: SyncState): ClusterTime | null {
-  if (state.eventBuffer) return state.eventBuffer.streamPosition ?? state.startPoint;
-  return state.changeStream.clusterTime ?? state.startPoint;
+export function oplogNeededFrom(s: SyncWorkflowState): ClusterTime | null {
+  const buffer = eventBufferStage(s);
+  if (buffer) return buffer.streamPosition ?? s.startPoint;
+  return s.apply.appliedThrough ?? s.startPoint;
 }
 
 /** Seconds of source oplog between its oldest entry and the oldest position still needed. */
-export function oplogSecondsRemaining(state: SyncState): number | null {
-  const needed = oplogNeededFrom(state);
-  if (state.sourceOplogOldest === null || needed === null) return null;
-  return Math.max(0, needed.t - state.sourceOplogOldest.t);
+export function oplogSecondsRemaining(s: SyncWorkflowState): number | null {
+  const needed = oplogNeededFrom(s);
+  // the newer of the applier's and the buffer reader's readings of the oldest entry
+  const oldest = maxClusterTime(s.apply.sourceOplogOldest, s.buffer?.sourceOplogOldest ?? null);
+  if (oldest === null || needed === null) return null;
+  return Math.max(0, needed.t - oldest.t);
+}
+
+/** The /progress warning of an activity that keeps failing. */
+export function stallWarning(stall: ActivityStall): string {
+  return (
+    `${stall.call} has failed ${stall.failures} times in a row since ${stall.since} and is being retried; ` +
+    `last error ${stall.error}: ${stall.errorDescription}`
+  );
 }
 
 function pingField(latency: number | null): { pingLatencyMs: number } | undefined {
@@ -253,22 +270,22 @@ export type ClusterPings = Partial<Record<string, number | null>>;
 /**
  * `progress` with source/destination.pingLatencyMs from pings measured outside the workflow,
  * matched to the roles by the cluster labels of directionMapping ("<label>: <host>:<port>").
+ * Keys it does not know (from a newer workflow) are kept, after the documented ones.
  */
-export function withPingLatencies(progress: Record<string, unknown>, pings: ClusterPings): Record<string, unknown> {
-  const mapping = progress.directionMapping as ProgressDirectionMapping | null | undefined;
+export function withPingLatencies(progress: Progress, pings: ClusterPings): Progress {
+  const mapping = progress.directionMapping;
   if (!mapping || progress.state === 'IDLE') return progress;
   const labelOf = (entry: string): string => entry.slice(0, entry.indexOf(':'));
-  const merged: Record<string, unknown> = { ...progress };
+  const merged: Progress = { ...progress };
   const source = pingField(pings[labelOf(mapping.Source)] ?? null);
   const destination = pingField(pings[labelOf(mapping.Destination)] ?? null);
   if (source) merged.source = source;
   if (destination) merged.destination = destination;
-  // documented keys in their order, then any others as they were
-  const ordered = orderKeys(merged as unknown as Progress) as unknown as Record<string, unknown>;
-  return { ...ordered, ...merged };
+  return { ...orderKeys(merged), ...merged };
 }
 
-function idleProgress(): Progress {
+/** The progress object when no sync runs: state, canCommit false, and every other key null. */
+export function idleProgress(): Progress {
   return {
     state: 'IDLE',
     canCommit: false,
@@ -286,62 +303,60 @@ function idleProgress(): Progress {
   };
 }
 
-/** The /progress `progress` object for `state`. */
-export function buildProgress(state: SyncState): Progress {
-  if (state.state === 'IDLE') return idleProgress();
+function directionMapping(s: SyncWorkflowState): ProgressDirectionMapping | null {
+  const sourceHost = s.hosts[s.source];
+  const destinationHost = s.hosts[s.destination];
+  if (!sourceHost || !destinationHost) return null;
+  return { Source: `${s.source}: ${sourceHost}`, Destination: `${s.destination}: ${destinationHost}` };
+}
 
-  const lag = lagFor(state);
-  const canWrite = state.state === 'COMMITTED' ? true : state.canWrite;
+/** The /progress `progress` object of a sync in state `s`. */
+export function buildProgress(s: SyncWorkflowState): Progress {
+  const state = syncStateOf(s);
+  const lag = lagFor(s, state);
+  const canWrite = state === 'COMMITTED' ? true : s.commit.canWrite;
+  const mongosyncID = s.syncId === 'default' ? DEFAULT_MONGOSYNC_ID : s.syncId;
   const progress: Progress = {
-    state: state.state,
-    canCommit: canCommit(state),
+    state,
+    canCommit: canCommit(s),
     canWrite,
-    info: infoFor(state),
-    ceaStage: ceaStage(state),
+    info: infoFor(s, state),
+    ceaStage: ceaStage(s),
     lag,
     lagTimeSeconds: lag === null ? null : lag.overallLagSeconds,
-    totalEventsApplied: state.eventsApplied,
-    collectionCopy: collectionCopyProgress(state.copy),
-    directionMapping: state.directionMapping && {
-      Source: `${state.directionMapping.source.label}: ${state.directionMapping.source.hostPort}`,
-      Destination: `${state.directionMapping.destination.label}: ${state.directionMapping.destination.hostPort}`,
-    },
-    mongosyncID: state.mongosyncID,
-    coordinatorID: state.coordinatorID,
-    verification: state.verification,
+    totalEventsApplied: s.apply.eventsApplied,
+    collectionCopy: collectionCopyProgress(s.copy),
+    directionMapping: directionMapping(s),
+    mongosyncID,
+    coordinatorID: mongosyncID,
+    verification: s.verification
+      ? verificationProgress(s.verification, {
+          estimatedDocuments: s.copy.copiedDocuments,
+          collectionsTotal: s.copy.collectionsTotal,
+          sourceTime: s.apply.sourceTime,
+        })
+      : null,
   };
-  if (state.state === 'FAILED' && state.lastError) {
-    progress.error = state.lastError.error;
-    progress.errorDescription = state.lastError.errorDescription;
+  if (state === 'FAILED' && s.failure) {
+    progress.error = s.failure.error;
+    progress.errorDescription = s.failure.errorDescription;
   }
 
-  const options = state.startOptions;
-  if (
-    state.state === 'RUNNING' &&
-    state.phase === 'changeEventApplication' &&
-    state.indexBuilding !== null &&
-    options !== null &&
-    indexBuildTiming(options.buildIndexes) === 'afterDataCopy'
-  ) {
-    progress.indexBuilding = { ...state.indexBuilding };
-  }
+  const inCea = state === 'RUNNING' && s.phase === 'applying';
+  if (inCea && s.copy.indexBuilding !== null && afterCopyIndexBuilds(s)) progress.indexBuilding = { ...s.copy.indexBuilding };
 
   const warnings: string[] = [];
-  if (state.state === 'RUNNING' && !canWrite) {
-    const remaining = oplogSecondsRemaining(state);
+  if (state === 'RUNNING' && !canWrite) {
+    const remaining = oplogSecondsRemaining(s);
     progress.estimatedOplogTimeRemaining = formatOplogTimeRemaining(remaining);
     if (remaining !== null && remaining < OPLOG_WARNING_SECONDS) warnings.push(LOW_OPLOG_WARNING);
   }
-  if (state.state === 'RUNNING' && state.phase === 'changeEventApplication' && state.ceaCatchupSeconds !== null) {
-    progress.estimatedSecondsToCEACatchup = state.ceaCatchupSeconds;
-  }
-  if (state.writeBlocking.sourceBlocked) warnings.push(SOURCE_WRITES_BLOCKED_WARNING);
-  warnings.push(...state.warnings);
-
-  const source = pingField(state.pingLatencyMs.source);
-  const destination = pingField(state.pingLatencyMs.destination);
-  if (source) progress.source = source;
-  if (destination) progress.destination = destination;
+  const catchupSeconds = inCea ? estimateSecondsToCatchup(s.apply.lagSamples ?? []) : null;
+  if (catchupSeconds !== null) progress.estimatedSecondsToCEACatchup = catchupSeconds;
+  if (s.sourceWritesBlocked) warnings.push(SOURCE_WRITES_BLOCKED_WARNING);
+  warnings.push(...s.stalls.map(stallWarning));
+  if (s.failure?.blocksLeft) warnings.push(s.failure.blocksLeft);
+  warnings.push(...mismatchWarnings(s.verification ?? null));
   if (warnings.length > 0) progress.warnings = warnings;
 
   return orderKeys(progress);
@@ -372,9 +387,9 @@ const KEY_ORDER: readonly (keyof Progress)[] = [
 ];
 
 function orderKeys(progress: Progress): Progress {
-  const ordered: Record<string, unknown> = {};
+  const ordered: Partial<Record<keyof Progress, unknown>> = {};
   for (const key of KEY_ORDER) {
     if (key in progress) ordered[key] = progress[key];
   }
-  return ordered as unknown as Progress;
+  return ordered as Progress;
 }

@@ -3,7 +3,6 @@
 import type { LagSample } from './cea-catchup';
 import type { ClusterLabel, ClusterTime, PartitionRange, SyncStateName } from './vocabulary';
 import type { StartOptions } from './start-options';
-import type { IndexBuildProgress } from './state-types';
 import { initialVerificationState, type VerificationState } from './verification';
 
 /**
@@ -89,6 +88,14 @@ export interface PendingCollection {
   coll: string;
   estimatedBytes: number;
   documents: number;
+}
+
+/** Reported as /progress.indexBuilding with the after-copy index modes. */
+export interface IndexBuildProgress {
+  indexesBuilt: number;
+  totalIndexesToBuild: number;
+  collectionsFinished: number;
+  collectionsTotal: number;
 }
 
 /** Where a work unit's copy resumes: at its partition `partition`, after `resumeAfter`. */

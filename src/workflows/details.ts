@@ -4,7 +4,6 @@
 // carry them), so the current details repeat the options.
 import { lagSeconds } from '../sync/progress';
 import type { StartOptions } from '../sync/start-options';
-import { progressModel } from './progress-view';
 import { syncStateOf, type SyncWorkflowState } from '../sync/state';
 import type { ClusterTime } from '../sync/vocabulary';
 
@@ -32,7 +31,7 @@ export function detailsMarkdown(s: SyncWorkflowState): string {
     `**${syncStateOf(s)}** · phase ${s.phase} · ${s.source} → ${s.destination}`,
     `copy: ${s.copy.copiedBytes} / ${s.copy.estimatedTotalBytes} bytes, ${s.copy.copiedDocuments} documents` +
       (s.copy.done ? ' (done)' : ''),
-    `events applied: ${s.apply.eventsApplied} · lag: ${lagSeconds(progressModel(s))} s · applied through ${formatTime(s.apply.appliedThrough)}`,
+    `events applied: ${s.apply.eventsApplied} · lag: ${lagSeconds(s)} s · applied through ${formatTime(s.apply.appliedThrough)}`,
   ];
   if (s.reversals > 0) lines.push(`reversals: ${s.reversals}`);
   if (s.commit.canWrite) lines.push('destination accepts writes');

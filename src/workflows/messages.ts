@@ -2,6 +2,7 @@
 // Every command is an update (its validator accepts or rejects at once, with a mongosync-style
 // error) and a signal of the same name running the same logic, for tools that can only signal.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Progress } from '../sync/progress';
 import type { SyncWorkflowState } from '../sync/state';
 
 export const SYNC_WORKFLOW_TYPE = 'syncWorkflow';
@@ -24,7 +25,7 @@ export const reverseSignal = defineSignal('reverse');
 export const clearSignal = defineSignal('clear');
 
 /** mongosync's /progress `progress` object */
-export const progressQuery = defineQuery<Record<string, unknown>>('progress');
+export const progressQuery = defineQuery<Progress>('progress');
 /** the whole internal state, for tools and tests */
 export const stateQuery = defineQuery<SyncWorkflowState>('state');
 

@@ -36,7 +36,7 @@ import {
 import type { ApplyChangeEventsResult } from '../activities/change-events';
 import { recordLagSample } from '../sync/cea-catchup';
 import { isSyncErrorName, SyncErrorName } from '../sync/errors';
-import { appliedThrough } from '../sync/progress';
+import { appliedThrough, commitBlocker } from '../sync/progress';
 import { parseStartOptions } from '../sync/start-options';
 import { activitiesFor, retriesExhausted, type SyncActivityCalls } from './activity-calls';
 import { detailsMarkdown } from './details';
@@ -48,7 +48,6 @@ import { C2C_METADATA_DB, C2C_VERIFIER_DB } from '../sync/namespace-names';
 import { runCopy, type CopyHost } from './copy-phase';
 import { runLegacyCopy } from './legacy-copy';
 import { clearHint } from './messages';
-import { commitBlocker, progressModel } from './progress-view';
 import { SyncStateAttribute } from './search-attributes';
 import {
   DEFAULT_TUNING,
@@ -395,10 +394,10 @@ export class SyncJob {
 
   /** A sample of the lag for estimatedSecondsToCEACatchup (workflow time: deterministic). */
   private recordLag(): void {
-    const model = progressModel(this.s);
-    const applied = appliedThrough(model);
-    if (applied === null || model.lastSourceTime === null) return;
-    this.s.apply.lagSamples = recordLagSample(this.s.apply.lagSamples ?? [], { at: Date.now(), applied: applied.t, source: model.lastSourceTime.t });
+    const applied = appliedThrough(this.s);
+    const sourceTime = this.s.apply.sourceTime;
+    if (applied === null || sourceTime === null) return;
+    this.s.apply.lagSamples = recordLagSample(this.s.apply.lagSamples ?? [], { at: Date.now(), applied: applied.t, source: sourceTime.t });
   }
 
   private async commit(): Promise<void> {

@@ -29,7 +29,7 @@ import {
   startUpdate,
   stateQuery,
 } from './messages';
-import { buildProgress } from './progress-view';
+import { buildProgress } from '../sync/progress';
 import { SyncIdAttribute, SyncStateAttribute } from './search-attributes';
 import { SyncJob, type SyncCommand, type SyncWorkflowInput, type SyncWorkflowResult } from './sync-job';
 

@@ -2,7 +2,7 @@
 // application starts, it compares every work unit of the copy plan (verifyWorkUnit, up to
 // verifyConcurrency at once, each resuming from its checkpoint) while the applier runs, and
 // rechecks the candidates the comparisons found once the applier has passed them. canCommit waits
-// for the first pass (progress-view.ts); the commit check runs in SyncJob.commit.
+// for the first pass (commitBlocker in src/sync/progress.ts); the commit check runs in SyncJob.commit.
 //
 // The work runs as promises that live across the applier's steps: launched after each step and
 // whenever one of them ends, never while paused, committing or when continue-as-new is due.

@@ -75,7 +75,7 @@ describe('HTTP API on a real Temporal server', () => {
     const idle = await api.progress();
     assert.equal(idle.state, 'IDLE');
     assert.equal(idle.canCommit, false);
-    for (const key of Object.keys(idle).filter((k) => k !== 'state' && k !== 'canCommit')) assert.equal(idle[key], null, key);
+    for (const [key, value] of Object.entries(idle).filter(([k]) => k !== 'state' && k !== 'canCommit')) assert.equal(value, null, key);
     for (const command of COMMANDS) assertRefused(await api.curl(command, '{ }'), 409, 'InvalidState', /IDLE/);
     assertRefused(await api.curl('start', '{"source":"cluster0",'), 400, 'InvalidRequest', /not valid JSON/);
     assertRefused(await api.curl('start', '{"source":"cluster0","destination":"cluster1","buildIndex":"never"}'), 400, 'InvalidStartRequest', /unknown field 'buildIndex'/);
@@ -133,7 +133,7 @@ describe('HTTP API on a real Temporal server', () => {
     const reversed = await api.curl('reverse', '{ }');
     assert.deepEqual([reversed.status, reversed.body], [200, { success: true }]);
     const back = await api.waitFor((p) => p.state === 'RUNNING');
-    assert.match((back.directionMapping as { Source: string }).Source, /^cluster1: /);
+    assert.match(String(back.directionMapping?.Source), /^cluster1: /);
     await pair.app.cluster1.db('app').collection<{ _id: string; seq: number }>('items').insertOne({ _id: 'after-reverse', seq: 1_000_000 });
     await api.waitFor((p) => p.canCommit === true);
     assert.equal((await api.curl('commit', '{ }')).status, 200);

@@ -7,6 +7,7 @@ import { buildOpenApiDocument } from '../../src/api/openapi';
 import { progressEnvelopeSchema } from '../../src/api/schemas';
 import { checkResponse } from '../unit/api/json-schema-check';
 import { pollProgress } from '../support/poll';
+import type { Progress } from '../../src/sync/progress';
 
 const execFileAsync = promisify(execFile);
 const document = buildOpenApiDocument('e2e');
@@ -45,10 +46,10 @@ export class ApiCaller {
     return this.call('POST', `/api/v1/${command}`, body, { 'content-type': 'application/json' });
   }
 
-  async progress(): Promise<Record<string, unknown>> {
+  async progress(): Promise<Progress> {
     const answer = await this.call('GET', '/api/v1/progress');
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    return answer.body.progress as Record<string, unknown>;
+    return progressEnvelopeSchema.parse(answer.body).progress;
   }
 
   /** `curl localhost:PORT/api/v1/<command> -XPOST --data '<body>'`, as in mongosync's docs. */
@@ -62,7 +63,7 @@ export class ApiCaller {
     return answer;
   }
 
-  async waitFor(done: (progress: Record<string, unknown>) => boolean, timeoutMs = 90_000): Promise<Record<string, unknown>> {
+  async waitFor(done: (progress: Progress) => boolean, timeoutMs = 90_000): Promise<Progress> {
     return pollProgress(() => this.progress(), done, timeoutMs);
   }
 

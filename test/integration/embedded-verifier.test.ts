@@ -15,6 +15,7 @@ import { waitUntil } from '../support/poll';
 import { startSyncHarness, waitForProgress, type SyncHarness } from '../support/sync-harness';
 import { createTemporalTestEnv } from '../support/temporal';
 import { type AnyDocument, ConcurrentWriter, seed } from '../support/workload';
+import type { Progress } from '../../src/sync/progress';
 
 let env: TestWorkflowEnvironment;
 let pair: ClusterPair;
@@ -42,17 +43,8 @@ async function harness(options: Parameters<typeof startSyncHarness>[2] = {}): Pr
   return h;
 }
 
-interface VerificationSide {
-  estimatedDocumentCount: number;
-  hashedDocumentCount: number;
-  lagTimeSeconds: number;
-  totalCollectionCount: number;
-  scannedCollectionCount: number;
-  phase: string;
-}
-
-const verificationOf = (p: Record<string, unknown>) => p.verification as { source: VerificationSide; destination: VerificationSide } | null;
-const mismatchWarnings = (p: Record<string, unknown>) => ((p.warnings as string[] | undefined) ?? []).filter((w) => w.startsWith('verification mismatch'));
+const verificationOf = (p: Progress) => p.verification;
+const mismatchWarnings = (p: Progress) => (p.warnings ?? []).filter((w) => w.startsWith('verification mismatch'));
 
 async function expectWriteBlocked(client: MongoClient, db: string): Promise<void> {
   await assert.rejects(
@@ -72,7 +64,7 @@ describe('embedded verifier', () => {
     const writer = new ConcurrentWriter(pair.app.cluster0, 'app', ['items', 'small'], { firstId: 10_000, maxId: 1600, seed: 11 }).start();
 
     const falseReports: string[] = [];
-    const watch = (p: Record<string, unknown>) => {
+    const watch = (p: Progress) => {
       falseReports.push(...mismatchWarnings(p));
       return falseReports.length > 0;
     };

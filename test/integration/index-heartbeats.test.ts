@@ -9,7 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Document } from 'mongodb';
 import { buildIndexes, type CatalogInput, copyCatalog, finalizeDestination, type FinalizeInput } from '../../src/activities/catalog';
 import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
-import type { IndexBuildProgress } from '../../src/sync/state-types';
+import type { IndexBuildProgress } from '../../src/sync/state';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 
 let pair: ClusterPair;

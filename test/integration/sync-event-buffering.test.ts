@@ -11,6 +11,7 @@ import type { EventBufferCheckpoint, SyncTuning } from '../../src/sync/state';
 import { pollUntil, waitUntil } from '../support/poll';
 import { Gate, stubActivities, type StubActivities } from '../support/stub-activities';
 import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+import type { Progress } from '../../src/sync/progress';
 
 let env: TestWorkflowEnvironment;
 const cleanups: (() => Promise<void>)[] = [];
@@ -44,7 +45,7 @@ async function syncWith(stubs: StubActivities, tuning: Partial<SyncTuning> = {})
     worker.shutdown();
     await running;
   });
-  const progress = (done: (p: Record<string, unknown>) => boolean, what: string) =>
+  const progress = (done: (p: Progress) => boolean, what: string) =>
     pollUntil(
       async () => {
         const p = await controller.progress();

@@ -14,6 +14,7 @@ import type { SyncTuning } from '../../src/sync/state';
 import { pollUntil, waitUntil } from '../support/poll';
 import { Gate, stubActivities, type StubActivities } from '../support/stub-activities';
 import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+import type { Progress } from '../../src/sync/progress';
 
 let env: TestWorkflowEnvironment;
 const cleanups: (() => Promise<void>)[] = [];
@@ -47,7 +48,7 @@ async function syncWith(stubs: StubActivities, tuning: Partial<SyncTuning> = {})
     worker.shutdown();
     await running;
   });
-  const progress = (done: (p: Record<string, unknown>) => boolean, what: string) =>
+  const progress = (done: (p: Progress) => boolean, what: string) =>
     pollUntil(
       async () => {
         const p = await controller.progress();
@@ -67,7 +68,7 @@ async function refused(command: Promise<unknown>, error: string, pattern: RegExp
   });
 }
 
-const phaseOf = (p: Record<string, unknown>) => (p.verification as { source: { phase: string } } | null)?.source.phase;
+const phaseOf = (p: Progress) => p.verification?.source.phase;
 
 describe('embedded verifier in the sync workflow', () => {
   test('canCommit stays false until the first pass finished; the commit check runs after the final events, before the destination opens', async () => {
@@ -83,7 +84,7 @@ describe('embedded verifier in the sync workflow', () => {
     assert.equal(phaseOf(copying), 'not started', 'the verifier starts at change event application');
 
     await pollUntil(async () => (stubs.callsOf('verifyWorkUnit').length > 0 ? true : undefined), { what: 'a verification unit in flight' });
-    const hashing = await progress((p) => p.info === 'change event application' && (p.totalEventsApplied as number) > 2, 'event application');
+    const hashing = await progress((p) => p.info === 'change event application' && (p.totalEventsApplied ?? 0) > 2, 'event application');
     assert.equal(hashing.canCommit, false);
     assert.equal(phaseOf(hashing), 'initial hashing');
     await refused(controller.commit(), 'CannotCommit', /verifier has not finished its first pass/);
@@ -91,10 +92,9 @@ describe('embedded verifier in the sync workflow', () => {
     verifyGate.release();
     const ready = await progress((p) => p.canCommit === true, 'canCommit');
     assert.equal(phaseOf(ready), 'stream hashing');
-    const verification = ready.verification as { source: Record<string, number>; destination: Record<string, number> };
-    assert.equal(verification.source.hashedDocumentCount, 30);
-    assert.equal(verification.source.scannedCollectionCount, 1);
-    assert.equal(verification.source.totalCollectionCount, 1);
+    assert.equal(ready.verification?.source.hashedDocumentCount, 30);
+    assert.equal(ready.verification?.source.scannedCollectionCount, 1);
+    assert.equal(ready.verification?.source.totalCollectionCount, 1);
 
     await controller.commit();
     await progress((p) => p.state === 'COMMITTED', 'COMMITTED');
@@ -119,8 +119,8 @@ describe('embedded verifier in the sync workflow', () => {
     });
     const { controller, progress } = await syncWith(stubs);
     await controller.start(START);
-    const found = await progress((p) => ((p.warnings as string[] | undefined) ?? []).some((w) => w.startsWith('verification mismatch')), 'a mismatch warning');
-    assert.ok((found.warnings as string[]).includes('verification mismatch: app.items document _id {"$numberInt":"4"} differs between source and destination'));
+    const found = await progress((p) => (p.warnings ?? []).some((w) => w.startsWith('verification mismatch')), 'a mismatch warning');
+    assert.ok((found.warnings ?? []).includes('verification mismatch: app.items document _id {"$numberInt":"4"} differs between source and destination'));
     await progress((p) => phaseOf(p) === 'stream hashing', 'the first pass done');
     assert.equal((await controller.progress()).canCommit, false);
     await refused(controller.commit(), 'CannotCommit', /verification found 1 mismatch \(first: app\.items document _id \{"\$numberInt":"4"\}/);
@@ -141,7 +141,7 @@ describe('embedded verifier in the sync workflow', () => {
     await controller.commit();
     // FAILED shows at once; the write blocks are released (or kept) right after.
     const failed = await progress(
-      (p) => p.state === 'FAILED' && ((p.warnings as string[] | undefined) ?? []).some((w) => /stay blocked because verification failed/.test(w)),
+      (p) => p.state === 'FAILED' && (p.warnings ?? []).some((w) => /stay blocked because verification failed/.test(w)),
       'FAILED, with the destination kept blocked',
     );
     assert.equal(failed.error, 'VerificationFailed');
@@ -173,7 +173,7 @@ describe('embedded verifier in the sync workflow', () => {
     const units = stubs.callsOf('verifyWorkUnit').map((input) => input.unit as number);
     assert.equal(new Set(units).size, partitions, 'every unit verified');
     assert.equal(units.length, partitions, 'no unit verified twice');
-    assert.equal((ready.verification as { source: { hashedDocumentCount: number } }).source.hashedDocumentCount, partitions * 10);
+    assert.equal(ready.verification?.source.hashedDocumentCount, partitions * 10);
     assert.equal(stubs.callsOf('beginVerification').length, 1);
   });
 

@@ -16,6 +16,7 @@ import { DEFAULT_TUNING, initialState, type SyncTuning } from '../../src/sync/st
 import { pollUntil, waitUntil } from '../support/poll';
 import { Gate, stubActivities, type StubActivities } from '../support/stub-activities';
 import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+import type { Progress } from '../../src/sync/progress';
 
 let env: TestWorkflowEnvironment;
 const cleanups: (() => Promise<void>)[] = [];
@@ -52,7 +53,7 @@ async function syncWith(stubs: StubActivities, tuning: Partial<SyncTuning> = {})
     worker.shutdown();
     await running;
   });
-  const progress = (done: (p: Record<string, unknown>) => boolean, what: string) =>
+  const progress = (done: (p: Progress) => boolean, what: string) =>
     pollUntil(
       async () => {
         const p = await controller.progress();
@@ -312,7 +313,7 @@ describe('sync workflow with stub activities', () => {
     const { controller, progress } = await syncWith(stubs, { stallWarningAttempts: 1 });
     await controller.start(BLOCKING_START);
     const failed = await progress((p) => p.state === 'FAILED' && Array.isArray(p.warnings), 'FAILED with a warning');
-    assert.match((failed.warnings as string[]).join('\n'), /cluster1 \(destination\.example:27017\) are still blocked.*setUserWriteBlockMode: 1, global: false/);
+    assert.match((failed.warnings ?? []).join('\n'), /cluster1 \(destination\.example:27017\) are still blocked.*setUserWriteBlockMode: 1, global: false/);
     releaseWorks = true;
     await controller.clear();
     assert.deepEqual(stubs.callsOf('setWriteBlocking').at(-1), { cluster: 'cluster1', blocked: false });
@@ -330,7 +331,7 @@ describe('sync workflow with stub activities', () => {
     await controller.start(START);
     const stalled = await progress((p) => Array.isArray(p.warnings) && p.warnings.length > 0, 'a stall warning');
     assert.equal(stalled.state, 'RUNNING');
-    assert.match((stalled.warnings as string[])[0]!, /copyWorkUnit #\d has failed \d+ times in a row .*MongoNetworkError: .*connection reset/);
+    assert.match(stalled.warnings?.[0] ?? '', /copyWorkUnit #\d has failed \d+ times in a row .*MongoNetworkError: .*connection reset/);
     healthy = true;
     const healed = await progress((p) => p.info === 'change event application', 'the copy to finish');
     assert.equal(healed.warnings, undefined, 'the warning is gone once the activity succeeds');

@@ -1,5 +1,6 @@
 // The one polling helper of the tests: asks `probe` until it returns a value (anything but
 // undefined), and fails after `timeoutMs` with what it was waiting for and the last thing seen.
+import type { Progress } from '../../src/sync/progress';
 export interface PollOptions {
   timeoutMs?: number;
   intervalMs?: number;
@@ -34,18 +35,16 @@ export async function waitUntil(check: () => Promise<boolean>, options: PollOpti
   await pollUntil(async () => ((await check()) ? true : undefined), options);
 }
 
-type Progress = Record<string, unknown>;
-
 /** Reads progress until `done` holds (`read` answers null while progress cannot be read yet); a timeout shows the last progress read. */
 export async function pollProgress(read: () => Promise<Progress | null>, done: (progress: Progress) => boolean, timeoutMs: number): Promise<Progress> {
-  let last: Progress = {};
+  let last: Progress | null = null;
   try {
     return await pollUntil(
       async () => {
         const progress = await read();
         if (progress === null) return undefined;
         last = progress;
-        return done(last) ? last : undefined;
+        return done(progress) ? progress : undefined;
       },
       { timeoutMs, intervalMs: 250, what: 'progress' },
     );

@@ -9,6 +9,7 @@ import type { SyncTuning } from '../../src/sync/state';
 import type { ClusterPair } from './cluster-pair';
 import { pollProgress } from './poll';
 import { uniqueTaskQueue, workflowBundle } from './temporal';
+import type { Progress } from '../../src/sync/progress';
 
 /** Small partitions and short iterations, so tests see every phase quickly. */
 export const TEST_TUNING: Partial<SyncTuning> = {
@@ -75,11 +76,11 @@ export async function startSyncHarness(
 /** Polls progress until `done` holds; fails with the last progress after `timeoutMs`. */
 export async function waitForProgress(
   controller: SyncController,
-  done: (progress: Record<string, unknown>) => boolean,
+  done: (progress: Progress) => boolean,
   timeoutMs = 60_000,
-): Promise<Record<string, unknown>> {
+): Promise<Progress> {
   // A query times out while no worker is up (one was just killed and another is starting).
-  const read = async (): Promise<Record<string, unknown> | null> => {
+  const read = async (): Promise<Progress | null> => {
     try {
       return await controller.progress();
     } catch (error) {

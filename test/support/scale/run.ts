@@ -17,6 +17,7 @@ import type { ScaleOptions } from './options';
 import { SteadyWriter, type WriterReport } from './steady-writer';
 import { type SyncSamples, SyncSampler } from './sync-sampler';
 import { startWorkerProcess } from './worker-process';
+import type { Progress } from '../../../src/sync/progress';
 
 export interface ScaleReport {
   options: ScaleOptions;
@@ -43,11 +44,9 @@ export interface ScaleDeps {
   signal?: AbortSignal;
 }
 
-type Progress = Record<string, unknown>;
-
 function describeProgress(p: Progress): string {
-  const copy = p.collectionCopy as { estimatedCopiedBytes?: number; estimatedTotalBytes?: number } | null;
-  const copied = copy ? `${((copy.estimatedCopiedBytes ?? 0) / 1e6).toFixed(1)}/${((copy.estimatedTotalBytes ?? 0) / 1e6).toFixed(1)} MB` : '-';
+  const copy = p.collectionCopy;
+  const copied = copy ? `${(copy.estimatedCopiedBytes / 1e6).toFixed(1)}/${(copy.estimatedTotalBytes / 1e6).toFixed(1)} MB` : '-';
   return `${String(p.state)} ${String(p.info ?? '')} copied ${copied} events ${String(p.totalEventsApplied ?? 0)} lag ${String(p.lagTimeSeconds ?? '-')}s canCommit ${String(p.canCommit)}`;
 }
 

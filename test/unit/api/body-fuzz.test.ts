@@ -11,6 +11,7 @@ import { createApiServer, type SyncCommands } from '../../../src/api/server';
 import { errorEnvelopeSchema } from '../../../src/api/schemas';
 import { forgetRememberedCredentials, rememberCredentialsOf } from '../../../src/mongo/redact';
 import { COMMANDS, FUZZ_SECRET, FUZZ_SECRET_URI, type FuzzBody, invalidCommandBody, invalidStartBody, validStartBody } from '../../support/api-fuzz';
+import { idleProgress } from '../../../src/sync/progress';
 
 class CountingSync implements SyncCommands {
   calls: string[] = [];
@@ -33,7 +34,7 @@ class CountingSync implements SyncCommands {
     this.calls.push('clear');
   }
   async progress() {
-    return { state: 'IDLE' };
+    return idleProgress();
   }
 }
 

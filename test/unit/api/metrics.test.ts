@@ -3,23 +3,37 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createApiServer, type SyncCommands } from '../../../src/api/server';
 import { createSyncMetrics, type SyncStateSource } from '../../../src/observability/metrics';
-import type { SyncWorkflowState } from '../../../src/sync/state';
+import { idleProgress, type Progress } from '../../../src/sync/progress';
+import { parseStartOptionsOrThrow } from '../../../src/sync/start-options';
+import { DEFAULT_TUNING, initialState, type SyncWorkflowState } from '../../../src/sync/state';
+import { initialVerificationState } from '../../../src/sync/verification';
 
-function source(progress: Record<string, unknown>, state?: Partial<SyncWorkflowState>): SyncStateSource {
+/** A progress object with these fields, the others as in IDLE. */
+const progressOf = (fields: Partial<Progress>): Progress => ({ ...idleProgress(), ...fields });
+
+function source(progress: Partial<Progress>, state?: SyncWorkflowState): SyncStateSource {
   return {
-    progress: async () => progress,
-    state: async () => state as SyncWorkflowState | undefined,
+    progress: async () => progressOf(progress),
+    state: async () => state,
   };
+}
+
+/** A sync's state as the state query returns it, changed by `change`. */
+function syncState(change: (s: SyncWorkflowState) => void): SyncWorkflowState {
+  const s = initialState('s1', parseStartOptionsOrThrow({ source: 'cluster0', destination: 'cluster1' }), DEFAULT_TUNING);
+  change(s);
+  return s;
 }
 
 function value(text: string, metric: string): string | undefined {
   return new RegExp(`^${metric.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text)?.[1];
 }
 
-const RUNNING_STATE = {
-  copy: { copiedDocuments: 1200, partitionsTotal: 5, partitionsDone: 3 },
-  reversals: 1,
-} as unknown as Partial<SyncWorkflowState>;
+const runningState = (s: SyncWorkflowState): void => {
+  Object.assign(s.copy, { copiedDocuments: 1200, partitionsTotal: 5, partitionsDone: 3 });
+  s.reversals = 1;
+};
+const RUNNING_STATE = syncState(runningState);
 
 describe('metrics', () => {
   test('gauges follow the workflow: state, bytes, documents, events, lag, flags', async () => {
@@ -80,10 +94,13 @@ describe('metrics', () => {
     const metrics = createSyncMetrics({
       syncId: 's4',
       processMetrics: false,
-      source: source({ state: 'RUNNING', canCommit: false }, {
-        ...RUNNING_STATE,
-        verification: { mismatchCount: 2, candidates: 5, sourceDocuments: 900, destinationDocuments: 899 },
-      } as unknown as Partial<SyncWorkflowState>),
+      source: source(
+        { state: 'RUNNING', canCommit: false },
+        syncState((s) => {
+          runningState(s);
+          s.verification = { ...initialVerificationState(), mismatchCount: 2, candidates: 5, sourceDocuments: 900, destinationDocuments: 899 };
+        }),
+      ),
     });
     const text = await metrics.render();
     assert.equal(value(text, 'c2c_sync_verification_mismatches{sync_id="s4"}'), '2');
@@ -124,7 +141,7 @@ describe('metrics', () => {
       source: {
         progress: async () => {
           if (fail) throw new Error('14 UNAVAILABLE');
-          return { state: 'PAUSED', canCommit: false, lagTimeSeconds: null, collectionCopy: { estimatedTotalBytes: 10, estimatedCopiedBytes: 5 } };
+          return progressOf({ state: 'PAUSED', canCommit: false, lagTimeSeconds: null, collectionCopy: { estimatedTotalBytes: 10, estimatedCopiedBytes: 5 } });
         },
         state: async () => undefined,
       },
@@ -146,7 +163,7 @@ describe('metrics', () => {
       commit: async () => {},
       reverse: async () => {},
       clear: async () => {},
-      progress: async () => ({ state: 'IDLE', canCommit: false }),
+      progress: async () => idleProgress(),
       state: async () => undefined,
     };
     const metrics = createSyncMetrics({ syncId: 's4', source: sync });

@@ -13,6 +13,7 @@ import {
   type RequestGuardOptions,
 } from '../../../src/api/request-guard';
 import { createApiServer, type SyncCommands } from '../../../src/api/server';
+import { idleProgress } from '../../../src/sync/progress';
 
 const TOKEN = 'a-long-secret-token-0123456789';
 const LOCAL: RequestGuardOptions = { allowedHosts: new Set(['localhost', '127.0.0.1', '::1']), scheme: 'http' };
@@ -135,7 +136,7 @@ class CountingSync implements SyncCommands {
   }
   async progress() {
     this.calls.push('progress');
-    return { state: 'RUNNING', canCommit: false };
+    return { ...idleProgress(), state: 'RUNNING' as const, canCommit: false };
   }
 }
 

@@ -7,6 +7,7 @@ import { ServiceError } from '@temporalio/client';
 import { createApiServer, type SyncCommands } from '../../../src/api/server';
 import { buildOpenApiDocument } from '../../../src/api/openapi';
 import { SyncError } from '../../../src/sync/errors';
+import { idleProgress, type Progress } from '../../../src/sync/progress';
 
 type Call = { command: string; body?: unknown };
 
@@ -14,7 +15,7 @@ type Call = { command: string; body?: unknown };
 class RecordingSync implements SyncCommands {
   readonly calls: Call[] = [];
   private readonly outcomes: (() => Promise<void>)[] = [];
-  progressValue: Record<string, unknown> = { state: 'IDLE', canCommit: false };
+  progressValue: Progress = idleProgress();
 
   failNextWith(error: unknown): void {
     this.outcomes.push(() => Promise.reject(error));
@@ -174,10 +175,10 @@ describe('POST /api/v1/start', () => {
 describe('GET /api/v1/progress', () => {
   test('wraps the progress object in mongosync’s envelope', async () => {
     const { app, sync } = await server();
-    sync.progressValue = { state: 'RUNNING', canCommit: true };
+    sync.progressValue = { ...idleProgress(), state: 'RUNNING', canCommit: true };
     const response = await app.inject({ method: 'GET', url: '/api/v1/progress' });
     assert.equal(response.statusCode, 200);
-    assert.equal(response.body, '{"progress":{"state":"RUNNING","canCommit":true},"success":true}');
+    assert.equal(response.body, `{"progress":${JSON.stringify(sync.progressValue)},"success":true}`);
   });
 });
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { Script } from 'node:vm';
 import { createApiServer, type SyncCommands } from '../../../src/api/server';
 import { STATUS_PAGE_HEADERS, STATUS_PAGE_HTML } from '../../../src/api/status-page';
+import { idleProgress } from '../../../src/sync/progress';
 
 const inline = (tag: string): string => {
   const match = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(STATUS_PAGE_HTML);
@@ -29,7 +30,7 @@ test('the page script is valid JavaScript and the CSP pins its script and style'
 
 test('GET / serves the page with its headers; it reads only the public API', async () => {
   const idle = async (): Promise<void> => undefined;
-  const sync: SyncCommands = { start: idle, pause: idle, resume: idle, commit: idle, reverse: idle, clear: idle, progress: async () => ({ state: 'IDLE' }) };
+  const sync: SyncCommands = { start: idle, pause: idle, resume: idle, commit: idle, reverse: idle, clear: idle, progress: async () => idleProgress() };
   const app = await createApiServer({ sync, version: 't', guard: { allowedHosts: new Set(['localhost']), scheme: 'http' } });
   const response = await app.inject({ method: 'GET', url: '/', headers: { host: 'localhost:27182' } });
   assert.equal(response.statusCode, 200);

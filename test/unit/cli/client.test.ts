@@ -8,11 +8,12 @@ import { SyncError } from '../../../src/sync/errors';
 import { main } from '../../../src/cli/main';
 import { copyPercent, formatBytes, progressBars, progressLine, reached } from '../../../src/cli/progress-display';
 import { captureIo } from './capture-io';
+import { idleProgress, type Progress } from '../../../src/sync/progress';
 
 /** Progress advances one step per /progress call through `script`, then stays at the last. */
 class ScriptedSync implements SyncCommands {
   readonly calls: { command: string; body?: unknown }[] = [];
-  script: Record<string, unknown>[] = [{ state: 'IDLE', canCommit: false }];
+  script: Progress[] = [idleProgress()];
   refuse: SyncError | undefined;
   private step = 0;
 
@@ -45,7 +46,7 @@ class ScriptedSync implements SyncCommands {
     this.step++;
     return current;
   }
-  reset(script: Record<string, unknown>[]): void {
+  reset(script: Progress[]): void {
     this.script = script;
     this.step = 0;
     this.calls.length = 0;
@@ -69,7 +70,10 @@ const run = async (argv: string[], tty = false) => {
   return { code, stdout: capture.stdout(), stderr: capture.stderr() };
 };
 
-const RUNNING = {
+/** A progress object with these fields, the others as in IDLE. */
+const progressOf = (fields: Partial<Progress>): Progress => ({ ...idleProgress(), ...fields });
+
+const RUNNING = progressOf({
   state: 'RUNNING',
   canCommit: false,
   canWrite: false,
@@ -79,9 +83,9 @@ const RUNNING = {
   totalEventsApplied: 10,
   collectionCopy: { estimatedTotalBytes: 4096, estimatedCopiedBytes: 1024 },
   directionMapping: { Source: 'cluster0: a:1', Destination: 'cluster1: b:2' },
-};
-const CAN_COMMIT = { ...RUNNING, info: 'change event application', ceaStage: 'steady state', canCommit: true, collectionCopy: { estimatedTotalBytes: 4096, estimatedCopiedBytes: 4096 } };
-const COMMITTED = { ...CAN_COMMIT, state: 'COMMITTED', info: 'commit completed', canCommit: false, canWrite: true, lagTimeSeconds: 0 };
+});
+const CAN_COMMIT: Progress = { ...RUNNING, info: 'change event application', ceaStage: 'steady state', canCommit: true, collectionCopy: { estimatedTotalBytes: 4096, estimatedCopiedBytes: 4096 } };
+const COMMITTED: Progress = { ...CAN_COMMIT, state: 'COMMITTED', info: 'commit completed', canCommit: false, canWrite: true, lagTimeSeconds: 0 };
 
 describe('client subcommands', () => {
   test('start sends the body built from its flags and prints the answer', async () => {
@@ -179,14 +183,14 @@ describe('progress display', () => {
   });
 
   test('copyPercent is unknown before the copy and whole percent during it', () => {
-    assert.equal(copyPercent({ collectionCopy: null }), null);
-    assert.equal(copyPercent({ collectionCopy: { estimatedTotalBytes: 1, estimatedCopiedBytes: 0 } }), null);
-    assert.equal(copyPercent({ collectionCopy: { estimatedTotalBytes: 3, estimatedCopiedBytes: 2 } }), 66);
-    assert.equal(copyPercent({ collectionCopy: { estimatedTotalBytes: 3, estimatedCopiedBytes: 5 } }), 100);
+    assert.equal(copyPercent(progressOf({ collectionCopy: null })), null);
+    assert.equal(copyPercent(progressOf({ collectionCopy: { estimatedTotalBytes: 1, estimatedCopiedBytes: 0 } })), null);
+    assert.equal(copyPercent(progressOf({ collectionCopy: { estimatedTotalBytes: 3, estimatedCopiedBytes: 2 } })), 66);
+    assert.equal(copyPercent(progressOf({ collectionCopy: { estimatedTotalBytes: 3, estimatedCopiedBytes: 5 } })), 100);
   });
 
   test('an IDLE progress renders without numbers', () => {
-    const idle = { state: 'IDLE', canCommit: false, canWrite: null, collectionCopy: null, lagTimeSeconds: null, totalEventsApplied: null };
+    const idle = progressOf({ state: 'IDLE', canCommit: false, canWrite: null, collectionCopy: null, lagTimeSeconds: null, totalEventsApplied: null });
     assert.equal(progressLine(idle, new Date(0)), '1970-01-01T00:00:00.000Z state=IDLE copied=- lag=- events=- canCommit=false canWrite=null');
     const bars = progressBars(idle, 80, 'c2c-sync');
     assert.deepEqual(bars.slice(0, 1), ['c2c-sync  IDLE']);
@@ -194,7 +198,7 @@ describe('progress display', () => {
   });
 
   test('bars fit the terminal width and show warnings', () => {
-    const progress = { ...RUNNING, warnings: ['mongosync is blocking user writes on the source cluster'] };
+    const progress: Progress = { ...RUNNING, warnings: ['mongosync is blocking user writes on the source cluster'] };
     for (const columns of [40, 80, 200]) {
       for (const line of progressBars(progress, columns, 'c2c-sync http://localhost:27182')) assert.ok(line.length <= columns, `${columns}: ${line}`);
     }
@@ -203,7 +207,7 @@ describe('progress display', () => {
   });
 
   test('a FAILED progress shows its error in the line and the bars', () => {
-    const failed = { ...RUNNING, state: 'FAILED', error: 'InternalError', errorDescription: 'boom "here"' };
+    const failed: Progress = { ...RUNNING, state: 'FAILED', error: 'InternalError', errorDescription: 'boom "here"' };
     assert.match(progressLine(failed, new Date(0)), /state=FAILED .* error=InternalError errorDescription="boom \\"here\\""$/);
     assert.ok(progressBars(failed, 200, 't').includes('error   InternalError: boom "here"'));
   });

@@ -24,7 +24,6 @@ const WORKFLOW_SAFE = [
   'progress',
   'start-options',
   'state',
-  'state-types',
   'verification',
   'vocabulary',
 ];

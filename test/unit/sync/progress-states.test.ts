@@ -1,11 +1,9 @@
-// The workflow's state as mongosync's /progress object, in each state.
+// The sync's state as mongosync's /progress object, in each state.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildProgress, canCommit, commitBlocker, idleProgress, progressModel } from '../../../src/workflows/progress-view';
+import { buildProgress, canCommit, commitBlocker, eventBufferStage, idleProgress } from '../../../src/sync/progress';
 import { DEFAULT_TUNING, initialState, type SyncWorkflowState } from '../../../src/sync/state';
-import { buildProgress as buildModelProgress } from '../../../src/sync/progress';
 import { parseStartOptionsOrThrow } from '../../../src/sync/start-options';
-import { initialSyncState } from '../../../src/sync/state-types';
 
 function running(): SyncWorkflowState {
   const s = initialState('default', parseStartOptionsOrThrow({ source: 'cluster0', destination: 'cluster1' }), DEFAULT_TUNING);
@@ -14,8 +12,7 @@ function running(): SyncWorkflowState {
   return s;
 }
 
-test('IDLE is the progress model of a sync that has not started', () => {
-  assert.deepEqual(idleProgress(), buildModelProgress(initialSyncState()));
+test('IDLE is the progress of a sync that has not started', () => {
   assert.equal(idleProgress().state, 'IDLE');
 });
 
@@ -84,7 +81,7 @@ test('the oplog is measured from the event buffer during the copy and while it d
   s.apply.sourceOplogOldest = null;
   s.buffer!.sourceOplogOldest = { t: 1000 + 3 * 3600, i: 1 };
   // Before the buffer reader's first iteration the start point, long gone, is needed.
-  assert.equal(progressModel(s).eventBuffer?.stage, 'buffering');
+  assert.equal(eventBufferStage(s)?.stage, 'buffering');
   assert.equal(buildProgress(s).estimatedOplogTimeRemaining, 'less than 15 minutes');
   s.buffer!.bufferedThrough = { t: 1000 + 5 * 3600, i: 1 };
   assert.equal(buildProgress(s).estimatedOplogTimeRemaining, '2 hours');
@@ -97,18 +94,18 @@ test('the oplog is measured from the event buffer during the copy and while it d
   s.apply.checkpoint = { resumeToken: null, startAt: s.buffer!.bufferedThrough, buffer: { nextSeq: 10, end: 500 } };
   s.apply.appliedThrough = { t: 1010, i: 1 };
   s.apply.sourceOplogOldest = { t: 1000 + 4 * 3600, i: 1 };
-  assert.deepEqual(progressModel(s).eventBuffer, { stage: 'draining', streamPosition: { t: 1000 + 5 * 3600, i: 1 } });
+  assert.deepEqual(eventBufferStage(s), { stage: 'draining', streamPosition: { t: 1000 + 5 * 3600, i: 1 } });
   assert.equal(buildProgress(s).estimatedOplogTimeRemaining, '1 hour', 'the newest oldest-entry reading counts');
 
   // Drained: the applier's own position.
   s.apply.checkpoint = { resumeToken: null, startAt: { t: 1000 + 6 * 3600, i: 1 }, buffer: { nextSeq: 500, end: 500 } };
   s.apply.appliedThrough = { t: 1000 + 6 * 3600, i: 1 };
-  assert.equal(progressModel(s).eventBuffer, null);
+  assert.equal(eventBufferStage(s), null);
   assert.equal(buildProgress(s).estimatedOplogTimeRemaining, '2 hours');
 
   // A run from before the buffer: the applied position, as always.
   s.buffer = null;
-  assert.equal(progressModel(s).eventBuffer, null);
+  assert.equal(eventBufferStage(s), null);
 });
 
 test('verification: null when disabled; "not started" until CEA; canCommit waits for the first pass and any mismatch blocks it', () => {
@@ -123,8 +120,7 @@ test('verification: null when disabled; "not started" until CEA; canCommit waits
   s.apply.iterations = 1;
   s.apply.appliedThrough = { t: 1100, i: 1 };
   s.apply.sourceTime = { t: 1103, i: 1 };
-  const notStarted = buildProgress(s).verification as { source: Record<string, unknown> };
-  assert.deepEqual(notStarted.source, {
+  assert.deepEqual(buildProgress(s).verification?.source, {
     estimatedDocumentCount: 30, hashedDocumentCount: 0, lagTimeSeconds: 0, totalCollectionCount: 3, scannedCollectionCount: 0, phase: 'not started',
   });
   assert.equal(canCommit(s), false);
@@ -132,24 +128,24 @@ test('verification: null when disabled; "not started" until CEA; canCommit waits
 
   const v = s.verification!;
   Object.assign(v, { begun: true, unitsTotal: 2, unitsDone: 1, nextUnit: 2, sourceDocuments: 20, destinationDocuments: 19, collectionsScanned: 2 });
-  let progress = buildProgress(s).verification as { source: Record<string, unknown>; destination: Record<string, unknown> };
-  assert.equal(progress.source.phase, 'initial hashing');
-  assert.equal(progress.source.hashedDocumentCount, 20);
-  assert.equal(progress.destination.hashedDocumentCount, 19);
+  let progress = buildProgress(s).verification;
+  assert.equal(progress?.source.phase, 'initial hashing');
+  assert.equal(progress?.source.hashedDocumentCount, 20);
+  assert.equal(progress?.destination.hashedDocumentCount, 19);
   assert.match(String(commitBlocker(s)), /1 of 2 work units/);
 
   Object.assign(v, { unitsDone: 2, passDone: true, candidates: 1, deferred: 0, recheckedThrough: { t: 1100, i: 1 } });
   assert.match(String(commitBlocker(s)), /rechecking 1 document/, 'an undecided candidate holds the commit');
   v.deferred = 1;
   assert.equal(canCommit(s), true, 'a candidate that keeps changing is left to the commit check');
-  progress = buildProgress(s).verification as typeof progress;
-  assert.equal(progress.source.phase, 'stream hashing');
-  assert.equal(progress.source.lagTimeSeconds, 3);
+  progress = buildProgress(s).verification;
+  assert.equal(progress?.source.phase, 'stream hashing');
+  assert.equal(progress?.source.lagTimeSeconds, 3);
 
   v.mismatchCount = 1;
   v.mismatches = [{ ns: 'app.items', id: '{"$numberInt":"7"}', kind: 'different' }];
   assert.equal(canCommit(s), false);
   assert.match(String(commitBlocker(s)), /app\.items document _id \{"\$numberInt":"7"\} differs/);
-  const warnings = buildProgress(s).warnings as string[];
+  const warnings = buildProgress(s).warnings ?? [];
   assert.ok(warnings.some((w) => /verification mismatch: app\.items document _id/.test(w)), JSON.stringify(warnings));
 });
