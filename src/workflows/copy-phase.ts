@@ -6,24 +6,14 @@
 // Per page of planPageCollections collections: one planCopyPage activity. Per unit of up to
 // unitMaxPartitions small collections (or one range of a large collection): one copyWorkUnit
 // activity, more only when the unit takes longer than copyChunkMaxMs.
-import type { SyncActivityCalls } from './activity-calls';
-import type { OpenUnit, SyncWorkflowState } from '../sync/state';
-
-/** What the copy loop needs from its SyncJob. */
-export interface CopyHost {
-  readonly s: SyncWorkflowState;
-  readonly act: SyncActivityCalls;
-  /** runs an activity call, retrying stalls with a /progress warning (SyncJob.call) */
-  call<T>(label: string, run: () => Promise<T>): Promise<T>;
-  publish(): void;
-  continueAsNewDue(): boolean;
-}
+import type { OpenUnit } from '../sync/state';
+import type { JobHost } from './job-host';
 
 /**
  * Runs the copy until every unit is copied (true), or until a pause or a due continue-as-new
  * stops it once the activities in flight have recorded their progress (false).
  */
-export async function runCopy(host: CopyHost): Promise<boolean> {
+export async function runCopy(host: JobHost): Promise<boolean> {
   const { s } = host;
   const copy = s.copy;
   const running = new Map<number, Promise<void>>();
@@ -60,7 +50,7 @@ export async function runCopy(host: CopyHost): Promise<boolean> {
   return copy.planDone && copy.openUnits.length === 0 && copy.nextUnit >= copy.unitsPlanned;
 }
 
-async function planPage(host: CopyHost): Promise<void> {
+async function planPage(host: JobHost): Promise<void> {
   const { s } = host;
   const copy = s.copy;
   const { tuning } = s;
@@ -86,7 +76,7 @@ async function planPage(host: CopyHost): Promise<void> {
   copy.planDone = page.done;
 }
 
-async function copyUnit(host: CopyHost, open: OpenUnit): Promise<void> {
+async function copyUnit(host: JobHost, open: OpenUnit): Promise<void> {
   const { s } = host;
   const copy = s.copy;
   const result = await host.call(`copyWorkUnit #${open.unit}`, () =>

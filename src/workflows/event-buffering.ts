@@ -7,22 +7,13 @@
 //
 // Runs of the workflow recorded before the buffer existed replay without it (the patch below).
 import { CancellationScope, condition, patched } from '@temporalio/workflow';
-import type { SyncActivityCalls } from './activity-calls';
-import type { EventBufferState, SyncWorkflowState } from '../sync/state';
+import type { EventBufferState } from '../sync/state';
+import type { JobHost } from './job-host';
 
 export const EVENT_BUFFER_PATCH = 'event-buffer-during-copy';
 
-export interface EventBufferingHost {
-  s: SyncWorkflowState;
-  act: SyncActivityCalls;
-  /** runs an activity call, retrying stalls (SyncJob.call) */
-  call<T>(label: string, run: () => Promise<T>): Promise<T>;
-  continueAsNewDue(): boolean;
-  publish(): void;
-}
-
 export class EventBuffering {
-  constructor(private readonly host: EventBufferingHost) {}
+  constructor(private readonly host: JobHost) {}
 
   /**
    * Runs `copyStep` with the buffer reader alongside. A fatal buffer failure cancels the copy

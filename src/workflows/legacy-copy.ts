@@ -3,10 +3,10 @@
 // state. Kept so that such a run, when replayed or carried on after continue-as-new, goes on
 // exactly as it began (histories in flight stay deterministic). New syncs use copy-phase.ts.
 // Remove once no sync started before the change can still be running.
-import type { CopyHost } from './copy-phase';
+import type { JobHost } from './job-host';
 import type { LegacyCopyState, PendingPartition } from '../sync/state';
 
-export async function runLegacyCopy(host: CopyHost, legacy: LegacyCopyState): Promise<boolean> {
+export async function runLegacyCopy(host: JobHost, legacy: LegacyCopyState): Promise<boolean> {
   const { s } = host;
   const inFlight = new Map<number, Promise<void>>();
   const runnable = (): PendingPartition | undefined => legacy.pendingPartitions.find((partition) => !inFlight.has(partition.id));
@@ -30,7 +30,7 @@ export async function runLegacyCopy(host: CopyHost, legacy: LegacyCopyState): Pr
   return !s.paused && legacy.pendingPartitions.length === 0 && legacy.pendingCollections.length === 0;
 }
 
-async function copyChunk(host: CopyHost, legacy: LegacyCopyState, partition: PendingPartition): Promise<void> {
+async function copyChunk(host: JobHost, legacy: LegacyCopyState, partition: PendingPartition): Promise<void> {
   const { s } = host;
   const { db, coll } = partition.range;
   const result = await host.call(`copyPartitionChunk ${db}.${coll} #${partition.id}`, () =>
@@ -51,7 +51,7 @@ async function copyChunk(host: CopyHost, legacy: LegacyCopyState, partition: Pen
   if (result.done) legacy.pendingPartitions = legacy.pendingPartitions.filter((p) => p.id !== partition.id);
 }
 
-async function planNextCollection(host: CopyHost, legacy: LegacyCopyState): Promise<void> {
+async function planNextCollection(host: JobHost, legacy: LegacyCopyState): Promise<void> {
   const { s } = host;
   const collection = legacy.pendingCollections[0]!;
   const plan = await host.call(`planPartitions ${collection.db}.${collection.coll}`, () =>

@@ -45,7 +45,8 @@ import { Verifier } from './verification';
 import { describeMismatch } from '../sync/verification';
 import { failureInfo } from './failure';
 import { C2C_METADATA_DB, C2C_VERIFIER_DB } from '../sync/namespace-names';
-import { runCopy, type CopyHost } from './copy-phase';
+import { runCopy } from './copy-phase';
+import type { JobHost } from './job-host';
 import { runLegacyCopy } from './legacy-copy';
 import { clearHint } from './messages';
 import { SyncStateAttribute } from './search-attributes';
@@ -142,20 +143,19 @@ export class SyncJob {
     this.s.tuning = { ...DEFAULT_TUNING, ...this.s.tuning, ...input.tuning };
     this.act = activitiesFor(this.s.tuning);
     this.started = input.carried !== undefined;
-    this.buffering = new EventBuffering({
+    this.buffering = new EventBuffering(this.host);
+    this.verifier = new Verifier(this.host);
+  }
+
+  /** What the copy loop, the event buffer reader and the verifier use of this job. */
+  private get host(): JobHost {
+    return {
       s: this.s,
       act: this.act,
       call: (label, run) => this.call(label, run),
       continueAsNewDue: () => this.continueAsNewDue(),
       publish: () => this.publish(),
-    });
-    this.verifier = new Verifier({
-      s: this.s,
-      act: this.act,
-      call: (label, run) => this.call(label, run),
-      continueAsNewDue: () => this.continueAsNewDue(),
-      publish: () => this.publish(),
-    });
+    };
   }
 
   /** Lets the verifier's activities in flight record their results (before continue-as-new). */
@@ -340,20 +340,10 @@ export class SyncJob {
     this.publish();
   }
 
-  /** What the copy loop (copy-phase.ts) uses of this job. */
-  private get copyHost(): CopyHost {
-    return {
-      s: this.s,
-      act: this.act,
-      call: <T>(label: string, run: () => Promise<T>) => this.call(label, run),
-      publish: () => this.publish(),
-      continueAsNewDue: () => this.continueAsNewDue(),
-    };
-  }
 
   private async copy(): Promise<void> {
     const s = this.s;
-    const copied = s.copy.legacy ? await runLegacyCopy(this.copyHost, s.copy.legacy) : await runCopy(this.copyHost);
+    const copied = s.copy.legacy ? await runLegacyCopy(this.host, s.copy.legacy) : await runCopy(this.host);
     if (!copied || s.paused) return;
     s.copy.done = true;
     s.copy.estimatedTotalBytes = Math.max(1, s.copy.copiedBytes);

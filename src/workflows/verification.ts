@@ -9,19 +9,10 @@
 // Runs recorded before the verifier existed replay without it (the patch below).
 import { log, patched } from '@temporalio/workflow';
 import { noteMismatches, describeMismatch, type OpenVerificationUnit, type VerificationMismatch, type VerificationState } from '../sync/verification';
-import type { SyncActivityCalls } from './activity-calls';
 import type { SyncWorkflowState } from '../sync/state';
+import type { JobHost } from './job-host';
 
 export const EMBEDDED_VERIFIER_PATCH = 'embedded-verifier';
-
-export interface VerifierHost {
-  s: SyncWorkflowState;
-  act: SyncActivityCalls;
-  /** runs an activity call, retrying stalls with a /progress warning (SyncJob.call) */
-  call<T>(label: string, run: () => Promise<T>): Promise<T>;
-  continueAsNewDue(): boolean;
-  publish(): void;
-}
 
 export class Verifier {
   private readonly running = new Map<string, Promise<void>>();
@@ -29,7 +20,7 @@ export class Verifier {
   private patchedIn: boolean | undefined;
   private holding = false;
 
-  constructor(private readonly host: VerifierHost) {}
+  constructor(private readonly host: JobHost) {}
 
   /**
    * True when this sync verifies. A run recorded before the verifier existed, or one whose copy
