@@ -12,6 +12,10 @@ import { BSON, type Document, type MongoClient } from 'mongodb';
 import type { ClusterTime } from '../sync/vocabulary';
 import { C2C_METADATA_DB, C2C_VERIFIER_DB } from '../sync/namespace-names';
 import type { VerificationResume } from '../sync/verification';
+import { compareRawValues } from '../sync/verify/bson-order';
+import { stringOrderFor } from '../sync/verify/collation-order';
+import { type RawValue, rawDocumentId } from '../sync/verify/raw-bson';
+import { collectionShapes } from '../verify/compare-range';
 
 export interface DocumentKey {
   db: string;
@@ -89,18 +93,64 @@ export async function recordChanged(destination: MongoClient, ns: { db: string; 
   );
 }
 
-export async function recordMismatch(destination: MongoClient, key: DocumentKey, kind: string): Promise<void> {
-  await mismatches(destination).replaceOne({ _id: key }, { kind }, { upsert: true });
+/** Records confirmed mismatches (idempotent). */
+export async function recordMismatches(destination: MongoClient, found: readonly { key: DocumentKey; kind: string }[]): Promise<void> {
+  if (found.length === 0) return;
+  await mismatches(destination).bulkWrite(
+    found.map(({ key, kind }) => ({ replaceOne: { filter: { _id: key }, replacement: { kind }, upsert: true } })),
+    { ordered: false },
+  );
 }
 
-/** The exact BSON bytes of a document by _id on one side (null: absent), read raw. */
-export async function rawDocument(client: MongoClient, key: DocumentKey): Promise<Uint8Array | null> {
-  const found = await client
-    .db(key.db)
-    .collection(key.coll)
-    .find({ _id: key.id } as Document, { raw: true, limit: 1 })
-    .toArray();
-  return (found[0] as unknown as Uint8Array | undefined) ?? null;
+/**
+ * The exact BSON bytes of the documents with these keys on one side (null: absent), read raw:
+ * one `_id: {$in}` read per namespace, not one per document. A key finds the document whose _id
+ * the server holds equal to it (numbers across types, strings under the collection's default
+ * collation), as a read by that _id would.
+ */
+export async function rawDocuments(client: MongoClient, keys: readonly DocumentKey[]): Promise<(Uint8Array | null)[]> {
+  const found: (Uint8Array | null)[] = keys.map(() => null);
+  const groups = new Map<string, number[]>();
+  for (const [i, key] of keys.entries()) {
+    const ns = JSON.stringify([key.db, key.coll]);
+    groups.set(ns, [...(groups.get(ns) ?? []), i]);
+  }
+  const namesByDb = new Map<string, string[]>();
+  for (const [first] of groups.values()) {
+    const { db, coll } = keys[first!]!;
+    namesByDb.set(db, [...(namesByDb.get(db) ?? []), coll]);
+  }
+  const shapes = new Map(await Promise.all([...namesByDb].map(async ([db, names]) => [db, await collectionShapes(client.db(db), names)] as const)));
+  await Promise.all(
+    [...groups.values()].map(async (indexes) => {
+      const { db, coll } = keys[indexes[0]!]!;
+      const shape = shapes.get(db)!.get(coll)!;
+      if (!shape.exists) return;
+      const strings = stringOrderFor(shape.collation);
+      const compare = (a: RawValue, b: RawValue): number => compareRawValues(a, b, strings);
+      const docs = (await client
+        .db(db)
+        .collection(coll)
+        .find({ _id: { $in: indexes.map((i) => keys[i]!.id) } } as Document, { raw: true, batchSize: indexes.length + 1 })
+        .toArray()) as unknown as Uint8Array[];
+      const sorted = docs.map((bytes) => ({ id: rawDocumentId(bytes), bytes })).sort((a, b) => compare(a.id, b.id));
+      for (const i of indexes) {
+        const id = rawDocumentId(BSON.serialize({ _id: keys[i]!.id }));
+        let [low, high] = [0, sorted.length - 1];
+        while (low <= high) {
+          const middle = (low + high) >> 1;
+          const order = compare(sorted[middle]!.id, id);
+          if (order === 0) {
+            found[i] = sorted[middle]!.bytes;
+            break;
+          }
+          if (order < 0) low = middle + 1;
+          else high = middle - 1;
+        }
+      }
+    }),
+  );
+  return found;
 }
 
 export function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {

@@ -6,18 +6,18 @@
 // - verifyAtCommit, with every event applied and writes blocked, rechecks every candidate and
 //   every document the applier wrote meanwhile: what still differs is a mismatch.
 import { ApplicationFailure } from '@temporalio/activity';
-import { type Document, type MongoClient } from 'mongodb';
+import { type AnyBulkWriteOperation, type Document, type MongoClient } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
 import type { ClusterConnections } from '../mongo/cluster-clients';
 import { noteClusterTime } from '../mongo/commands';
-import { type ClusterLabel, type ClusterTime, compareClusterTimes } from '../sync/vocabulary';
+import { type ClusterLabel, type ClusterTime, compareClusterTimes, type PartitionRange } from '../sync/vocabulary';
 import { SyncErrorName } from '../sync/errors';
 import { planKey } from '../sync/copy-plan';
 import type { VerificationMismatch, VerificationResume } from '../sync/verification';
 import { decodeId, encodeId } from './copy-partition';
 import { readUnit } from './copy-plan';
 import { ActivityProgress, heartbeatDuring } from './heartbeat';
-import { compareRange } from '../verify/compare-range';
+import { collectionShapes, type CollectionShape, compareRange } from '../verify/compare-range';
 import {
   awaitsResync,
   candidates,
@@ -30,9 +30,10 @@ import {
   dropStore,
   encodeKeyId,
   mismatches,
-  rawDocument,
+  rawDocuments,
   recordCandidates,
-  recordMismatch,
+  recordMismatches,
+  type CandidateEntry,
   sameBytes,
   type UnitCheckpoint,
 } from './verifier-store';
@@ -57,8 +58,11 @@ export async function beginVerification(clients: ClusterConnections, input: Begi
 export interface VerifyWorkUnitInput {
   source: ClusterLabel;
   destination: ClusterLabel;
+  /** the first work unit of the span this call compares */
   unit: number;
-  /** null = from the unit's start (or from its durable checkpoint) */
+  /** work units in the span, [unit, unit + units); absent = 1 (calls recorded before spans) */
+  units?: number;
+  /** null = from the span's start (or from its durable checkpoint) */
   resume: VerificationResume | null;
   maxDurationMs: number;
   batchSize: number;
@@ -68,9 +72,9 @@ export interface VerifyWorkUnitInput {
 export interface VerifyWorkUnitResult {
   done: boolean;
   resume: VerificationResume;
-  /** where this call started: its input, or the unit's durable checkpoint when that was further */
+  /** where this call started: its input, or the span's durable checkpoint when that was further */
   resumedFrom: VerificationResume;
-  /** compared in this unit so far, by every call (counted from the durable checkpoint) */
+  /** compared in this span so far, by every call (counted from the durable checkpoint) */
   sourceDocuments: number;
   destinationDocuments: number;
   collectionsScanned: number;
@@ -83,20 +87,55 @@ type Counters = Pick<UnitCheckpoint, 'sourceDocuments' | 'destinationDocuments' 
 /** Stops a comparison once its batch is recorded (deadline, or the mismatch list filling up). */
 class StopComparison extends Error {}
 
-const furthest = (a: VerificationResume, b: VerificationResume | undefined | null): VerificationResume => {
-  if (!b) return a;
-  if (b.partition !== a.partition) return b.partition > a.partition ? b : a;
-  return b.after !== null && a.after === null ? b : a;
-};
+/**
+ * How often a comparison writes its checkpoint while it runs (and always before it returns): a
+ * killed attempt compares again at most this much work, and a span of many small collections
+ * does not pay a write per collection.
+ */
+const CHECKPOINT_INTERVAL_MS = 1000;
 
+/** The unit a resume point is in: resume points recorded before spans name none (the first). */
+const unitOf = (resume: VerificationResume, first: number): number => resume.unit ?? first;
+
+/**
+ * The resume point to start from: the durable checkpoint, unless the workflow's is further (the
+ * checkpoint is written before a call returns, so it is at least as far as any call's result).
+ */
+function furthest(input: VerificationResume, stored: VerificationResume | undefined | null, first: number): VerificationResume {
+  if (!stored) return input;
+  const [a, b] = [unitOf(input, first), unitOf(stored, first)];
+  if (a !== b) return a > b ? input : stored;
+  if (input.partition !== stored.partition) return input.partition > stored.partition ? input : stored;
+  return stored.after === null && input.after !== null ? input : stored;
+}
+
+/** Collection shapes (existence, collation) of every collection in `partitions`, one catalog read per database and side. */
+async function shapesOf(source: MongoClient, destination: MongoClient, partitions: readonly PartitionRange[]): Promise<(ns: { db: string; coll: string }) => { source: CollectionShape; destination: CollectionShape }> {
+  const byDb = new Map<string, string[]>();
+  for (const p of partitions) byDb.set(p.db, [...(byDb.get(p.db) ?? []), p.coll]);
+  const read = await Promise.all(
+    [...byDb].map(async ([db, names]) => {
+      const [s, d] = await Promise.all([collectionShapes(source.db(db), names), collectionShapes(destination.db(db), names)]);
+      return [db, { s, d }] as const;
+    }),
+  );
+  const shapes = new Map(read);
+  return ({ db, coll }) => ({ source: shapes.get(db)!.s.get(coll)!, destination: shapes.get(db)!.d.get(coll)! });
+}
+
+/**
+ * Compares the partitions of a span of work units, in order, for up to `maxDurationMs`; returns
+ * where the next call resumes. Differences become candidates before the checkpoint that covers
+ * them is written, so resuming from the checkpoint never loses one (recording one twice is a no-op).
+ */
 export async function verifyWorkUnit(clients: ClusterConnections, input: VerifyWorkUnitInput): Promise<VerifyWorkUnitResult> {
   const source = clients.client(input.source);
   const destination = clients.client(input.destination);
   const deadline = Date.now() + input.maxDurationMs;
-  const stored = await checkpoints(destination).findOne({ _id: input.unit });
-  // The durable checkpoint is written after the candidates it covers, so it is always safe to
-  // resume from; it is at least as far as the workflow's or a heartbeat's position.
-  let resume: VerificationResume = furthest(input.resume ?? { partition: 0, after: null }, stored?.resume);
+  const first = input.unit;
+  const end = first + Math.max(1, input.units ?? 1);
+  const stored = await checkpoints(destination).findOne({ _id: first });
+  let resume: VerificationResume = furthest(input.resume ?? { partition: 0, after: null }, stored?.resume, first);
   const resumedFrom = resume;
   const total: Counters = stored
     ? { sourceDocuments: stored.sourceDocuments, destinationDocuments: stored.destinationDocuments, collectionsScanned: stored.collectionsScanned }
@@ -111,59 +150,81 @@ export async function verifyWorkUnit(clients: ClusterConnections, input: VerifyW
     candidates: candidatesRecorded,
   });
   if (stored?.done) return { ...result(true), resume: stored.resume };
-  const partitions = await readUnit(destination, input.unit);
-  const save = (done: boolean) =>
-    checkpoints(destination).replaceOne({ _id: input.unit }, { resume, ...total, done }, { upsert: true });
+  let savedAt = Date.now();
+  const save = async (done: boolean): Promise<void> => {
+    await checkpoints(destination).replaceOne({ _id: first }, { resume, ...total, done }, { upsert: true });
+    savedAt = Date.now();
+  };
+  const saveWhenDue = async (): Promise<void> => {
+    if (Date.now() - savedAt >= CHECKPOINT_INTERVAL_MS) await save(false);
+  };
   const maxMismatches = input.batchSize * 4;
 
-  while (resume.partition < partitions.length) {
-    const partition = partitions[resume.partition]!;
-    const ns = planKey(partition.db, partition.coll);
-    const counted = { ...total };
-    try {
-      await compareRange(
-        source.db(partition.db).collection(partition.coll),
-        destination.db(partition.db).collection(partition.coll),
-        {
-          ...(partition.min !== null ? { min: decodeId(partition.min) } : {}),
-          ...(partition.max !== null ? { max: decodeId(partition.max) } : {}),
-        },
-        {
-          ...(resume.after !== null ? { after: decodeId(resume.after) } : {}),
-          batchSize: input.batchSize,
-          maxMismatches,
-          onBatch: async (position) => {
-            if (position.mismatches.length > 0) {
-              // Every source write before this time is one the applier must have applied before a recheck.
-              const detectedAt = await noteClusterTime(source, { c2cSync: input.syncId, reason: 'verification candidate' });
-              await recordCandidates(
-                destination,
-                position.mismatches.map((m) => ({ key: { db: m.db, coll: m.coll, id: m.id }, kind: m.kind })),
-                detectedAt,
-              );
-              candidatesRecorded += position.mismatches.length;
-            }
-            resume = { partition: resume.partition, after: encodeId(position.lastId) };
-            total.sourceDocuments = counted.sourceDocuments + position.sourceDocuments;
-            total.destinationDocuments = counted.destinationDocuments + position.destinationDocuments;
-            await save(false);
-            progress.beat();
-            if (Date.now() >= deadline || position.mismatchCount > maxMismatches - input.batchSize) throw new StopComparison();
+  for (let unit = unitOf(resume, first); unit < end; unit = unitOf(resume, first)) {
+    const partitions = await readUnit(destination, unit);
+    const shapes = await shapesOf(source, destination, partitions.slice(resume.partition));
+    while (resume.partition < partitions.length) {
+      const partition = partitions[resume.partition]!;
+      const ns = planKey(partition.db, partition.coll);
+      const counted = { ...total };
+      try {
+        await compareRange(
+          source.db(partition.db).collection(partition.coll),
+          destination.db(partition.db).collection(partition.coll),
+          {
+            ...(partition.min !== null ? { min: decodeId(partition.min) } : {}),
+            ...(partition.max !== null ? { max: decodeId(partition.max) } : {}),
           },
-        },
-      );
-    } catch (error) {
-      if (!(error instanceof StopComparison)) throw asFailure(error, ns);
-      if (Date.now() >= deadline) return result(false);
-      continue; // the mismatch list filled up: a new comparison from the checkpoint
+          {
+            ...(resume.after !== null ? { after: decodeId(resume.after) } : {}),
+            batchSize: input.batchSize,
+            maxMismatches,
+            shapes: shapes(partition),
+            onBatch: async (position) => {
+              if (position.mismatches.length > 0) {
+                // Every source write before this time is one the applier must have applied before a recheck.
+                const detectedAt = await noteClusterTime(source, { c2cSync: input.syncId, reason: 'verification candidate' });
+                await recordCandidates(
+                  destination,
+                  position.mismatches.map((m) => ({ key: { db: m.db, coll: m.coll, id: m.id }, kind: m.kind })),
+                  detectedAt,
+                );
+                candidatesRecorded += position.mismatches.length;
+              }
+              resume = { unit, partition: resume.partition, after: encodeId(position.lastId) };
+              total.sourceDocuments = counted.sourceDocuments + position.sourceDocuments;
+              total.destinationDocuments = counted.destinationDocuments + position.destinationDocuments;
+              await saveWhenDue();
+              progress.beat();
+              if (Date.now() >= deadline || position.mismatchCount > maxMismatches - input.batchSize) throw new StopComparison();
+            },
+          },
+        );
+      } catch (error) {
+        if (!(error instanceof StopComparison)) throw asFailure(error, ns);
+        if (Date.now() >= deadline) {
+          await save(false);
+          return result(false);
+        }
+        continue; // the mismatch list filled up: a new comparison from the position reached
+      }
+      resume = resume.partition + 1 < partitions.length ? { unit, partition: resume.partition + 1, after: null } : { unit: unit + 1, partition: 0, after: null };
+      if (partition.max === null) total.collectionsScanned += 1;
+      progress.beat();
+      if (unitOf(resume, first) !== unit) break;
+      if (Date.now() >= deadline) {
+        await save(false);
+        return result(false);
+      }
     }
-    resume = { partition: resume.partition + 1, after: null };
-    if (partition.max === null) total.collectionsScanned += 1;
-    const done = resume.partition >= partitions.length;
-    await save(done);
-    progress.beatNow();
-    if (!done && Date.now() >= deadline) return result(false);
+    if (partitions.length === 0) resume = { unit: unit + 1, partition: 0, after: null };
+    if (unitOf(resume, first) < end && Date.now() >= deadline) {
+      await save(false);
+      return result(false);
+    }
   }
+  await save(true);
+  progress.beatNow();
   return result(true);
 }
 
@@ -209,27 +270,38 @@ export async function recheckVerification(clients: ClusterConnections, input: Re
     if (page.length === 0) break;
     after = page[page.length - 1]!._id;
     const due = page.filter((entry) => compareClusterTimes(entry.detectedAt, input.appliedThrough) <= 0);
-    const reads = await Promise.all(due.map(async (entry) => ({ entry, s: await rawDocument(source, entry._id), d: await rawDocument(destination, entry._id) })));
-    const now = due.length > 0 ? await noteClusterTime(source, { c2cSync: input.syncId, reason: 'verification recheck' }) : null;
-    for (const { entry, s, d } of reads) {
-      if (sameBytes(s, d)) {
-        await candidates(destination).deleteOne({ _id: entry._id });
-        continue;
-      }
-      const digest = digestOf(s);
-      if (await awaitsResync(destination, entry._id)) {
-        await candidates(destination).updateOne({ _id: entry._id }, { $set: { sourceDigest: digest, deferred: true } });
-        continue;
-      }
-      if (entry.sourceDigest !== undefined && entry.sourceDigest === digest) {
-        await confirm(destination, entry._id, differenceKind(s, d), found);
-        continue;
-      }
-      const rechecks = entry.rechecks + 1;
-      await candidates(destination).updateOne(
-        { _id: entry._id },
-        { $set: { sourceDigest: digest, detectedAt: now!, rechecks, deferred: rechecks >= MAX_RECHECKS } },
+    if (due.length > 0) {
+      const keys = due.map((entry) => entry._id);
+      const [s, d] = await Promise.all([rawDocuments(source, keys), rawDocuments(destination, keys)]);
+      const now = await noteClusterTime(source, { c2cSync: input.syncId, reason: 'verification recheck' });
+      const writes: AnyBulkWriteOperation<CandidateEntry>[] = [];
+      const differing = due.flatMap((_, i) => (sameBytes(s[i]!, d[i]!) ? [] : [i]));
+      const resyncing = new Set(
+        (await Promise.all(differing.map(async (i) => ((await awaitsResync(destination, due[i]!._id)) ? [i] : [])))).flat(),
       );
+      const confirmed: { key: DocumentKey; kind: string }[] = [];
+      for (const [i, entry] of due.entries()) {
+        if (sameBytes(s[i]!, d[i]!)) {
+          writes.push({ deleteOne: { filter: { _id: entry._id } } });
+          continue;
+        }
+        const digest = digestOf(s[i]!);
+        if (resyncing.has(i)) {
+          writes.push({ updateOne: { filter: { _id: entry._id }, update: { $set: { sourceDigest: digest, deferred: true } } } });
+        } else if (entry.sourceDigest !== undefined && entry.sourceDigest === digest) {
+          confirmed.push({ key: entry._id, kind: differenceKind(s[i]!, d[i]!) });
+          writes.push({ deleteOne: { filter: { _id: entry._id } } });
+        } else {
+          const rechecks = entry.rechecks + 1;
+          writes.push({
+            updateOne: { filter: { _id: entry._id }, update: { $set: { sourceDigest: digest, detectedAt: now, rechecks, deferred: rechecks >= MAX_RECHECKS } } },
+          });
+        }
+      }
+      // A mismatch is recorded before its candidate goes: a retry finds it one way or the other.
+      await recordMismatches(destination, confirmed);
+      for (const { key, kind } of confirmed) noteConfirmed(key, kind, found);
+      await candidates(destination).bulkWrite(writes, { ordered: true });
     }
     progress.beat();
   }
@@ -238,9 +310,7 @@ export async function recheckVerification(clients: ClusterConnections, input: Re
   return found;
 }
 
-async function confirm(destination: MongoClient, key: DocumentKey, kind: string, found: RecheckResult): Promise<void> {
-  await recordMismatch(destination, key, kind);
-  await candidates(destination).deleteOne({ _id: key });
+function noteConfirmed(key: DocumentKey, kind: string, found: RecheckResult): void {
   found.mismatchCount += 1;
   if (found.mismatches.length < MAX_RETURNED) found.mismatches.push({ ns: planKey(key.db, key.coll), id: encodeKeyId(key.id), kind });
 }
@@ -274,10 +344,12 @@ export async function verifyAtCommit(clients: ClusterConnections, input: VerifyA
     for (;;) {
       const page: { _id: DocumentKey }[] = await collection.find({}, { ...TYPED_READ, sort: { _id: 1 }, limit: PAGE }).toArray();
       if (page.length === 0) break;
-      const reads = await Promise.all(page.map(async (entry) => ({ key: entry._id, s: await rawDocument(source, entry._id), d: await rawDocument(destination, entry._id) })));
-      for (const { key, s, d } of reads) {
-        if (!sameBytes(s, d)) await recordMismatch(destination, key, differenceKind(s, d));
-      }
+      const keys = page.map((entry) => entry._id);
+      const [s, d] = await Promise.all([rawDocuments(source, keys), rawDocuments(destination, keys)]);
+      await recordMismatches(
+        destination,
+        keys.flatMap((key, i) => (sameBytes(s[i]!, d[i]!) ? [] : [{ key, kind: differenceKind(s[i]!, d[i]!) }])),
+      );
       await collection.deleteMany({ _id: { $in: page.map((entry) => entry._id) } } as Document);
       progress.beat();
     }

@@ -6,15 +6,20 @@
 /** mongosync's verifier phases, as /progress names them. */
 export type VerificationPhase = 'not started' | 'initial hashing' | 'stream hashing';
 
-/** Where a verification work unit resumes: at its partition `partition`, after `after`. */
+/** Where a span of verification work units resumes: at partition `partition` of unit `unit`, after `after`. */
 export interface VerificationResume {
+  /** the work unit; absent (resume points recorded before spans) = the span's first */
+  unit?: number;
   partition: number;
   /** canonical EJSON of the last _id compared in that partition; null = from its start */
   after: string | null;
 }
 
+/** A span of work units being compared, [unit, unit + units), by one verifyWorkUnit call after another. */
 export interface OpenVerificationUnit {
   unit: number;
+  /** units in the span; absent (spans opened before spans existed) = 1 */
+  units?: number;
   resume: VerificationResume | null;
   /** the unit's counters already added to the totals (the activity reports them cumulatively) */
   counted?: { sourceDocuments: number; destinationDocuments: number; collectionsScanned: number };
@@ -84,6 +89,18 @@ export function initialVerificationState(): VerificationState {
     mismatchCount: 0,
     mismatches: [],
   };
+}
+
+/** Work units one verifyWorkUnit span compares at most. */
+export const MAX_VERIFICATION_SPAN = 64;
+
+/**
+ * How many of the `remaining` work units the next span takes: a share of what is left per slot
+ * (guided self-scheduling), so many small units cost few activities while the last spans, small
+ * ones, keep every slot busy to the end; at least 1, at most MAX_VERIFICATION_SPAN.
+ */
+export function verificationSpan(remaining: number, concurrency: number): number {
+  return Math.max(1, Math.min(MAX_VERIFICATION_SPAN, remaining, Math.floor(remaining / (2 * Math.max(1, concurrency)))));
 }
 
 /** Adds confirmed mismatches: all are counted, the first few are kept to be shown. */

@@ -3,7 +3,7 @@
 // decoded or re-encoded) and merged. Memory holds the driver's current batch of each cursor and
 // at most `maxMismatches` mismatches, whatever the size of the range.
 import { createHash } from 'node:crypto';
-import { BSON, type Collection, type Document, type FindCursor } from 'mongodb';
+import { BSON, type Collection, type Db, type Document, type FindCursor } from 'mongodb';
 import { compareRawValues } from '../sync/verify/bson-order';
 import { type CollationSpec, sameCollation, stringOrderFor } from '../sync/verify/collation-order';
 import { idDocumentBytes, type RawValue, rawDocumentId } from '../sync/verify/raw-bson';
@@ -56,6 +56,8 @@ export interface CompareRangeOptions {
   maxMismatches?: number;
   onBatch?: (position: RangePosition) => void | Promise<void>;
   signal?: AbortSignal;
+  /** the two collections' shapes when the caller has read them (collectionShapes); else read here */
+  shapes?: { source: CollectionShape; destination: CollectionShape };
 }
 
 /** The two sides have different default collations: their _id orders (and identities) differ. */
@@ -77,15 +79,30 @@ function rawIdOf(value: unknown): RawValue {
   return rawDocumentId(BSON.serialize({ _id: value }));
 }
 
-interface CollectionShape {
+/** What a comparison needs of a collection's catalog entry: whether it exists, its default collation. */
+export interface CollectionShape {
   exists: boolean;
   collation: CollationSpec | undefined;
 }
 
+const shapeOfInfo = (info: Document | undefined): CollectionShape =>
+  info ? { exists: true, collation: (info as { options?: { collation?: CollationSpec } }).options?.collation } : { exists: false, collation: undefined };
+
 async function shapeOf(collection: Collection<Document>): Promise<CollectionShape> {
   const [info] = await collection.db.listCollections({ name: collection.collectionName }, { nameOnly: false }).toArray();
-  if (!info) return { exists: false, collation: undefined };
-  return { exists: true, collation: (info as { options?: { collation?: CollationSpec } }).options?.collation };
+  return shapeOfInfo(info);
+}
+
+/**
+ * The shapes of many collections of one database in one listCollections: a caller comparing
+ * many small collections saves a catalog read per collection and side.
+ */
+export async function collectionShapes(db: Db, names: readonly string[]): Promise<Map<string, CollectionShape>> {
+  const shapes = new Map<string, CollectionShape>(names.map((name) => [name, shapeOfInfo(undefined)]));
+  if (names.length === 0) return shapes;
+  const infos = await db.listCollections({ name: { $in: [...new Set(names)] } }, { nameOnly: false }).toArray();
+  for (const info of infos) shapes.set(info.name, shapeOfInfo(info));
+  return shapes;
 }
 
 /**
@@ -158,7 +175,9 @@ export async function compareRange(
   const maxBatchBytes = options.maxBatchBytes ?? 16 * 1024 * 1024;
   const maxMismatches = options.maxMismatches ?? 100;
   const namespace = { db: source.dbName, coll: source.collectionName };
-  const [sourceShape, destinationShape] = await Promise.all([shapeOf(source), shapeOf(destination)]);
+  const [sourceShape, destinationShape] = options.shapes
+    ? [options.shapes.source, options.shapes.destination]
+    : await Promise.all([shapeOf(source), shapeOf(destination)]);
   if (sourceShape.exists && destinationShape.exists && !sameCollation(sourceShape.collation, destinationShape.collation)) {
     throw new CollationMismatchError(`${namespace.db}.${namespace.coll}`);
   }

@@ -8,16 +8,19 @@
 // whenever one of them ends, never while paused, committing or when continue-as-new is due.
 // Runs recorded before the verifier existed replay without it (the patch below).
 import { log, patched } from '@temporalio/workflow';
-import { noteMismatches, describeMismatch, type OpenVerificationUnit, type VerificationMismatch, type VerificationState } from '../sync/verification';
+import { noteMismatches, describeMismatch, type OpenVerificationUnit, type VerificationMismatch, type VerificationState, verificationSpan } from '../sync/verification';
 import type { SyncWorkflowState } from '../sync/state';
 import type { JobHost } from './job-host';
 
 export const EMBEDDED_VERIFIER_PATCH = 'embedded-verifier';
+/** Several work units per verifyWorkUnit call; runs recorded before compare one unit per call. */
+export const VERIFIER_SPANS_PATCH = 'verifier-unit-spans';
 
 export class Verifier {
   private readonly running = new Map<string, Promise<void>>();
   private failure: { error: unknown } | undefined;
   private patchedIn: boolean | undefined;
+  private spansPatched: boolean | undefined;
   private holding = false;
 
   constructor(private readonly host: JobHost) {}
@@ -110,7 +113,10 @@ export class Verifier {
     const interrupted = v.openUnits.find((open) => !this.running.has(`unit ${open.unit}`));
     if (interrupted) return interrupted;
     if (v.nextUnit >= v.unitsTotal) return undefined;
-    const open: OpenVerificationUnit = { unit: v.nextUnit++, resume: null };
+    if (this.spansPatched === undefined) this.spansPatched = patched(VERIFIER_SPANS_PATCH);
+    const units = this.spansPatched ? verificationSpan(v.unitsTotal - v.nextUnit, this.host.s.tuning.verifyConcurrency) : 1;
+    const open: OpenVerificationUnit = units > 1 ? { unit: v.nextUnit, units, resume: null } : { unit: v.nextUnit, resume: null };
+    v.nextUnit += units;
     v.openUnits.push(open);
     return open;
   }
@@ -129,11 +135,12 @@ export class Verifier {
 
   private async verifyUnit(open: OpenVerificationUnit): Promise<void> {
     const { s, act } = this.host;
-    const result = await this.host.call(`verifyWorkUnit #${open.unit}`, () =>
+    const result = await this.host.call(`verifyWorkUnit #${open.unit}${open.units ? `-${open.unit + open.units - 1}` : ''}`, () =>
       act.verifyWorkUnit({
         source: s.source,
         destination: s.destination,
         unit: open.unit,
+        ...(open.units !== undefined ? { units: open.units } : {}),
         resume: open.resume,
         maxDurationMs: s.tuning.verifyChunkMaxMs,
         batchSize: s.tuning.verifyBatchSize,
@@ -153,7 +160,7 @@ export class Verifier {
       return;
     }
     v.openUnits = v.openUnits.filter((other) => other.unit !== open.unit);
-    v.unitsDone += 1;
+    v.unitsDone += open.units ?? 1;
     if (v.unitsDone >= v.unitsTotal && !v.passDone) {
       v.passDone = true;
       log.info('verification finished its first pass', { syncId: s.syncId, documents: v.sourceDocuments, candidates: v.candidates });

@@ -6,13 +6,13 @@
 // in this process).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { DEFAULT_TUNING } from '../../src/sync/state';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { SyncController } from '../../src/client/sync-controller';
+import { activitySummary } from '../support/activity-summary';
 import { pollUntil } from '../support/poll';
 import { startSyncHarness, TEST_TUNING, waitForProgress } from '../support/sync-harness';
 import { createTemporalTestEnv, uniqueTaskQueue } from '../support/temporal';
@@ -33,37 +33,6 @@ after(async () => {
   await pair?.close();
   await env?.teardown();
 });
-
-/** Per activity type, over every run of the workflow: how many ran and their wall time. */
-async function activitySummary(env: TestWorkflowEnvironment, workflowId: string): Promise<string> {
-  const totals = new Map<string, { count: number; ms: number }>();
-  let runId: string | undefined = (await env.client.workflow.getHandle(workflowId).describe()).runId;
-  const runs: string[] = [];
-  // walk back through continue-as-new to the first run
-  while (runId) {
-    runs.push(runId);
-    const history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
-    const previous: string | null | undefined = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
-    runId = previous || undefined;
-    const scheduled = new Map<string, { name: string; at: number }>();
-    for (const event of history.events ?? []) {
-      const at = Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor(Number(event.eventTime?.nanos ?? 0) / 1e6);
-      const s = event.activityTaskScheduledEventAttributes;
-      if (s) scheduled.set(String(event.eventId), { name: s.activityType?.name ?? '?', at });
-      const done = event.activityTaskCompletedEventAttributes;
-      if (done) {
-        const from = scheduled.get(String(done.scheduledEventId));
-        if (!from) continue;
-        const total = totals.get(from.name) ?? { count: 0, ms: 0 };
-        total.count += 1;
-        total.ms += at - from.at;
-        totals.set(from.name, total);
-      }
-    }
-  }
-  const parts = [...totals].map(([name, { count, ms }]) => `${name} ${count}x ${(ms / 1000).toFixed(1)} s`);
-  return `${runs.length} runs; ${parts.join(', ')}`;
-}
 
 const root = join(__dirname, '..', '..');
 
@@ -147,7 +116,7 @@ test(`${COLLECTIONS} collections of ${DOCUMENTS} documents each all arrive`, asy
         `${(COLLECTIONS / seconds).toFixed(1)} collections/s`,
     );
 
-    console.log(`[many collections] activities: ${await activitySummary(env, harness.controller.workflowId)}`);
+    console.log(`[many collections] activities: ${await activitySummary(env.client, harness.controller.workflowId)}`);
 
     const destination = pair.admin.cluster1;
     let collections = 0;

@@ -123,17 +123,22 @@ export function stubActivities(options: { partitions?: number; collections?: num
     },
     resyncDocuments: async () => 0,
     finalizeDestination: async () => 0,
-    // The verifier finds both sides equal: each unit is compared in one call.
+    // The verifier finds both sides equal: each span of units is compared in one call.
     beginVerification: async () => undefined,
     verifyWorkUnit: async (input) => {
-      const unit = units.get(input.unit);
-      if (!unit) throw new Error(`stub: work unit ${input.unit} was never planned`);
+      const end = input.unit + (input.units ?? 1);
+      const fromUnit = input.resume?.unit ?? input.unit;
+      const compared: PartitionRange[] = [];
+      for (let n = fromUnit; n < end; n++) {
+        const unit = units.get(n);
+        if (!unit) throw new Error(`stub: work unit ${n} was never planned`);
+        compared.push(...unit.slice(n === fromUnit ? (input.resume?.partition ?? 0) : 0));
+      }
       const from = input.resume?.partition ?? 0;
-      const compared = unit.slice(from);
       return {
         done: true,
-        resume: { partition: unit.length, after: null },
-        resumedFrom: { partition: from, after: null },
+        resume: { unit: end, partition: 0, after: null },
+        resumedFrom: { unit: fromUnit, partition: from, after: null },
         sourceDocuments: compared.length * 10,
         destinationDocuments: compared.length * 10,
         collectionsScanned: compared.filter((partition) => partition.max === null).length,

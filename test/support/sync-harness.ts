@@ -2,6 +2,7 @@
 // drives the sync exactly as the HTTP API does.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { activitySummary } from './activity-summary';
 import { SyncController } from '../../src/client/sync-controller';
 import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
 import { createSyncWorker } from '../../src/worker';
@@ -66,6 +67,11 @@ export async function startSyncHarness(
     stopWorker,
     async close() {
       const handle = env.client.workflow.getHandle(controller.workflowId);
+      const summary = process.env.C2C_TEST_ACTIVITY_SUMMARY;
+      if (summary === '1' || summary === 'timeline') {
+        const text = await activitySummary(env.client, controller.workflowId, { timeline: summary === 'timeline' }).catch((e: unknown) => String(e));
+        console.log(`[activities] ${text}`);
+      }
       await handle.terminate('test finished').catch(() => undefined);
       await stopWorker();
       await clusters.close();
