@@ -9,6 +9,10 @@ const benches = [
   ['MongoDB simulator (insertMany / find through the driver)', 'test/mongo-sim/bench.ts'],
   ['sync copy throughput', 'bench/copy-throughput.ts'],
   ['verify throughput', 'bench/verify-throughput.ts'],
+  ['change stream serving cost (source simulator)', 'bench/change-stream-serving.ts'],
+  ['change event application throughput', 'bench/apply-throughput.ts'],
+  ['end-to-end lag under steady writes', 'bench/apply-lag.ts'],
+  ['commit with write blocking', 'bench/commit-time.ts'],
 ];
 let failed = false;
 for (const [title, file] of benches) {

@@ -5,9 +5,12 @@
 // see exactly the same sequence of events.
 //
 // The reader hands out whole events in batches bounded by count and by bytes (sum of the events'
-// BSON sizes; a batch may pass the byte bound by its last event) and by time (BATCH_WAIT_MS once it
-// holds an event), each batch ending after a DDL event so that DDL stays at a barrier. After each batch, `position` is the checkpoint that
-// resumes right after it (the last event's token, or the stream's high-water token).
+// BSON sizes; a batch may pass the byte bound by its last event), each batch ending after a DDL
+// event so that DDL stays at a barrier. A batch that holds an event is handed out as soon as the
+// events the server already sent are used up: it never waits on the server for more, so a busy
+// source fills batches (each getMore brings up to a batch of events) and a quiet one is not held
+// back. After each batch, `position` is the checkpoint that resumes right after it (the last
+// event's token, or the stream's high-water token).
 import { ApplicationFailure } from '@temporalio/activity';
 import {
   type ChangeStream,
@@ -41,12 +44,6 @@ export interface EventBatchBounds {
   maxEvents: number;
   maxBytes: number;
 }
-
-/**
- * A batch that has events is handed out after at most this long, even when it is not full: on a
- * source writing steadily but slowly, waiting for a full batch would hold events back for long.
- */
-const BATCH_WAIT_MS = 500;
 
 export interface SourceEventBatch {
   events: ChangeStreamDocument[];
@@ -140,8 +137,10 @@ export class SourceEventReader {
     const sizes: number[] = [];
     let bytes = 0;
     let pastStopAt = false;
-    const deadline = Date.now() + BATCH_WAIT_MS;
-    while (events.length < this.bounds.maxEvents && bytes < this.bounds.maxBytes && (events.length === 0 || Date.now() < deadline)) {
+    // Once the batch holds an event, only the events already received (and the rest of a split
+    // event) are added: waiting on the server for more would hold the batch's events back.
+    const mayAdd = (): boolean => events.length === 0 || this.fragments.pending || this.stream!.bufferedCount() > 0;
+    while (events.length < this.bounds.maxEvents && bytes < this.bounds.maxBytes && mayAdd()) {
       let received: ChangeStreamDocument | null;
       try {
         received = await this.stream.tryNext();

@@ -40,8 +40,17 @@ function filterCondition(filter: CompiledFilter, dbField: string, collField: str
   return condition;
 }
 
-function syncableDatabaseConditions(dbField: string): MatchExpression[] {
-  return [{ [dbField]: { $nin: [...SYSTEM_DATABASES] } }, { [dbField]: { $not: { $regex: RESERVED_DATABASE_PATTERN } } }];
+/** The condition on dbField that keeps databases whose collections may be synced. */
+function syncableDatabase(): MatchExpression {
+  return { $nin: [...SYSTEM_DATABASES], $not: { $regex: RESERVED_DATABASE_PATTERN } };
+}
+
+/**
+ * The include and exclude conditions, as keys to merge into a document that has the field
+ * conditions (one flat document: every key must hold, with no nested $and to evaluate).
+ */
+function filterKeys(include: MatchExpression[], exclude: MatchExpression[]): MatchExpression {
+  return { ...(include.length > 0 ? { $or: include } : {}), ...(exclude.length > 0 ? { $nor: exclude } : {}) };
 }
 
 /** Matches documents whose (dbField, collField) namespace the filter includes. */
@@ -50,31 +59,26 @@ function namespaceIncluded(
   dbField: string,
   collField: string,
 ): MatchExpression {
-  const conditions: MatchExpression[] = [
-    { [collField]: { $exists: true } },
-    ...syncableDatabaseConditions(dbField),
-    { [collField]: { $not: { $regex: '^system\\.' } } },
-  ];
-  if (matcher.include.length > 0) {
-    conditions.push({ $or: matcher.include.map((f) => filterCondition(f, dbField, collField)) });
-  }
-  if (matcher.exclude.length > 0) {
-    conditions.push({ $nor: matcher.exclude.map((f) => filterCondition(f, dbField, collField)) });
-  }
-  return { $and: conditions };
+  return {
+    [dbField]: syncableDatabase(),
+    [collField]: { $exists: true, $not: { $regex: '^system\\.' } },
+    ...filterKeys(
+      matcher.include.map((f) => filterCondition(f, dbField, collField)),
+      matcher.exclude.map((f) => filterCondition(f, dbField, collField)),
+    ),
+  };
 }
 
 /** Matches dropDatabase events of databases for which isDatabaseIncluded is true. */
 function databaseIncluded(matcher: Pick<NamespaceMatcher, 'include' | 'exclude'>): MatchExpression {
-  const conditions: MatchExpression[] = [{ operationType: 'dropDatabase' }, ...syncableDatabaseConditions('ns.db')];
-  if (matcher.include.length > 0) {
-    conditions.push({ $or: matcher.include.map((f) => databaseCondition(f, 'ns.db')) });
-  }
-  const wholeDatabaseExcludes = matcher.exclude.filter((f) => f.collections.kind === 'all');
-  if (wholeDatabaseExcludes.length > 0) {
-    conditions.push({ $nor: wholeDatabaseExcludes.map((f) => databaseCondition(f, 'ns.db')) });
-  }
-  return { $and: conditions };
+  return {
+    operationType: 'dropDatabase',
+    'ns.db': syncableDatabase(),
+    ...filterKeys(
+      matcher.include.map((f) => databaseCondition(f, 'ns.db')),
+      matcher.exclude.filter((f) => f.collections.kind === 'all').map((f) => databaseCondition(f, 'ns.db')),
+    ),
+  };
 }
 
 /** The `$match` stage to append after `$changeStream`. */
@@ -83,7 +87,7 @@ export function buildChangeStreamMatchStage(matcher: Pick<NamespaceMatcher, 'inc
     $match: {
       $or: [
         namespaceIncluded(matcher, 'ns.db', 'ns.coll'),
-        { $and: [{ operationType: 'rename' }, namespaceIncluded(matcher, 'to.db', 'to.coll')] },
+        { operationType: 'rename', ...namespaceIncluded(matcher, 'to.db', 'to.coll') },
         databaseIncluded(matcher),
         { operationType: 'invalidate' },
       ],

@@ -401,6 +401,24 @@ test('the user stages run on each event', async () => {
   assert.deepEqual(other.map((d) => [d.ns, d.seen, d.wallTime]), [[{ db: 'other', coll: 'c' }, true, undefined]]);
 });
 
+test('$match stages compare exact typed values, with $regex, $expr and $match after other stages', async () => {
+  const f = fixture();
+  const wide = Long.fromString('9007199254740993');
+  const exact = f.open({}, [{ $match: { 'fullDocument.n': wide } }]);
+  const pattern = f.open({}, [{ $match: { $and: [{ 'ns.coll': { $regex: '^C$', $options: 'i' } }, { 'ns.db': { $not: { $regex: '^adm' } } }] } }]);
+  const expr = f.open({}, [{ $match: { $expr: { $gt: ['$fullDocument.n', 5] } } }]);
+  const later = f.open({}, [{ $addFields: { k: '$fullDocument.k' } }, { $match: { k: 'b' } }]);
+  for (const cursor of [exact, pattern, expr, later]) await batch(cursor);
+  f.oplog.insert('app.c', f.ui, { _id: 1, n: Long.fromString('9007199254740992'), k: 'a' });
+  f.oplog.insert('app.c', f.ui, { _id: 2, n: wide, k: 'b' });
+  f.oplog.insert('app.c', f.ui, { _id: 3, n: 4, k: 'c' });
+  const ids = async (cursor: ServerCursor) => (await batch(cursor)).docs.map((d) => (d.documentKey as Document)._id as number);
+  assert.deepEqual(await ids(exact), [2], 'only the exact int64 matches, not its double neighbour');
+  assert.deepEqual(await ids(pattern), [1, 2, 3]);
+  assert.deepEqual(await ids(expr), [1, 2]);
+  assert.deepEqual(await ids(later), [2]);
+});
+
 test('a stage that changes _id fails the getMore with 280', async () => {
   const f = fixture();
   const cursor = f.open({}, [{ $project: { _id: 0 } }]);

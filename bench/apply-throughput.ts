@@ -1,0 +1,112 @@
+// Change-event application of c2c-sync against the raw change-stream applier of
+// bench/apply-support.ts, measured in the same run on the same two simulated clusters.
+//
+// Workload, for size N (default 30000): N/3 documents of ~300 bytes are on both clusters; then
+// N updates ($inc and $set on the seeded documents), N/3 inserts of new documents and N/6
+// deletes of newly inserted ones are written as fast as one client can (chunks of 200 inserts,
+// 600 updates and 100 deletes), then one marker document. The figure is the time from the first
+// write until the marker is on the destination (every event before it is applied then), and
+// the drain: the part of it after the last write was acknowledged.
+//   - raw: the raw applier tails the source from before the first write into `bench.docs` copied
+//     to the destination by hand; then that database is dropped on the destination.
+//   - c2c-sync: a sync (production tuning, no embedded verifier) copies the source, and once it
+//     applies change events the same workload (new _ids) is written.
+// Prints both, and the ratio of application rates c2c-sync / raw (issue 14 target: >= 0.8).
+//   npx tsx bench/apply-throughput.ts [size=30000]
+import { performance } from 'node:perf_hooks';
+import type { Collection, MongoClient } from 'mongodb';
+import { startClusterPair } from '../test/support/cluster-pair';
+import { createTemporalTestEnv } from '../test/support/temporal';
+import { benchDocument, type BenchDocument, profiled, RawApplier, seedDocuments, sourceTime, startApplyingSync, whenTrue } from './apply-support';
+
+const size = Number(process.argv[2] ?? 30_000);
+const seeded = Math.max(1, Math.floor(size / 3));
+
+interface Timing {
+  /** first write to the marker on the destination */
+  totalSeconds: number;
+  /** last write acknowledged to the marker on the destination */
+  drainSeconds: number;
+  writeSeconds: number;
+}
+
+/** Writes the workload, inserting from `firstNewId`; returns when its last write was acknowledged. */
+async function writeWorkload(docs: Collection<BenchDocument>, firstNewId: number): Promise<{ started: number; ended: number; events: number }> {
+  const started = performance.now();
+  let updates = 0;
+  let inserted = 0;
+  let deleted = 0;
+  let events = 0;
+  while (updates < size) {
+    const inserts = Array.from({ length: Math.min(200, Math.ceil(size / 3) - inserted) }, (_, k) => benchDocument(firstNewId + inserted + k));
+    if (inserts.length > 0) await docs.insertMany(inserts, { ordered: false });
+    const updateCount = Math.min(600, size - updates);
+    await docs.bulkWrite(
+      Array.from({ length: updateCount }, (_, k) => ({
+        updateOne: { filter: { _id: (updates + k) % seeded }, update: { $inc: { v: 1 }, $set: { at: new Date() } } },
+      })),
+      { ordered: false },
+    );
+    // the even offsets among the documents inserted so far
+    const deleteCount = Math.min(100, Math.floor(size / 6) - deleted, Math.ceil((inserted + inserts.length) / 2) - deleted);
+    if (deleteCount > 0) {
+      await docs.deleteMany({ _id: { $in: Array.from({ length: deleteCount }, (_, k) => firstNewId + (deleted + k) * 2) } });
+    }
+    inserted += inserts.length;
+    updates += updateCount;
+    deleted += Math.max(0, deleteCount);
+    events += inserts.length + updateCount + Math.max(0, deleteCount);
+  }
+  return { started, ended: performance.now(), events };
+}
+
+async function timeWorkload(source: MongoClient, destination: MongoClient, firstNewId: number): Promise<Timing & { events: number }> {
+  const docs = source.db('bench').collection<BenchDocument>('docs');
+  const written = await writeWorkload(docs, firstNewId);
+  const marker = `end-${firstNewId}`;
+  await source.db('bench').collection<{ _id: string }>('markers').insertOne({ _id: marker });
+  const markers = destination.db('bench').collection<{ _id: string }>('markers');
+  const seen = await whenTrue(async () => (await markers.findOne({ _id: marker })) !== null);
+  return {
+    totalSeconds: (seen - written.started) / 1000,
+    drainSeconds: (seen - written.ended) / 1000,
+    writeSeconds: (written.ended - written.started) / 1000,
+    events: written.events,
+  };
+}
+
+async function main(): Promise<void> {
+  const env = await createTemporalTestEnv();
+  const pair = await startClusterPair();
+  try {
+    const source = pair.admin.cluster0;
+    const destination = pair.admin.cluster1;
+    await seedDocuments(source, 'bench', 'docs', seeded);
+
+    await seedDocuments(destination, 'bench', 'docs', seeded);
+    const raw = new RawApplier(source, destination).start(await sourceTime(source));
+    const rawTiming = await profiled('apply-raw', () => timeWorkload(source, destination, 1_000_000));
+    await raw.stop();
+    await destination.db('bench').dropDatabase();
+
+    const harness = await startApplyingSync(env, pair);
+    const syncTiming = await profiled('apply-c2c-sync', () => timeWorkload(source, destination, 2_000_000));
+    await harness.close();
+
+    const line = (what: string, t: Timing & { events: number }): string =>
+      `${what.padEnd(24)} ${(t.events / t.totalSeconds).toFixed(0).padStart(6)} events/s  (first write to applied ${t.totalSeconds.toFixed(2)} s; ` +
+      `writes took ${t.writeSeconds.toFixed(2)} s, drain after the last write ${t.drainSeconds.toFixed(2)} s)`;
+    console.log(`events: ${size} updates + ${Math.ceil(size / 3)} inserts + ${Math.floor(size / 6)} deletes of ~300-byte documents, written as fast as possible`);
+    console.log(line('raw change-stream applier', rawTiming));
+    console.log(line('c2c-sync', syncTiming));
+    console.log(`ratio c2c-sync / raw: ${(rawTiming.totalSeconds / syncTiming.totalSeconds).toFixed(2)} (target >= 0.8)`);
+  } finally {
+    await pair.close();
+    await env.teardown();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
