@@ -80,7 +80,8 @@ async function rawCopy(source: Collection<Document>, destination: Collection<Doc
   const step = Math.ceil((high - low) / READERS);
   const reader = async (from: number, to: number): Promise<void> => {
     let batch: Document[] = [];
-    for await (const doc of source.find({ _id: { $gte: from, $lt: to } }, { sort: { _id: 1 }, batchSize: BATCH })) {
+    const range: Document = { _id: { $gte: from, $lt: to } };
+    for await (const doc of source.find(range, { sort: { _id: 1 }, batchSize: BATCH })) {
       batch.push(doc);
       if (batch.length === BATCH) {
         await destination.insertMany(batch, { ordered: false });
