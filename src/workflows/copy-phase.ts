@@ -76,6 +76,7 @@ async function planPage(host: CopyHost): Promise<void> {
       maxPartitionsPerCollection: tuning.maxPartitionsPerCollection,
       unitMaxPartitions: tuning.unitMaxPartitions,
       unitMaxBytes: tuning.unitMaxBytes,
+      parallelism: { workers: tuning.copyConcurrency, totalBytes: copy.estimatedTotalBytes },
       startPoint: s.startPoint,
     }),
   );
