@@ -1,60 +1,206 @@
-// Copy throughput of c2c-sync against a raw baseline measured in the same run: the same
-// documents copied between the same two clusters by a plain driver loop (find sorted by _id,
-// insertMany unordered). Prints both rates and their ratio; no thresholds are asserted here.
-//   npx tsx bench/copy-throughput.ts [documents=30000]
+// Initial-copy throughput of c2c-sync against a raw driver copier measured in the same run, over
+// the same two simulated replica sets and the same documents (about 1 KB each, integer _id).
+//
+// The baseline, "a raw driver copier": reads the first and last _id, splits that interval into
+// 4 equal _id ranges and runs 4 readers at once, each a `find({_id: {$gte, $lt}})` sorted by _id
+// (batchSize 1000, documents decoded with the driver's defaults), writing every 1000 documents
+// with one `insertMany(..., {ordered: false})` to the same namespace on the destination. It
+// knows the _id type in advance and keeps no BSON type fidelity (it promotes values); it
+// resumes nothing and records nothing.
+//
+// c2c-sync: a sync with its default tuning, timed from the start request to the progress
+// showing 'change event application' (preflight, catalog copy, planning, the copy, index builds,
+// all included), polled every 100 ms.
+//
+// For each size: the source is filled, then `rounds` rounds, each the raw copy then the sync
+// (the destination emptied after each). Prints each round's rates with the ratio
+// c2c-sync / raw, and the median ratio. No thresholds are asserted here.
+//   npx tsx bench/copy-throughput.ts [sizes=10000,100000,300000] [--rounds=N (1)] [--timeline] [--profile=DIR]
+// --timeline prints the sync's activities (start offset and duration) from its workflow history.
+// --profile=DIR writes a CPU profile of this process (engine activities and both simulators run
+// here; workflow code runs in the worker's threads) for each raw copy and each sync, to DIR.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Document } from 'mongodb';
+import type { Collection, Document, MongoClient } from 'mongodb';
+import { DEFAULT_TUNING } from '../src/workflows/state';
 import { startClusterPair } from '../test/support/cluster-pair';
-import { startSyncHarness, waitForProgress } from '../test/support/sync-harness';
+import { pollUntil } from '../test/support/poll';
+import { startSyncHarness } from '../test/support/sync-harness';
 import { createTemporalTestEnv } from '../test/support/temporal';
 
-const documents = Number(process.argv[2] ?? 30_000);
+const DB = 'bench';
+const COLL = 'docs';
+const READERS = 4;
+const BATCH = 1000;
+
+interface Options {
+  sizes: number[];
+  rounds: number;
+  timeline: boolean;
+  profileDir: string | null;
+}
+
+function parseOptions(args: string[]): Options {
+  const options: Options = { sizes: [10_000, 100_000, 300_000], rounds: 1, timeline: false, profileDir: null };
+  for (const arg of args) {
+    if (arg === '--timeline') options.timeline = true;
+    else if (arg.startsWith('--rounds=')) options.rounds = Number(arg.slice('--rounds='.length));
+    else if (arg.startsWith('--profile=')) options.profileDir = arg.slice('--profile='.length);
+    else if (/^[\d,_]+$/.test(arg)) options.sizes = arg.split(',').filter(Boolean).map((size) => Number(size.replaceAll('_', '')));
+    else throw new Error(`unknown argument '${arg}'; usage: copy-throughput.ts [sizes, e.g. 10000,100000] [--rounds=N] [--timeline] [--profile=DIR]`);
+  }
+  if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new Error(`--rounds must be an integer >= 1, got ${options.rounds}`);
+  if (options.sizes.length === 0 || options.sizes.some((size) => !Number.isInteger(size) || size < READERS)) {
+    throw new Error(`sizes must be integers >= ${READERS}, got ${args.join(' ')}`);
+  }
+  options.sizes.sort((a, b) => a - b);
+  return options;
+}
 
 function kilobyteDocument(n: number): Document {
   return { _id: n, n, payload: 'x'.repeat(960), at: new Date(1_700_000_000_000 + n) };
 }
 
-async function main(): Promise<void> {
-  const env = await createTemporalTestEnv();
-  const pair = await startClusterPair();
-  try {
-    const source = pair.admin.cluster0.db('bench').collection('docs');
-    for (let i = 0; i < documents; i += 1000) {
-      await source.insertMany(Array.from({ length: Math.min(1000, documents - i) }, (_, k) => kilobyteDocument(i + k)));
-    }
+/** Adds documents until the source holds `documents` (ids 0..documents-1). */
+async function fillSource(source: Collection<Document>, documents: number): Promise<void> {
+  for (let i = await source.countDocuments(); i < documents; i += BATCH) {
+    await source.insertMany(Array.from({ length: Math.min(BATCH, documents - i) }, (_, k) => kilobyteDocument(i + k)));
+  }
+}
 
-    const rawTarget = pair.admin.cluster1.db('raw').collection('docs');
-    let started = performance.now();
+/** The baseline (see the header); returns the seconds it took. */
+async function rawCopy(source: Collection<Document>, destination: Collection<Document>): Promise<number> {
+  const started = performance.now();
+  const [first] = await source.find({}, { sort: { _id: 1 }, limit: 1, projection: { _id: 1 } }).toArray();
+  const [last] = await source.find({}, { sort: { _id: -1 }, limit: 1, projection: { _id: 1 } }).toArray();
+  const low = Number(first!._id);
+  const high = Number(last!._id) + 1;
+  const step = Math.ceil((high - low) / READERS);
+  const reader = async (from: number, to: number): Promise<void> => {
     let batch: Document[] = [];
-    for await (const doc of source.find({}, { sort: { _id: 1 }, batchSize: 1000 })) {
+    const range: Document = { _id: { $gte: from, $lt: to } };
+    for await (const doc of source.find(range, { sort: { _id: 1 }, batchSize: BATCH })) {
       batch.push(doc);
-      if (batch.length === 1000) {
-        await rawTarget.insertMany(batch, { ordered: false });
+      if (batch.length === BATCH) {
+        await destination.insertMany(batch, { ordered: false });
         batch = [];
       }
     }
-    if (batch.length) await rawTarget.insertMany(batch, { ordered: false });
-    const rawSeconds = (performance.now() - started) / 1000;
-    await pair.admin.cluster1.db('raw').dropDatabase();
+    if (batch.length > 0) await destination.insertMany(batch, { ordered: false });
+  };
+  await Promise.all(Array.from({ length: READERS }, (_, k) => reader(low + k * step, Math.min(high, low + (k + 1) * step))));
+  return (performance.now() - started) / 1000;
+}
 
-    const harness = await startSyncHarness(env, pair, {
-      tuning: { partitionTargetBytes: 4 * 1024 * 1024, copyBatchSize: 1000, copyChunkMaxMs: 5000, copyConcurrency: 4 },
-    });
-    started = performance.now();
-    await harness.controller.start({ source: 'cluster0', destination: 'cluster1' });
-    await waitForProgress(harness.controller, (p) => p.info === 'change event application', 600_000);
-    const syncSeconds = (performance.now() - started) / 1000;
-    await harness.close();
+/** Drops every database c2c-sync or the baseline wrote on the destination, and lifts write blocking. */
+async function emptyDestination(destination: MongoClient): Promise<void> {
+  await destination.db('admin').command({ setUserWriteBlockMode: 1, global: false });
+  const { databases } = await destination.db('admin').command({ listDatabases: 1, nameOnly: true });
+  for (const { name } of databases as { name: string }[]) {
+    if (!['admin', 'config', 'local'].includes(name)) await destination.db(name).dropDatabase();
+  }
+}
 
-    const rawRate = documents / rawSeconds;
-    const syncRate = documents / syncSeconds;
-    console.log(`documents: ${documents} of ~1 KB`);
-    console.log(`raw driver copy:  ${rawRate.toFixed(0)} docs/s (${rawSeconds.toFixed(2)} s)`);
-    console.log(`c2c-sync copy:    ${syncRate.toFixed(0)} docs/s (${syncSeconds.toFixed(2)} s, start to end of copy, incl. preflight and catalog)`);
-    console.log(`ratio c2c-sync / raw: ${(syncRate / rawRate).toFixed(2)}`);
+/** A CPU profile of this process while `run` runs, written to DIR/NAME.cpuprofile (when asked). */
+async function profiled<T>(dir: string | null, name: string, run: () => Promise<T>): Promise<T> {
+  if (dir === null) return run();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await run();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function pad(text: string, width: number): string {
+  return text.padStart(width);
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const env = await createTemporalTestEnv();
+  const pair = await startClusterPair();
+  const rows: string[] = [];
+  try {
+    const source = pair.admin.cluster0.db(DB).collection(COLL);
+    const destination = pair.admin.cluster1.db(DB).collection(COLL);
+    console.log(`initial copy, c2c-sync / raw driver copier (${READERS} _id-range readers, insertMany unordered), ~1 KB documents`);
+    for (const size of options.sizes) {
+      await fillSource(source, size);
+      const ratios: number[] = [];
+      for (let round = 1; round <= options.rounds; round++) {
+        const rawSeconds = await profiled(options.profileDir, `raw-${size}-${round}`, () => rawCopy(source, destination));
+        if ((await destination.countDocuments()) !== size) throw new Error(`the raw copy left ${await destination.countDocuments()} of ${size} documents`);
+        await emptyDestination(pair.admin.cluster1);
+
+        const harness = await startSyncHarness(env, pair, { tuning: DEFAULT_TUNING });
+        const syncSeconds = await profiled(options.profileDir, `sync-${size}-${round}`, async () => {
+          const started = performance.now();
+          await harness.controller.start({ source: 'cluster0', destination: 'cluster1' });
+          await pollUntil(
+            async () => ((await harness.controller.progress()).info === 'change event application' ? true : undefined),
+            { intervalMs: 100, timeoutMs: 3_600_000, what: 'the end of the copy' },
+          );
+          return (performance.now() - started) / 1000;
+        });
+        if (options.timeline) await printTimeline(env.client.workflow.getHandle(harness.controller.workflowId));
+        await harness.close();
+        if ((await destination.countDocuments()) !== size) throw new Error(`the sync left ${await destination.countDocuments()} of ${size} documents`);
+        await emptyDestination(pair.admin.cluster1);
+
+        const ratio = rawSeconds / syncSeconds;
+        ratios.push(ratio);
+        const line =
+          `${pad(String(size), 7)} docs, round ${round}: raw ${pad((size / rawSeconds).toFixed(0), 6)} docs/s (${rawSeconds.toFixed(2)} s)` +
+          `   c2c-sync ${pad((size / syncSeconds).toFixed(0), 6)} docs/s (${syncSeconds.toFixed(2)} s)   ratio ${ratio.toFixed(2)}×`;
+        console.log(line);
+      }
+      rows.push(`${pad(String(size), 7)} docs: c2c-sync / raw = ${median(ratios).toFixed(2)}× (median of ${ratios.length}; ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+    }
+    console.log('\nsummary (target: >= 1.00× at every size)');
+    for (const row of rows) console.log(row);
   } finally {
     await pair.close();
     await env.teardown();
+  }
+}
+
+/** The sync's activities in order: start offset from the workflow's start, and duration. */
+async function printTimeline(handle: { fetchHistory(): Promise<{ events?: unknown[] | null }> }): Promise<void> {
+  const history = await handle.fetchHistory();
+  type Event = {
+    eventId?: { toString(): string } | null;
+    eventTime?: { seconds?: { toString(): string } | null; nanos?: number | null } | null;
+    activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+    activityTaskCompletedEventAttributes?: { scheduledEventId?: { toString(): string } | null } | null;
+  };
+  const ms = (event: Event): number => Number(event.eventTime?.seconds?.toString() ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+  const events = (history.events ?? []) as Event[];
+  if (events.length === 0) return;
+  const origin = ms(events[0]!);
+  const scheduled = new Map<string, { name: string; at: number }>();
+  for (const event of events) {
+    const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (name) scheduled.set(event.eventId!.toString(), { name, at: ms(event) });
+    const completed = event.activityTaskCompletedEventAttributes?.scheduledEventId?.toString();
+    if (completed && scheduled.has(completed)) {
+      const { name: activity, at } = scheduled.get(completed)!;
+      console.log(`    ${pad((at - origin).toFixed(0), 6)} ms  +${pad((ms(event) - at).toFixed(0), 6)} ms  ${activity}`);
+    }
   }
 }
 

@@ -5,7 +5,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { AnyBulkWriteOperation, MongoClient } from 'mongodb';
 import type { ClusterConnections } from '../mongo/cluster-clients';
 import type { ClusterLabel, ClusterTime, PartitionRange } from '../sync/vocabulary';
-import { FULL_RANGE, packUnits, pageLength, type PlannedCollection, type PlanRange, planKey } from '../sync/copy-plan';
+import { FULL_RANGE, packUnits, pageLength, parallelPartitions, type PlannedCollection, type PlanRange, planKey } from '../sync/copy-plan';
+import { desiredPartitionCount } from '../sync/partition-plan';
 import { SyncErrorName } from '../sync/errors';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
 import { ActivityProgress } from './heartbeat';
@@ -93,6 +94,11 @@ export interface PlanCopyPageInput {
   maxPartitionsPerCollection: number;
   unitMaxPartitions: number;
   unitMaxBytes: number;
+  /**
+   * parallel copiers and the copy's estimated bytes: a collection with a large share of the copy
+   * is split so that the copiers share it (parallelPartitions); absent = by size alone
+   */
+  parallelism?: { workers: number; totalBytes: number };
   startPoint?: ClusterTime | null;
 }
 
@@ -130,7 +136,11 @@ export async function planCopyPage(clients: ClusterConnections, input: PlanCopyP
   const small: AnyBulkWriteOperation<PlanRecord>[] = [];
   for (const record of records) {
     if (record.ranges) continue;
-    if (record.estimatedBytes <= input.targetPartitionBytes) {
+    const minPartitions = input.parallelism
+      ? parallelPartitions(record.estimatedBytes, input.parallelism.totalBytes, input.parallelism.workers)
+      : 1;
+    const limits = { targetPartitionBytes: input.targetPartitionBytes, maxPartitions: input.maxPartitionsPerCollection, minPartitions };
+    if (desiredPartitionCount({ documentCount: 1, averageDocumentSize: Math.max(0, record.estimatedBytes), sampledIds: [] }, limits) === 1) {
       small.push({ updateOne: { filter: { _id: record._id, ranges: { $exists: false } }, update: { $set: { ranges: [...FULL_RANGE] } } } });
       continue;
     }
@@ -144,6 +154,7 @@ export async function planCopyPage(clients: ClusterConnections, input: PlanCopyP
         coll: record.coll,
         targetPartitionBytes: input.targetPartitionBytes,
         maxPartitions: input.maxPartitionsPerCollection,
+        minPartitions,
         startPoint: input.startPoint,
       },
       {

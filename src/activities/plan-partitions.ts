@@ -16,6 +16,8 @@ export interface PlanPartitionsInput {
   coll: string;
   targetPartitionBytes: number;
   maxPartitions: number;
+  /** partitions wanted for parallel copiers whatever the size (partition-plan.ts); default 1 */
+  minPartitions?: number;
   /** the sync's start point: the _id sample reads majority-committed data at or after it */
   startPoint?: ClusterTime | null;
 }
@@ -53,7 +55,7 @@ export async function planCollectionPartitions(
     if (!isNamespaceNotFound(error)) throw error;
   }
   const stats = { documentCount: count, averageDocumentSize: averageDocumentSize({ size, count }) };
-  const limits = { targetPartitionBytes: input.targetPartitionBytes, maxPartitions: input.maxPartitions };
+  const limits = { targetPartitionBytes: input.targetPartitionBytes, maxPartitions: input.maxPartitions, minPartitions: input.minPartitions ?? 1 };
   const readAt = readAtOrAfter(clients.client(input.source), input.startPoint);
   const sampledIds = await sampleIdBoundaries(collection, stats, limits, {
     readAt,

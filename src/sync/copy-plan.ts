@@ -47,6 +47,18 @@ export function planKey(db: string, coll: string): string {
   return `${db}.${coll}`;
 }
 
+/**
+ * How many partitions a collection needs for `workers` parallel copiers to share the copy: its
+ * share of the copy's estimated bytes, in workers, rounded up. A collection alone gets one
+ * partition a worker; one of many small ones gets one (the others keep the workers busy), so
+ * the extra partitions of a whole plan stay below `workers`.
+ */
+export function parallelPartitions(collectionBytes: number, totalBytes: number, workers: number): number {
+  if (!(collectionBytes > 0) || !(workers > 1)) return 1;
+  const share = collectionBytes / Math.max(totalBytes, collectionBytes);
+  return Math.max(1, Math.ceil(Math.floor(workers) * share - 1e-9));
+}
+
 /** The plan of a collection too small to split: its whole _id range, no sample needed. */
 export const FULL_RANGE: readonly PlanRange[] = [{ min: null, max: null }];
 

@@ -26,7 +26,15 @@ export interface PartitionPlanLimits {
   targetPartitionBytes: number;
   /** upper bound on the number of partitions (>= 1) */
   maxPartitions: number;
+  /**
+   * partitions wanted whatever the target size, so that parallel copiers have a share each
+   * (default 1); each still holds at least MIN_PARALLEL_PARTITION_BYTES
+   */
+  minPartitions?: number;
 }
+
+/** A partition made for parallelism alone holds at least this much: smaller ones cost more than they save. */
+export const MIN_PARALLEL_PARTITION_BYTES = 1024 * 1024;
 
 /** One partition: `min` inclusive (null = MinKey), `max` exclusive (null = MaxKey). */
 export interface IdRange {
@@ -48,9 +56,12 @@ export function desiredPartitionCount(input: PartitionPlanInput, limits: Partiti
   if (!Number.isInteger(limits.maxPartitions) || limits.maxPartitions < 1) {
     throw new RangeError(`maxPartitions must be an integer >= 1, got ${limits.maxPartitions}`);
   }
+  const minPartitions = limits.minPartitions ?? 1;
+  if (!Number.isInteger(minPartitions) || minPartitions < 1) throw new RangeError(`minPartitions must be an integer >= 1, got ${minPartitions}`);
   const totalBytes = input.documentCount * input.averageDocumentSize;
   const wanted = Math.ceil(totalBytes / limits.targetPartitionBytes);
-  return Math.min(limits.maxPartitions, Math.max(1, wanted));
+  const forParallelism = Math.min(minPartitions, Math.floor(totalBytes / MIN_PARALLEL_PARTITION_BYTES));
+  return Math.min(limits.maxPartitions, Math.max(1, wanted, forParallelism));
 }
 
 function distinctInOrder(ids: readonly string[]): string[] {

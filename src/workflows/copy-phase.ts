@@ -66,6 +66,7 @@ async function planPage(host: JobHost): Promise<void> {
       maxPartitionsPerCollection: tuning.maxPartitionsPerCollection,
       unitMaxPartitions: tuning.unitMaxPartitions,
       unitMaxBytes: tuning.unitMaxBytes,
+      parallelism: { workers: tuning.copyConcurrency, totalBytes: copy.estimatedTotalBytes },
       startPoint: s.startPoint,
     }),
   );

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Document } from 'mongodb';
 import { copyCatalog, type CatalogInput, type CopyCatalogResult } from '../../src/activities/catalog';
-import { planCopyPage, type PlanCopyPageInput, type PlanCopyPageResult } from '../../src/activities/copy-plan';
+import { planCopyPage, recordCollections, type PlanCopyPageInput, type PlanCopyPageResult } from '../../src/activities/copy-plan';
 import { copyWorkUnit, type CopyWorkUnitResult } from '../../src/activities/copy-work-unit';
 import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
 import { C2C_METADATA_DB } from '../../src/sync/namespace-names';
@@ -131,4 +131,41 @@ test('catalog, plan and work units copy every collection and document once, each
   }
   assert.equal(await pair.admin.cluster1.db('odd').collection('big').countDocuments(), BIG_DOCUMENTS);
   assert.equal(await pair.admin.cluster1.db('even').collection('empty').countDocuments(), 0);
+});
+
+test('a collection alone is split so that every parallel copier has a share, even below the partition target size', async () => {
+  await pair.admin.cluster1.db(C2C_METADATA_DB).dropDatabase();
+  const documents = 5000;
+  const solo = pair.admin.cluster0.db('solo').collection<{ _id: number; pad: string }>('one');
+  for (let i = 0; i < documents; i += 500) {
+    await solo.insertMany(Array.from({ length: 500 }, (_, k) => ({ _id: i + k, pad: 'x'.repeat(1000) })));
+  }
+  const estimatedBytes = documents * 1030;
+  await recordCollections(pair.admin.cluster1, [{ db: 'solo', coll: 'one', estimatedBytes, documents }]);
+  const input: PlanCopyPageInput = {
+    ...PAGE,
+    targetPartitionBytes: 64 * 1024 * 1024,
+    unitMaxBytes: 64 * 1024 * 1024,
+    after: null,
+    firstUnit: 0,
+    parallelism: { workers: 4, totalBytes: estimatedBytes },
+  };
+  const page = (await new MockActivityEnvironment({ attempt: 1 }).run(planCopyPage, clusters, input)) as PlanCopyPageResult;
+  // about 5 MB, far below the target size: a part for each of the 4 workers, each above 1 MiB
+  assert.deepEqual({ collections: page.collections, partitions: page.partitions, units: page.units, done: page.done }, { collections: 1, partitions: 4, units: 4, done: true });
+  const units = await pair.admin.cluster1.db(C2C_METADATA_DB).collection('copyUnits').find({}, { sort: { _id: 1 } }).toArray();
+  const ranges = units.map((u) => (u.partitions as { min: string | null; max: string | null }[])[0]!);
+  assert.equal(ranges[0]!.min, null);
+  assert.equal(ranges.at(-1)!.max, null);
+  for (let k = 0; k + 1 < ranges.length; k++) assert.equal(ranges[k]!.max, ranges[k + 1]!.min, 'contiguous ranges');
+
+  let copied = 0;
+  for (const unit of units) {
+    const run = { source: 'cluster0', destination: 'cluster1', unit: unit._id as unknown as number, resume: null, maxDurationMs: 60_000, batchSize: 400 } as const;
+    const result = (await new MockActivityEnvironment({ attempt: 1 }).run(copyWorkUnit, clusters, run)) as CopyWorkUnitResult;
+    assert.ok(result.documents > 0, `unit ${String(unit._id)} copies a share`);
+    copied += result.documents;
+  }
+  assert.equal(copied, documents);
+  assert.equal(await pair.admin.cluster1.db('solo').collection('one').countDocuments(), documents);
 });

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { FULL_RANGE, packUnits, pageLength, planKey, type PlannedCollection } from '../../../src/sync/copy-plan';
+import { FULL_RANGE, packUnits, pageLength, parallelPartitions, planKey, type PlannedCollection } from '../../../src/sync/copy-plan';
 
 const small = (coll: string, estimatedBytes = 10): PlannedCollection => ({ db: 'd', coll, estimatedBytes, ranges: [...FULL_RANGE] });
 const split = (coll: string, n: number, estimatedBytes = 1000): PlannedCollection => ({
@@ -88,5 +88,25 @@ describe('copy plan', () => {
     assert.equal(pageLength([split('big', 10), small('b')], 4), 1);
     assert.equal(pageLength([small('a'), small('b')], 100), 2);
     assert.equal(pageLength([], 3), 0);
+  });
+
+  it('parallelPartitions: a collection alone is shared by every worker, one of many small ones is not split', () => {
+    assert.equal(parallelPartitions(10e6, 10e6, 4), 4);
+    assert.equal(parallelPartitions(5e6, 10e6, 4), 2);
+    assert.equal(parallelPartitions(6e6, 10e6, 4), 3);
+    assert.equal(parallelPartitions(1e3, 10e6, 4), 1);
+    assert.equal(parallelPartitions(10e6, 1, 4), 4, 'an underestimated total counts the collection itself');
+    assert.equal(parallelPartitions(0, 0, 4), 1);
+    assert.equal(parallelPartitions(10e6, 10e6, 1), 1);
+  });
+
+  it('property: parallelPartitions adds fewer extra partitions to a plan than there are workers', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 1e9 }), { minLength: 1, maxLength: 50 }), fc.integer({ min: 1, max: 64 }), (sizes, workers) => {
+        const total = sizes.reduce((sum, size) => sum + size, 0);
+        const extra = sizes.reduce((sum, size) => sum + parallelPartitions(size, total, workers) - 1, 0);
+        assert.ok(extra <= workers, `extra ${extra} for ${workers} workers`);
+      }),
+    );
   });
 });

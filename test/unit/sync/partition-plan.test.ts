@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { desiredPartitionCount, planPartitions, sampleSizeFor, type IdRange } from '../../../src/sync/partition-plan';
+import { desiredPartitionCount, MIN_PARALLEL_PARTITION_BYTES, planPartitions, sampleSizeFor, type IdRange } from '../../../src/sync/partition-plan';
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, k) => JSON.stringify({ $numberInt: String(k) }));
 
@@ -98,5 +98,21 @@ describe('partition planning', () => {
         }
       }),
     );
+  });
+
+  it('minPartitions splits a collection below the target size for parallel copiers, each part at least MIN_PARALLEL_PARTITION_BYTES', () => {
+    const limits = { targetPartitionBytes: 64 * 1024 * 1024, maxPartitions: 512 };
+    const tenMegabytes = { documentCount: 10_000, averageDocumentSize: 1024, sampledIds: [] };
+    assert.equal(desiredPartitionCount(tenMegabytes, limits), 1, 'by size alone: one partition');
+    assert.equal(desiredPartitionCount(tenMegabytes, { ...limits, minPartitions: 4 }), 4);
+    const threeParts = { documentCount: 3, averageDocumentSize: MIN_PARALLEL_PARTITION_BYTES + 1, sampledIds: [] };
+    assert.equal(desiredPartitionCount(threeParts, { ...limits, minPartitions: 8 }), 3, 'no part below the minimum size');
+    assert.equal(desiredPartitionCount({ documentCount: 10, averageDocumentSize: 100, sampledIds: [] }, { ...limits, minPartitions: 8 }), 1);
+    assert.equal(desiredPartitionCount(tenMegabytes, { ...limits, maxPartitions: 2, minPartitions: 4 }), 2, 'maxPartitions still caps');
+    assert.equal(desiredPartitionCount({ documentCount: 1000, averageDocumentSize: 1024 * 1024, sampledIds: [] }, { ...limits, minPartitions: 4 }), 16, 'the size wants more');
+    assert.throws(() => desiredPartitionCount(tenMegabytes, { ...limits, minPartitions: 0 }), /minPartitions/);
+    const ranges = planPartitions({ ...tenMegabytes, sampledIds: ids(40) }, { ...limits, minPartitions: 4 });
+    assert.equal(ranges.length, 4);
+    assertContiguous(ranges);
   });
 });
