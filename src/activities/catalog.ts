@@ -205,7 +205,7 @@ async function copyDatabaseCatalog(
       await ddl.createCollection(ns, (info.options ?? {}) as Document);
       const uuid = uuidKey((info.info as Document | undefined)?.uuid);
       if (uuid) bindings.push({ uuid, ns });
-      if (ctx.buildNow) await ctx.heartbeat.during(ddl.createIndexes(ns, await ddl.sourceIndexSpecs(ns)));
+      if (ctx.buildNow) await ctx.heartbeat.during(ddl.createIndexesOnCopiedCollection(ns, await ddl.sourceIndexSpecs(ns)));
       const size = await collectionSize(source, db, name);
       recorded.push({ db, coll: name, estimatedBytes: size.bytes, documents: size.documents });
     });
@@ -312,8 +312,9 @@ export async function buildIndexes(clients: ClusterConnections, input: BuildInde
       Promise.all(
         building.map(async ({ ns, destination }, index) => {
           const specs = await ddl.sourceIndexSpecs(ns);
-          // One createIndexes command per index: each can run for hours on a large collection.
-          await ddl.createIndexes(destination, specs);
+          // One command builds all of a collection's indexes in one scan of it (heartbeats go on
+          // meanwhile): a round trip per collection, not per index.
+          await ddl.createIndexesOnCopiedCollection(destination, specs);
           built[index] = specs.length;
           let moved = false;
           for (; resumeAt < building.length && built[resumeAt] !== undefined; resumeAt++) {

@@ -328,6 +328,26 @@ export class DestinationDdl {
     }
   }
 
+  /**
+   * Builds source index specs, relaxed, on a collection the catalog copy created, in one
+   * command: the collection was created with its _id index alone, so there is nothing on the
+   * destination to plan around and no listIndexes to ask first (a round trip per collection at
+   * tens of thousands of collections). An index already there from an earlier attempt is left
+   * as it is by the server; when one conflicts (an earlier attempt built a source index since
+   * dropped and built again with other options), the command fails as a whole and createIndexes
+   * plans against what the destination holds, as for any other collection.
+   */
+  async createIndexesOnCopiedCollection(ns: EventNamespace, sourceSpecs: Document[]): Promise<void> {
+    const { build } = planIndexBuilds(sourceSpecs, []);
+    if (build.length === 0) return;
+    try {
+      await this.destination.db(ns.db).command({ createIndexes: ns.coll, indexes: build });
+    } catch (error) {
+      if (!isServerError(error, ...INDEX_CONFLICT_CODES)) throw error;
+      await this.createIndexes(ns, sourceSpecs);
+    }
+  }
+
   /** The source's specs of a collection's indexes that the mode builds (_id excepted). */
   async sourceIndexSpecs(source: EventNamespace): Promise<Document[]> {
     try {
