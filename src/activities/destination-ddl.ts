@@ -127,6 +127,16 @@ export class DestinationDdl {
     return this.bindings;
   }
 
+  /** The bindings of these source collection UUIDs (those that have one), in one query. */
+  async bindingsOf(uuids: readonly string[]): Promise<Map<string, Binding>> {
+    if (this.bindings) return new Map(uuids.flatMap((uuid) => (this.bindings!.has(uuid) ? [[uuid, this.bindings!.get(uuid)!]] : [])));
+    if (uuids.length === 0) return new Map();
+    const found = await bindingsOf(this.destination)
+      .find({ _id: { $in: [...uuids] } })
+      .toArray();
+    return new Map(found.map((doc) => [doc._id, toBinding(doc)]));
+  }
+
   private async save(binding: Binding): Promise<void> {
     await bindingsOf(this.destination).replaceOne({ _id: binding.uuid }, toDocument(binding), { upsert: true });
     (await this.loadBindings()).set(binding.uuid, binding);

@@ -5,7 +5,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { type CommandStartedEvent, type Document, MongoClient } from 'mongodb';
-import { buildIndexes, type CatalogInput, copyCatalog } from '../../src/activities/catalog';
+import { buildIndexes, type CatalogInput, copyCatalog, finalizeDestination } from '../../src/activities/catalog';
 import type { ClusterConnections } from '../../src/mongo/cluster-clients';
 import type { ClusterLabel } from '../../src/sync/vocabulary';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
@@ -112,4 +112,25 @@ test('buildIndexes run again (a retry from scratch) leaves the indexes as they a
   await new MockActivityEnvironment({ attempt: 1 }).run(buildIndexes, counting, INPUT);
   const built = await pair.admin.cluster1.db('tenants').collection('t05').listIndexes().toArray();
   assert.deepEqual(names(built), ['_id_', 'at_-1', 'email_unique']);
+});
+
+test('the commit-time finalize costs a listIndexes on each side per collection, and a listCollections per page', async () => {
+  await seed();
+  await new MockActivityEnvironment({ attempt: 1 }).run(copyCatalog, counting, INPUT);
+  await new MockActivityEnvironment({ attempt: 1 }).run(buildIndexes, counting, INPUT);
+  const collections = INDEXED + PLAIN;
+  for (const stage of ['beforeCanWrite', 'afterCanWrite'] as const) {
+    counting.reset();
+    await new MockActivityEnvironment({ attempt: 1 }).run(finalizeDestination, counting, { ...INPUT, stage });
+    assert.equal(counting.count('cluster1', 'listCollections'), 1, `${stage}: the destination's entries of a page in one query`);
+    assert.equal(counting.count('cluster0', 'listIndexes'), collections, stage);
+    // After the last stage's steps (unique and TTL restored on the indexed collections), their
+    // indexes are listed again to check them; the others' first listing is the check.
+    const relisted = stage === 'afterCanWrite' ? INDEXED : 0;
+    assert.equal(counting.count('cluster1', 'listIndexes'), collections + relisted, `${stage}: listed again only after a step changed them`);
+  }
+  // The relaxations are undone: the unique index is unique again, the TTL index expires again.
+  const built = await pair.admin.cluster1.db('tenants').collection('t03').listIndexes().toArray();
+  assert.equal(built.find((spec) => spec.name === 'email_unique')!.unique, true);
+  assert.equal(built.find((spec) => spec.name === 'at_-1')!.expireAfterSeconds, 3600);
 });
