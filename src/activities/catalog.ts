@@ -17,6 +17,7 @@ import { compileNamespaceFilter, type NamespaceMatcher } from '../sync/namespace
 import { type BuildIndexesMode, indexBuildTiming, type SyncScope } from '../sync/start-options';
 import type { IndexBuildProgress } from '../sync/state';
 import { clearBindings, DestinationDdl, uuidKey } from './destination-ddl';
+import { forEachConcurrentlyInOrder } from './concurrently';
 import { ActivityProgress } from './heartbeat';
 import { clearResyncSet } from './resync-set';
 import { forgetCollection, type PlanRecord, planTotals, recordCollections } from './copy-plan';
@@ -55,10 +56,11 @@ async function includedDatabases(client: MongoClient, matcher: NamespaceMatcher)
 
 /**
  * The source's user collections and views that the filter includes, database by database, a
- * page at a time: only the names of one database and one page of full entries are held, and no
- * server cursor stays open while the caller works on a page (index builds can take long).
+ * page of one database at a time, in name order: only the names of one database and one page
+ * of full entries are held, and no server cursor stays open while the caller works on a page
+ * (index builds can take long).
  */
-async function* includedCollections(source: MongoClient, matcher: NamespaceMatcher): AsyncGenerator<SourceCollection> {
+async function* includedCollectionPages(source: MongoClient, matcher: NamespaceMatcher): AsyncGenerator<{ db: string; infos: Document[] }> {
   for (const db of await includedDatabases(source, matcher)) {
     const names = (await source.db(db).listCollections({}, { nameOnly: true }).toArray())
       .map((info) => info.name)
@@ -66,9 +68,9 @@ async function* includedCollections(source: MongoClient, matcher: NamespaceMatch
       .sort();
     for (let start = 0; start < names.length; start += CATALOG_PAGE) {
       const page = names.slice(start, start + CATALOG_PAGE);
-      const infos = await source.db(db).listCollections({ name: { $in: page } }, { nameOnly: false }).toArray();
+      const infos = (await source.db(db).listCollections({ name: { $in: page } }, { nameOnly: false }).toArray()) as Document[];
       infos.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      for (const info of infos) yield { db, info: info as Document };
+      yield { db, infos };
     }
   }
 }
@@ -205,7 +207,7 @@ async function copyDatabaseCatalog(
       await ddl.createCollection(ns, (info.options ?? {}) as Document);
       const uuid = uuidKey((info.info as Document | undefined)?.uuid);
       if (uuid) bindings.push({ uuid, ns });
-      if (ctx.buildNow) await ctx.heartbeat.during(ddl.createIndexes(ns, await ddl.sourceIndexSpecs(ns)));
+      if (ctx.buildNow) await ctx.heartbeat.during(ddl.createIndexesOnCopiedCollection(ns, await ddl.sourceIndexSpecs(ns)));
       const size = await collectionSize(source, db, name);
       recorded.push({ db, coll: name, estimatedBytes: size.bytes, documents: size.documents });
     });
@@ -296,50 +298,44 @@ export async function buildIndexes(clients: ClusterConnections, input: BuildInde
   // index of every collection.
   const resumed = heartbeat.resumed;
   if (resumed) position = resumed;
-  const bindings = await heartbeat.during(ddl.loadBindings());
   const progress: IndexBuildProgress = { ...position.progress };
-  // Collections are built a few at a time (thousands of small collections would otherwise cost
-  // their round trips one after another). The resume point moves over the collections finished
-  // in namespace order: one finished ahead of an unfinished one is built again by a retry.
-  let group: { ns: { db: string; coll: string }; destination: { db: string; coll: string } }[] = [];
-  const buildGroup = async (): Promise<void> => {
-    if (group.length === 0) return;
-    const building = group;
-    group = [];
-    const built: (number | undefined)[] = building.map(() => undefined);
-    let resumeAt = 0;
+  const matcher = compileNamespaceFilter(input);
+  for await (const { db, infos } of includedCollectionPages(source, matcher)) {
+    const collections = infos.filter((info) => info.type === 'collection' && (!position.after || compareNamespaces({ db, coll: info.name as string }, position.after) > 0));
+    // The page's bindings in one query (all of them would be 100,000 documents in memory).
+    const uuids = collections.map((info) => uuidKey((info.info as Document | undefined)?.uuid)).filter((uuid): uuid is string => uuid !== null);
+    const bindings = await heartbeat.during(ddl.bindingsOf(uuids));
+    const building: { ns: { db: string; coll: string }; destination: { db: string; coll: string } }[] = [];
+    for (const info of collections) {
+      const binding = bindings.get(uuidKey((info.info as Document | undefined)?.uuid) ?? '');
+      if (binding?.state !== 'live') continue;
+      building.push({ ns: { db, coll: info.name as string }, destination: binding.ns });
+    }
+    progress.collectionsTotal += building.length;
+    // A few collections at a time (thousands of small collections would otherwise cost their
+    // round trips one after another). The resume point moves over the collections finished in
+    // namespace order: one finished ahead of an unfinished one is built again by a retry.
     await heartbeat.during(
-      Promise.all(
-        building.map(async ({ ns, destination }, index) => {
+      forEachConcurrentlyInOrder(
+        building,
+        input.collectionsAtOnce ?? COLLECTIONS_BUILT_AT_ONCE,
+        async ({ ns, destination }) => {
           const specs = await ddl.sourceIndexSpecs(ns);
-          // One createIndexes command per index: each can run for hours on a large collection.
-          await ddl.createIndexes(destination, specs);
-          built[index] = specs.length;
-          let moved = false;
-          for (; resumeAt < building.length && built[resumeAt] !== undefined; resumeAt++) {
-            progress.totalIndexesToBuild += built[resumeAt]!;
-            progress.indexesBuilt += built[resumeAt]!;
-            progress.collectionsFinished += 1;
-            moved = true;
-          }
-          if (moved) {
-            position = { after: building[resumeAt - 1]!.ns, progress: { ...progress } };
-            heartbeat.beatNow();
-          }
-        }),
+          // One command builds all of a collection's indexes in one scan of it (heartbeats go
+          // on meanwhile): a round trip per collection, not per index.
+          await ddl.createIndexesOnCopiedCollection(destination, specs);
+          return specs.length;
+        },
+        ({ ns }, built) => {
+          progress.totalIndexesToBuild += built;
+          progress.indexesBuilt += built;
+          progress.collectionsFinished += 1;
+          position = { after: ns, progress: { ...progress } };
+          heartbeat.beat();
+        },
       ),
     );
-  };
-  for await (const { db, info } of includedCollections(source, compileNamespaceFilter(input))) {
-    const binding = info.type === 'collection' ? bindings.get(uuidKey((info.info as Document | undefined)?.uuid) ?? '') : undefined;
-    if (binding?.state !== 'live') continue;
-    const ns = { db, coll: info.name as string };
-    if (position.after && compareNamespaces(ns, position.after) <= 0) continue;
-    progress.collectionsTotal += 1;
-    group.push({ ns, destination: binding.ns });
-    if (group.length >= (input.collectionsAtOnce ?? COLLECTIONS_BUILT_AT_ONCE)) await buildGroup();
   }
-  await buildGroup();
   return progress;
 }
 
@@ -354,6 +350,9 @@ function compareNamespaces(a: { db: string; coll: string }, b: { db: string; col
   if (a.coll !== b.coll) return a.coll < b.coll ? -1 : 1;
   return 0;
 }
+
+/** Collections finalizeDestination works on at once. */
+const COLLECTIONS_FINALIZED_AT_ONCE = 8;
 
 export interface FinalizeInput extends CatalogInput {
   stage: RestoreStep['stage'];
@@ -378,31 +377,49 @@ export async function finalizeDestination(clients: ClusterConnections, input: Fi
   if (resumed) position = resumed;
   let applied = position.applied;
   const differences = [...position.differences];
-  for await (const { db, info } of includedCollections(source, compileNamespaceFilter(input))) {
-    if (info.type !== 'collection') continue;
+  const indexes = input.buildIndexes !== 'never';
+  /** Applies the stage's steps to one collection: how many, and the index differences left. */
+  const finalizeCollection = async (db: string, info: Document, destinationInfo: Document | undefined): Promise<{ applied: number; differences: string[] }> => {
+    if (!destinationInfo) return { applied: 0, differences: [] };
     const coll = info.name as string;
-    if (position.after && compareNamespaces({ db, coll }, position.after) <= 0) continue;
-    const steps: FinalizeIndexStep[] = [];
-    const destinationInfo = await heartbeat.during(destination.db(db).listCollections({ name: coll }).next());
-    if (destinationInfo) {
-      steps.push(...cappedRestoreSteps(coll, (info.options ?? {}) as Document, ((destinationInfo as Document).options ?? {}) as Document));
-      const sourceSpecs = await heartbeat.during(ddl.sourceIndexSpecs({ db, coll }));
-      const destinationSpecs = async (): Promise<Document[]> =>
-        (await heartbeat.during(destination.db(db).collection(coll).listIndexes().toArray())).filter((spec) => spec.name !== '_id_');
-      if (input.buildIndexes !== 'never') steps.push(...finalizeIndexSteps(coll, sourceSpecs, await destinationSpecs()));
-      for (const step of steps.filter((s) => s.stage === input.stage)) {
-        // An index build or a unique conversion reads the whole collection: heartbeat meanwhile.
-        await heartbeat.during(ddl.applyFinalizeStep({ db, coll }, step));
-        applied++;
-        position = { ...position, applied };
-        heartbeat.beat();
-      }
-      if (input.stage === 'afterCanWrite' && input.buildIndexes !== 'never') {
-        differences.push(...indexDifferences(sourceSpecs, await destinationSpecs()).map((d) => `${db}.${coll}: ${d}`));
-      }
-    }
-    position = { after: { db, coll }, applied, differences: [...differences] };
-    heartbeat.beat();
+    const steps: FinalizeIndexStep[] = cappedRestoreSteps(coll, (info.options ?? {}) as Document, (destinationInfo.options ?? {}) as Document);
+    const sourceSpecs = indexes ? await ddl.sourceIndexSpecs({ db, coll }) : [];
+    const destinationSpecs = async (): Promise<Document[]> =>
+      (await destination.db(db).collection(coll).listIndexes().toArray()).filter((spec) => spec.name !== '_id_');
+    let destinationIndexes = indexes ? await destinationSpecs() : [];
+    if (indexes) steps.push(...finalizeIndexSteps(coll, sourceSpecs, destinationIndexes));
+    const stageSteps = steps.filter((step) => step.stage === input.stage);
+    // An index build or a unique conversion reads the whole collection: the caller heartbeats.
+    for (const step of stageSteps) await ddl.applyFinalizeStep({ db, coll }, step);
+    if (input.stage !== 'afterCanWrite' || !indexes) return { applied: stageSteps.length, differences: [] };
+    if (stageSteps.length > 0) destinationIndexes = await destinationSpecs();
+    return { applied: stageSteps.length, differences: indexDifferences(sourceSpecs, destinationIndexes).map((d) => `${db}.${coll}: ${d}`) };
+  };
+  for await (const { db, infos } of includedCollectionPages(source, compileNamespaceFilter(input))) {
+    const collections = infos.filter((info) => info.type === 'collection' && (!position.after || compareNamespaces({ db, coll: info.name as string }, position.after) > 0));
+    if (collections.length === 0) continue;
+    // The destination's entries of the page in one query, then a few collections at a time;
+    // the resume point moves over the collections finished in namespace order.
+    const onDestination = await heartbeat.during(
+      destination
+        .db(db)
+        .listCollections({ name: { $in: collections.map((info) => info.name as string) } })
+        .toArray(),
+    );
+    const destinationInfos = new Map(onDestination.map((info) => [info.name, info as Document]));
+    await heartbeat.during(
+      forEachConcurrentlyInOrder(
+        collections,
+        COLLECTIONS_FINALIZED_AT_ONCE,
+        (info) => finalizeCollection(db, info, destinationInfos.get(info.name as string)),
+        (info, done) => {
+          applied += done.applied;
+          differences.push(...done.differences);
+          position = { after: { db, coll: info.name as string }, applied, differences: [...differences] };
+          heartbeat.beat();
+        },
+      ),
+    );
   }
   if (input.stage === 'beforeCanWrite') {
     // A reverse sync starts from clusters equal by name and binds collections as it meets them.

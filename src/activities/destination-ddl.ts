@@ -127,6 +127,16 @@ export class DestinationDdl {
     return this.bindings;
   }
 
+  /** The bindings of these source collection UUIDs (those that have one), in one query. */
+  async bindingsOf(uuids: readonly string[]): Promise<Map<string, Binding>> {
+    if (this.bindings) return new Map(uuids.flatMap((uuid) => (this.bindings!.has(uuid) ? [[uuid, this.bindings!.get(uuid)!]] : [])));
+    if (uuids.length === 0) return new Map();
+    const found = await bindingsOf(this.destination)
+      .find({ _id: { $in: [...uuids] } })
+      .toArray();
+    return new Map(found.map((doc) => [doc._id, toBinding(doc)]));
+  }
+
   private async save(binding: Binding): Promise<void> {
     await bindingsOf(this.destination).replaceOne({ _id: binding.uuid }, toDocument(binding), { upsert: true });
     (await this.loadBindings()).set(binding.uuid, binding);
@@ -325,6 +335,26 @@ export class DestinationDdl {
         // A concurrent or later index took the name or the key: the finalize settles it.
         if (!isServerError(error, ...INDEX_CONFLICT_CODES)) throw error;
       }
+    }
+  }
+
+  /**
+   * Builds source index specs, relaxed, on a collection the catalog copy created, in one
+   * command: the collection was created with its _id index alone, so there is nothing on the
+   * destination to plan around and no listIndexes to ask first (a round trip per collection at
+   * tens of thousands of collections). An index already there from an earlier attempt is left
+   * as it is by the server; when one conflicts (an earlier attempt built a source index since
+   * dropped and built again with other options), the command fails as a whole and createIndexes
+   * plans against what the destination holds, as for any other collection.
+   */
+  async createIndexesOnCopiedCollection(ns: EventNamespace, sourceSpecs: Document[]): Promise<void> {
+    const { build } = planIndexBuilds(sourceSpecs, []);
+    if (build.length === 0) return;
+    try {
+      await this.destination.db(ns.db).command({ createIndexes: ns.coll, indexes: build });
+    } catch (error) {
+      if (!isServerError(error, ...INDEX_CONFLICT_CODES)) throw error;
+      await this.createIndexes(ns, sourceSpecs);
     }
   }
 

@@ -20,6 +20,17 @@ export interface HistoryReport {
   largestByKind: PayloadSize[];
   /** payload bytes summed over every event of every run */
   totalPayloadBytes: number;
+  /** every activity type's calls: how many closed, and their summed time from scheduled to closed */
+  activities: ActivityTimes[];
+  /** workflow tasks completed, and their summed time from started to completed */
+  workflowTasks: { count: number; totalMs: number };
+}
+
+export interface ActivityTimes {
+  name: string;
+  calls: number;
+  /** summed over the calls (calls overlap: this can exceed the wall time) */
+  totalMs: number;
 }
 
 type Json = Record<string, unknown>;
@@ -59,6 +70,15 @@ export function walkPayloads(node: unknown, path: string, found: (bytes: number,
   }
 }
 
+/** An event's time in ms since the epoch (the history's Timestamp of seconds and nanos). */
+function eventMs(event: Json): number | null {
+  const time = event.eventTime as { seconds?: unknown; nanos?: unknown } | undefined;
+  if (!time || time.seconds === undefined) return null;
+  return Number(time.seconds) * 1000 + Math.floor(Number(time.nanos ?? 0) / 1e6);
+}
+
+const ACTIVITY_CLOSED = new Set(['activityTaskCompleted', 'activityTaskFailed', 'activityTaskTimedOut', 'activityTaskCanceled']);
+
 function attributesOf(event: Json): [string, Json] | null {
   for (const [key, value] of Object.entries(event)) {
     if (key.endsWith('EventAttributes') && value && typeof value === 'object') return [key.replace(/EventAttributes$/, ''), value as Json];
@@ -69,14 +89,26 @@ function attributesOf(event: Json): [string, Json] | null {
 export async function measureHistory(client: Client, workflowId: string): Promise<HistoryReport> {
   const namespace = client.options.namespace;
   const description = await client.workflow.getHandle(workflowId).describe();
-  const report: HistoryReport = { runs: 0, totalEvents: 0, largestRunEvents: 0, largestPayload: null, largestByKind: [], totalPayloadBytes: 0 };
+  const report: HistoryReport = {
+    runs: 0,
+    totalEvents: 0,
+    largestRunEvents: 0,
+    largestPayload: null,
+    largestByKind: [],
+    totalPayloadBytes: 0,
+    activities: [],
+    workflowTasks: { count: 0, totalMs: 0 },
+  };
   const byKind = new Map<string, PayloadSize>();
+  const activityTimes = new Map<string, ActivityTimes>();
   const runs: string[] = [];
   let runId: string | undefined = description.runId;
   // Newest run first; each run's first event names the run it continued.
   while (runId) {
     runs.push(runId);
     const activityNames = new Map<string, string>();
+    const scheduledAt = new Map<string, number>();
+    const workflowTaskStartedAt = new Map<string, number>();
     let previous: string | undefined;
     let events = 0;
     let nextPageToken: Uint8Array | undefined;
@@ -95,6 +127,21 @@ export async function measureHistory(client: Client, workflowId: string): Promis
         if (kind === 'workflowExecutionStarted') previous = (body.continuedExecutionRunId as string | undefined) || undefined;
         if (kind === 'activityTaskScheduled') activityNames.set(String(event.eventId), String((body.activityType as Json | undefined)?.name));
         const scheduled = body.scheduledEventId !== undefined ? activityNames.get(String(body.scheduledEventId)) : undefined;
+        const at = eventMs(event);
+        if (at !== null) {
+          if (kind === 'activityTaskScheduled') scheduledAt.set(String(event.eventId), at);
+          if (ACTIVITY_CLOSED.has(kind) && scheduled) {
+            const times = activityTimes.get(scheduled) ?? { name: scheduled, calls: 0, totalMs: 0 };
+            times.calls++;
+            times.totalMs += at - (scheduledAt.get(String(body.scheduledEventId)) ?? at);
+            activityTimes.set(scheduled, times);
+          }
+          if (kind === 'workflowTaskStarted') workflowTaskStartedAt.set(String(event.eventId), at);
+          if (kind === 'workflowTaskCompleted') {
+            report.workflowTasks.count++;
+            report.workflowTasks.totalMs += at - (workflowTaskStartedAt.get(String(body.startedEventId)) ?? at);
+          }
+        }
         const name = kind === 'activityTaskScheduled' ? activityNames.get(String(event.eventId)) : scheduled;
         walkPayloads(body, '', (bytes, path) => {
           report.totalPayloadBytes += bytes;
@@ -115,5 +162,6 @@ export async function measureHistory(client: Client, workflowId: string): Promis
   const fromFirst = (p: PayloadSize): PayloadSize => ({ ...p, runIndex: report.runs - p.runIndex + 1 });
   if (report.largestPayload) report.largestPayload = fromFirst(report.largestPayload);
   report.largestByKind = [...byKind.values()].map(fromFirst).sort((a, b) => b.bytes - a.bytes);
+  report.activities = [...activityTimes.values()].sort((a, b) => b.totalMs - a.totalMs);
   return report;
 }

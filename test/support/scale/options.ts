@@ -12,6 +12,7 @@ export const SCALE_USAGE = `usage: npm run scale -- [flags]
   --source-oplog-mb N    source oplog cap in MB (simulated clusters only; default: the simulator's 192)
   --write-rate N         source writes per second during the whole sync, 0 for none (default 50)
   --seed N               seed of the data and the writer (default: random, printed)
+  --verification on|off  the embedded verifier (default on, as in mongosync); off measures the sync alone
   --tuning JSON          engine knobs for this sync, as C2C_TUNING (default: production defaults)
   --max-concurrent-activities N   the worker's parallel activities (default 16, as c2c-sync worker)
   --timeout-minutes N    give up waiting for canCommit / COMMITTED after N minutes (default 120)
@@ -64,6 +65,7 @@ const flagsSchema = z
     'write-rate': count(0, 100_000).default(50),
     seed: count(0, 2 ** 31 - 1).optional(),
     tuning: tuningSchema.optional(),
+    verification: z.enum(['on', 'off'], { error: "expected 'on' or 'off'" }).default('on'),
     'max-concurrent-activities': count(1, 1024).default(16),
     'timeout-minutes': count(1, 100_000).default(120),
   })
@@ -81,6 +83,8 @@ export interface ScaleOptions {
   writesPerSecond: number;
   seed: number;
   tuning?: Record<string, number>;
+  /** the embedded verifier runs (the /start body's verification.enabled) */
+  verification: boolean;
   maxConcurrentActivities: number;
   timeoutMs: number;
 }
@@ -120,6 +124,7 @@ export function parseScaleArgs(argv: readonly string[], randomSeed: () => number
     writesPerSecond: f['write-rate'],
     seed: f.seed ?? randomSeed(),
     ...(f.tuning ? { tuning: f.tuning } : {}),
+    verification: f.verification === 'on',
     maxConcurrentActivities: f['max-concurrent-activities'],
     timeoutMs: f['timeout-minutes'] * 60_000,
   };
@@ -136,6 +141,7 @@ export function describeScaleOptions(o: ScaleOptions): string {
     `--write-rate ${o.writesPerSecond}`,
     `--seed ${o.seed}`,
     ...(o.tuning ? [`--tuning '${JSON.stringify(o.tuning)}'`] : []),
+    ...(o.verification ? [] : ['--verification off']),
     `--max-concurrent-activities ${o.maxConcurrentActivities}`,
   ].join(' ');
 }

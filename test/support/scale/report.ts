@@ -23,6 +23,20 @@ function continuedAsNew(h: NonNullable<ScaleReport['history']>): string {
   return input ? `largest ${(input.bytes / 1024).toFixed(1)} KiB (the state carried to the next run)` : 'none (one run)';
 }
 
+/** Each step from /start to canCommit, its duration and collections per second (1 s sampling). */
+function phases(r: ScaleReport): string {
+  const s = r.samples;
+  const n = r.options.collections;
+  const step = (name: string, from: number | null, to: number | null): string =>
+    from === null || to === null ? `${name} n/a` : `${name} ${seconds(to - from)} (${rate(n, to - from, 'coll/s')})`;
+  return [
+    step('catalog', 0, s.copyStartedMs),
+    step('data copy', s.copyStartedMs, s.copyDoneMs),
+    step('index build', s.copyDoneMs, s.applyingMs),
+    step('catch-up', s.applyingMs, r.startToCanCommitMs),
+  ].join('; ');
+}
+
 export function scaleTable(r: ScaleReport): string {
   const s = r.samples;
   const copyMs = s.copyStartedMs !== null && s.copyDoneMs !== null ? s.copyDoneMs - s.copyStartedMs : null;
@@ -37,6 +51,7 @@ export function scaleTable(r: ScaleReport): string {
     ['/start -> copy begun / ended', `${seconds(s.copyStartedMs)} / ${seconds(s.copyDoneMs)} (1 s sampling)`],
     ['copied', `${s.copiedDocuments} documents, ${mib(s.copiedBytes)}`],
     ['copy throughput', `${rate(s.copiedDocuments, copyMs, 'documents/s')}, ${rate(s.copiedBytes / MiB, copyMs, 'MiB/s')} (copy begun to ended)`],
+    ['phases', phases(r)],
     ['per collection', r.startToCanCommitMs === null ? 'n/a' : `${(r.startToCanCommitMs / 1000 / r.options.collections).toFixed(3)} s of /start -> canCommit (${rate(r.options.collections, r.startToCanCommitMs, 'collections/s')})`],
     ['change events applied', String(s.eventsApplied)],
     ['apply throughput', `peak ${s.peakApplyRate.toFixed(0)} events/s (5 s window); drain after the copy ${s.drainEvents ?? 'n/a'} events in ${seconds(s.drainMs)} = ${rate(s.drainEvents ?? 0, s.drainMs, 'events/s')}`],
@@ -54,6 +69,14 @@ export function scaleTable(r: ScaleReport): string {
       ['next largest', h.largestByKind.slice(1, 4).map((p) => `${(p.bytes / 1024).toFixed(1)} KiB ${p.where}`).join('; ') || 'none'],
       ['continue-as-new input', continuedAsNew(h)],
       ['payload bytes in history', mib(h.totalPayloadBytes)],
+      ['workflow tasks', `${h.workflowTasks.count}, ${seconds(h.workflowTasks.totalMs)} in all (started to completed)`],
+      [
+        'activities',
+        h.activities
+          .slice(0, 8)
+          .map((a) => `${a.name} ${a.calls}x ${seconds(a.totalMs)}`)
+          .join('; ') || 'none',
+      ],
     );
   } else rows.push(['workflow history', 'could not be read']);
   rows.push(

@@ -98,7 +98,7 @@ export async function runScale(options: ScaleOptions, log: (line: string) => voi
     const meter = new OplogMeter(clusters.admin.cluster0, from).start();
     loops.push(meter);
     const startedAt = Date.now();
-    await controller.start({ source: 'cluster0', destination: 'cluster1' });
+    await controller.start({ source: 'cluster0', destination: 'cluster1', ...(options.verification ? {} : { verification: { enabled: false } }) });
     const sampler = new SyncSampler(controller, clusters.admin.cluster0, meter, startedAt).start();
     loops.push(sampler);
 

@@ -21,6 +21,8 @@ export function neededSourceTime(state: SyncWorkflowState): ClusterTime | null {
 export interface SyncSamples {
   copyStartedMs: number | null;
   copyDoneMs: number | null;
+  /** when the sync was first seen applying change events (the index build after the copy is over) */
+  applyingMs: number | null;
   copiedDocuments: number;
   copiedBytes: number;
   eventsApplied: number;
@@ -45,6 +47,7 @@ export class SyncSampler {
   readonly figures: SyncSamples = {
     copyStartedMs: null,
     copyDoneMs: null,
+    applyingMs: null,
     copiedDocuments: 0,
     copiedBytes: 0,
     eventsApplied: 0,
@@ -119,6 +122,7 @@ export class SyncSampler {
       f.copyDoneMs = now - this.startedAt;
       this.eventsAtCopyDone = state.apply.eventsApplied;
     }
+    if (state.phase === 'applying' && f.applyingMs === null) f.applyingMs = now - this.startedAt;
     f.copiedDocuments = state.copy.copiedDocuments;
     f.copiedBytes = state.copy.copiedBytes;
     f.eventsApplied = state.apply.eventsApplied;
