@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type AnyBulkWriteOperation, type ChangeStream, type ChangeStreamDocument, type Document, type MongoClient, Timestamp } from 'mongodb';
 import { clusterTimeFromResumeToken, compareClusterTimes } from '../src/sync/vocabulary';
-import { DEFAULT_TUNING } from '../src/workflows/state';
+import { DEFAULT_TUNING } from '../src/sync/state';
 import type { ClusterPair } from '../test/support/cluster-pair';
 import { startSyncHarness, waitForProgress, type SyncHarness } from '../test/support/sync-harness';
 

@@ -24,7 +24,7 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Collection, Document, MongoClient } from 'mongodb';
-import { DEFAULT_TUNING } from '../src/workflows/state';
+import { DEFAULT_TUNING } from '../src/sync/state';
 import { startClusterPair } from '../test/support/cluster-pair';
 import { pollUntil } from '../test/support/poll';
 import { startSyncHarness } from '../test/support/sync-harness';
