@@ -24,7 +24,7 @@ import { SyncErrorName } from '../sync/errors';
 import { C2C_METADATA_DB } from '../sync/namespace-names';
 import { compileNamespaceFilter } from '../sync/namespace-filter';
 import type { SyncScope } from '../sync/start-options';
-import type { EventBufferCheckpoint } from '../sync/state';
+import type { ChangeStreamCheckpoint, EventBufferCheckpoint } from '../sync/state';
 import type { ClusterTime } from '../sync/vocabulary';
 import { isDdlEvent } from './destination-writer';
 import { oldestOplogEntry, SourceClock, SourceEventReader, withoutBulkyFields } from './source-events';
@@ -144,7 +144,7 @@ export async function bufferChangeEvents(clients: ClusterConnections, input: Buf
   };
 }
 
-function samePosition(a: EventBufferCheckpoint, b: { resumeToken: { _data: string } | null; startAt: ClusterTime | null }): boolean {
+function samePosition(a: EventBufferCheckpoint, b: ChangeStreamCheckpoint): boolean {
   return a.resumeToken?._data === b.resumeToken?._data && a.startAt?.t === b.startAt?.t && a.startAt?.i === b.startAt?.i;
 }
 

@@ -2,6 +2,7 @@
 // generate the OpenAPI document (src/api/openapi.ts), and let tests check real responses
 // against what the document promises.
 import { z } from 'zod';
+import type { Progress } from '../sync/progress';
 import { startRequestBodySchema } from '../sync/start-options';
 import { SYNC_STATE_NAMES } from '../sync/vocabulary';
 import { ERROR_NAMES } from './errors';
@@ -82,7 +83,7 @@ export const progressSchema = z
       }),
     warnings: z.array(z.string()).optional(),
   })
-  .meta({ description: "mongosync's progress object" });
+  .meta({ description: "mongosync's progress object" }) satisfies z.ZodType<Progress>; // what buildProgress returns
 
 export const progressEnvelopeSchema = z
   .strictObject({ progress: progressSchema, success: z.literal(true) });

@@ -1,6 +1,6 @@
 // estimatedSecondsToCEACatchup: how long change event application needs to catch up with the
 // source, projected from how fast the lag has recently fallen. Pure: the workflow records a
-// sample after each change event application pass and the progress model asks for the estimate.
+// sample after each change event application pass and buildProgress (progress.ts) asks for the estimate.
 //
 // A sample is (wall time, source position applied through, newest source position seen). Over
 // the recent window, from its oldest sample to its newest:

@@ -1,7 +1,7 @@
 // The durable state of one sync, carried through continue-as-new. JSON-serializable: BSON values
 // appear as canonical Extended JSON strings, cluster times as {t, i}.
 import type { LagSample } from './cea-catchup';
-import type { ClusterLabel, ClusterTime, PartitionRange, SyncStateName } from './vocabulary';
+import type { ClusterLabel, ClusterTime, PartitionRange, ResumeToken, SyncStateName } from './vocabulary';
 import type { StartOptions } from './start-options';
 import { initialVerificationState, type VerificationState } from './verification';
 
@@ -188,7 +188,7 @@ export function partitionCounts(copy: CopyState): { total: number; done: number 
 
 export interface ChangeStreamCheckpoint {
   /** resume after this token; null before the first event or high-water mark was seen */
-  resumeToken: { _data: string } | null;
+  resumeToken: ResumeToken | null;
   /** with no token, start at this source time (inclusive) */
   startAt: ClusterTime | null;
 }

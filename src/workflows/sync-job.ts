@@ -1,13 +1,18 @@
 // One sync job: its durable state, the commands it accepts and the steps that move it through
 // mongosync's states. syncWorkflow (sync.ts) wires Temporal messages to it and runs its loop.
 //
-// The mongosync state is derived (syncStateOf): the main loop owns `phase`, commands set
-// `paused` or move `phase` to the step the loop runs next, and nothing else records a state.
+// The mongosync state is derived from `phase` and `paused` (syncStateOf in src/sync/state.ts),
+// and /progress from the whole state (buildProgress in src/sync/progress.ts); nothing else
+// records a state. `phase` names the step the loop runs next: each step moves it on when it
+// is done, /commit and /reverse move it to their step, a fatal error to 'failed'. /pause and
+// /resume only set `paused`: the running step stops at its next safe point (the copy once its
+// units in flight have recorded their progress) and the loop waits until /resume.
 //
 //   state       phase                      the loop runs                        leaves on
 //   RUNNING     starting                   catalog copy                         → copying
 //   RUNNING     copying                    partition copies, index builds       → applying
 //   RUNNING     applying                   change event application             /commit → COMMITTING
+//   RUNNING     starting|copying|applying  (as above)                           /pause → PAUSED
 //   PAUSED      starting|copying|applying  nothing (waits)                      /resume → RUNNING
 //   COMMITTING  committing                 block source, drain to the commit    → COMMITTED
 //                                          point, resync, restore indexes,

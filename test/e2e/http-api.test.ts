@@ -12,10 +12,12 @@ import type { FastifyInstance } from 'fastify';
 import { createApiServer } from '../../src/api/server';
 import { SyncController } from '../../src/client/sync-controller';
 import { createSyncMetrics } from '../../src/observability/metrics';
+import type { Progress } from '../../src/sync/progress';
 import { parseStartOptions } from '../../src/sync/start-options';
 import { findTemporalCli } from '../../src/temporal/cli-locator';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { compareClusters } from '../support/compare-clusters';
+import { pollProgress, pollUntil } from '../support/poll';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness';
 import { createTemporalTestEnv, uniqueTaskQueue } from '../support/temporal';
 import { seed } from '../support/workload';
@@ -239,25 +241,20 @@ describe('the same syncs from Temporal’s own tools', () => {
     await temporal('schedule', 'trigger', '--schedule-id', scheduleId);
 
     // Scheduled runs get the schedule time appended to their workflow id: find it by search attribute.
-    let workflowId: string | undefined;
-    for (let attempt = 0; attempt < 60 && !workflowId; attempt++) {
-      const listed = JSON.parse(await temporal('workflow', 'list', '--query', `C2cSyncId = '${syncId}'`, '--output', 'json')) as { execution: { workflowId: string } }[] | null;
-      workflowId = listed?.[0]?.execution.workflowId;
-      if (!workflowId) await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    const workflowId = await pollUntil(
+      async () => {
+        const listed = JSON.parse(await temporal('workflow', 'list', '--query', `C2cSyncId = '${syncId}'`, '--output', 'json')) as { execution: { workflowId: string } }[] | null;
+        return listed?.[0]?.execution.workflowId;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: 'the scheduled sync' },
+    );
     assert.ok(workflowId, 'the scheduled sync was not found');
     assert.match(workflowId, new RegExp(`^c2c-sync-${syncId}-\\d{4}-\\d\\d-\\d\\dT`));
     cleanups.push(() => env.client.workflow.getHandle(workflowId).terminate('test finished').catch(() => undefined));
 
-    const progress = async (): Promise<Record<string, unknown>> =>
-      (JSON.parse(await temporal('workflow', 'query', '--workflow-id', workflowId, '--type', 'progress', '--output', 'json')) as { queryResult: [Record<string, unknown>] }).queryResult[0];
-    const waitFor = async (done: (p: Record<string, unknown>) => boolean): Promise<void> => {
-      const deadline = Date.now() + 90_000;
-      while (!done(await progress())) {
-        assert.ok(Date.now() < deadline, JSON.stringify(await progress()));
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    };
+    const progress = async (): Promise<Progress> =>
+      (JSON.parse(await temporal('workflow', 'query', '--workflow-id', workflowId, '--type', 'progress', '--output', 'json')) as { queryResult: [Progress] }).queryResult[0];
+    const waitFor = (done: (p: Progress) => boolean): Promise<Progress> => pollProgress(progress, done, 90_000);
     await waitFor((p) => p.canCommit === true);
     await temporal('workflow', 'signal', '--workflow-id', workflowId, '--name', 'commit');
     await waitFor((p) => p.state === 'COMMITTED');

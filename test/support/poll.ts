@@ -1,6 +1,7 @@
 // The one polling helper of the tests: asks `probe` until it returns a value (anything but
 // undefined), and fails after `timeoutMs` with what it was waiting for and the last thing seen.
 import type { Progress } from '../../src/sync/progress';
+
 export interface PollOptions {
   timeoutMs?: number;
   intervalMs?: number;
