@@ -1,10 +1,11 @@
 // The embedded verifier's batched point reads (rawDocuments) against simulated clusters: one read
 // per namespace finds, for each key, exactly the document a read by that _id finds (numbers
-// across BSON types, strings under the collection's collation), as raw bytes, or null.
+// across BSON types, strings under the collection's collation), as raw bytes, or null; and the
+// applier's record of the documents it wrote (recordChanged) holds each once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BSON, Double, Int32, Long, type MongoClient } from 'mongodb';
-import { type DocumentKey, rawDocuments } from '../../src/activities/verifier-store';
+import { changed, type DocumentKey, rawDocuments, recordChanged } from '../../src/activities/verifier-store';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 
 let pair: ClusterPair;
@@ -63,5 +64,18 @@ test('rawDocuments finds what a read by each _id finds, across namespaces, types
   assert.deepEqual(
     batched.map((bytes) => (decoded(bytes) as { v?: unknown } | null)?.v ?? null),
     ['int', 'long', 'double', 'string', 'object', null, null, 1, 2, null, null, 'other db', 'int'].map((v) => (typeof v === 'number' ? new Int32(v) : v)),
+  );
+});
+
+test('recordChanged records each written document once, however often it is recorded', async () => {
+  const destination = pair.admin.cluster1;
+  const ns = { db: 'app', coll: 'items' };
+  await recordChanged(destination, ns, [1, 2]);
+  await recordChanged(destination, ns, [2, 3]); // 2 again: a duplicate is no error
+  await recordChanged(destination, ns, [new Int32(3), 'x']);
+  const entries = await changed(destination).find({}, { sort: { _id: 1 } }).toArray();
+  assert.deepEqual(
+    entries.map((entry) => entry._id.id),
+    [1, 2, 3, 'x'],
   );
 });
