@@ -3,7 +3,7 @@
 // existing _id are skipped: that document was copied by an earlier attempt, and change event
 // application brings every document up to date afterwards.
 import { Context } from '@temporalio/activity';
-import { BSON, type Document, type MongoClient } from 'mongodb';
+import { BSON, type MongoClient, MongoServerError } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
 import type { ClusterConnections } from '../mongo/cluster-clients';
 import type { ClusterLabel, ClusterTime, PartitionRange } from '../sync/vocabulary';
@@ -11,7 +11,7 @@ import { readAtOrAfter } from '../mongo/read-at';
 import { MAX_STATEMENT_BYTES } from '../sync/oversize-write';
 import { writeOversizedInserts } from './oversize-writes';
 import { ServerErrorCode } from '../mongo/server-errors';
-import { perDocumentWriteErrors } from '../mongo/write-outcome';
+import { insertRawDocuments } from '../mongo/raw-insert';
 
 export interface CopyChunkInput {
   source: ClusterLabel;
@@ -44,6 +44,9 @@ interface ChunkHeartbeat {
 /** Documents held in memory for one insert, at most (one larger document is a batch alone). */
 const BATCH_BYTES = 32 * 1024 * 1024;
 
+/** Bytes of documents in one insert command, at most: the server takes messages up to 48 MB. */
+const INSERT_MESSAGE_BYTES = 40 * 1024 * 1024;
+
 export function decodeId(ejson: string): unknown {
   return (BSON.EJSON.parse(`{"_id":${ejson}}`, { relaxed: false }) as { _id: unknown })._id;
 }
@@ -52,17 +55,24 @@ export function encodeId(id: unknown): string {
   return BSON.EJSON.stringify(id, { relaxed: false });
 }
 
-/** Inserts a batch, ignoring documents whose _id already exists on the destination. */
-async function insertSkippingExisting(destination: MongoClient, db: string, coll: string, docs: Document[]): Promise<void> {
-  try {
-    await destination.db(db).collection(coll).insertMany(docs, { ordered: false, bypassDocumentValidation: true });
-  } catch (error) {
-    // Anything but duplicate keys (a write-concern error above all: the inserts may roll back)
-    // fails the chunk before resumeAfter moves past these documents.
-    const errors = perDocumentWriteErrors(error);
-    if (errors?.every((writeError) => Number(writeError.code) === ServerErrorCode.DuplicateKey)) return;
-    throw error;
+/** Inserts a batch of BSON documents as they are, ignoring those whose _id already exists on the destination. */
+async function insertSkippingExisting(destination: MongoClient, db: string, coll: string, docs: readonly Uint8Array[]): Promise<void> {
+  const { writeErrors } = await insertRawDocuments(destination.db(db), coll, docs);
+  // Anything but duplicate keys fails the chunk before resumeAfter moves past these documents (a
+  // failed command or a write-concern error, above all, throws in insertRawDocuments).
+  const failed = writeErrors.find((writeError) => Number(writeError.code) !== ServerErrorCode.DuplicateKey);
+  if (failed) {
+    throw new MongoServerError({
+      message: `inserting into ${db}.${coll} failed for the document at batch index ${failed.index}: ${failed.errmsg ?? 'no message'}`,
+      code: failed.code,
+      errmsg: failed.errmsg,
+    });
   }
+}
+
+/** The _id of a BSON document, decoded with every type kept. */
+function idOfRaw(bytes: Uint8Array): unknown {
+  return BSON.deserialize(bytes, TYPED_READ)._id;
 }
 
 export interface RangeCopyInput {
@@ -98,6 +108,7 @@ export async function copyRange(
   const lowerBound = progress.resumeAfter ?? input.range.min;
   const source = clients.client(input.source);
   const readAt = readAtOrAfter(source, input.startPoint);
+  // Documents stay BSON from the source's reply to the destination's insert (raw-insert.ts).
   const cursor = source
     .db(db)
     .collection(coll)
@@ -106,6 +117,7 @@ export async function copyRange(
       {
         ...TYPED_READ,
         ...readAt,
+        raw: true,
         sort: { _id: 1 },
         hint: { _id: 1 },
         batchSize: input.batchSize,
@@ -115,33 +127,36 @@ export async function copyRange(
     );
   const destination = clients.client(input.destination);
   try {
-    let batch: Document[] = [];
+    let batch: Uint8Array[] = [];
     let batchBytes = 0;
-    let oversized: Document[] = [];
+    let oversized: Uint8Array[] = [];
     let first = true;
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
-      // The driver refuses to insert a document of 16 MiB (the server's maximum): written in pieces.
-      await writeOversizedInserts(destination, { db, coll }, oversized);
+      // A document of 16 MiB (the server's maximum) does not fit one insert statement: written in pieces.
+      await writeOversizedInserts(destination, { db, coll }, oversized.map((bytes) => BSON.deserialize(bytes, TYPED_READ)));
       const insertable = oversized.length === 0 ? batch : batch.filter((doc) => !oversized.includes(doc));
       if (insertable.length > 0) await insertSkippingExisting(destination, db, coll, insertable);
       oversized = [];
       progress.documents += batch.length;
       progress.bytes += batchBytes;
-      progress.resumeAfter = encodeId(batch[batch.length - 1]!._id);
+      progress.resumeAfter = encodeId(idOfRaw(batch[batch.length - 1]!));
       batch = [];
       batchBytes = 0;
       onBatch({ ...progress });
     };
-    for await (const doc of cursor) {
+    for await (const raw of cursor) {
+      const doc = raw as unknown as Uint8Array;
       // `min` is inclusive: the document we resume after comes back first; it is already copied.
-      if (first && progress.resumeAfter !== null && encodeId(doc._id) === progress.resumeAfter) {
+      if (first && progress.resumeAfter !== null && encodeId(idOfRaw(doc)) === progress.resumeAfter) {
         first = false;
         continue;
       }
       first = false;
+      const size = doc.byteLength;
+      // One insert message stays below the server's 48 MB.
+      if (batchBytes + size > INSERT_MESSAGE_BYTES) await flush();
       batch.push(doc);
-      const size = BSON.calculateObjectSize(doc);
       batchBytes += size;
       if (size >= MAX_STATEMENT_BYTES) oversized.push(doc);
       if (batch.length >= input.batchSize || batchBytes >= BATCH_BYTES) {

@@ -130,8 +130,13 @@ function checkWriteBlockingPrivileges(facts: ClusterFacts, role: string): void {
 }
 
 export async function preflight(clusters: ClusterClients, input: PreflightInput): Promise<PreflightResult> {
-  const source = await inspect(clusters, input.source);
-  const destination = await inspect(clusters, input.destination);
+  // Both clusters at once (each is a few round trips, and a first connection with its
+  // authentication); a problem with the source is reported first, as when inspected in turn.
+  const [sourceFacts, destinationFacts] = await Promise.allSettled([inspect(clusters, input.source), inspect(clusters, input.destination)]);
+  if (sourceFacts.status === 'rejected') throw sourceFacts.reason;
+  if (destinationFacts.status === 'rejected') throw destinationFacts.reason;
+  const source = sourceFacts.value;
+  const destination = destinationFacts.value;
 
   const sharedHosts = source.hosts.filter((host) => destination.hosts.includes(host));
   if (sharedHosts.length > 0 || (source.replicaSetId !== undefined && source.replicaSetId === destination.replicaSetId)) {
