@@ -5,8 +5,11 @@
 // process, source, destination), against a raw baseline measured in the same run: a plain
 // driver loop creating the same collections with the same index on an empty cluster, eight at
 // a time. No thresholds are asserted here.
-//   npx tsx bench/catalog-cost.ts [collections=2000]
-import { readFileSync } from 'node:fs';
+//   npx tsx bench/catalog-cost.ts [collections=2000] [--profile DIR]
+// --profile writes a CPU profile of this process per measured step (open it in Chrome DevTools).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { type CommandStartedEvent, MongoClient } from 'mongodb';
@@ -16,6 +19,24 @@ import type { ClusterLabel } from '../src/sync/vocabulary';
 import { startScaleClusters } from '../test/support/scale/clusters';
 
 const collections = Number(process.argv[2] ?? 2000);
+const profileFlag = process.argv.indexOf('--profile');
+const profileDir = profileFlag >= 0 ? process.argv[profileFlag + 1] : undefined;
+
+/** Runs `work`, writing a CPU profile of this process to --profile's directory when given. */
+async function profiled<T>(label: string, work: () => Promise<T>): Promise<T> {
+  if (!profileDir) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(join(profileDir, `${label}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
 const CLK_TCK = 100;
 
 /** User+system CPU seconds of a process so far (/proc/<pid>/stat). */
@@ -102,7 +123,7 @@ async function main(): Promise<void> {
       counting.reset();
       const cpuBefore = [process.cpuUsage(), cpuSeconds(clusters.pids.cluster0), cpuSeconds(clusters.pids.cluster1)] as const;
       started = performance.now();
-      await run();
+      await profiled(label, run);
       const seconds = (performance.now() - started) / 1000;
       const own = process.cpuUsage(cpuBefore[0]);
       console.log(`${label}: ${(collections / seconds).toFixed(0)} collections/s (${seconds.toFixed(2)} s); ratio to raw create+index ${(rawSeconds / seconds).toFixed(2)}`);
