@@ -1,6 +1,7 @@
-// The per-collection cost of the catalog copy and the after-copy index build: N small
-// collections (one secondary index each) on the source; copyCatalog and buildIndexes run as
-// activities would (MockActivityEnvironment), on clients that count every command they send.
+// The per-collection cost of the catalog copy, the after-copy index build and the commit-time
+// finalize (both stages): N small collections (one secondary index each) on the source; the
+// activities run as a worker runs them (MockActivityEnvironment), on clients that count every
+// command they send.
 // Prints collections/s, commands per collection by name, and the CPU each process spent (this
 // process, source, destination), against a raw baseline measured in the same run: a plain
 // driver loop creating the same collections with the same index on an empty cluster, eight at
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { type CommandStartedEvent, MongoClient } from 'mongodb';
-import { buildIndexes, type CatalogInput, copyCatalog } from '../src/activities/catalog';
+import { buildIndexes, type CatalogInput, copyCatalog, finalizeDestination } from '../src/activities/catalog';
 import type { ClusterConnections } from '../src/mongo/cluster-clients';
 import type { ClusterLabel } from '../src/sync/vocabulary';
 import { startScaleClusters } from '../test/support/scale/clusters';
@@ -33,7 +34,7 @@ async function profiled<T>(label: string, work: () => Promise<T>): Promise<T> {
     return await work();
   } finally {
     const { profile } = await session.post('Profiler.stop');
-    writeFileSync(join(profileDir, `${label}.cpuprofile`), JSON.stringify(profile));
+    writeFileSync(join(profileDir, `${label.replaceAll(' ', '-')}.cpuprofile`), JSON.stringify(profile));
     session.disconnect();
   }
 }
@@ -138,6 +139,9 @@ async function main(): Promise<void> {
     console.log(`raw create + createIndexes, 8 at a time: ${(collections / rawSeconds).toFixed(0)} collections/s (${rawSeconds.toFixed(2)} s)`);
     await measure('copyCatalog', () => new MockActivityEnvironment({ attempt: 1 }).run(copyCatalog, counting, INPUT));
     await measure('buildIndexes', () => new MockActivityEnvironment({ attempt: 1 }).run(buildIndexes, counting, INPUT));
+    for (const stage of ['beforeCanWrite', 'afterCanWrite'] as const) {
+      await measure(`finalizeDestination ${stage}`, () => new MockActivityEnvironment({ attempt: 1 }).run(finalizeDestination, counting, { ...INPUT, stage }));
+    }
   } finally {
     await counting.close();
     await clusters.close();
