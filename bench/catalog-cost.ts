@@ -1,21 +1,43 @@
-// The per-collection cost of the catalog copy and the after-copy index build: N small
-// collections (one secondary index each) on the source; copyCatalog and buildIndexes run as
-// activities would (MockActivityEnvironment), on clients that count every command they send.
+// The per-collection cost of the catalog copy, the after-copy index build and the commit-time
+// finalize (both stages): N small collections (one secondary index each) on the source; the
+// activities run as a worker runs them (MockActivityEnvironment), on clients that count every
+// command they send.
 // Prints collections/s, commands per collection by name, and the CPU each process spent (this
 // process, source, destination), against a raw baseline measured in the same run: a plain
 // driver loop creating the same collections with the same index on an empty cluster, eight at
 // a time. No thresholds are asserted here.
-//   npx tsx bench/catalog-cost.ts [collections=2000]
-import { readFileSync } from 'node:fs';
+//   npx tsx bench/catalog-cost.ts [collections=2000] [--profile DIR]
+// --profile writes a CPU profile of this process per measured step (open it in Chrome DevTools).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { type CommandStartedEvent, MongoClient } from 'mongodb';
-import { buildIndexes, type CatalogInput, copyCatalog } from '../src/activities/catalog';
+import { buildIndexes, type CatalogInput, copyCatalog, finalizeDestination } from '../src/activities/catalog';
 import type { ClusterConnections } from '../src/mongo/cluster-clients';
 import type { ClusterLabel } from '../src/sync/vocabulary';
 import { startScaleClusters } from '../test/support/scale/clusters';
 
 const collections = Number(process.argv[2] ?? 2000);
+const profileFlag = process.argv.indexOf('--profile');
+const profileDir = profileFlag >= 0 ? process.argv[profileFlag + 1] : undefined;
+
+/** Runs `work`, writing a CPU profile of this process to --profile's directory when given. */
+async function profiled<T>(label: string, work: () => Promise<T>): Promise<T> {
+  if (!profileDir) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(join(profileDir, `${label.replaceAll(' ', '-')}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
 const CLK_TCK = 100;
 
 /** User+system CPU seconds of a process so far (/proc/<pid>/stat). */
@@ -102,7 +124,7 @@ async function main(): Promise<void> {
       counting.reset();
       const cpuBefore = [process.cpuUsage(), cpuSeconds(clusters.pids.cluster0), cpuSeconds(clusters.pids.cluster1)] as const;
       started = performance.now();
-      await run();
+      await profiled(label, run);
       const seconds = (performance.now() - started) / 1000;
       const own = process.cpuUsage(cpuBefore[0]);
       console.log(`${label}: ${(collections / seconds).toFixed(0)} collections/s (${seconds.toFixed(2)} s); ratio to raw create+index ${(rawSeconds / seconds).toFixed(2)}`);
@@ -117,6 +139,9 @@ async function main(): Promise<void> {
     console.log(`raw create + createIndexes, 8 at a time: ${(collections / rawSeconds).toFixed(0)} collections/s (${rawSeconds.toFixed(2)} s)`);
     await measure('copyCatalog', () => new MockActivityEnvironment({ attempt: 1 }).run(copyCatalog, counting, INPUT));
     await measure('buildIndexes', () => new MockActivityEnvironment({ attempt: 1 }).run(buildIndexes, counting, INPUT));
+    for (const stage of ['beforeCanWrite', 'afterCanWrite'] as const) {
+      await measure(`finalizeDestination ${stage}`, () => new MockActivityEnvironment({ attempt: 1 }).run(finalizeDestination, counting, { ...INPUT, stage }));
+    }
   } finally {
     await counting.close();
     await clusters.close();

@@ -204,11 +204,12 @@ async function copyDatabaseCatalog(
         );
       }
       const ns = { db, coll: name };
-      await ddl.createCollection(ns, (info.options ?? {}) as Document);
+      // The source's size is read while the destination creates the collection: two clusters,
+      // one wait.
+      const [size] = await Promise.all([collectionSize(source, db, name), ddl.createCollection(ns, (info.options ?? {}) as Document)]);
       const uuid = uuidKey((info.info as Document | undefined)?.uuid);
       if (uuid) bindings.push({ uuid, ns });
       if (ctx.buildNow) await ctx.heartbeat.during(ddl.createIndexesOnCopiedCollection(ns, await ddl.sourceIndexSpecs(ns)));
-      const size = await collectionSize(source, db, name);
       recorded.push({ db, coll: name, estimatedBytes: size.bytes, documents: size.documents });
     });
     await ddl.bindAll(bindings, ctx.catalogAt);

@@ -1,8 +1,9 @@
 // forEachConcurrently: every item once, never more than the limit in flight, the first failure
-// stops new steps and is thrown after the ones in flight settle.
+// stops new steps and is thrown after the ones in flight settle. forEachConcurrentlyInOrder:
+// results handed on in the items' order, each once every item before it has finished.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forEachConcurrently } from '../../../src/activities/concurrently';
+import { forEachConcurrently, forEachConcurrentlyInOrder } from '../../../src/activities/concurrently';
 
 /** A step that waits for a later turn of the event loop, tracking how many run at once. */
 function trackedSteps() {
@@ -41,4 +42,50 @@ test('the first failure stops new steps and is thrown once the steps in flight s
   await assert.rejects(forEachConcurrently(Array.from({ length: 100 }, (_, i) => i), 4, failing), /step 5 failed/);
   assert.equal(tracked.inFlight(), 0, 'nothing still running when it throws');
   assert.ok(started.length < 100 && started.length <= 5 + 4, `stopped starting steps (${started.length} started)`);
+});
+
+test('results are handed on in the items\' order, only once every item before has finished', async () => {
+  const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 1_000_000));
+  console.log(`SEED=${seed}`);
+  let state = seed;
+  const random = (n: number): number => {
+    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+    return state % n;
+  };
+  const items = Array.from({ length: 60 }, (_, i) => i);
+  const done = new Set<number>();
+  const handed: number[] = [];
+  await forEachConcurrentlyInOrder(
+    items,
+    6,
+    async (item) => {
+      for (let turns = random(5); turns > 0; turns--) await new Promise((resolve) => setImmediate(resolve));
+      done.add(item);
+      return item * 10;
+    },
+    (item, result) => {
+      assert.equal(result, item * 10, `SEED=${seed}`);
+      for (let before = 0; before <= item; before++) assert.ok(done.has(before), `SEED=${seed}: ${item} handed on before ${before} finished`);
+      handed.push(item);
+    },
+  );
+  assert.deepEqual(handed, items, `SEED=${seed}`);
+});
+
+test('a failure hands on nothing after the failed item', async () => {
+  const handed: number[] = [];
+  await assert.rejects(
+    forEachConcurrentlyInOrder(
+      Array.from({ length: 20 }, (_, i) => i),
+      4,
+      async (item) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (item === 7) throw new Error('step 7 failed');
+        return item;
+      },
+      (item) => handed.push(item),
+    ),
+    /step 7 failed/,
+  );
+  assert.ok(!handed.some((item) => item >= 7), `handed on ${handed.join(',')}`);
 });

@@ -15,6 +15,8 @@ test('flags: documents are per collection, counts take k/m suffixes, the seed is
   assert.equal(options.docBytes, 1024);
   assert.equal(options.seed, 42);
   assert.equal(parseScaleArgs([], () => 7).seed, 7, 'a random seed when none is given');
+  assert.equal(parseScaleArgs([]).verification, true, 'the verifier runs by default, as in mongosync');
+  assert.equal(parseScaleArgs(['--verification', 'off']).verification, false);
 });
 
 test('flags: every refusal names the flag and what it expected', () => {
@@ -35,6 +37,7 @@ test('flags: every refusal names the flag and what it expected', () => {
   assert.match(refusal(['--seed', '1', '--seed', '2']), /--seed given twice/);
   assert.match(refusal(['--tuning', '{"copyConcurency":2}']), /--tuning: unknown knob/);
   assert.match(refusal(['--tuning', 'nope']), /--tuning: expected a JSON object/);
+  assert.match(refusal(['--verification', 'no']), /--verification: expected 'on' or 'off'/);
   assert.match(refusal(['--collections', '2', '--databases', '3']), /--databases: cannot be more than --collections/);
 });
 
