@@ -17,6 +17,13 @@ export interface SyncWorkerOptions {
 
 export const workflowsPath = require.resolve('./workflows');
 
+/**
+ * Heartbeats reach the server at least this often (the SDK otherwise holds them back for 80% of
+ * the heartbeat timeout). A cancellation reaches an activity only in a heartbeat's answer, and a
+ * commit cancels the running change event application to end it early.
+ */
+const HEARTBEAT_THROTTLE = '500 milliseconds';
+
 export async function createSyncWorker(options: SyncWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -24,6 +31,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Work
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     activities: createActivities(options.deps),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 16,
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
   });
 }

@@ -3,6 +3,11 @@
 // source's cluster-wide change stream from the checkpoint (src/activities/source-events.ts), apply
 // events to the destination in batches bounded by count and bytes, heartbeat the checkpoint after
 // each applied batch, and return the new checkpoint. The workflow loops.
+//
+// The workflow may cancel an iteration to end it early (a commit does not wait for the iteration
+// to run its course): the iteration then ends after the batch in hand and returns its result as
+// usual, so the checkpoint and the count of applied events stay exact. Only a lost attempt (timed
+// out, worker shutting down) ends with an error, and its retry resumes from the heartbeat.
 import { Context } from '@temporalio/activity';
 import type { ChangeStreamDocument } from 'mongodb';
 import type { ClusterConnections } from '../mongo/cluster-clients';
@@ -12,6 +17,7 @@ import type { BuildIndexesMode, SyncScope } from '../sync/start-options';
 import type { ApplyCheckpoint } from '../sync/state';
 import { compareClusterTimes, type ClusterTime } from '../sync/vocabulary';
 import { DestinationWriter } from './destination-writer';
+import { endRequested } from './heartbeat';
 import { deleteBufferedBefore, dropBuffer, readBufferedBatch } from './event-buffer';
 import { oldestOplogEntry, SourceClock, SourceEventReader } from './source-events';
 
@@ -29,6 +35,8 @@ export interface ApplyChangeEventsInput extends SyncScope {
   syncId: string;
   /** the embedded verifier runs: record the documents written, for its commit check */
   recordVerificationChanges?: boolean;
+  /** an earlier call from this checkpoint ended without a result: it may have applied events past it */
+  mayReplay?: boolean;
 }
 
 export interface ApplyChangeEventsResult {
@@ -65,14 +73,14 @@ export async function applyChangeEvents(
     filter,
     buildIndexes: input.buildIndexes,
     copyCompletedAt: input.copyCompletedAt,
-    replaying: context.info.attempt > 1,
+    replaying: context.info.attempt > 1 || input.mayReplay === true,
     recordChanges: input.recordVerificationChanges === true,
     heartbeat: () => context.heartbeat(checkpoint),
   });
   const startedAt = Date.now();
-  const timeUp = (): boolean => Date.now() - startedAt >= input.maxDurationMs;
+  const timeUp = (): boolean => Date.now() - startedAt >= input.maxDurationMs || endRequested();
   const cancelled = (): void => {
-    if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+    if (context.cancellationSignal.aborted && !endRequested()) throw context.cancellationSignal.reason;
   };
   const clock = new SourceClock(source, { c2cSync: input.syncId, reason: 'change event application' });
   let sourceTime = await clock.now();

@@ -28,7 +28,7 @@ import type { BuildIndexesMode } from '../sync/start-options';
 import { compareClusterTimes, type ClusterTime } from '../sync/vocabulary';
 import { CollatedNamespaces } from './collated-namespaces';
 import { DestinationDdl, uuidKey } from './destination-ddl';
-import { throwIfActivityCancelled } from './heartbeat';
+import { throwIfAttemptLost } from './heartbeat';
 import { bulkReplace } from './id-type-change';
 import { fitted } from './oversize-writes';
 import { recordForResync } from './resync-set';
@@ -89,7 +89,8 @@ export class DestinationWriter {
         // each: the batch can outlast the heartbeat timeout, so it heartbeats between rounds.
         for (const round of segmentRounds(step)) {
           await Promise.all(round.map((group) => this.applyGroup(group, events)));
-          throwIfActivityCancelled();
+          // a batch is applied whole: the workflow's request to end the iteration waits for it
+          throwIfAttemptLost();
           if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
             this.options.heartbeat?.();
             lastBeat = Date.now();

@@ -90,6 +90,22 @@ export function throwIfActivityCancelled(): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(`activity cancelled: ${String(signal.reason)}`);
 }
 
+/**
+ * Like throwIfActivityCancelled, except for a cancellation the workflow requested: an activity
+ * that ends early on request (applyChangeEvents) finishes the step in hand and returns its
+ * result. A lost attempt (timed out, worker shutting down) still stops at once.
+ */
+export function throwIfAttemptLost(): void {
+  if (currentContext()?.cancellationDetails?.cancelRequested) return;
+  throwIfActivityCancelled();
+}
+
+/** The workflow asked the current activity to end early (cancelled it); false outside an activity. */
+export function endRequested(): boolean {
+  const context = currentContext();
+  return context?.cancellationSignal.aborted === true && context.cancellationDetails?.cancelRequested === true;
+}
+
 function currentContext(): Context | undefined {
   try {
     return Context.current();

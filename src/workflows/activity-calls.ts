@@ -5,7 +5,7 @@
 // activity the sync needs to make progress runs with a bounded number of attempts; when they are
 // used up, the workflow records a warning and schedules the activity again after a pause (see
 // SyncJob.call). Errors that retrying cannot heal are non-retryable and fail the sync at once.
-import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import { NON_RETRYABLE_ERROR_NAMES } from '../sync/errors';
 import type { SyncTuning } from '../sync/state';
@@ -28,6 +28,14 @@ export function activitiesFor(tuning: SyncTuning) {
     heartbeatTimeout: tuning.heartbeatTimeoutMs,
     retry,
   });
+  // A commit cancels the running change event application to end it early; the workflow waits
+  // for the activity's own result, which has the checkpoint it reached.
+  const endable = proxyActivities<SyncActivities>({
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: tuning.heartbeatTimeoutMs,
+    retry,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
   return {
     preflight: proxyActivities<SyncActivities>({
       startToCloseTimeout: '2 minutes',
@@ -42,7 +50,7 @@ export function activitiesFor(tuning: SyncTuning) {
     copyPartitionChunk: long.copyPartitionChunk,
     planCopyPage: long.planCopyPage,
     copyWorkUnit: long.copyWorkUnit,
-    applyChangeEvents: long.applyChangeEvents,
+    applyChangeEvents: endable.applyChangeEvents,
     bufferChangeEvents: long.bufferChangeEvents,
     resyncDocuments: long.resyncDocuments,
     finalizeDestination: long.finalizeDestination,

@@ -33,6 +33,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   setCurrentDetails,
   sleep,
   upsertSearchAttributes,
@@ -140,6 +141,10 @@ export class SyncJob {
   private readonly buffering: EventBuffering;
   /** the embedded verifier that runs alongside change event application */
   private readonly verifier: Verifier;
+  /** the running change event application iteration of the applying phase; a commit ends it early */
+  private applying: CancellationScope | undefined;
+  /** the last applyChangeEvents call ended without a result: it may have applied events past the checkpoint */
+  private applyMayReplay = false;
 
   constructor(input: SyncWorkflowInput) {
     this.s = input.carried
@@ -217,6 +222,8 @@ export class SyncJob {
         break;
       case 'commit':
         this.s.phase = 'committing';
+        // (histories recorded before this did not cancel the running iteration)
+        if (this.applying && patched('commit-ends-apply-iteration')) this.applying.cancel();
         break;
       case 'reverse':
         this.s.phase = 'reversing';
@@ -303,7 +310,7 @@ export class SyncJob {
       case 'copying':
         return this.buffering.alongside(() => this.copy());
       case 'applying':
-        return this.verifier.alongside(() => this.applyOnce(null));
+        return this.verifier.alongside(() => this.applyUntilCommit());
       case 'committing':
         return this.commit();
       case 'committed':
@@ -360,9 +367,24 @@ export class SyncJob {
     this.publish();
   }
 
+  /** One iteration, ended early (with its result) when a commit is requested meanwhile. */
+  private async applyUntilCommit(): Promise<void> {
+    const scope = new CancellationScope();
+    this.applying = scope;
+    try {
+      await scope.run(() => this.applyOnce(null));
+    } catch (error) {
+      // Cancelled before it started, or while a step that cannot be cut short ran: no result,
+      // and the next call may replay what it applied. A cancelled workflow goes on cancelling.
+      if (!isCancellation(error) || this.s.phase !== 'committing' || CancellationScope.current().consideredCancelled) throw error;
+    } finally {
+      this.applying = undefined;
+    }
+  }
+
   private async applyOnce(stopAt: ClusterTime | null): Promise<ApplyChangeEventsResult> {
     const s = this.s;
-    const result = await this.call('applyChangeEvents', () =>
+    const result = await this.callApply(() =>
       this.act.applyChangeEvents({
         ...this.catalog,
         checkpoint: s.apply.checkpoint,
@@ -373,6 +395,7 @@ export class SyncJob {
         copyCompletedAt: s.copy.completedAt,
         syncId: s.syncId,
         ...(s.verification?.begun ? { recordVerificationChanges: true } : {}),
+        ...(this.applyMayReplay ? { mayReplay: true } : {}),
       }),
     );
     s.apply.checkpoint = result.checkpoint;
@@ -384,6 +407,20 @@ export class SyncJob {
     s.apply.sourceOplogOldest = result.sourceOplogOldest;
     this.recordLag();
     this.publish();
+    return result;
+  }
+
+  /** Runs an applyChangeEvents call, noting whether it ended without a result. */
+  private async callApply(run: () => Promise<ApplyChangeEventsResult>): Promise<ApplyChangeEventsResult> {
+    const result = await this.call('applyChangeEvents', async () => {
+      try {
+        return await run();
+      } catch (error) {
+        this.applyMayReplay = true;
+        throw error;
+      }
+    });
+    this.applyMayReplay = false;
     return result;
   }
 

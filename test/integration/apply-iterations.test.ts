@@ -1,5 +1,7 @@
-// After the change stream is resumed (pause then resume, or a worker restart), change event
-// application must go on in full batches: many events per applyChangeEvents iteration, not one.
+// Change event application iterations on a real worker and simulated clusters: after the change
+// stream is resumed (pause then resume) application goes on in full batches, not one event per
+// iteration; a commit ends the running iteration early, and that iteration still returns its
+// result, so every event is applied once.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -32,20 +34,27 @@ beforeEach(async () => {
 
 interface ApplyResult {
   eventsApplied: number;
+  reachedStopAt: boolean;
+  /** a cancellation was requested before the activity completed */
+  cancelRequested: boolean;
 }
 
 /** The results of every applyChangeEvents activity of the sync, in order. */
 async function applyResults(h: SyncHarness): Promise<ApplyResult[]> {
   const history = await env.client.workflow.getHandle(h.controller.workflowId).fetchHistory();
   const scheduled = new Map<string, string>();
+  const cancelRequested = new Set<string>();
   const results: ApplyResult[] = [];
   for (const event of history.events ?? []) {
     const s = event.activityTaskScheduledEventAttributes;
     if (s) scheduled.set(String(event.eventId), s.activityType?.name ?? '');
+    const r = event.activityTaskCancelRequestedEventAttributes;
+    if (r) cancelRequested.add(String(r.scheduledEventId));
     const c = event.activityTaskCompletedEventAttributes;
     if (c && scheduled.get(String(c.scheduledEventId)) === 'applyChangeEvents') {
       const payload = c.result?.payloads?.[0]?.data;
-      results.push(JSON.parse(Buffer.from(payload!).toString('utf8')) as ApplyResult);
+      const result = JSON.parse(Buffer.from(payload!).toString('utf8')) as Omit<ApplyResult, 'cancelRequested'>;
+      results.push({ ...result, cancelRequested: cancelRequested.has(String(c.scheduledEventId)) });
     }
   }
   return results;
@@ -96,6 +105,38 @@ describe('change event application after a resumed stream', () => {
     assert.equal(await pair.admin.cluster1.db('app').collection('items').countDocuments(), 20 + writes);
     await h.controller.commit();
     await waitForProgress(h.controller, (p) => p.state === 'COMMITTED');
+    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
+  });
+
+  test('a commit ends the running iteration early with its result: every event applied once', async () => {
+    await seed(pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 20 }]);
+    // Iterations much longer than the writes and the commit request below take.
+    const h = await startSyncHarness(env, pair, { tuning: { applyIterationMs: 30_000 } });
+    harnesses.push(h);
+    await h.controller.start({ source: 'cluster0', destination: 'cluster1', enableUserWriteBlocking: true, verification: { enabled: false } });
+    // canCommit once the first iteration has drained the copy's events
+    await waitForProgress(h.controller, (p) => p.canCommit === true);
+    const before = (await applyResults(h)).length;
+    const items = pair.app.cluster0.db('app').collection<{ _id: number; n: number }>('items');
+    const writes = 300;
+    for (let i = 0; i < writes; i += 50) {
+      await items.insertMany(Array.from({ length: 50 }, (_, k) => ({ _id: 1_000 + i + k, n: i + k })));
+    }
+    const destination = pair.admin.cluster1.db('app').collection('items');
+    await pollUntil(async () => ((await destination.countDocuments()) === 20 + writes ? true : undefined), { what: 'the writes to be applied' });
+
+    await h.controller.commit();
+    await waitForProgress(h.controller, (p) => p.state === 'COMMITTED' && p.canWrite === true, 120_000);
+    const results = (await applyResults(h)).slice(before);
+    const ended = results[0]!;
+    assert.equal(ended.cancelRequested, true, 'the commit asked the running iteration to end');
+    assert.equal(ended.reachedStopAt, false);
+    assert.equal(ended.eventsApplied, writes, 'the ended iteration reports every event it applied');
+    assert.equal(
+      results.reduce((sum, r) => sum + r.eventsApplied, 0),
+      writes,
+      `each event applied once: ${results.map((r) => r.eventsApplied).join(',')}`,
+    );
     assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
   });
 });
