@@ -78,7 +78,11 @@ export async function applyChangeEvents(
     heartbeat: () => context.heartbeat(checkpoint),
   });
   const startedAt = Date.now();
-  const timeUp = (): boolean => Date.now() - startedAt >= input.maxDurationMs || endRequested();
+  // An iteration applies at least one batch before its time is up: when opening the buffer or
+  // the stream takes longer than the iteration's budget (a loaded server), stopping before the
+  // first batch would make every iteration end having applied nothing.
+  let batchesApplied = 0;
+  const timeUp = (): boolean => (batchesApplied > 0 && Date.now() - startedAt >= input.maxDurationMs) || endRequested();
   const cancelled = (): void => {
     if (context.cancellationSignal.aborted && !endRequested()) throw context.cancellationSignal.reason;
   };
@@ -90,6 +94,7 @@ export async function applyChangeEvents(
   let reachedStopAt = false;
 
   const apply = async (events: ChangeStreamDocument[]): Promise<void> => {
+    batchesApplied += 1;
     if (events.length === 0) return;
     const outcome = await writer.apply(events);
     eventsApplied += events.length;

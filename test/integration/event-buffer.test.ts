@@ -264,3 +264,40 @@ test('batches are bounded by bytes as well as count, from the stream and from th
   assert.ok(fromBuffer.every((count) => count <= 3), JSON.stringify(fromBuffer));
   assert.equal(fromBuffer.reduce((sum, count) => sum + count, 0), 12);
 });
+
+test('an iteration whose budget is spent before its first batch still applies one batch, from the buffer and from the stream', async () => {
+  for (const client of [source, destination]) await client.db('app').createCollection('items');
+  const startAt = await noteClusterTime(source, { test: 'start' });
+  await writeEvents(12);
+  const stopAt = await noteClusterTime(source, { test: 'stop' });
+  const buffered = await runBuffer(bufferInput({ resumeToken: null, startAt, nextSeq: 0 }));
+  const end = buffered.result.checkpoint.nextSeq;
+  assert.equal(end, 12);
+  const { resumeToken, startAt: bufferStart } = buffered.result.checkpoint;
+
+  // A budget of 0 ms is spent before anything is read, as on a server too slow to open quickly.
+  const fromBuffer = (await new MockActivityEnvironment().run(
+    applyChangeEvents,
+    clients,
+    { ...applyInput({ resumeToken, startAt: bufferStart, buffer: { nextSeq: 0, end } }, null), maxDurationMs: 0 },
+  )) as ApplyChangeEventsResult;
+  assert.equal(fromBuffer.eventsApplied, 5, 'one buffered batch');
+  assert.deepEqual(fromBuffer.checkpoint.buffer, { nextSeq: 5, end });
+
+  const drained = (await new MockActivityEnvironment().run(applyChangeEvents, clients, applyInput(fromBuffer.checkpoint, stopAt))) as ApplyChangeEventsResult;
+  assert.deepEqual(drained.checkpoint.buffer, { nextSeq: end, end });
+  const dropped = (await new MockActivityEnvironment().run(applyChangeEvents, clients, { ...applyInput(drained.checkpoint, null), maxDurationMs: 300 })) as ApplyChangeEventsResult;
+  assert.equal(dropped.checkpoint.buffer, undefined);
+
+  // From the live stream: the first batch may come back empty from the server, so allow a few
+  // iterations; before, an iteration past its budget never opened the stream at all.
+  await writeEvents(6, 12);
+  let checkpoint = dropped.checkpoint;
+  let applied = 0;
+  for (let iteration = 0; iteration < 3 && applied === 0; iteration += 1) {
+    const live = (await new MockActivityEnvironment().run(applyChangeEvents, clients, { ...applyInput(checkpoint, null), maxDurationMs: 0 })) as ApplyChangeEventsResult;
+    applied += live.eventsApplied;
+    checkpoint = live.checkpoint;
+  }
+  assert.ok(applied > 0, 'stream events applied by iterations whose budget was spent');
+});
