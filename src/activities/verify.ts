@@ -80,6 +80,8 @@ export interface VerifyWorkUnitResult {
   collectionsScanned: number;
   /** differences recorded as candidates by this call */
   candidates: number;
+  /** the earliest stamp of those candidates: no recheck decides one before the applier passes it */
+  firstDetectedAt?: ClusterTime | null;
 }
 
 type Counters = Pick<UnitCheckpoint, 'sourceDocuments' | 'destinationDocuments' | 'collectionsScanned'>;
@@ -141,6 +143,7 @@ export async function verifyWorkUnit(clients: ClusterConnections, input: VerifyW
     ? { sourceDocuments: stored.sourceDocuments, destinationDocuments: stored.destinationDocuments, collectionsScanned: stored.collectionsScanned }
     : { sourceDocuments: 0, destinationDocuments: 0, collectionsScanned: 0 };
   let candidatesRecorded = 0;
+  let firstDetectedAt: ClusterTime | null = null;
   const progress = new ActivityProgress(() => ({ resume }));
   const result = (done: boolean): VerifyWorkUnitResult => ({
     done,
@@ -148,6 +151,7 @@ export async function verifyWorkUnit(clients: ClusterConnections, input: VerifyW
     resumedFrom,
     ...total,
     candidates: candidatesRecorded,
+    firstDetectedAt,
   });
   if (stored?.done) return { ...result(true), resume: stored.resume };
   let savedAt = Date.now();
@@ -190,6 +194,7 @@ export async function verifyWorkUnit(clients: ClusterConnections, input: VerifyW
                   detectedAt,
                 );
                 candidatesRecorded += position.mismatches.length;
+                firstDetectedAt ??= detectedAt;
               }
               resume = { unit, partition: resume.partition, after: encodeId(position.lastId) };
               total.sourceDocuments = counted.sourceDocuments + position.sourceDocuments;
@@ -250,6 +255,8 @@ export interface RecheckResult {
   /** mismatches confirmed by this call */
   mismatchCount: number;
   mismatches: VerificationMismatch[];
+  /** the earliest stamp of the undecided candidates left (null: none) */
+  nextDueAt?: ClusterTime | null;
 }
 
 /**
@@ -261,7 +268,10 @@ export interface RecheckResult {
 export async function recheckVerification(clients: ClusterConnections, input: RecheckInput): Promise<RecheckResult> {
   const source = clients.client(input.source);
   const destination = clients.client(input.destination);
-  const found: RecheckResult = { candidates: 0, deferred: 0, mismatchCount: 0, mismatches: [] };
+  const found: RecheckResult = { candidates: 0, deferred: 0, mismatchCount: 0, mismatches: [], nextDueAt: null };
+  const waits = (at: ClusterTime): void => {
+    if (!found.nextDueAt || compareClusterTimes(at, found.nextDueAt) < 0) found.nextDueAt = at;
+  };
   const progress = new ActivityProgress(() => ({ confirmed: found.mismatchCount }));
   let after: DocumentKey | null = null;
   for (;;) {
@@ -270,6 +280,7 @@ export async function recheckVerification(clients: ClusterConnections, input: Re
     if (page.length === 0) break;
     after = page[page.length - 1]!._id;
     const due = page.filter((entry) => compareClusterTimes(entry.detectedAt, input.appliedThrough) <= 0);
+    for (const entry of page) if (!entry.deferred && !due.includes(entry)) waits(entry.detectedAt);
     if (due.length > 0) {
       const keys = due.map((entry) => entry._id);
       const [s, d] = await Promise.all([rawDocuments(source, keys), rawDocuments(destination, keys)]);
@@ -293,6 +304,7 @@ export async function recheckVerification(clients: ClusterConnections, input: Re
           writes.push({ deleteOne: { filter: { _id: entry._id } } });
         } else {
           const rechecks = entry.rechecks + 1;
+          if (rechecks < MAX_RECHECKS) waits(now);
           writes.push({
             updateOne: { filter: { _id: entry._id }, update: { $set: { sourceDigest: digest, detectedAt: now, rechecks, deferred: rechecks >= MAX_RECHECKS } } },
           });

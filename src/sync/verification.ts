@@ -64,6 +64,11 @@ export interface VerificationState {
   deferred: number;
   /** every candidate detected before this source time has been rechecked */
   recheckedThrough: VerificationTime | null;
+  /**
+   * the earliest stamp of an undecided candidate: no recheck can decide one before the applier
+   * has passed it (null: none known; absent in states recorded before it: recheck at once)
+   */
+  nextDueAt?: VerificationTime | null;
   mismatchCount: number;
   /** the first MAX_SHOWN_MISMATCHES confirmed mismatches */
   mismatches: VerificationMismatch[];
@@ -86,9 +91,25 @@ export function initialVerificationState(): VerificationState {
     candidates: 0,
     deferred: 0,
     recheckedThrough: null,
+    nextDueAt: null,
     mismatchCount: 0,
     mismatches: [],
   };
+}
+
+/** The earlier of two times, either possibly unknown (null). */
+export function earlierTime(a: VerificationTime | null | undefined, b: VerificationTime | null | undefined): VerificationTime | null {
+  if (!a) return b ?? null;
+  if (!b) return a;
+  return a.t < b.t || (a.t === b.t && a.i <= b.i) ? a : b;
+}
+
+/** Whether a recheck can decide a candidate now: the applier has passed the earliest stamp (unknown: yes). */
+export function recheckDue(v: VerificationState, appliedThrough: VerificationTime): boolean {
+  if (v.candidates <= v.deferred) return false;
+  const due = v.nextDueAt;
+  if (!due) return true;
+  return due.t < appliedThrough.t || (due.t === appliedThrough.t && due.i <= appliedThrough.i);
 }
 
 /** Work units one verifyWorkUnit span compares at most. */

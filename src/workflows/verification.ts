@@ -8,7 +8,17 @@
 // whenever one of them ends, never while paused, committing or when continue-as-new is due.
 // Runs recorded before the verifier existed replay without it (the patch below).
 import { log, patched } from '@temporalio/workflow';
-import { noteMismatches, describeMismatch, type OpenVerificationUnit, type VerificationMismatch, type VerificationState, verificationSpan } from '../sync/verification';
+import {
+  describeMismatch,
+  earlierTime,
+  noteMismatches,
+  type OpenVerificationUnit,
+  recheckDue,
+  type VerificationMismatch,
+  type VerificationState,
+  type VerificationTime,
+  verificationSpan,
+} from '../sync/verification';
 import type { SyncWorkflowState } from '../sync/state';
 import type { JobHost } from './job-host';
 
@@ -22,6 +32,12 @@ export class Verifier {
   private patchedIn: boolean | undefined;
   private spansPatched: boolean | undefined;
   private holding = false;
+  /**
+   * Candidates the units reported while a recheck ran, and their earliest stamp: the recheck's
+   * count may have missed them, so they are added to it (an overcount is corrected by the next
+   * recheck; an undercount would open canCommit with undecided candidates).
+   */
+  private duringRecheck: { candidates: number; dueAt: VerificationTime | null } | null = null;
 
   constructor(private readonly host: JobHost) {}
 
@@ -83,8 +99,9 @@ export class Verifier {
       if (!open) break;
       this.track(`unit ${open.unit}`, () => this.verifyUnit(open));
     }
-    // Deferred candidates wait for the commit check: only undecided ones call for a recheck.
-    if (afterStep && v.candidates > v.deferred && s.apply.appliedThrough && !this.running.has('recheck')) {
+    // Deferred candidates wait for the commit check: only undecided ones call for a recheck, and
+    // only once the applier has passed the earliest of their stamps (none is due before).
+    if (afterStep && s.apply.appliedThrough && recheckDue(v, s.apply.appliedThrough) && !this.running.has('recheck')) {
       const through = s.apply.appliedThrough;
       this.track('recheck', () => this.recheck(through));
     }
@@ -155,6 +172,15 @@ export class Verifier {
     open.counted = { sourceDocuments: result.sourceDocuments, destinationDocuments: result.destinationDocuments, collectionsScanned: result.collectionsScanned };
     v.candidates += result.candidates;
     v.candidatesFound = (v.candidatesFound ?? 0) + result.candidates;
+    if (result.candidates > 0) {
+      // a result from before the field: its candidates' stamps are unknown, so due now
+      const dueAt = result.firstDetectedAt ?? s.apply.appliedThrough ?? null;
+      v.nextDueAt = earlierTime(v.nextDueAt, dueAt);
+      if (this.duringRecheck) {
+        this.duringRecheck.candidates += result.candidates;
+        this.duringRecheck.dueAt = earlierTime(this.duringRecheck.dueAt, dueAt);
+      }
+    }
     if (!result.done) {
       open.resume = result.resume;
       return;
@@ -169,12 +195,20 @@ export class Verifier {
 
   private async recheck(through: NonNullable<SyncWorkflowState['apply']['appliedThrough']>): Promise<void> {
     const { s, act } = this.host;
-    const result = await this.host.call('recheckVerification', () =>
-      act.recheckVerification({ source: s.source, destination: s.destination, appliedThrough: through, syncId: s.syncId }),
-    );
+    const found = (this.duringRecheck = { candidates: 0, dueAt: null as VerificationTime | null });
+    let result: Awaited<ReturnType<SyncActivityCalls['recheckVerification']>>;
+    try {
+      result = await this.host.call('recheckVerification', () =>
+        act.recheckVerification({ source: s.source, destination: s.destination, appliedThrough: through, syncId: s.syncId }),
+      );
+    } finally {
+      this.duringRecheck = null;
+    }
     const v = this.v;
-    v.candidates = result.candidates;
+    v.candidates = result.candidates + found.candidates;
     v.deferred = result.deferred;
+    // a result from before the field: the stamps are unknown, recheck after the next step
+    v.nextDueAt = result.nextDueAt === undefined ? null : earlierTime(result.nextDueAt, found.dueAt);
     v.recheckedThrough = through;
     this.noteConfirmed(result.mismatches, result.mismatchCount);
   }

@@ -126,6 +126,62 @@ describe('embedded verifier in the sync workflow', () => {
     await refused(controller.commit(), 'CannotCommit', /verification found 1 mismatch \(first: app\.items document _id \{"\$numberInt":"4"\}/);
   });
 
+  test('candidates are rechecked only once the applier has passed their stamp', async () => {
+    const stubs = stubActivities({ partitions: 4 });
+    let dueAt: { t: number; i: number } | undefined;
+    stubs.override.verifyWorkUnit = async (input) => {
+      const result = await stubs.defaults.verifyWorkUnit(input);
+      // Stamped 15 applier steps ahead of the applier (each stub step advances the clock by 1 or more).
+      const applied = (stubs.callsOf('applyChangeEvents').at(-1)!.checkpoint as { startAt: { t: number } }).startAt.t;
+      dueAt ??= { t: applied + 15, i: 1 };
+      return { ...result, candidates: 1, firstDetectedAt: dueAt };
+    };
+    let left = 4;
+    stubs.override.recheckVerification = async (input) => {
+      const through = input.appliedThrough;
+      const decided = dueAt && (through.t > dueAt.t || (through.t === dueAt.t && through.i >= dueAt.i));
+      if (decided) left = 0;
+      return { candidates: left, deferred: 0, mismatchCount: 0, mismatches: [], nextDueAt: left > 0 ? dueAt! : null };
+    };
+    const { controller, progress } = await syncWith(stubs, { verifyConcurrency: 1 });
+    await controller.start(START);
+    const ready = await progress((p) => p.canCommit === true, 'canCommit');
+    assert.equal((ready.verification as { source: { phase: string } }).source.phase, 'stream hashing');
+    const rechecks = stubs.callsOf('recheckVerification');
+    assert.ok(rechecks.length > 0, 'the candidates were rechecked');
+    for (const input of rechecks) {
+      const through = input.appliedThrough as { t: number; i: number };
+      assert.ok(through.t >= dueAt!.t, `a recheck at ${JSON.stringify(through)}, before the earliest stamp ${JSON.stringify(dueAt)}`);
+    }
+    const state = (await controller.state())!;
+    assert.equal(state.verification!.candidates, 0);
+  });
+
+  test('candidates a unit finds while a recheck runs are not lost to the recheck\'s count', async () => {
+    const stubs = stubActivities({ partitions: 2 });
+    const recheckStarted = new Gate();
+    const sync: { controller?: SyncController } = {};
+    stubs.override.verifyWorkUnit = async (input) => {
+      if (input.unit === 1) await recheckStarted.open; // the second unit ends while the first recheck runs
+      return { ...(await stubs.defaults.verifyWorkUnit(input)), candidates: 1, firstDetectedAt: { t: 0, i: 0 } };
+    };
+    stubs.override.recheckVerification = async () => {
+      const first = stubs.callsOf('recheckVerification').length === 1;
+      if (first) {
+        recheckStarted.release();
+        // This recheck counted the queue before the second unit recorded its candidate; it
+        // returns once the workflow has the second unit's result.
+        await pollUntil(async () => ((await sync.controller!.state())?.verification?.unitsDone === 2 ? true : undefined), { what: 'the second unit counted' });
+      }
+      return { candidates: 0, deferred: 0, mismatchCount: 0, mismatches: [], nextDueAt: null };
+    };
+    const { controller, progress } = await syncWith(stubs, { verifyConcurrency: 1 });
+    sync.controller = controller;
+    await controller.start(START);
+    await progress((p) => p.canCommit === true, 'canCommit');
+    assert.ok(stubs.callsOf('recheckVerification').length >= 2, 'the candidate found during the first recheck was rechecked by another');
+  });
+
   test('a mismatch found by the commit check fails the sync with VerificationFailed and keeps the destination blocked', async () => {
     const stubs = stubActivities({ partitions: 1 });
     stubs.override.verifyAtCommit = async () => ({
