@@ -20,6 +20,7 @@ import {
   verificationSpan,
 } from '../sync/verification';
 import type { SyncWorkflowState } from '../sync/state';
+import type { SyncActivityCalls } from './activity-calls';
 import type { JobHost } from './job-host';
 
 export const EMBEDDED_VERIFIER_PATCH = 'embedded-verifier';
