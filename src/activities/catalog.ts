@@ -299,7 +299,9 @@ export async function buildIndexes(clients: ClusterConnections, input: BuildInde
   // index of every collection.
   const resumed = heartbeat.resumed;
   if (resumed) position = resumed;
-  const progress: IndexBuildProgress = { ...position.progress };
+  // The collections up to the resume point are finished; the rest are counted as they are
+  // listed (the heartbeat's total may already count some of them: its page was listed whole).
+  const progress: IndexBuildProgress = { ...position.progress, collectionsTotal: position.progress.collectionsFinished };
   const matcher = compileNamespaceFilter(input);
   for await (const { db, infos } of includedCollectionPages(source, matcher)) {
     const collections = infos.filter((info) => info.type === 'collection' && (!position.after || compareNamespaces({ db, coll: info.name as string }, position.after) > 0));

@@ -98,6 +98,19 @@ test('a retried buildIndexes resumes after the last collection its heartbeat rec
   assert.deepEqual(progress, { indexesBuilt: 3, totalIndexesToBuild: 3, collectionsFinished: 3, collectionsTotal: 3 });
 });
 
+test('a retried buildIndexes counts each collection once, whatever total the heartbeat recorded', async () => {
+  // An attempt lists a whole page before building it, so its heartbeat's total can count
+  // collections it had not finished: the retry counts those again when it lists them.
+  const heartbeat = {
+    after: { db: 'shop', coll: 'b' },
+    progress: { indexesBuilt: 2, totalIndexesToBuild: 2, collectionsFinished: 2, collectionsTotal: 3 },
+  };
+  const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: heartbeat, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS });
+  const progress = await env.run(buildIndexes, clients, INPUT);
+  assert.ok(await indexOf('c'), 'c is built');
+  assert.deepEqual(progress, { indexesBuilt: 3, totalIndexesToBuild: 3, collectionsFinished: 3, collectionsTotal: 3 });
+});
+
 test('finalizeDestination heartbeats while a unique conversion runs', async () => {
   await new MockActivityEnvironment({ attempt: 1 }).run(buildIndexes, clients, INPUT);
   assert.notEqual((await indexOf('a'))?.unique, true, 'the sync built the index relaxed');
