@@ -48,6 +48,12 @@ export interface CatalogDiffOptions {
    * a commit, and for two clusters compared without a sync, the destination must match exactly.
    */
   relaxedDuringSync?: boolean;
+  /**
+   * Accept a unique index in the form a commit gives it before the destination opens (the
+   * `beforeCanWrite` stage of the finalize): `prepareUnique` set and not unique yet, the unique
+   * conversion runs once the destination is writable. Only the unique options are relaxed.
+   */
+  uniqueConversionPending?: boolean;
   /** which source indexes the destination must have (default: all), e.g. under buildIndexes: never */
   expectIndex?: (spec: Document) => boolean;
 }
@@ -81,6 +87,14 @@ function relaxedCollectionOption(name: string, source: Document, destination: Do
   if (source.capped !== true) return false;
   if (name === 'size') return numberOf(destination.size) === RELAXED_CAPPED_SIZE;
   if (name === 'max') return destination.max === undefined || numberOf(destination.max) === 0;
+  return false;
+}
+
+/** The destination's unique index waits for its conversion: prepared, not unique yet. */
+function awaitsUniqueConversion(name: string, source: Document, destination: Document): boolean {
+  if (source.unique !== true || destination.prepareUnique !== true) return false;
+  if (name === 'unique') return destination.unique !== true;
+  if (name === 'prepareUnique') return source.prepareUnique !== true;
   return false;
 }
 
@@ -121,6 +135,7 @@ function indexMismatches(db: string, coll: string, source: Document[], destinati
     }
     for (const option of differingKeys(spec, other, INDEX_NOISE)) {
       if (options.relaxedDuringSync && relaxedIndexOption(option, spec, other)) continue;
+      if (options.uniqueConversionPending && awaitsUniqueConversion(option, spec, other)) continue;
       const s = text(spec[option]);
       const d = text(other[option]);
       out.push({
