@@ -107,3 +107,16 @@ test('the filter and the buildIndexes mode apply; a unique index prepared for it
   const all = (await new MockActivityEnvironment().run(verifyCatalog, clusters, INPUT)) as VerifyCatalogResult;
   assert.deepEqual(all.mismatches.map((m) => m.detail?.split(' is ')[0] ?? m.kind), ["index 'h_hashed'", "option 'validator'"]);
 });
+
+test('pages resume after a namespace across databases, a database on one side only included', async () => {
+  for (const coll of ['k', 'm', 'n']) await pair.admin.cluster0.db('a').createCollection(coll);
+  for (const coll of ['k', 'm', 'n']) await pair.admin.cluster1.db('a').createCollection(coll);
+  await pair.admin.cluster0.db('b').createCollection('x');
+  await pair.admin.cluster1.db('c').createCollection('y');
+  const seen: string[] = [];
+  for await (const page of compareCatalogPages(pair.admin.cluster0, pair.admin.cluster1, { after: { db: 'a', coll: 'm' }, pageSize: 2 })) {
+    seen.push(...page.namespaces.map((ns) => `${ns.db}.${ns.coll}`));
+    seen.push(...page.mismatches.map((m) => m.kind));
+  }
+  assert.deepEqual(seen, ['a.n', 'b.x', 'collectionMissingOnDestination', 'c.y', 'collectionExtraOnDestination']);
+});
