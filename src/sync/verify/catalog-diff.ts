@@ -49,6 +49,9 @@ export interface CatalogDiffOptions {
    */
   relaxedDuringSync?: boolean;
   /**
+   * (With either relaxation, an index flag the sync leaves out when false, `unique`, `hidden` or
+   * `prepareUnique: false` on the source, may be absent on the destination.)
+   *
    * Accept a unique index in the form a commit gives it before the destination opens (the
    * `beforeCanWrite` stage of the finalize): `prepareUnique` set and not unique yet, the unique
    * conversion runs once the destination is writable. Only the unique options are relaxed.
@@ -88,6 +91,13 @@ function relaxedCollectionOption(name: string, source: Document, destination: Do
   if (name === 'size') return numberOf(destination.size) === RELAXED_CAPPED_SIZE;
   if (name === 'max') return destination.max === undefined || numberOf(destination.max) === 0;
   return false;
+}
+
+/** Index flags the sync builds without when they are false (src/sync/index-relaxation.ts): false and absent mean the same. */
+const FLAGS_BUILT_WITHOUT_FALSE = new Set(['unique', 'prepareUnique', 'hidden']);
+
+function falseFlagLeftOut(name: string, source: Document, destination: Document): boolean {
+  return FLAGS_BUILT_WITHOUT_FALSE.has(name) && source[name] === false && destination[name] === undefined;
 }
 
 /** The destination's unique index waits for its conversion: prepared, not unique yet. */
@@ -136,6 +146,7 @@ function indexMismatches(db: string, coll: string, source: Document[], destinati
     for (const option of differingKeys(spec, other, INDEX_NOISE)) {
       if (options.relaxedDuringSync && relaxedIndexOption(option, spec, other)) continue;
       if (options.uniqueConversionPending && awaitsUniqueConversion(option, spec, other)) continue;
+      if ((options.relaxedDuringSync || options.uniqueConversionPending) && falseFlagLeftOut(option, spec, other)) continue;
       const s = text(spec[option]);
       const d = text(other[option]);
       out.push({

@@ -109,6 +109,18 @@ describe('diffCatalogEntry', () => {
       ['indexOptionDiffers', 'u', 'unique'],
       ['indexOptionDiffers', 't', 'expireAfterSeconds'],
     ]);
+    // flags the sync builds without when false (as the server itself drops hidden: false) are not a difference then
+    const falseFlags = collection({}, [idIndex, { v: 2, key: { f: 1 }, name: 'f', unique: false, hidden: false, sparse: false }]);
+    const leftOut = collection({}, [idIndex, { v: 2, key: { f: 1 }, name: 'f', sparse: false }]);
+    assert.deepEqual(diffCatalogEntry('d', falseFlags, leftOut, { uniqueConversionPending: true }), []);
+    assert.deepEqual(diffCatalogEntry('d', falseFlags, leftOut, { relaxedDuringSync: true }), []);
+    assert.deepEqual(kinds(diffCatalogEntry('d', falseFlags, leftOut)), [
+      ['indexOptionDiffers', 'f', 'hidden'],
+      ['indexOptionDiffers', 'f', 'unique'],
+    ]);
+    assert.deepEqual(kinds(diffCatalogEntry('d', falseFlags, collection({}, [idIndex, { v: 2, key: { f: 1 }, name: 'f' }]), { uniqueConversionPending: true })), [
+      ['indexOptionDiffers', 'f', 'sparse'],
+    ], 'sparse is built as the source has it');
     // a prepared index whose source is not unique is a difference too
     const plain = collection({}, [idIndex, { v: 2, key: { u: 1 }, name: 'u' }, { v: 2, key: { t: 1 }, name: 't', expireAfterSeconds: 60 }]);
     assert.deepEqual(kinds(diffCatalogEntry('d', plain, prepared, { uniqueConversionPending: true })), [['indexOptionDiffers', 'u', 'prepareUnique']]);
