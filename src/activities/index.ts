@@ -21,6 +21,7 @@ import {
   verifyWorkUnit,
   type VerifyWorkUnitInput,
 } from './verify';
+import { verifyCatalog, type VerifyCatalogInput } from './verify-catalog';
 
 export interface ActivityDeps {
   clusters: ClusterClients;
@@ -45,6 +46,7 @@ export function createActivities({ clusters }: ActivityDeps) {
     verifyWorkUnit: (input: VerifyWorkUnitInput) => verifyWorkUnit(clusters, input),
     recheckVerification: (input: RecheckInput) => recheckVerification(clusters, input),
     verifyAtCommit: (input: VerifyAtCommitInput) => verifyAtCommit(clusters, input),
+    verifyCatalog: (input: VerifyCatalogInput) => verifyCatalog(clusters, input),
   };
 }
 

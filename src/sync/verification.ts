@@ -32,6 +32,8 @@ export interface VerificationMismatch {
   /** canonical EJSON of the document's _id; null for a collection-level difference */
   id: string | null;
   kind: string;
+  /** what differs in the namespace's catalog (an option, an index), for a catalog difference */
+  detail?: string;
 }
 
 /** A time on a cluster, {t: seconds, i: increment}. */
@@ -69,6 +71,8 @@ export interface VerificationState {
    * has passed it (null: none known; absent in states recorded before it: recheck at once)
    */
   nextDueAt?: VerificationTime | null;
+  /** namespaces whose catalogs (options, indexes, views) the commit check compared; absent before it ran */
+  catalogNamespaces?: number;
   mismatchCount: number;
   /** the first MAX_SHOWN_MISMATCHES confirmed mismatches */
   mismatches: VerificationMismatch[];
@@ -134,6 +138,7 @@ export function noteMismatches(v: VerificationState, found: readonly Verificatio
 }
 
 export function describeMismatch(m: VerificationMismatch): string {
+  if (m.detail !== undefined) return `${m.ns}: ${m.detail}`;
   const what =
     m.kind === 'missingOnDestination'
       ? 'is missing on the destination'
@@ -143,6 +148,32 @@ export function describeMismatch(m: VerificationMismatch): string {
           ? 'differs between source and destination'
           : m.kind;
   return m.id === null ? `${m.ns}: ${what}` : `${m.ns} document _id ${m.id} ${what}`;
+}
+
+/** What the commit check found: a count, and the first few named. */
+export interface CommitCheckFindings {
+  mismatchCount: number;
+  mismatches: readonly VerificationMismatch[];
+}
+
+/**
+ * The error description of a commit that failed its check: what differs (documents, catalog
+ * entries), the first few named, and that the destination stays write-blocked.
+ */
+export function commitCheckFailureMessage(documents: CommitCheckFindings, catalog: CommitCheckFindings): string {
+  const part = (found: CommitCheckFindings, what: string): string => {
+    const named = found.mismatches.map(describeMismatch).join('; ');
+    const more = found.mismatchCount - found.mismatches.length;
+    return `${what}: ${named}${more > 0 ? ` (and ${more} more)` : ''}`;
+  };
+  const parts: string[] = [];
+  if (documents.mismatchCount > 0) {
+    parts.push(part(documents, `${documents.mismatchCount} document${documents.mismatchCount === 1 ? '' : 's'} that differ after every event was applied`));
+  }
+  if (catalog.mismatchCount > 0) {
+    parts.push(part(catalog, `${catalog.mismatchCount} catalog difference${catalog.mismatchCount === 1 ? '' : 's'} (collection options, indexes, views)`));
+  }
+  return `verification found ${parts.join(', and ')}; the destination stays write-blocked`;
 }
 
 /** The /progress warnings naming the confirmed mismatches (a bounded list). */

@@ -58,6 +58,7 @@ export function activitiesFor(tuning: SyncTuning) {
     verifyWorkUnit: long.verifyWorkUnit,
     recheckVerification: long.recheckVerification,
     verifyAtCommit: long.verifyAtCommit,
+    verifyCatalog: long.verifyCatalog,
     /** setWriteBlocking for releasing blocks after a failure: a bounded number of tries */
     releaseWriteBlocking: proxyActivities<SyncActivities>({
       startToCloseTimeout: '2 minutes',

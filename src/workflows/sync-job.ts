@@ -48,7 +48,7 @@ import { activitiesFor, retriesExhausted, type SyncActivityCalls } from './activ
 import { detailsMarkdown } from './details';
 import { EventBuffering } from './event-buffering';
 import { Verifier } from './verification';
-import { describeMismatch } from '../sync/verification';
+import { type CommitCheckFindings, commitCheckFailureMessage } from '../sync/verification';
 import { failureInfo } from './failure';
 import { C2C_METADATA_DB, C2C_VERIFIER_DB } from '../sync/namespace-names';
 import { runCopy } from './copy-phase';
@@ -69,6 +69,9 @@ import {
   type SyncWorkflowState,
 } from '../sync/state';
 import type { ClusterLabel, ClusterTime, SyncStateName } from '../sync/vocabulary';
+
+/** The verifier's commit check compares the catalogs too (verifyCatalog); runs recorded before check documents only. */
+export const CATALOG_AT_COMMIT_PATCH = 'verifier-catalog-at-commit';
 
 export interface SyncWorkflowInput {
   syncId: string;
@@ -472,17 +475,27 @@ export class SyncJob {
   private async verifyAtCommit(): Promise<void> {
     const s = this.s;
     const result = await this.call('verifyAtCommit', () => this.act.verifyAtCommit({ source: s.source, destination: s.destination }));
-    if (result.mismatchCount === 0) return;
+    const catalog = await this.verifyCatalogAtCommit();
+    if (result.mismatchCount === 0 && catalog.mismatchCount === 0) return;
     this.verifier.noteConfirmed(result.mismatches, result.mismatchCount);
-    const named = result.mismatches.map(describeMismatch).join('; ');
+    this.verifier.noteConfirmed(catalog.mismatches, catalog.mismatchCount);
     throw ApplicationFailure.create({
       type: SyncErrorName.VerificationFailed,
       nonRetryable: true,
-      message:
-        `verification found ${result.mismatchCount} document${result.mismatchCount === 1 ? '' : 's'} that differ after every event was applied: ${named}` +
-        (result.mismatchCount > result.mismatches.length ? ` (and ${result.mismatchCount - result.mismatches.length} more)` : '') +
-        '; the destination stays write-blocked',
+      message: commitCheckFailureMessage(result, catalog),
     });
+  }
+
+  /**
+   * The commit check of the catalog: with the destination's indexes and options restored, every
+   * synced namespace's options, indexes and view definition must equal the source's. Runs
+   * recorded before it skip it (the patch).
+   */
+  private async verifyCatalogAtCommit(): Promise<CommitCheckFindings> {
+    if (!patched(CATALOG_AT_COMMIT_PATCH)) return { mismatchCount: 0, mismatches: [] };
+    const result = await this.call('verifyCatalog', () => this.act.verifyCatalog(this.catalog));
+    if (this.s.verification) this.s.verification.catalogNamespaces = result.namespaces;
+    return result;
   }
 
   private async reverse(): Promise<void> {

@@ -1,7 +1,8 @@
 // The embedded verifier in the sync workflow, on a real Temporal dev server and worker with stub
 // activities (no MongoDB): canCommit waits for the first pass, a mismatch found during change
 // event application blocks the commit, a mismatch found by the commit check fails the sync and
-// keeps the destination blocked, verification survives continue-as-new, and a sync started
+// keeps the destination blocked, so does a catalog difference found at commit (after the
+// destination's indexes are restored), verification survives continue-as-new, and a sync started
 // without it runs none of it. Every wait polls a condition.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -106,6 +107,42 @@ describe('embedded verifier in the sync workflow', () => {
     assert.ok(unblock > check, 'the destination opens only after the check passed');
     const applyInputs = stubs.callsOf('applyChangeEvents');
     assert.equal(applyInputs.at(-1)!.recordVerificationChanges, true, 'the applier records what it writes while the verifier runs');
+    // The catalog is compared once the destination's indexes and options are restored, before it opens.
+    const catalogCheck = order.indexOf('verifyCatalog');
+    const restored = stubs.calls.findIndex((call) => call.name === 'finalizeDestination' && call.input.stage === 'beforeCanWrite');
+    assert.equal(order.filter((name) => name === 'verifyCatalog').length, 1);
+    assert.ok(restored >= 0 && catalogCheck > restored, 'the catalog check follows the restore of the indexes and options');
+    assert.ok(unblock > catalogCheck, 'the destination opens only after the catalog check passed');
+    assert.equal((await controller.state())!.verification!.catalogNamespaces, 1);
+  });
+
+  test('a catalog difference found by the commit check fails the sync with VerificationFailed naming it, the destination kept blocked', async () => {
+    const stubs = stubActivities({ partitions: 1 });
+    stubs.override.verifyCatalog = async () => ({
+      namespaces: 4,
+      mismatchCount: 2,
+      mismatches: [{ ns: 'app.items', id: null, kind: 'indexMissingOnDestination', detail: "index 'email_1' is missing on the destination" }],
+    });
+    const { controller, progress } = await syncWith(stubs);
+    await controller.start({ ...START, enableUserWriteBlocking: 'destinationOnly', includeNamespaces: [{ database: 'app' }] });
+    await progress((p) => p.canCommit === true, 'canCommit');
+    await controller.commit();
+    const failed = await progress(
+      (p) => p.state === 'FAILED' && (p.warnings ?? []).some((w) => /stay blocked because verification failed/.test(w)),
+      'FAILED, with the destination kept blocked',
+    );
+    assert.equal(failed.error, 'VerificationFailed');
+    assert.match(String(failed.errorDescription), /verification found 2 catalog differences \(collection options, indexes, views\): app\.items: index 'email_1' is missing on the destination \(and 1 more\)/);
+    assert.ok((failed.warnings ?? []).includes("verification mismatch: app.items: index 'email_1' is missing on the destination"), JSON.stringify(failed.warnings));
+    const [input] = stubs.callsOf('verifyCatalog');
+    assert.deepEqual(input!.includeNamespaces, [{ database: 'app' }], 'the filter applies');
+    assert.equal(input!.buildIndexes, 'afterDataCopy');
+    const state = (await controller.state())!;
+    assert.equal(state.verification!.mismatchCount, 2);
+    assert.equal(state.destinationWritesBlocked, true);
+    assert.equal(state.commit.canWrite, false);
+    const destinationUnblocks = stubs.callsOf('setWriteBlocking').filter((call) => call.cluster === 'cluster1' && call.blocked === false);
+    assert.deepEqual(destinationUnblocks, [], 'the destination was never unblocked');
   });
 
   test('a mismatch confirmed during change event application is named in /progress and blocks the commit', async () => {
@@ -243,7 +280,7 @@ describe('embedded verifier in the sync workflow', () => {
     assert.equal(ready.verification, null);
     await controller.commit();
     await progress((p) => p.state === 'COMMITTED', 'COMMITTED');
-    for (const name of ['beginVerification', 'verifyWorkUnit', 'recheckVerification', 'verifyAtCommit'] as const) {
+    for (const name of ['beginVerification', 'verifyWorkUnit', 'recheckVerification', 'verifyAtCommit', 'verifyCatalog'] as const) {
       assert.equal(stubs.callsOf(name).length, 0, name);
     }
     assert.ok(stubs.callsOf('applyChangeEvents').every((input) => input.recordVerificationChanges === undefined));

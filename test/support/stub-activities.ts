@@ -147,6 +147,7 @@ export function stubActivities(options: { partitions?: number; collections?: num
     },
     recheckVerification: async () => ({ candidates: 0, deferred: 0, mismatchCount: 0, mismatches: [] }),
     verifyAtCommit: async () => ({ mismatchCount: 0, mismatches: [] }),
+    verifyCatalog: async () => ({ namespaces: 1, mismatchCount: 0, mismatches: [] }),
   };
 
   const activities = Object.fromEntries(

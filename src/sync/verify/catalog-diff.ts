@@ -48,6 +48,15 @@ export interface CatalogDiffOptions {
    * a commit, and for two clusters compared without a sync, the destination must match exactly.
    */
   relaxedDuringSync?: boolean;
+  /**
+   * (With either relaxation, an index flag the sync leaves out when false, `unique`, `hidden` or
+   * `prepareUnique: false` on the source, may be absent on the destination.)
+   *
+   * Accept a unique index in the form a commit gives it before the destination opens (the
+   * `beforeCanWrite` stage of the finalize): `prepareUnique` set and not unique yet, the unique
+   * conversion runs once the destination is writable. Only the unique options are relaxed.
+   */
+  uniqueConversionPending?: boolean;
   /** which source indexes the destination must have (default: all), e.g. under buildIndexes: never */
   expectIndex?: (spec: Document) => boolean;
 }
@@ -81,6 +90,21 @@ function relaxedCollectionOption(name: string, source: Document, destination: Do
   if (source.capped !== true) return false;
   if (name === 'size') return numberOf(destination.size) === RELAXED_CAPPED_SIZE;
   if (name === 'max') return destination.max === undefined || numberOf(destination.max) === 0;
+  return false;
+}
+
+/** Index flags the sync builds without when they are false (src/sync/index-relaxation.ts): false and absent mean the same. */
+const FLAGS_BUILT_WITHOUT_FALSE = new Set(['unique', 'prepareUnique', 'hidden']);
+
+function falseFlagLeftOut(name: string, source: Document, destination: Document): boolean {
+  return FLAGS_BUILT_WITHOUT_FALSE.has(name) && source[name] === false && destination[name] === undefined;
+}
+
+/** The destination's unique index waits for its conversion: prepared, not unique yet. */
+function awaitsUniqueConversion(name: string, source: Document, destination: Document): boolean {
+  if (source.unique !== true || destination.prepareUnique !== true) return false;
+  if (name === 'unique') return destination.unique !== true;
+  if (name === 'prepareUnique') return source.prepareUnique !== true;
   return false;
 }
 
@@ -121,6 +145,8 @@ function indexMismatches(db: string, coll: string, source: Document[], destinati
     }
     for (const option of differingKeys(spec, other, INDEX_NOISE)) {
       if (options.relaxedDuringSync && relaxedIndexOption(option, spec, other)) continue;
+      if (options.uniqueConversionPending && awaitsUniqueConversion(option, spec, other)) continue;
+      if ((options.relaxedDuringSync || options.uniqueConversionPending) && falseFlagLeftOut(option, spec, other)) continue;
       const s = text(spec[option]);
       const d = text(other[option]);
       out.push({

@@ -95,6 +95,37 @@ describe('diffCatalogEntry', () => {
     assert.ok(reversed.some((m) => m.option === 'size'));
   });
 
+  it('accepts a unique index prepared for its conversion (before the destination opens) only with uniqueConversionPending', () => {
+    const source = collection({}, [idIndex, { v: 2, key: { u: 1 }, name: 'u', unique: true }, { v: 2, key: { t: 1 }, name: 't', expireAfterSeconds: 60 }]);
+    const prepared = collection({}, [idIndex, { v: 2, key: { u: 1 }, name: 'u', prepareUnique: true }, { v: 2, key: { t: 1 }, name: 't', expireAfterSeconds: 60 }]);
+    assert.deepEqual(diffCatalogEntry('d', source, prepared, { uniqueConversionPending: true }), []);
+    assert.deepEqual(kinds(diffCatalogEntry('d', source, prepared)), [
+      ['indexOptionDiffers', 'u', 'prepareUnique'],
+      ['indexOptionDiffers', 'u', 'unique'],
+    ]);
+    // only the unique conversion waits: a non-unique index not prepared, or any other relaxation, is a difference
+    const notPrepared = collection({}, [idIndex, { v: 2, key: { u: 1 }, name: 'u' }, { v: 2, key: { t: 1 }, name: 't', expireAfterSeconds: 2147483647 }]);
+    assert.deepEqual(kinds(diffCatalogEntry('d', source, notPrepared, { uniqueConversionPending: true })), [
+      ['indexOptionDiffers', 'u', 'unique'],
+      ['indexOptionDiffers', 't', 'expireAfterSeconds'],
+    ]);
+    // flags the sync builds without when false (as the server itself drops hidden: false) are not a difference then
+    const falseFlags = collection({}, [idIndex, { v: 2, key: { f: 1 }, name: 'f', unique: false, hidden: false, sparse: false }]);
+    const leftOut = collection({}, [idIndex, { v: 2, key: { f: 1 }, name: 'f', sparse: false }]);
+    assert.deepEqual(diffCatalogEntry('d', falseFlags, leftOut, { uniqueConversionPending: true }), []);
+    assert.deepEqual(diffCatalogEntry('d', falseFlags, leftOut, { relaxedDuringSync: true }), []);
+    assert.deepEqual(kinds(diffCatalogEntry('d', falseFlags, leftOut)), [
+      ['indexOptionDiffers', 'f', 'hidden'],
+      ['indexOptionDiffers', 'f', 'unique'],
+    ]);
+    assert.deepEqual(kinds(diffCatalogEntry('d', falseFlags, collection({}, [idIndex, { v: 2, key: { f: 1 }, name: 'f' }]), { uniqueConversionPending: true })), [
+      ['indexOptionDiffers', 'f', 'sparse'],
+    ], 'sparse is built as the source has it');
+    // a prepared index whose source is not unique is a difference too
+    const plain = collection({}, [idIndex, { v: 2, key: { u: 1 }, name: 'u' }, { v: 2, key: { t: 1 }, name: 't', expireAfterSeconds: 60 }]);
+    assert.deepEqual(kinds(diffCatalogEntry('d', plain, prepared, { uniqueConversionPending: true })), [['indexOptionDiffers', 'u', 'prepareUnique']]);
+  });
+
   it('reports a namespace on one side only', () => {
     assert.deepEqual(kinds(diffCatalogEntry('d', collection({}), undefined)), [['collectionMissingOnDestination', '', '']]);
     assert.deepEqual(kinds(diffCatalogEntry('d', undefined, collection({}))), [['collectionExtraOnDestination', '', '']]);
