@@ -116,9 +116,16 @@ export async function mergeSortedEntries(
       step = { verdict: digestsEqual(s!.digest, d!.digest) ? 'same' : 'different', id: s!.id, source: s!, destination: d! };
       moved = [left.advance(), right.advance()];
     }
-    const handled = onStep(step);
-    if (handled instanceof Promise) await handled;
-    if (moved instanceof Promise) await moved;
-    else if (Array.isArray(moved) && (moved[0] instanceof Promise || moved[1] instanceof Promise)) await Promise.all(moved);
+    const reads = Array.isArray(moved) ? moved : [moved];
+    try {
+      const handled = onStep(step);
+      if (handled instanceof Promise) await handled;
+    } catch (error) {
+      // The reads already started must settle before the caller closes the cursors: one that
+      // failed afterwards, unawaited, would be an unhandled rejection, which ends the process.
+      await Promise.allSettled(reads);
+      throw error;
+    }
+    if (reads.some((read) => read instanceof Promise)) await Promise.all(reads);
   }
 }

@@ -79,6 +79,45 @@ describe('mergeSortedEntries', () => {
     assert.deepEqual(seen, [1, 2, 3]);
   });
 
+  it('a step handler that fails leaves no read of a side unhandled (a stray rejection would end the worker process)', async () => {
+    // The refill a side started before the handler failed rejects afterwards, as a getMore does
+    // once the failed comparison closed its cursor.
+    let rejectRefill: (error: Error) => void = () => {};
+    let refillRejected: () => void = () => {};
+    const rejected = new Promise<void>((resolve) => {
+      refillRejected = resolve;
+    });
+    const failingLater: EntrySource = {
+      next: () => new Promise<MergeEntry | null>((_, reject) => {
+        rejectRefill = reject;
+      }),
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const first = batched([entry(1, 'a')], 1);
+      let sourceCalls = 0;
+      const source: EntrySource = { next: () => (sourceCalls++ === 0 ? first.next() : failingLater.next()) };
+      const merged = mergeSortedEntries(source, batched([], 1), compare, () => {
+        setImmediate(() => {
+          rejectRefill(new Error('cursor id 1 not found'));
+          refillRejected();
+        });
+        throw new Error('cancelled');
+      });
+      await assert.rejects(merged, /cancelled/);
+      await rejected;
+      // Node reports an unhandled rejection once the microtasks after it have run.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('agrees with a set comparison of random sides', async () => {
     const side = fc.dictionary(fc.integer({ min: 0, max: 40 }).map(String), fc.constantFrom('x', 'y'), { maxKeys: 30 });
     await fc.assert(
