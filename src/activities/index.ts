@@ -21,6 +21,12 @@ import {
   verifyWorkUnit,
   type VerifyWorkUnitInput,
 } from './verify';
+import {
+  beginDestinationEvents,
+  type BeginDestinationEventsInput,
+  followDestinationEvents,
+  type FollowDestinationEventsInput,
+} from './verify-destination-events';
 
 export interface ActivityDeps {
   clusters: ClusterClients;
@@ -45,6 +51,8 @@ export function createActivities({ clusters }: ActivityDeps) {
     verifyWorkUnit: (input: VerifyWorkUnitInput) => verifyWorkUnit(clusters, input),
     recheckVerification: (input: RecheckInput) => recheckVerification(clusters, input),
     verifyAtCommit: (input: VerifyAtCommitInput) => verifyAtCommit(clusters, input),
+    beginDestinationEvents: (input: BeginDestinationEventsInput) => beginDestinationEvents(clusters, input),
+    followDestinationEvents: (input: FollowDestinationEventsInput) => followDestinationEvents(clusters, input),
   };
 }
 

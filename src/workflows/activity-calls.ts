@@ -58,6 +58,8 @@ export function activitiesFor(tuning: SyncTuning) {
     verifyWorkUnit: long.verifyWorkUnit,
     recheckVerification: long.recheckVerification,
     verifyAtCommit: long.verifyAtCommit,
+    beginDestinationEvents: long.beginDestinationEvents,
+    followDestinationEvents: long.followDestinationEvents,
     /** setWriteBlocking for releasing blocks after a failure: a bounded number of tries */
     releaseWriteBlocking: proxyActivities<SyncActivities>({
       startToCloseTimeout: '2 minutes',
