@@ -60,7 +60,7 @@ test('a difference made on the destination while every worker is down is found a
 
   // No worker runs: the destination is changed behind the sync's back.
   await pair.admin.cluster1.db('app').collection<AnyDocument>('items').updateOne({ _id: 77 }, { $set: { name: 'changed while c2c-sync was down' } });
-  const changed = pair.admin.cluster1.db(C2C_VERIFIER_DB).collection('changed');
+  const changed = pair.admin.cluster1.db(C2C_VERIFIER_DB).collection<{ _id: { db: string; coll: string; id: unknown } }>('changed');
   assert.equal(await changed.countDocuments({ _id: { db: 'app', coll: 'items', id: 77 } }), 0, 'nothing recorded it while no worker ran');
 
   worker(taskQueue);

@@ -74,7 +74,7 @@ describe('embedded verifier: writes made directly on the destination', () => {
 
     await pair.admin.cluster1.db('app').collection<AnyDocument>('items').updateOne({ _id: 42 }, { $set: { name: 'changed on the destination' } });
     // The follower records it during change event application, before any commit.
-    const changed = pair.admin.cluster1.db(C2C_VERIFIER_DB).collection('changed');
+    const changed = pair.admin.cluster1.db(C2C_VERIFIER_DB).collection<{ _id: { db: string; coll: string; id: unknown } }>('changed');
     await waitUntil(async () => (await changed.countDocuments({ _id: { db: 'app', coll: 'items', id: 42 } })) === 1, { timeoutMs: 60_000, what: 'the destination write in the changed set' });
 
     const failed = await commitFails(h);

@@ -61,7 +61,7 @@ export const recordingScenarios: RecordingScenario[] = [
         const handle = env.client.workflow.getHandle(controller.workflowId);
         await controller.start({ source: 'cluster0', destination: 'cluster1' });
         await waitForProgress(controller, (p) => p.canCommit === true);
-        await pair.admin.cluster0.db('rec').collection('docs').updateOne({ _id: 3 }, { $set: { late: true } });
+        await pair.admin.cluster0.db('rec').collection<{ _id: number }>('docs').updateOne({ _id: 3 }, { $set: { late: true } });
         await pair.admin.cluster0.db('rec').collection('small').insertOne({ late: true });
         await waitForProgress(controller, (p) => p.canCommit === true && (p.verification?.source.hashedDocumentCount ?? 0) >= 310);
         await controller.commit();
