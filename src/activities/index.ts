@@ -22,6 +22,12 @@ import {
   type VerifyWorkUnitInput,
 } from './verify';
 import { verifyCatalog, type VerifyCatalogInput } from './verify-catalog';
+import {
+  beginDestinationEvents,
+  type BeginDestinationEventsInput,
+  followDestinationEvents,
+  type FollowDestinationEventsInput,
+} from './verify-destination-events';
 
 export interface ActivityDeps {
   clusters: ClusterClients;
@@ -47,6 +53,8 @@ export function createActivities({ clusters }: ActivityDeps) {
     recheckVerification: (input: RecheckInput) => recheckVerification(clusters, input),
     verifyAtCommit: (input: VerifyAtCommitInput) => verifyAtCommit(clusters, input),
     verifyCatalog: (input: VerifyCatalogInput) => verifyCatalog(clusters, input),
+    beginDestinationEvents: (input: BeginDestinationEventsInput) => beginDestinationEvents(clusters, input),
+    followDestinationEvents: (input: FollowDestinationEventsInput) => followDestinationEvents(clusters, input),
   };
 }
 

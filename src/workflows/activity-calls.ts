@@ -59,6 +59,8 @@ export function activitiesFor(tuning: SyncTuning) {
     recheckVerification: long.recheckVerification,
     verifyAtCommit: long.verifyAtCommit,
     verifyCatalog: long.verifyCatalog,
+    beginDestinationEvents: long.beginDestinationEvents,
+    followDestinationEvents: long.followDestinationEvents,
     /** setWriteBlocking for releasing blocks after a failure: a bounded number of tries */
     releaseWriteBlocking: proxyActivities<SyncActivities>({
       startToCloseTimeout: '2 minutes',

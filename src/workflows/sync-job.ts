@@ -453,6 +453,7 @@ export class SyncJob {
     // now that every event is applied, so their field order is exact too.
     await this.call('resyncDocuments', () => this.act.resyncDocuments({ source: s.source, destination: s.destination }));
     await this.call('finalizeDestination', () => this.act.finalizeDestination({ ...this.catalog, stage: 'beforeCanWrite' }));
+    if (verifying) await this.verifier.drainDestinationEvents();
     if (verifying) await this.verifyAtCommit();
     if (s.options.writeBlocking !== 'none') {
       s.destinationWritableAt = await this.call('noteTime', () =>

@@ -26,12 +26,16 @@ import type { JobHost } from './job-host';
 export const EMBEDDED_VERIFIER_PATCH = 'embedded-verifier';
 /** Several work units per verifyWorkUnit call; runs recorded before compare one unit per call. */
 export const VERIFIER_SPANS_PATCH = 'verifier-unit-spans';
+/** The verifier follows the destination's change stream (verify-destination-events.ts); runs recorded before do not. */
+export const DESTINATION_EVENTS_PATCH = 'verifier-destination-events';
+const FOLLOWER = 'destination events';
 
 export class Verifier {
   private readonly running = new Map<string, Promise<void>>();
   private failure: { error: unknown } | undefined;
   private patchedIn: boolean | undefined;
   private spansPatched: boolean | undefined;
+  private followsDestination: boolean | undefined;
   private holding = false;
   /**
    * Candidates the units reported while a recheck ran, and their earliest stamp: the recheck's
@@ -100,6 +104,7 @@ export class Verifier {
       if (!open) break;
       this.track(`unit ${open.unit}`, () => this.verifyUnit(open));
     }
+    if (this.followingDestination()) this.track(FOLLOWER, () => this.followDestination());
     // Deferred candidates wait for the commit check: only undecided ones call for a recheck, and
     // only once the applier has passed the earliest of their stamps (none is due before).
     if (afterStep && s.apply.appliedThrough && recheckDue(v, s.apply.appliedThrough) && !this.running.has('recheck')) {
@@ -144,6 +149,11 @@ export class Verifier {
     const start = s.startPoint;
     const runKey = `${s.syncId}@${start ? `${start.t}.${start.i}` : 'unknown'}`;
     await this.host.call('beginVerification', () => act.beginVerification({ destination: s.destination, runKey }));
+    // The follower's start point comes before any range is compared: a destination write after a
+    // range's comparison is then always after the start point.
+    if (this.followingDestination()) {
+      await this.host.call('beginDestinationEvents', () => act.beginDestinationEvents({ destination: s.destination, syncId: s.syncId }));
+    }
     const v = this.v;
     v.begun = true;
     v.unitsTotal = s.copy.unitsPlanned;
@@ -212,6 +222,46 @@ export class Verifier {
     v.nextDueAt = result.nextDueAt === undefined ? null : earlierTime(result.nextDueAt, found.dueAt);
     v.recheckedThrough = through;
     this.noteConfirmed(result.mismatches, result.mismatchCount);
+  }
+
+  /** Whether this run follows the destination's change stream (decided once per run, for replay). */
+  private followingDestination(): boolean {
+    if (this.followsDestination === undefined) this.followsDestination = patched(DESTINATION_EVENTS_PATCH);
+    return this.followsDestination;
+  }
+
+  private followCall(drain: boolean) {
+    const { s, act } = this.host;
+    return this.host.call(drain ? 'followDestinationEvents (commit)' : 'followDestinationEvents', () =>
+      act.followDestinationEvents({
+        source: s.source,
+        destination: s.destination,
+        includeNamespaces: s.options.includeNamespaces,
+        excludeNamespaces: s.options.excludeNamespaces,
+        maxDurationMs: s.tuning.verifyChunkMaxMs,
+        batchSize: s.tuning.verifyBatchSize,
+        syncId: s.syncId,
+        ...(drain ? { drain: true } : {}),
+      }),
+    );
+  }
+
+  /** One bounded call of the follower (launched again after it ends, while the applier runs). */
+  private async followDestination(): Promise<void> {
+    await this.followCall(false);
+  }
+
+  /**
+   * The commit check's first part: with every event applied and the destination write-blocked
+   * (or no longer written to), reads the destination's events up to a point taken now and
+   * compares the namespaces dropped or renamed there. The verifier must be settled.
+   */
+  async drainDestinationEvents(): Promise<void> {
+    if (!this.active() || !this.followingDestination()) return;
+    for (;;) {
+      const result = await this.followCall(true);
+      if (result.drained) return;
+    }
   }
 
   /** Records confirmed mismatches in the state (bounded) and the log (each one named). */

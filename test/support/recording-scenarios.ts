@@ -46,4 +46,32 @@ export const recordingScenarios: RecordingScenario[] = [
       }
     },
   },
+  {
+    // The embedded verifier through its first pass, a recheck and the commit check.
+    name: 'sync-verifier-commit',
+    async run(env) {
+      const pair = await startClusterPair();
+      const harness = await startSyncHarness(env, pair, { tuning: { verifyChunkMaxMs: 1000 } });
+      try {
+        await seed(pair.admin.cluster0, [
+          { db: 'rec', coll: 'docs', documents: 300 },
+          { db: 'rec', coll: 'small', documents: 10 },
+        ]);
+        const { controller } = harness;
+        const handle = env.client.workflow.getHandle(controller.workflowId);
+        await controller.start({ source: 'cluster0', destination: 'cluster1' });
+        await waitForProgress(controller, (p) => p.canCommit === true);
+        await pair.admin.cluster0.db('rec').collection<{ _id: number }>('docs').updateOne({ _id: 3 }, { $set: { late: true } });
+        await pair.admin.cluster0.db('rec').collection('small').insertOne({ late: true });
+        await waitForProgress(controller, (p) => p.canCommit === true && (p.verification?.source.hashedDocumentCount ?? 0) >= 310);
+        await controller.commit();
+        await waitForProgress(controller, (p) => p.state === 'COMMITTED');
+        await handle.terminate('recording done');
+        return handle;
+      } finally {
+        await harness.close();
+        await pair.close();
+      }
+    },
+  },
 ];

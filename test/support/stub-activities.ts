@@ -148,6 +148,12 @@ export function stubActivities(options: { partitions?: number; collections?: num
     recheckVerification: async () => ({ candidates: 0, deferred: 0, mismatchCount: 0, mismatches: [] }),
     verifyAtCommit: async () => ({ mismatchCount: 0, mismatches: [] }),
     verifyCatalog: async () => ({ namespaces: 1, mismatchCount: 0, mismatches: [] }),
+    // The destination is written by nobody else: each call follows its stream for a while and finds nothing.
+    beginDestinationEvents: async () => now(),
+    followDestinationEvents: async (input) => {
+      if (!input.drain) await new Promise((resolve) => setTimeout(resolve, Math.min(input.maxDurationMs, 200)));
+      return { events: 0, documentEvents: 0, namespaceEvents: 0, through: now(), drained: input.drain === true, mismatchCount: 0 };
+    },
   };
 
   const activities = Object.fromEntries(
