@@ -15,7 +15,7 @@ import { perDocumentWriteErrors } from '../mongo/write-outcome';
 import { namespacesWithCollatableKeys, planApply, type PlannedWrite, type RoundGroup, segmentRounds } from '../sync/apply-batching';
 import { SyncErrorName } from '../sync/errors';
 import { keyValueIdentity } from '../sync/key-identity';
-import { isOversizedStatement, MAX_STATEMENT_BYTES } from '../sync/oversize-write';
+import { isOversizedStatement, MAX_STATEMENT_BYTES, STATEMENT_OVERHEAD_BYTES } from '../sync/oversize-write';
 import {
   type DdlOperation,
   type EventNamespace,
@@ -38,12 +38,6 @@ import { recordChanged } from './verifier-store';
 
 /** Longest gap between two heartbeats while a batch is applied. */
 const HEARTBEAT_EVERY_MS = 1000;
-/**
- * A write made from change events holds parts of them (the document key, the full document, the
- * update description's fields, each once; a merged update the union of its events' fields) plus
- * its statement's own fields: so it is at most the events' bytes plus this.
- */
-const STATEMENT_OVERHEAD_BYTES = 1024;
 const CRUD_TYPES = new Set(['insert', 'update', 'replace', 'delete']);
 
 export function isDdlEvent(event: ChangeStreamDocument): boolean {
