@@ -123,12 +123,24 @@ export class RawApplier {
   }
 }
 
-/** A sync of the pair that is applying change events, with production tuning and no embedded verifier. */
+/**
+ * A sync of the pair that is applying change events, with production tuning; without the
+ * embedded verifier unless `body` says (`verification: {enabled: true}` is the default of a
+ * real start request).
+ */
 export async function startApplyingSync(env: TestWorkflowEnvironment, pair: ClusterPair, body: Document = {}): Promise<SyncHarness> {
   const harness = await startSyncHarness(env, pair, { tuning: { ...DEFAULT_TUNING } });
   await harness.controller.start({ source: 'cluster0', destination: 'cluster1', verification: { enabled: false }, ...body });
   await waitForProgress(harness.controller, (p) => p.canCommit === true, 600_000);
   return harness;
+}
+
+/** Drops every database on `client` but admin, local and config (c2c-sync's metadata too). */
+export async function dropAllDatabases(client: MongoClient): Promise<void> {
+  const { databases } = await client.db('admin').command({ listDatabases: 1, nameOnly: true });
+  for (const { name } of databases as { name: string }[]) {
+    if (!['admin', 'local', 'config'].includes(name)) await client.db(name).dropDatabase();
+  }
 }
 
 /** Polls (every 5 ms) until `probe` holds; returns the time it first held. */

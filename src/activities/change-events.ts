@@ -16,6 +16,7 @@ import { compileNamespaceFilter } from '../sync/namespace-filter';
 import type { BuildIndexesMode, SyncScope } from '../sync/start-options';
 import type { ApplyCheckpoint } from '../sync/state';
 import { compareClusterTimes, type ClusterTime } from '../sync/vocabulary';
+import { recordedChangesFor } from './changed-set-memory';
 import { DestinationWriter } from './destination-writer';
 import { endRequested } from './heartbeat';
 import { deleteBufferedBefore, dropBuffer, readBufferedBatch } from './event-buffer';
@@ -75,6 +76,7 @@ export async function applyChangeEvents(
     copyCompletedAt: input.copyCompletedAt,
     replaying: context.info.attempt > 1 || input.mayReplay === true,
     recordChanges: input.recordVerificationChanges === true,
+    ...(input.recordVerificationChanges ? { changesRecorded: await recordedChangesFor(destination) } : {}),
     heartbeat: () => context.heartbeat(checkpoint),
   });
   const startedAt = Date.now();
@@ -93,10 +95,10 @@ export async function applyChangeEvents(
   let lastDdlAt: ClusterTime | null = null;
   let reachedStopAt = false;
 
-  const apply = async (events: ChangeStreamDocument[]): Promise<void> => {
+  const apply = async (events: ChangeStreamDocument[], eventBytes?: number): Promise<void> => {
     batchesApplied += 1;
     if (events.length === 0) return;
-    const outcome = await writer.apply(events);
+    const outcome = await writer.apply(events, eventBytes);
     eventsApplied += events.length;
     if (outcome.lastDdlAt) lastDdlAt = outcome.lastDdlAt;
     appliedThrough = toClusterTime(events[events.length - 1]!.clusterTime!);
@@ -135,7 +137,7 @@ export async function applyChangeEvents(
       for (;;) {
         cancelled();
         const batch = await reader.next(input.stopAt);
-        await apply(batch.events);
+        await apply(batch.events, batch.sizes.reduce((sum, size) => sum + size, 0));
         checkpoint = { ...reader.position, ...(buffer ? { buffer } : {}) };
         const position = reader.positionTime;
         if (position && (!appliedThrough || compareClusterTimes(position, appliedThrough) > 0)) appliedThrough = position;

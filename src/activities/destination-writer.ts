@@ -14,7 +14,8 @@ import { toClusterTime } from '../mongo/cluster-time';
 import { perDocumentWriteErrors } from '../mongo/write-outcome';
 import { namespacesWithCollatableKeys, planApply, type PlannedWrite, type RoundGroup, segmentRounds } from '../sync/apply-batching';
 import { SyncErrorName } from '../sync/errors';
-import { isOversizedStatement } from '../sync/oversize-write';
+import { keyValueIdentity } from '../sync/key-identity';
+import { isOversizedStatement, MAX_STATEMENT_BYTES, STATEMENT_OVERHEAD_BYTES } from '../sync/oversize-write';
 import {
   type DdlOperation,
   type EventNamespace,
@@ -26,6 +27,7 @@ import type { DdlEvent } from '../sync/ddl-replay';
 import type { NamespaceMatcher } from '../sync/namespace-filter';
 import type { BuildIndexesMode } from '../sync/start-options';
 import { compareClusterTimes, type ClusterTime } from '../sync/vocabulary';
+import { RecordedChanges } from './changed-set-memory';
 import { CollatedNamespaces } from './collated-namespaces';
 import { DestinationDdl, uuidKey } from './destination-ddl';
 import { throwIfAttemptLost } from './heartbeat';
@@ -53,6 +55,8 @@ export interface DestinationWriterOptions {
   replaying: boolean;
   /** record every document written in the embedded verifier's changed set */
   recordChanges?: boolean;
+  /** what was recorded there already (by earlier iterations); by default, what this writer records */
+  changesRecorded?: RecordedChanges;
   /** heartbeats the caller's checkpoint during long steps (a recopy, a long chain of writes of one document) */
   heartbeat?: () => void;
 }
@@ -60,8 +64,10 @@ export interface DestinationWriterOptions {
 export class DestinationWriter {
   private readonly ddl: DestinationDdl;
   private readonly collated: CollatedNamespaces;
+  private readonly changesRecorded: RecordedChanges;
 
   constructor(private readonly options: DestinationWriterOptions) {
+    this.changesRecorded = options.changesRecorded ?? new RecordedChanges();
     this.collated = new CollatedNamespaces(options.destination);
     this.ddl = new DestinationDdl({
       source: options.source,
@@ -71,8 +77,13 @@ export class DestinationWriter {
     });
   }
 
-  /** Applies `events` in order; returns the time of the last DDL event applied, if any. */
-  async apply(events: ChangeStreamDocument[]): Promise<{ lastDdlAt: ClusterTime | null }> {
+  /**
+   * Applies `events` in order; returns the time of the last DDL event applied, if any.
+   * `eventBytes`, the sum of the events' BSON sizes when the caller knows it, spares measuring
+   * each write against the driver's statement limit when no write can come near it.
+   */
+  async apply(events: ChangeStreamDocument[], eventBytes?: number): Promise<{ lastDdlAt: ClusterTime | null }> {
+    const fitsStatements = eventBytes !== undefined && eventBytes + STATEMENT_OVERHEAD_BYTES < MAX_STATEMENT_BYTES;
     await this.ddl.recover();
     const translations = events.map((event) => translateChangeEvent(event as Document));
     // Keys that a collection's collation may hold equal must not run in parallel.
@@ -88,7 +99,7 @@ export class DestinationWriter {
         // A document changed thousands of times in one batch is thousands of rounds, one write
         // each: the batch can outlast the heartbeat timeout, so it heartbeats between rounds.
         for (const round of segmentRounds(step)) {
-          await Promise.all(round.map((group) => this.applyGroup(group, events)));
+          await Promise.all(round.map((group) => this.applyGroup(group, events, fitsStatements)));
           // a batch is applied whole: the workflow's request to end the iteration waits for it
           throwIfAttemptLost();
           if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
@@ -119,7 +130,8 @@ export class DestinationWriter {
     return event !== undefined && copyCompletedAt !== null && compareClusterTimes(toClusterTime(event.clusterTime!), copyCompletedAt) < 0;
   }
 
-  private async applyGroup(group: RoundGroup, events: ChangeStreamDocument[]): Promise<void> {
+  /** `fitsStatements`: every write made from the events fits one statement (see STATEMENT_OVERHEAD_BYTES) */
+  private async applyGroup(group: RoundGroup, events: ChangeStreamDocument[], fitsStatements: boolean): Promise<void> {
     // The destination collection of the group's source collection (it may have been renamed
     // since); none when that collection was dropped since or a later one holds the name.
     const target = await this.ddl.crudTarget(group.ns, uuidOfGroup(group, events));
@@ -134,7 +146,7 @@ export class DestinationWriter {
     // An update the driver would refuse as too large is taken from the source instead.
     const direct = group.writes.map((planned) => {
       const operation = toBulkWriteOperation(planned.documentKey, planned.write);
-      return operation && !(isOversizedStatement(operation) && 'updateOne' in operation) ? operation : null;
+      return operation && (fitsStatements || !(isOversizedStatement(operation) && 'updateOne' in operation)) ? operation : null;
     });
     const resync = group.writes
       .filter((planned, i) => !direct[i] || planned.covers.some((index) => this.mayMeetLaterState(events[index])))
@@ -143,14 +155,19 @@ export class DestinationWriter {
     // so their source reads can run together.
     const operations: AnyBulkWriteOperation<Document>[] = await Promise.all(
       group.writes.map(async (planned, i) => {
-        const operation = direct[i] ?? resyncOperation(planned.documentKey, await readSource(planned.documentKey));
-        return fitted(this.options.destination, target, operation);
+        const operation = direct[i];
+        if (operation && fitsStatements) return operation;
+        return fitted(this.options.destination, target, operation ?? resyncOperation(planned.documentKey, await readSource(planned.documentKey)));
       }),
     );
-    await recordForResync(this.options.destination, target, resync);
-    if (this.options.recordChanges) {
-      await recordChanged(this.options.destination, target, group.writes.map((planned) => planned.documentKey._id));
-    }
+    // The records and the writes are independent: they run together, and the batch (so the
+    // checkpoint) is done only once all of them are.
+    const recording = Promise.all([
+      recordForResync(this.options.destination, target, resync),
+      this.options.recordChanges ? this.recordChanged(target, group.writes.map((planned) => planned.documentKey._id)) : undefined,
+    ]);
+    // awaited below; a failed write throws without waiting for it
+    recording.catch(() => undefined);
     const collection = this.options.destination.db(target.db).collection(target.coll);
     try {
       await collection.bulkWrite(operations, { ordered: false, bypassDocumentValidation: true });
@@ -172,6 +189,18 @@ export class DestinationWriter {
         await bulkReplace(collection, [await fitted(this.options.destination, target, resyncOperation(documentKey, current))]);
       }
     }
+    await recording;
+  }
+
+  /**
+   * Records documents in the embedded verifier's changed set, leaving out those recorded
+   * already (changed-set-memory.ts: an entry once written stays while events are applied).
+   */
+  private async recordChanged(target: EventNamespace, ids: unknown[]): Promise<void> {
+    const identities = ids.map((id) => `${target.db}\u0000${target.coll}\u0000${keyValueIdentity(id)}`);
+    const fresh = ids.filter((_, i) => !this.changesRecorded.has(identities[i]!));
+    await recordChanged(this.options.destination, target, fresh);
+    this.changesRecorded.add(identities);
   }
 
   /**

@@ -15,6 +15,15 @@ import { type AnyBulkWriteOperation, BSON, type Document } from 'mongodb';
 export const MAX_STATEMENT_BYTES = 16 * 1024 * 1024;
 
 /**
+ * A write made from change events holds parts of them (the document key, the full document, the
+ * update description's fields, each once; a merged update the union of its events' fields) plus
+ * its statement's own fields: its statement is at most its document's events' BSON bytes plus
+ * this. So when a batch's events add up to less than MAX_STATEMENT_BYTES minus this, none of its
+ * writes needs measuring.
+ */
+export const STATEMENT_OVERHEAD_BYTES = 1024;
+
+/**
  * The bytes the driver serializes for `operation` as one statement of its write command (at
  * most: the writes of the sync carry no hint, collation, arrayFilters or sort).
  */

@@ -11,29 +11,60 @@ import { compileFilter, type ViewPredicate } from './query/matcher';
 import { toQueryView } from './bson/typed-view';
 import { bsonEquals } from './bson/compare';
 import { idModifiedByPipeline } from './change-stream-errors';
+import { isPlainDocument } from './bson/values';
 
 /** Stages after $changeStream never read other collections. */
 const NO_COLLECTIONS = (): Document[] => [];
 
+/**
+ * The top-level fields a $match filter reads, or null when it may read the whole document
+ * ($expr, $where, $jsonSchema, $text and the like).
+ */
+export function matchedTopLevelFields(filter: Document, into = new Set<string>()): Set<string> | null {
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === '$and' || key === '$or' || key === '$nor') {
+      if (!Array.isArray(value)) return null;
+      for (const clause of value) {
+        if (!isPlainDocument(clause) || matchedTopLevelFields(clause, into) === null) return null;
+      }
+    } else if (key === '$comment') {
+      continue;
+    } else if (key.startsWith('$')) {
+      return null;
+    } else {
+      into.add(key.split('.')[0]!);
+    }
+  }
+  return into;
+}
+
 export class UserPipeline {
   private readonly matches: ViewPredicate[] = [];
+  /** the top-level fields the leading $match stages read; null: the whole event */
+  private readonly matchedFields: string[] | null = [];
   private readonly rest: Document[];
 
   /** Raises the stages' parse errors at once, as the aggregate does. */
   constructor(stages: Document[]) {
     if (stages.length > 0) runPipeline([], stages, NO_COLLECTIONS);
     let leading = 0;
+    const fields = new Set<string>();
+    let wholeEvent = false;
     while (leading < stages.length && Object.keys(stages[leading])[0] === '$match') {
-      this.matches.push(compileFilter(stages[leading].$match as Document));
+      const filter = stages[leading].$match as Document;
+      this.matches.push(compileFilter(filter));
+      if (matchedTopLevelFields(filter, fields) === null) wholeEvent = true;
       leading++;
     }
+    this.matchedFields = wholeEvent ? null : [...fields];
     this.rest = stages.slice(leading);
   }
 
   /** The event after the stages, or undefined when they filter it out. */
   apply(event: Document): Document | undefined {
     if (this.matches.length > 0) {
-      const view = toQueryView(event);
+      // A filter reads only the fields it names: the view (a converted copy) holds just those.
+      const view = toQueryView(this.matchedFields ? pick(event, this.matchedFields) : event);
       for (const matches of this.matches) if (!matches(view)) return undefined;
     }
     if (this.rest.length === 0) return event;
@@ -43,4 +74,10 @@ export class UserPipeline {
     if (!bsonEquals(result._id, event._id)) throw idModifiedByPipeline(event._id as Document, result._id);
     return result;
   }
+}
+
+function pick(event: Document, fields: readonly string[]): Document {
+  const out: Document = {};
+  for (const field of fields) if (field in event) out[field] = event[field];
+  return out;
 }

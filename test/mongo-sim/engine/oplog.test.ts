@@ -159,6 +159,20 @@ test('local.oplog.rs: find with filter and $natural order, simulator fields hidd
   t.close();
 });
 
+test('local.oplog.rs: unfiltered reads in natural order (oldest, newest, skip, projection) match a full scan', async () => {
+  const t = testEngine();
+  for (let i = 0; i < 20; i++) await t.run({ insert: 'c', documents: [{ _id: i }] });
+  const scan = firstBatch(await t.run({ find: 'oplog.rs', filter: { op: { $exists: true } }, batchSize: 1000 }, 'local'));
+  const read = async (cmd: Document) => firstBatch(await t.run({ find: 'oplog.rs', batchSize: 1000, ...cmd }, 'local'));
+  assert.deepEqual(await read({ sort: { $natural: 1 }, limit: 1, projection: { ts: 1 } }), [{ ts: scan[0].ts }]);
+  assert.deepEqual(await read({ sort: { $natural: -1 }, limit: 1 }), [scan.at(-1)]);
+  assert.deepEqual(await read({ hint: { $natural: -1 }, skip: 2, limit: 3 }), scan.slice().reverse().slice(2, 5));
+  assert.deepEqual(await read({ skip: 5, limit: 2 }), scan.slice(5, 7));
+  assert.deepEqual(await read({}), scan);
+  await assertCommandError(t.run({ find: 'oplog.rs', sort: 1, limit: 1 }, 'local'), 14);
+  t.close();
+});
+
 test('engine clock accessors follow the oplog', async () => {
   const t = testEngine();
   await t.run({ insert: 'c', documents: [{}] });

@@ -1,7 +1,7 @@
 // Operator updates ($set, $inc, $push, ...): parse and check the spec like the server, expand
 // positional paths, compute typed results for arithmetic/comparison operators, let mingo's
 // updater do the structural work on the query view, then retype the result.
-import { update as mingoUpdate } from 'mingo/updater';
+import * as mingoUpdateOperators from 'mingo/operators/update';
 import { type Timestamp, type Document } from 'bson';
 import { bsonTypeName, isNumeric, isPlainDocument, toNumber } from '../bson/values';
 import { bsonEquals, compareValues } from '../bson/compare';
@@ -299,6 +299,22 @@ function updaterError(e: unknown): Error {
   return commandError(ErrorCodes.BadValue, msg);
 }
 
+type MingoUpdateOperator = (expr: Document) => (doc: Document) => unknown;
+
+/**
+ * Applies one concrete modification with mingo's update operator. This is what mingo's
+ * `update()` does for a one-operator modifier without a query, minus its set-up: `update()`
+ * builds a fresh operator context on every call (copying mingo's whole query and expression
+ * operator tables), which cost more than the update itself. The operator's default options are
+ * the ones `update()` uses (query, boolean and comparison operators, values copied), and every
+ * path here is concrete, so no array filter or positional query is needed.
+ */
+function applyMingoOperator(view: Document, m: Mod): void {
+  const operator = (mingoUpdateOperators as unknown as Record<string, MingoUpdateOperator | undefined>)[m.op];
+  if (!operator) throw new Error(`Unknown update operator: '${m.op}'.`);
+  operator(m.op === '$rename' ? { [m.from as string]: m.path } : { [m.path]: m.operand })(view);
+}
+
 function isPushWithModifiers(operand: unknown): boolean {
   return isPlainDocument(operand) && ('$sort' in operand || '$slice' in operand || '$position' in operand);
 }
@@ -325,9 +341,8 @@ export function applyOperatorUpdate(before: Document, spec: Document, opts: Oper
   const view = toViewDoc(before);
   const byPath = new Map<string, unknown>();
   for (const m of mods) {
-    const modifier = m.op === '$rename' ? { $rename: { [m.from as string]: m.path } } : { [m.op]: { [m.path]: m.operand } };
     try {
-      mingoUpdate(view, modifier as never);
+      applyMingoOperator(view, m);
     } catch (e) {
       throw updaterError(e);
     }
