@@ -12,10 +12,10 @@
 import type { MongoClient } from 'mongodb';
 import { C2C_VERIFIER_DB } from '../sync/namespace-names';
 
-/** Identities a run's memory holds, at most (then it forgets them all and starts again). */
-const MAX_REMEMBERED = 1_000_000;
+/** Identities a run's memory holds, at most (then it forgets them all and starts again): about 20 MB, within the worker's stated memory bound. */
+const MAX_REMEMBERED = 100_000;
 /** Runs remembered at once (a worker serves few syncs). */
-const MAX_RUNS = 8;
+const MAX_RUNS = 2;
 
 /** Identities (namespace and _id identity) of the documents recorded in a run's changed set. */
 export class RecordedChanges {
