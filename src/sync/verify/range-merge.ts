@@ -122,7 +122,7 @@ export async function mergeSortedEntries(
       if (handled instanceof Promise) await handled;
     } catch (error) {
       // The reads already started must settle before the caller closes the cursors: one that
-      // failed afterwards, unawaited, would be an unhandled rejection, which ends the process.
+      // failed afterwards, unawaited, would be an unhandled rejection, which ends the worker.
       await Promise.allSettled(reads);
       throw error;
     }
