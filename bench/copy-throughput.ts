@@ -10,13 +10,18 @@
 //
 // c2c-sync: a sync with its default tuning, timed from the start request to the progress
 // showing 'change event application' (preflight, catalog copy, planning, the copy, index builds,
-// all included), polled every 100 ms.
+// all included), polled every 100 ms. One worker (one task queue) runs every round's sync, as a
+// running c2c-sync service does: like the baseline's code in this process, the workflow code in
+// the worker's thread is cold in the first round only (a new worker per round made every sync pay
+// its first workflow task's cold start, 0.3-1.5 s).
 //
 // For each size: the source is filled, then `rounds` rounds, each the raw copy then the sync
 // (the destination emptied after each). Prints each round's rates with the ratio
 // c2c-sync / raw, and the median ratio. No thresholds are asserted here.
-//   npx tsx bench/copy-throughput.ts [sizes=10000,100000,300000] [--rounds=N (1)] [--timeline] [--profile=DIR]
-// --timeline prints the sync's activities (start offset and duration) from its workflow history.
+//   npx tsx bench/copy-throughput.ts [sizes=10000,100000,300000] [--rounds=N (1)] [--timeline[=events]] [--profile=DIR]
+// --timeline prints the sync's activities (start offset and duration) from its workflow history;
+// --timeline=events prints every history event up to the copy's end (offset, type, activity), to
+// see workflow tasks and schedule-to-start latencies between the activities.
 // --profile=DIR writes a CPU profile of this process (engine activities and both simulators run
 // here; workflow code runs in the worker's threads) for each raw copy and each sync, to DIR.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,12 +29,14 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Collection, Document, MongoClient } from 'mongodb';
-import type { SyncController } from '../src/client/sync-controller';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SyncController } from '../src/client/sync-controller';
+import { createClusterClients } from '../src/mongo/cluster-clients';
 import { DEFAULT_TUNING } from '../src/sync/state';
-import { startClusterPair } from '../test/support/cluster-pair';
+import { startClusterPair, type ClusterPair } from '../test/support/cluster-pair';
 import { pollUntil } from '../test/support/poll';
-import { startSyncHarness } from '../test/support/sync-harness';
-import { createTemporalTestEnv } from '../test/support/temporal';
+import { startWorker } from '../test/support/sync-harness';
+import { createTemporalTestEnv, uniqueTaskQueue } from '../test/support/temporal';
 
 const DB = 'bench';
 const COLL = 'docs';
@@ -39,18 +46,19 @@ const BATCH = 1000;
 interface Options {
   sizes: number[];
   rounds: number;
-  timeline: boolean;
+  timeline: false | 'activities' | 'events';
   profileDir: string | null;
 }
 
 function parseOptions(args: string[]): Options {
   const options: Options = { sizes: [10_000, 100_000, 300_000], rounds: 1, timeline: false, profileDir: null };
   for (const arg of args) {
-    if (arg === '--timeline') options.timeline = true;
+    if (arg === '--timeline') options.timeline = 'activities';
+    else if (arg === '--timeline=events') options.timeline = 'events';
     else if (arg.startsWith('--rounds=')) options.rounds = Number(arg.slice('--rounds='.length));
     else if (arg.startsWith('--profile=')) options.profileDir = arg.slice('--profile='.length);
     else if (/^[\d,_]+$/.test(arg)) options.sizes = arg.split(',').filter(Boolean).map((size) => Number(size.replaceAll('_', '')));
-    else throw new Error(`unknown argument '${arg}'; usage: copy-throughput.ts [sizes, e.g. 10000,100000] [--rounds=N] [--timeline] [--profile=DIR]`);
+    else throw new Error(`unknown argument '${arg}'; usage: copy-throughput.ts [sizes, e.g. 10000,100000] [--rounds=N] [--timeline[=events]] [--profile=DIR]`);
   }
   if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new Error(`--rounds must be an integer >= 1, got ${options.rounds}`);
   if (options.sizes.length === 0 || options.sizes.some((size) => !Number.isInteger(size) || size < READERS)) {
@@ -93,6 +101,31 @@ async function rawCopy(source: Collection<Document>, destination: Collection<Doc
   };
   await Promise.all(Array.from({ length: READERS }, (_, k) => reader(low + k * step, Math.min(high, low + (k + 1) * step))));
   return (performance.now() - started) / 1000;
+}
+
+/** A worker that runs every round's sync, and how a round's sync is ended. */
+async function startService(env: TestWorkflowEnvironment, pair: ClusterPair) {
+  const taskQueue = uniqueTaskQueue('bench-copy');
+  const clusters = createClusterClients(pair.uris);
+  const worker = await startWorker(env, clusters, taskQueue);
+  const running = worker.run();
+  return {
+    taskQueue,
+    /** Terminates the sync, and waits until its activities (the event buffer reader) have ended. */
+    async endSync(workflowId: string): Promise<void> {
+      await env.client.workflow.getHandle(workflowId).terminate('benchmark round finished');
+      await pollUntil(async () => (worker.getStatus().numInFlightActivities === 0 ? true : undefined), {
+        intervalMs: 50,
+        timeoutMs: 120_000,
+        what: "the ended sync's activities to stop",
+      });
+    },
+    async close(): Promise<void> {
+      worker.shutdown();
+      await running;
+      await clusters.close();
+    },
+  };
 }
 
 /** Drops every database c2c-sync or the baseline wrote on the destination, and lifts write blocking. */
@@ -148,6 +181,7 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const env = await createTemporalTestEnv();
   const pair = await startClusterPair();
+  const service = await startService(env, pair);
   const rows: string[] = [];
   try {
     const source = pair.admin.cluster0.db(DB).collection(COLL);
@@ -161,15 +195,19 @@ async function main(): Promise<void> {
         if ((await destination.countDocuments()) !== size) throw new Error(`the raw copy left ${await destination.countDocuments()} of ${size} documents`);
         await emptyDestination(pair.admin.cluster1);
 
-        const harness = await startSyncHarness(env, pair, { tuning: DEFAULT_TUNING });
+        const controller = new SyncController({ client: env.client, syncId: uniqueTaskQueue(`bench-${size}-${round}`), taskQueue: service.taskQueue, tuning: DEFAULT_TUNING });
+        let startedAt = 0;
         const syncSeconds = await profiled(options.profileDir, `sync-${size}-${round}`, async () => {
           const started = performance.now();
-          await harness.controller.start({ source: 'cluster0', destination: 'cluster1' });
-          await pollUntil(copyEnded(harness.controller), { intervalMs: 100, timeoutMs: 3_600_000, what: 'the end of the copy' });
+          startedAt = Date.now();
+          await controller.start({ source: 'cluster0', destination: 'cluster1' });
+          await pollUntil(copyEnded(controller), { intervalMs: 100, timeoutMs: 3_600_000, what: 'the end of the copy' });
           return (performance.now() - started) / 1000;
         });
-        if (options.timeline) await printTimeline(env.client.workflow.getHandle(harness.controller.workflowId));
-        await harness.close();
+        const handle = env.client.workflow.getHandle(controller.workflowId);
+        if (options.timeline === 'activities') await printTimeline(handle);
+        if (options.timeline === 'events') await printEvents(handle, startedAt, syncSeconds);
+        await service.endSync(controller.workflowId);
         if ((await destination.countDocuments()) !== size) throw new Error(`the sync left ${await destination.countDocuments()} of ${size} documents`);
         await emptyDestination(pair.admin.cluster1);
 
@@ -185,6 +223,7 @@ async function main(): Promise<void> {
     console.log('\nsummary (target: >= 1.00× at every size)');
     for (const row of rows) console.log(row);
   } finally {
+    await service.close();
     await pair.close();
     await env.teardown();
   }
@@ -212,6 +251,34 @@ async function printTimeline(handle: { fetchHistory(): Promise<{ events?: unknow
       const { name: activity, at } = scheduled.get(completed)!;
       console.log(`    ${pad((at - origin).toFixed(0), 6)} ms  +${pad((ms(event) - at).toFixed(0), 6)} ms  ${activity}`);
     }
+  }
+}
+
+/** Every history event until the copy ended: offset from the start request, type, activity name. */
+async function printEvents(handle: { fetchHistory(): Promise<{ events?: unknown[] | null }> }, startedAt: number, seconds: number): Promise<void> {
+  const history = await handle.fetchHistory();
+  type Event = {
+    eventId?: { toString(): string } | null;
+    eventTime?: { seconds?: { toString(): string } | null; nanos?: number | null } | null;
+    activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+    activityTaskStartedEventAttributes?: { scheduledEventId?: { toString(): string } | null } | null;
+    activityTaskCompletedEventAttributes?: { scheduledEventId?: { toString(): string } | null } | null;
+  };
+  // the event's type, from the one attributes field it has set (e.g. workflowTaskStarted)
+  const typeOf = (event: Event): string =>
+    Object.entries(event).find(([key, value]) => key.endsWith('EventAttributes') && value)?.[0].replace('EventAttributes', '') ?? '?';
+  const ms = (event: Event): number => Number(event.eventTime?.seconds?.toString() ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+  const names = new Map<string, string>();
+  for (const event of (history.events ?? []) as Event[]) {
+    const at = ms(event) - startedAt;
+    if (at > seconds * 1000 + 200) break;
+    const scheduledName = event.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (scheduledName) names.set(event.eventId!.toString(), scheduledName);
+    const of =
+      event.activityTaskStartedEventAttributes?.scheduledEventId?.toString() ??
+      event.activityTaskCompletedEventAttributes?.scheduledEventId?.toString();
+    const activity = scheduledName ?? (of ? names.get(of) : undefined) ?? '';
+    console.log(`    ${pad(at.toFixed(0), 6)} ms  ${typeOf(event)}  ${activity}`);
   }
 }
 

@@ -4,7 +4,7 @@
 // MongoDB's $sample reads only the documents it returns (a pseudo-random cursor) when it is the
 // pipeline's first stage, asks for fewer than 5% of the collection's documents and the
 // collection holds more than 100 of them; otherwise it reads every document and sorts them at
-// random. On documents of hundreds of KB the partition plan's sample (ten per partition) easily
+// random. On documents of hundreds of KB the partition plan's sample (SAMPLES_PER_PARTITION per partition) easily
 // passes 5%: a full scan plus sort of the collection. So:
 // - `sample`: when a sample under 5% (and within a byte budget, since the random cursor fetches
 //   whole documents) still gives at least one _id per boundary, $sample of that size;

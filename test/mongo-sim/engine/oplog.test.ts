@@ -173,6 +173,45 @@ test('local.oplog.rs: unfiltered reads in natural order (oldest, newest, skip, p
   t.close();
 });
 
+test('local.oplog.rs: a find in natural order with a limit stops at the entries it needs', async () => {
+  const t = testEngine();
+  for (let i = 0; i < 20; i++) await t.run({ insert: 'c', documents: [{ _id: i }] });
+  const oplog = t.engine.state.oplog;
+  const all = oplog.all.bind(oplog);
+  let read = 0;
+  oplog.all = () =>
+    new Proxy(all(), {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) read++;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+  const find = async (cmd: Document): Promise<{ docs: Document[]; read: number }> => {
+    read = 0;
+    const docs = firstBatch(await t.run({ find: 'oplog.rs', ...cmd }, 'local'));
+    return { docs, read };
+  };
+  try {
+    const oldest = await find({ filter: {}, sort: { $natural: 1 }, limit: 1, projection: { ts: 1 } });
+    assert.deepEqual(oldest.docs.map((e) => e.ts), [all()[0].ts]);
+    assert.equal(oldest.read, 1);
+    const newest = await find({ sort: { $natural: -1 }, limit: 2, skip: 1 });
+    assert.deepEqual(newest.docs.map((e) => (e.o as Document)._id), [18, 17]);
+    assert.equal(newest.read, 3);
+    const filtered = await find({ filter: { op: 'i', 'o._id': { $gte: 5 } }, limit: 2 });
+    assert.deepEqual(filtered.docs.map((e) => (e.o as Document)._id), [5, 6]);
+    assert.ok(filtered.read < all().length, `stopped after the second match (read ${filtered.read} of ${all().length})`);
+    // without a limit, or sorted by a field, every entry is read
+    assert.equal((await find({ filter: { op: 'i' } })).docs.length, 20);
+    const sorted = await find({ filter: { op: 'i' }, sort: { 'o._id': -1 }, limit: 1 });
+    assert.deepEqual(sorted.docs.map((e) => (e.o as Document)._id), [19]);
+    assert.equal(sorted.read, all().length);
+  } finally {
+    oplog.all = all;
+  }
+  t.close();
+});
+
 test('engine clock accessors follow the oplog', async () => {
   const t = testEngine();
   await t.run({ insert: 'c', documents: [{}] });

@@ -52,7 +52,7 @@ describe('partition planning', () => {
 
   it('sample size grows with the partition count and never exceeds the collection', () => {
     assert.equal(sampleSizeFor({ documentCount: 10, averageDocumentSize: 1 }, { targetPartitionBytes: 1000, maxPartitions: 8 }), 0);
-    assert.equal(sampleSizeFor({ documentCount: 1e6, averageDocumentSize: 100 }, { targetPartitionBytes: 1e6, maxPartitions: 8 }), 80);
+    assert.equal(sampleSizeFor({ documentCount: 1e6, averageDocumentSize: 100 }, { targetPartitionBytes: 1e6, maxPartitions: 8 }), 800);
     assert.equal(sampleSizeFor({ documentCount: 20, averageDocumentSize: 1e6 }, { targetPartitionBytes: 1e6, maxPartitions: 8 }), 20);
   });
 

@@ -5,7 +5,7 @@ import type { Document } from 'bson';
 import { Long, Int32 } from 'bson';
 import type { RequestContext } from '../types';
 import type { EngineState } from '../state';
-import type { CollectionInfo } from '../catalog/catalog';
+import type { CollectionInfo, NamespaceInfo } from '../catalog/catalog';
 import { catalogReader } from '../catalog/catalog-reader';
 import { storageStats } from '../catalog/stats';
 import { assertValidNamespace } from '../catalog/names';
@@ -14,6 +14,7 @@ import { commandError, ErrorCodes } from '../errors';
 import { isPlainDocument, toNumber } from '../bson/values';
 import { evaluateLet, runPipeline, stageName, validatePipeline } from '../query/pipeline';
 import { outputStage, writeMerge, writeOut } from './aggregate-output';
+import { sampleFromRandomCursor, sampleSize, usesRandomCursor } from '../query/sample';
 import { CommandError } from '../types';
 import { selectRecords, skipLimit } from '../query/execute';
 import { parseSort, sortBy, type SortField } from '../query/sort';
@@ -54,6 +55,12 @@ function leadingQueryStages(pipeline: Document[]): Prefix {
   }
   p.consumed = i;
   return p;
+}
+
+/** A leading $sample on a collection (not a view) that mongod answers with a random cursor. */
+function randomCursorApplies(info: NamespaceInfo | undefined, spec: unknown): info is CollectionInfo {
+  if (info?.kind !== 'collection' || info.virtualOplog) return false;
+  return usesRandomCursor(sampleSize(spec), info.store.count);
 }
 
 function collectionInput(info: CollectionInfo, prefix: Prefix, hint: unknown, q: QueryContext): Document[] {
@@ -194,6 +201,11 @@ export async function aggregateCommand(cmd: Document, ctx: RequestContext, state
   } else if (first === '$indexStats') {
     const info = state.catalog.getCollection(ctx.db, coll);
     input = info && !info.virtualOplog ? indexStatsDocuments(state, info) : [];
+    rest = stages.slice(1);
+  } else if (first === '$sample' && randomCursorApplies(nsInfo, stages[0].$sample)) {
+    // the pseudo-random cursor reads only the documents it returns
+    const records = nsInfo.store.idIndex.ordered();
+    input = sampleFromRandomCursor(records, sampleSize(stages[0].$sample)).map((record) => record.doc);
     rest = stages.slice(1);
   } else {
     const prefix = leadingQueryStages(stages);

@@ -1,30 +1,36 @@
 // find on local.oplog.rs: entries as the server shows them, natural order is oplog order.
 import type { Document } from 'bson';
 import type { EngineState } from '../state';
-import { isPlainDocument, toNumber } from '../bson/values';
 import { publicOplogEntry } from '../oplog';
-import { skipLimit } from '../query/execute';
-import { parseSort } from '../query/sort';
+import { compileFilter } from '../query/matcher';
+import { toQueryView } from '../bson/typed-view';
+import { isPlainDocument, toNumber } from '../bson/values';
 import type { ParsedFind } from './find';
 import { findOnDocuments } from './views';
 
 export function findOnOplog(state: EngineState, p: ParsedFind): Document[] {
   const entries = state.oplog.all();
-  const direction = naturalScanDirection(p);
-  if (direction === null) return findOnDocuments(entries.map(publicOplogEntry), p);
-  // A scan in natural order without a filter reads only the entries it returns, as the
-  // server's collection scan does (the oldest or newest entry is one read, not the whole oplog).
-  const ordered = direction < 0 ? entries.reverse() : entries;
-  const { sort: _sort, hint: _hint, skip: _skip, limit: _limit, ...rest } = p;
-  return findOnDocuments(skipLimit(ordered, p.skip, p.limit).map(publicOplogEntry), rest);
+  const scan = naturalScan(p);
+  if (!scan) return findOnDocuments(entries.map(publicOplogEntry), p);
+  // A collection scan in natural order with a limit stops once it has found skip + limit
+  // entries (a findOne of the oldest or newest entry reads one), as mongod's does.
+  const spec = p.collation?.locale === 'simple' ? undefined : p.collation;
+  const test = p.filter && Object.keys(p.filter).length > 0 ? compileFilter(p.filter, { collation: spec, variables: p.variables }) : undefined;
+  const found: Document[] = [];
+  for (let k = 0; k < entries.length && found.length < scan.wanted; k++) {
+    const entry = publicOplogEntry(entries[scan.direction === 1 ? k : entries.length - 1 - k]);
+    if (!test || test(toQueryView(entry))) found.push(entry);
+  }
+  return findOnDocuments(found, { ...p, sort: undefined, hint: undefined });
 }
 
-/** 1 or -1 when the find reads the oplog in (reverse) natural order without a filter; else null. */
-function naturalScanDirection(p: ParsedFind): 1 | -1 | null {
-  if (p.filter && Object.keys(p.filter).length > 0) return null;
-  const sort = parseSort(p.sort);
-  if (sort.length === 1 && sort[0]!.path === '$natural') return sort[0]!.direction === -1 ? -1 : 1;
-  if (sort.length > 0) return null;
-  const hintNatural = isPlainDocument(p.hint) ? toNumber(p.hint.$natural) : undefined;
-  return hintNatural !== undefined && hintNatural < 0 ? -1 : 1;
+/** A find that reads in natural order and wants at most `wanted` matching entries; else null. */
+function naturalScan(p: ParsedFind): { direction: 1 | -1; wanted: number } | null {
+  if (p.limit === undefined || p.limit <= 0) return null;
+  const sortKeys = isPlainDocument(p.sort) ? Object.keys(p.sort) : [];
+  let direction: 1 | -1 = 1;
+  if (sortKeys.length === 1 && sortKeys[0] === '$natural') direction = (toNumber(p.sort!.$natural) ?? 1) < 0 ? -1 : 1;
+  else if (sortKeys.length > 0) return null;
+  else if (isPlainDocument(p.hint) && (toNumber(p.hint.$natural) ?? 1) < 0) direction = -1;
+  return { direction, wanted: (p.skip ?? 0) + p.limit };
 }

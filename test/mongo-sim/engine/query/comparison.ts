@@ -20,6 +20,7 @@ import { Query } from 'mingo/query';
 import type { Document } from 'bson';
 import { EXACT_ACCUMULATOR_OPERATORS, EXACT_EXPRESSION_OPERATORS, EXACT_PIPELINE_OPERATORS } from './exact-expressions';
 import { MATH_EXPRESSION_OPERATORS } from './exact-math';
+import { SAMPLE_PIPELINE_OPERATORS } from './sample';
 import { GROUPING_ACCUMULATOR_OPERATORS, GROUPING_EXPRESSION_OPERATORS, GROUPING_PIPELINE_OPERATORS } from './exact-grouping';
 
 type Predicate = (obj: unknown) => boolean;
@@ -286,7 +287,7 @@ const COMPARISON_OPERATORS = {
 export const SIM_CONTEXT = Context.init({
   accumulator: { ...accumulatorOperators, ...EXACT_ACCUMULATOR_OPERATORS, ...GROUPING_ACCUMULATOR_OPERATORS },
   expression: { ...expressionOperators, ...EXACT_EXPRESSION_OPERATORS, ...MATH_EXPRESSION_OPERATORS, ...GROUPING_EXPRESSION_OPERATORS },
-  pipeline: { ...pipelineOperators, ...EXACT_PIPELINE_OPERATORS, ...GROUPING_PIPELINE_OPERATORS },
+  pipeline: { ...pipelineOperators, ...EXACT_PIPELINE_OPERATORS, ...GROUPING_PIPELINE_OPERATORS, ...SAMPLE_PIPELINE_OPERATORS },
   projection: projectionOperators,
   query: { ...queryOperators, ...COMPARISON_OPERATORS },
   window: windowOperators,
