@@ -153,7 +153,8 @@ describe('the c2c-sync command', () => {
     const stateDir = join(dir, 'state');
     const port = String(await freePort());
     const args = ['--cluster0', pair.uris.cluster0, '--cluster1', pair.uris.cluster1, '--port', port, '--state-dir', stateDir, '--temporal-port', '0', '--temporal-ui-port', '0'];
-    const first = await service(args);
+    // This one service bundles its workflows at start-up, as by default; the others load the run's bundle.
+    const first = await service(args, { C2C_WORKFLOW_BUNDLE: '' });
     assert.ok(first.uiUrl, first.stderr());
     assert.match(first.stderr(), /Temporal: +127\.0\.0\.1:\d+ \(namespace default, task queue c2c-sync\)/);
     const ui = await fetch(first.uiUrl);

@@ -137,3 +137,11 @@ export function cachedWorkflowBundlePath(): Promise<string> {
   })();
   return cached;
 }
+
+/**
+ * The environment that has a `c2c-sync` child (service or worker) load the run's bundle instead
+ * of bundling the workflows itself at start-up (C2C_WORKFLOW_BUNDLE, src/cli/service.ts).
+ */
+export async function prebuiltBundleEnv(): Promise<{ C2C_WORKFLOW_BUNDLE: string }> {
+  return { C2C_WORKFLOW_BUNDLE: await cachedWorkflowBundlePath() };
+}
