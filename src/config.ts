@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { isLoopbackHost } from './api/request-guard';
 import { parseClusterConnectionString } from './mongo/connection-string';
 import { redactConnectionString, redactCredentials, redactedMessage, rememberCredentialsOf } from './mongo/redact';
-import { DEFAULT_VERBOSITY, VERBOSITIES, type Verbosity } from './logging';
+import { DEFAULT_VERBOSITY, VERBOSITIES, type Verbosity } from './verbosity';
 import { DEFAULT_TASK_QUEUE } from './workflows/messages';
 import { DEFAULT_TUNING, type SyncTuning } from './sync/state';
 

@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { DefaultLogger, type LogLevel as SdkLogLevel, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { redactCredentials } from './mongo/redact';
+import { DEFAULT_VERBOSITY, type Verbosity } from './verbosity';
 
-export const VERBOSITIES = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'PANIC'] as const;
-export type Verbosity = (typeof VERBOSITIES)[number];
-export const DEFAULT_VERBOSITY: Verbosity = 'INFO';
+export { DEFAULT_VERBOSITY, VERBOSITIES, type Verbosity } from './verbosity';
 export const LOG_FILE_NAME = 'c2c-sync.log';
 /** mongosync truncates any logged field longer than this (1.7+). */
 export const MAX_FIELD_LENGTH = 1024;

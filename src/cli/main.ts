@@ -5,9 +5,16 @@ import { redactedMessage, rememberCredentialsOf } from '../mongo/redact';
 import { ApiUnreachableError } from './api-client';
 import { type CliIo, runClientCommand } from './client';
 import { CLIENT_COMMANDS, type ClientCommand, helpText, parseCommandLine, UsageError } from './commands';
-import { runService } from './service';
-import { runVerifyCommand } from './verify-command';
+import type * as ServiceModule from './service';
+import type * as VerifyCommandModule from './verify-command';
 import { VERSION } from './version';
+
+// The service and the verifier load the Temporal and MongoDB libraries (about a CPU second): they
+// are required only when they run, so that the client subcommands and --help start quickly.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const loadService = (): typeof ServiceModule => require('./service') as typeof ServiceModule;
+const loadVerifyCommand = (): typeof VerifyCommandModule => require('./verify-command') as typeof VerifyCommandModule;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -33,12 +40,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.stdout.write(`c2c-sync ${VERSION}\n`);
       return EXIT_OK;
     }
-    if (parsed.command === 'verify') return await runVerifyCommand(parsed.flags, io);
+    if (parsed.command === 'verify') return await loadVerifyCommand().runVerifyCommand(parsed.flags, io);
     if ((CLIENT_COMMANDS as readonly string[]).includes(parsed.command)) {
       return await runClientCommand(parsed.command as ClientCommand, parsed.flags, io);
     }
     const config = resolveServiceConfig({ flags: parsed.flags, env: io.env });
-    return await runService(config, parsed.command === 'worker' ? 'worker' : 'service', io);
+    return await loadService().runService(config, parsed.command === 'worker' ? 'worker' : 'service', io);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof ConnectionStringError) {
       io.stderr.write(`c2c-sync: ${redactedMessage(error)}\nRun 'c2c-sync --help' for usage.\n`);

@@ -98,7 +98,24 @@ async function startEmbeddedTemporal(config: ServiceConfig, logger: Logger, io: 
   });
 }
 
+/**
+ * C2C_WORKFLOW_BUNDLE names a workflow bundle built beforehand from this same c2c-sync (Temporal's
+ * bundleWorkflowCode on src/workflows): the worker loads it instead of bundling the workflows at
+ * start-up, which takes several CPU seconds. The tests set it to build one bundle per test run.
+ */
+function prebuiltWorkflowBundle(env: NodeJS.ProcessEnv): { workflowBundle?: { codePath: string } } {
+  const codePath = env.C2C_WORKFLOW_BUNDLE;
+  if (!codePath) return {};
+  try {
+    accessSync(codePath, constants.R_OK);
+  } catch (error) {
+    throw new ConfigError(`environment variable C2C_WORKFLOW_BUNDLE: cannot read the workflow bundle ${codePath} (${(error as NodeJS.ErrnoException).code ?? redactedMessage(error)})`);
+  }
+  return { workflowBundle: { codePath } };
+}
+
 export async function startService(config: ServiceConfig, mode: 'service' | 'worker', io: CliIo): Promise<RunningService> {
+  const workflowBundle = prebuiltWorkflowBundle(io.env);
   let logging: Logging;
   try {
     logging = createLogging({ syncId: config.id, verbosity: config.verbosity, logPath: config.logPath });
@@ -143,6 +160,7 @@ export async function startService(config: ServiceConfig, mode: 'service' | 'wor
       taskQueue: config.taskQueue,
       deps: { clusters },
       maxConcurrentActivities: config.maxConcurrentActivities,
+      ...workflowBundle,
     });
     const workerRun = worker.run();
     cleanups.push(async () => {

@@ -3,13 +3,17 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { prebuiltBundleEnv } from '../support/workflow-bundle-cache';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'c2c-sync.js');
 
-/** Test children run the sources, whatever an old dist/ holds. */
-function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...process.env, C2C_SYNC_FROM_SOURCE: '1', ...extra };
+/**
+ * Test children run the sources, whatever an old dist/ holds, and load the run's workflow bundle
+ * (a child given C2C_WORKFLOW_BUNDLE: '' bundles its workflows at start-up, as by default).
+ */
+async function childEnv(extra: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  return { ...process.env, C2C_SYNC_FROM_SOURCE: '1', ...(await prebuiltBundleEnv()), ...extra };
 }
 
 export interface CliResult {
@@ -19,9 +23,10 @@ export interface CliResult {
 }
 
 /** Runs a short-lived command (client subcommands, --help, bad usage) to completion. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const childEnvironment = await childEnv(env);
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: childEnv(env), timeout: 180_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: childEnvironment, timeout: 180_000 }, (error, stdout, stderr) => {
       const code = error ? ((error as { code?: number | string }).code as number | null) : 0;
       resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
     });
@@ -42,7 +47,7 @@ export interface ServiceProcess {
 
 /** Starts `c2c-sync [args]` (service or worker) and waits for its ready banner. */
 export async function startServiceProcess(args: string[], env: NodeJS.ProcessEnv = {}, readyTimeoutMs = 120_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: await childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));

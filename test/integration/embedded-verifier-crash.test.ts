@@ -30,8 +30,8 @@ after(async () => {
   await env?.teardown();
 });
 
-function worker(taskQueue: string): ChildProcess {
-  const child = startWorkerProcess(env.address, taskQueue, pair.uris);
+async function worker(taskQueue: string): Promise<ChildProcess> {
+  const child = await startWorkerProcess(env.address, taskQueue, pair.uris);
   workers.push(child);
   return child;
 }
@@ -58,7 +58,7 @@ test('SIGKILL of the worker during verification resumes from the checkpoints on 
       heartbeatTimeoutMs: 3000,
     },
   });
-  let current = worker(taskQueue);
+  let current = await worker(taskQueue);
   await controller.start({ source: 'cluster0', destination: 'cluster1' });
 
   // Kill once the unit's durable checkpoint is part-way through the collection.
@@ -71,7 +71,7 @@ test('SIGKILL of the worker during verification resumes from the checkpoints on 
     { what: 'a verification checkpoint part-way through the unit', timeoutMs: 180_000, intervalMs: 20 },
   );
   await killWorker(current);
-  current = worker(taskQueue);
+  current = await worker(taskQueue);
 
   const ready = await waitForProgress(controller, (p) => p.canCommit === true, 180_000);
   const verification = ready.verification as { source: { hashedDocumentCount: number; phase: string } };

@@ -67,7 +67,7 @@ test('SIGKILL of the worker during buildIndexes: the next attempt resumes after 
   });
   const taskQueue = uniqueTaskQueue('crash-long');
   const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, tuning: { ...TEST_TUNING, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS, indexBuildConcurrency: 1 } });
-  let worker = startWorkerProcess(env.address, taskQueue, pair.uris);
+  let worker = await startWorkerProcess(env.address, taskQueue, pair.uris);
   workers.push(worker);
   await controller.start({ source: 'cluster0', destination: 'cluster1' });
 
@@ -81,7 +81,7 @@ test('SIGKILL of the worker during buildIndexes: the next attempt resumes after 
     { timeoutMs: 180_000, intervalMs: 200, what: 'buildIndexes to heartbeat two finished collections' },
   );
   await killWorker(worker);
-  worker = startWorkerProcess(env.address, taskQueue, pair.uris);
+  worker = await startWorkerProcess(env.address, taskQueue, pair.uris);
   workers.push(worker);
   // The server retries the attempt once its heartbeat timeout passed; the retry starts from the
   // recorded details (activity-level tests show what it skips: index-heartbeats.test.ts).

@@ -11,6 +11,7 @@ import { compareClusters } from '../support/compare-clusters';
 import { TEST_TUNING, waitForProgress } from '../support/sync-harness';
 import { createTemporalTestEnv, uniqueTaskQueue } from '../support/temporal';
 import { ConcurrentWriter, seed } from '../support/workload';
+import { prebuiltBundleEnv } from '../support/workflow-bundle-cache';
 
 let env: TestWorkflowEnvironment;
 let pair: ClusterPair;
@@ -38,6 +39,7 @@ async function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
       C2C_SYNC_FROM_SOURCE: '1',
       C2C_CLUSTER0: pair.uris.cluster0,
       C2C_CLUSTER1: pair.uris.cluster1,
+      ...(await prebuiltBundleEnv()),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

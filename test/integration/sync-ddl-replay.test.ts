@@ -15,6 +15,7 @@ import { compareClusters } from '../support/compare-clusters';
 import { TEST_TUNING, waitForProgress } from '../support/sync-harness';
 import { createTemporalTestEnv, uniqueTaskQueue } from '../support/temporal';
 import { type AnyDocument, sampleDocument, SeededRandom, seed } from '../support/workload';
+import { prebuiltBundleEnv } from '../support/workflow-bundle-cache';
 
 let env: TestWorkflowEnvironment;
 let pair: ClusterPair;
@@ -33,10 +34,10 @@ after(async () => {
 
 const root = join(__dirname, '..', '..');
 
-function startWorkerProcess(taskQueue: string): ChildProcess {
+async function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(root, 'bin', 'c2c-sync.js'), 'worker', '--temporal-address', env.address, '--task-queue', taskQueue], {
     cwd: root,
-    env: { ...process.env, C2C_SYNC_FROM_SOURCE: '1', C2C_CLUSTER0: pair.uris.cluster0, C2C_CLUSTER1: pair.uris.cluster1 },
+    env: { ...process.env, C2C_SYNC_FROM_SOURCE: '1', C2C_CLUSTER0: pair.uris.cluster0, C2C_CLUSTER1: pair.uris.cluster1, ...(await prebuiltBundleEnv()) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -83,7 +84,7 @@ test('renames with validators during the copy and during event application, with
     taskQueue,
     tuning: { ...TEST_TUNING, copyConcurrency: 1, copyChunkMaxMs: 1000, copyBatchSize: 100, heartbeatTimeoutMs: 3000 },
   });
-  let worker = startWorkerProcess(taskQueue);
+  let worker = await startWorkerProcess(taskQueue);
   await controller.start({ source: 'cluster0', destination: 'cluster1', enableUserWriteBlocking: 'destinationOnly' });
   const app = pair.admin.cluster0.db('app');
 
@@ -106,7 +107,7 @@ test('renames with validators during the copy and during event application, with
   await app.collection<AnyDocument>('staged').insertOne(sampleDocument(random, 2));
   await app.collection('staged').rename('fresh_renamed', { dropTarget: true });
   await kill(worker);
-  worker = startWorkerProcess(taskQueue);
+  worker = await startWorkerProcess(taskQueue);
 
   await waitForProgress(controller, (p) => p.canCommit === true, 300_000);
   await controller.commit();

@@ -16,6 +16,7 @@ import { activitySummary } from '../support/activity-summary';
 import { pollUntil } from '../support/poll';
 import { startSyncHarness, TEST_TUNING, waitForProgress } from '../support/sync-harness';
 import { createTemporalTestEnv, uniqueTaskQueue } from '../support/temporal';
+import { prebuiltBundleEnv } from '../support/workflow-bundle-cache';
 
 const COLLECTIONS = Number(process.env.MANY_COLLECTIONS ?? 2000);
 const DOCUMENTS = 3;
@@ -37,10 +38,10 @@ after(async () => {
 const root = join(__dirname, '..', '..');
 
 /** `c2c-sync worker` in a process of its own, as an operator runs it. */
-function startWorkerProcess(taskQueue: string): ChildProcess {
+async function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(root, 'bin', 'c2c-sync.js'), 'worker', '--temporal-address', env.address, '--task-queue', taskQueue], {
     cwd: root,
-    env: { ...process.env, C2C_SYNC_FROM_SOURCE: '1', C2C_CLUSTER0: pair.uris.cluster0, C2C_CLUSTER1: pair.uris.cluster1 },
+    env: { ...process.env, C2C_SYNC_FROM_SOURCE: '1', C2C_CLUSTER0: pair.uris.cluster0, C2C_CLUSTER1: pair.uris.cluster1, ...(await prebuiltBundleEnv()) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -66,7 +67,7 @@ async function startSync(): Promise<{ controller: SyncController; close(): Promi
     return { controller: harness.controller, close: () => harness.close() };
   }
   const taskQueue = uniqueTaskQueue('many');
-  const worker = startWorkerProcess(taskQueue);
+  const worker = await startWorkerProcess(taskQueue);
   // The clock starts at /start: wait until the worker (which bundles the workflow code first) polls.
   await pollUntil(
     async () => {

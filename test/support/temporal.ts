@@ -3,17 +3,10 @@
 // tests fail: they never fall back to something that is not a real server.
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  type LogLevel,
-  makeTelemetryFilterString,
-  Runtime,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { DefaultLogger, type LogLevel, makeTelemetryFilterString, Runtime, type WorkflowBundlePath } from '@temporalio/worker';
 import { provisionTemporalCli } from '../../src/temporal/cli-locator';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
-import { workflowsPath } from '../../src/worker';
+import { cachedWorkflowBundlePath } from './workflow-bundle-cache';
 
 let runtimeInstalled = false;
 
@@ -62,22 +55,10 @@ async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<v
   });
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-
-/** The workflow bundle, built once per test process. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: quietLogger });
-  return bundle;
+/** The workflow bundle of the current sources, built once per test run (workflow-bundle-cache.ts). */
+export async function workflowBundle(): Promise<WorkflowBundlePath> {
+  return { codePath: await cachedWorkflowBundlePath() };
 }
-
-const quietLogger = {
-  log: () => {},
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
 
 /** A task queue name unique to one test. */
 export function uniqueTaskQueue(prefix: string): string {

@@ -3,13 +3,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { ClusterLabel } from '../../src/sync/vocabulary';
+import { prebuiltBundleEnv } from './workflow-bundle-cache';
 
 const root = join(__dirname, '..', '..');
 
-export function startWorkerProcess(temporalAddress: string, taskQueue: string, uris: Record<ClusterLabel, string>): ChildProcess {
+export async function startWorkerProcess(temporalAddress: string, taskQueue: string, uris: Record<ClusterLabel, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(root, 'bin', 'c2c-sync.js'), 'worker', '--temporal-address', temporalAddress, '--task-queue', taskQueue], {
     cwd: root,
-    env: { ...process.env, C2C_SYNC_FROM_SOURCE: '1', C2C_CLUSTER0: uris.cluster0, C2C_CLUSTER1: uris.cluster1 },
+    env: { ...process.env, C2C_SYNC_FROM_SOURCE: '1', C2C_CLUSTER0: uris.cluster0, C2C_CLUSTER1: uris.cluster1, ...(await prebuiltBundleEnv()) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -150,7 +150,7 @@ export async function runConvergence(
   const taskQueue = uniqueTaskQueue('convergence');
   const workers = new WorkerPool({ temporalAddress: env.address, taskQueue, uris: pair.uris });
   // started first: it needs a while to load, and seeding the source does not need it
-  workers.start();
+  await workers.start();
   const workload = new ConvergenceWorkload(pair.admin.cluster0, config, seed, unavailable);
   const faults = new FaultInjector(new SeededRandom(seed ^ 0xfa017), faultKinds, pair.admin.cluster1, workers, () => workload.phase);
   const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, tuning: CONVERGENCE_TUNING });

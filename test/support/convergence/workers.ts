@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { prebuiltBundleEnv } from '../workflow-bundle-cache';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -27,13 +28,14 @@ export class WorkerPool {
     this.logPath = join(tmpdir(), `c2c-${options.taskQueue}.log`);
   }
 
-  start(): void {
+  async start(): Promise<void> {
+    const bundle = await prebuiltBundleEnv();
     const child = spawn(
       process.execPath,
       [join(root, 'bin', 'c2c-sync.js'), 'worker', '--temporal-address', this.options.temporalAddress, '--task-queue', this.options.taskQueue],
       {
         cwd: root,
-        env: { ...process.env, C2C_SYNC_FROM_SOURCE: '1', C2C_CLUSTER0: this.options.uris.cluster0, C2C_CLUSTER1: this.options.uris.cluster1 },
+        env: { ...process.env, C2C_SYNC_FROM_SOURCE: '1', C2C_CLUSTER0: this.options.uris.cluster0, C2C_CLUSTER1: this.options.uris.cluster1, ...bundle },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -57,7 +59,7 @@ export class WorkerPool {
   async killAndReplace(): Promise<void> {
     await this.kill();
     this.kills++;
-    this.start();
+    await this.start();
     await this.waitUntilRunning();
   }
 
