@@ -34,7 +34,7 @@ async function dropDestination(pair: ClusterPair): Promise<void> {
 async function run(env: Awaited<ReturnType<typeof createTemporalTestEnv>>, pair: ClusterPair, verify: boolean) {
   await dropDestination(pair);
   const taskQueue = uniqueTaskQueue(verify ? 'mem-verify' : 'mem-plain');
-  const worker: ChildProcess = startWorkerProcess(env.address, taskQueue, pair.uris);
+  const worker: ChildProcess = await startWorkerProcess(env.address, taskQueue, pair.uris);
   const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, tuning: { ...DEFAULT_TUNING } });
   try {
     const started = performance.now();

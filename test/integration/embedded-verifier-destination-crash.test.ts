@@ -31,8 +31,8 @@ after(async () => {
   await env?.teardown();
 });
 
-function worker(taskQueue: string): ChildProcess {
-  const child = startWorkerProcess(env.address, taskQueue, pair.uris);
+async function worker(taskQueue: string): Promise<ChildProcess> {
+  const child = await startWorkerProcess(env.address, taskQueue, pair.uris);
   workers.push(child);
   return child;
 }
@@ -46,7 +46,7 @@ test('a difference made on the destination while every worker is down is found a
     taskQueue,
     tuning: { ...TEST_TUNING, verifyChunkMaxMs: 2000, heartbeatTimeoutMs: 3000 },
   });
-  const first = worker(taskQueue);
+  const first = await worker(taskQueue);
   await controller.start({ source: 'cluster0', destination: 'cluster1' });
   await waitForProgress(controller, (p) => p.canCommit === true, 120_000);
 
@@ -63,7 +63,7 @@ test('a difference made on the destination while every worker is down is found a
   const changed = pair.admin.cluster1.db(C2C_VERIFIER_DB).collection<{ _id: { db: string; coll: string; id: unknown } }>('changed');
   assert.equal(await changed.countDocuments({ _id: { db: 'app', coll: 'items', id: 77 } }), 0, 'nothing recorded it while no worker ran');
 
-  worker(taskQueue);
+  await worker(taskQueue);
   // The new worker's follower resumes from the stored position and reads the write made meanwhile.
   await waitUntil(async () => (await changed.countDocuments({ _id: { db: 'app', coll: 'items', id: 77 } })) === 1, {
     timeoutMs: 120_000,
