@@ -28,8 +28,9 @@ export function activitiesFor(tuning: SyncTuning) {
     heartbeatTimeout: tuning.heartbeatTimeoutMs,
     retry,
   });
-  // A commit cancels the running change event application to end it early; the workflow waits
-  // for the activity's own result, which has the checkpoint it reached.
+  // A commit cancels the running change event application (and the verifier's follower of the
+  // destination) to end it early; the workflow waits for the activity to end, with the checkpoint
+  // it reached.
   const endable = proxyActivities<SyncActivities>({
     startToCloseTimeout: '1 hour',
     heartbeatTimeout: tuning.heartbeatTimeoutMs,
@@ -60,7 +61,7 @@ export function activitiesFor(tuning: SyncTuning) {
     verifyAtCommit: long.verifyAtCommit,
     verifyCatalog: long.verifyCatalog,
     beginDestinationEvents: long.beginDestinationEvents,
-    followDestinationEvents: long.followDestinationEvents,
+    followDestinationEvents: endable.followDestinationEvents,
     /** setWriteBlocking for releasing blocks after a failure: a bounded number of tries */
     releaseWriteBlocking: proxyActivities<SyncActivities>({
       startToCloseTimeout: '2 minutes',

@@ -7,7 +7,7 @@
 // The work runs as promises that live across the applier's steps: launched after each step and
 // whenever one of them ends, never while paused, committing or when continue-as-new is due.
 // Runs recorded before the verifier existed replay without it (the patch below).
-import { log, patched } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
 import {
   describeMismatch,
   earlierTime,
@@ -28,6 +28,8 @@ export const EMBEDDED_VERIFIER_PATCH = 'embedded-verifier';
 export const VERIFIER_SPANS_PATCH = 'verifier-unit-spans';
 /** The verifier follows the destination's change stream (verify-destination-events.ts); runs recorded before do not. */
 export const DESTINATION_EVENTS_PATCH = 'verifier-destination-events';
+/** settle() cancels the follower's call in flight instead of waiting up to verifyChunkMaxMs for it. */
+export const SETTLE_ENDS_FOLLOWER_PATCH = 'settle-ends-destination-follower';
 const FOLLOWER = 'destination events';
 
 export class Verifier {
@@ -36,6 +38,8 @@ export class Verifier {
   private patchedIn: boolean | undefined;
   private spansPatched: boolean | undefined;
   private followsDestination: boolean | undefined;
+  /** The follower's call in flight, which settle() may end early. */
+  private following: CancellationScope | undefined;
   private holding = false;
   /**
    * Candidates the units reported while a recheck ran, and their earliest stamp: the recheck's
@@ -72,6 +76,9 @@ export class Verifier {
   /** Waits for the verifier's activities in flight to end (before a commit or continue-as-new). */
   async settle(): Promise<void> {
     this.holding = true;
+    // The follower loses nothing when cut short: its position is stored after the entries it
+    // covers, and the commit check's drain reads on from there.
+    if (this.following && patched(SETTLE_ENDS_FOLLOWER_PATCH)) this.following.cancel();
     try {
       while (this.running.size > 0) await Promise.all([...this.running.values()]);
     } finally {
@@ -248,7 +255,16 @@ export class Verifier {
 
   /** One bounded call of the follower (launched again after it ends, while the applier runs). */
   private async followDestination(): Promise<void> {
-    await this.followCall(false);
+    const scope = new CancellationScope();
+    this.following = scope;
+    try {
+      await scope.run(() => this.followCall(false));
+    } catch (error) {
+      // Ended by settle(); a cancelled workflow goes on cancelling.
+      if (!isCancellation(error) || !this.holding || CancellationScope.current().consideredCancelled) throw error;
+    } finally {
+      this.following = undefined;
+    }
   }
 
   /**

@@ -7,6 +7,7 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import { SyncController } from '../../src/client/sync-controller';
 import { SyncError } from '../../src/sync/errors';
@@ -143,6 +144,37 @@ describe('embedded verifier in the sync workflow', () => {
     assert.equal(state.commit.canWrite, false);
     const destinationUnblocks = stubs.callsOf('setWriteBlocking').filter((call) => call.cluster === 'cluster1' && call.blocked === false);
     assert.deepEqual(destinationUnblocks, [], 'the destination was never unblocked');
+  });
+
+  test('the commit ends the destination follower\'s call in flight instead of waiting for its time to run out', async () => {
+    const stubs = stubActivities({ partitions: 1 });
+    const ended: string[] = [];
+    // A follower call that reads for as long as it is given (an hour here) unless cancelled: the
+    // commit would wait for it for an hour if it did not end it.
+    stubs.override.followDestinationEvents = async (input) => {
+      if (input.drain) return stubs.defaults.followDestinationEvents(input);
+      const context = Context.current();
+      for (;;) {
+        context.heartbeat();
+        try {
+          await context.sleep(100);
+        } catch (error) {
+          ended.push('cancelled');
+          throw error;
+        }
+      }
+    };
+    const { controller, handle, progress } = await syncWith(stubs, { verifyChunkMaxMs: 3_600_000 });
+    await controller.start(BLOCKING_START);
+    await progress((p) => p.canCommit === true, 'canCommit');
+    await waitUntil(async () => stubs.callsOf('followDestinationEvents').length > 0, { what: 'a follower call' });
+    await controller.commit();
+    await progress((p) => p.state === 'COMMITTED', 'COMMITTED');
+    assert.deepEqual(ended, ['cancelled'], 'the follower call in flight was cancelled');
+    const drains = stubs.callsOf('followDestinationEvents').filter((call) => call.drain === true);
+    assert.ok(drains.length >= 1, 'the commit check still read the destination events up to its point');
+    const history = await handle().fetchHistory();
+    assert.ok(history.events!.some((event) => event.activityTaskCanceledEventAttributes), 'the cancelled call is in the history');
   });
 
   test('a mismatch confirmed during change event application is named in /progress and blocks the commit', async () => {
