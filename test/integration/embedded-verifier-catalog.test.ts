@@ -6,43 +6,17 @@
 // pipeline or an index changed on the destination during CEA (behind the sync's back: the admin
 // bypasses the write block) fails the commit with VerificationFailed naming it, and the
 // destination stays write-blocked. Every wait polls a condition.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type MongoClient, MongoServerError } from 'mongodb';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { C2C_VERIFIER_DB } from '../../src/sync/namespace-names';
 import type { Progress } from '../../src/sync/progress';
 import { compareCatalog } from '../../src/verify/compare-catalog';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { compareClusters } from '../support/compare-clusters';
-import { startSyncHarness, waitForProgress, type SyncHarness } from '../support/sync-harness';
-import { createTemporalTestEnv } from '../support/temporal';
+import { type SyncHarness, useSyncFixture, waitForProgress } from '../support/sync-harness';
 
-let env: TestWorkflowEnvironment;
-let pair: ClusterPair;
-const harnesses: SyncHarness[] = [];
-
-before(async () => {
-  env = await createTemporalTestEnv();
-  pair = await startClusterPair();
-});
-
-after(async () => {
-  for (const harness of harnesses) await harness.close();
-  await pair?.close();
-  await env?.teardown();
-});
-
-beforeEach(async () => {
-  for (const harness of harnesses.splice(0)) await harness.close();
-  await pair.reset();
-});
-
-async function harness(): Promise<SyncHarness> {
-  const h = await startSyncHarness(env, pair);
-  harnesses.push(h);
-  return h;
-}
+const fixture = useSyncFixture();
+const harness = fixture.harness;
 
 const IN_A_DAY = new Date(Date.now() + 86_400_000);
 
@@ -80,7 +54,7 @@ async function commit(h: SyncHarness): Promise<Progress> {
 
 /** The catalog differences the verifier recorded in its store on the destination. */
 async function recordedCatalogMismatches(): Promise<string[]> {
-  const entries = await pair.admin.cluster1
+  const entries = await fixture.pair.admin.cluster1
     .db(C2C_VERIFIER_DB)
     .collection<{ _id: { db: string; coll: string; catalog: string } }>('mismatches')
     .find({ '_id.catalog': { $exists: true } })
@@ -96,7 +70,7 @@ async function expectVerificationFailed(h: SyncHarness, ended: Progress, named: 
   assert.match(String(ended.errorDescription), /destination stays write-blocked/);
   const warned = await waitForProgress(h.controller, (p) => mismatchWarnings(p).length >= named.length, 30_000);
   for (const pattern of named) assert.ok(mismatchWarnings(warned).some((w) => pattern.test(w)), `a /progress warning matches ${String(pattern)}: ${JSON.stringify(warned.warnings)}`);
-  await expectWriteBlocked(pair.app.cluster1);
+  await expectWriteBlocked(fixture.pair.app.cluster1);
   const state = (await h.controller.state())!;
   assert.equal(state.destinationWritesBlocked, true);
   assert.equal(state.commit.canWrite, false);
@@ -105,12 +79,12 @@ async function expectVerificationFailed(h: SyncHarness, ended: Progress, named: 
 
 describe('embedded verifier: the catalog at commit', () => {
   test('identical catalogs, relaxed during the sync, with a collection created during CEA and an index the restore rebuilds, commit with no false report', async () => {
-    await seedCatalog(pair.admin.cluster0);
+    await seedCatalog(fixture.pair.admin.cluster0);
     const h = await harness();
     await h.controller.start({ source: 'cluster0', destination: 'cluster1', enableUserWriteBlocking: true, reversible: true });
     await waitForProgress(h.controller, (p) => p.canCommit === true, 180_000);
     // The destination holds the relaxed forms while the sync runs.
-    const relaxed = await compareCatalog(pair.admin.cluster0, pair.admin.cluster1);
+    const relaxed = await compareCatalog(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1);
     assert.deepEqual(relaxed.mismatches.map((m) => `${m.coll} ${m.index ?? ''} ${m.option ?? ''}`.trim()).sort(), [
       'items at_1 expireAfterSeconds',
       'items email_1 unique',
@@ -119,13 +93,13 @@ describe('embedded verifier: the catalog at commit', () => {
       'log  size',
     ]);
     // DDL during CEA: a new collection with a validator and a unique index, a changed validator.
-    const source = pair.admin.cluster0.db('app');
+    const source = fixture.pair.admin.cluster0.db('app');
     await source.createCollection('later', { validator: { x: { $exists: true } } });
     await source.collection('later').createIndex({ k: 1 }, { name: 'k_1', unique: true });
     await source.collection('later').insertOne({ x: 1, k: 1 });
     await source.command({ collMod: 'items', validator: { qty: { $gte: -1 } } });
     // An index dropped on the destination is rebuilt by the commit's restore: nothing to report.
-    await pair.admin.cluster1.db('app').collection('items').dropIndex('name_partial');
+    await fixture.pair.admin.cluster1.db('app').collection('items').dropIndex('name_partial');
 
     const ended = await commit(h);
     assert.equal(ended.state, 'COMMITTED', JSON.stringify(ended));
@@ -133,16 +107,16 @@ describe('embedded verifier: the catalog at commit', () => {
     const state = (await h.controller.state())!;
     assert.equal(state.verification!.catalogNamespaces, 4, 'the commit check compared items, later, log and recent');
     assert.equal(state.verification!.mismatchCount, 0);
-    assert.deepEqual((await compareCatalog(pair.admin.cluster0, pair.admin.cluster1)).mismatches, [], 'after the commit the catalogs are equal');
-    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
+    assert.deepEqual((await compareCatalog(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1)).mismatches, [], 'after the commit the catalogs are equal');
+    assert.deepEqual(await compareClusters(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1), []);
   });
 
   test('a collection option changed and a collection created on the destination during CEA fail the commit, named', async () => {
-    await seedCatalog(pair.admin.cluster0);
+    await seedCatalog(fixture.pair.admin.cluster0);
     const h = await harness();
     await h.controller.start({ source: 'cluster0', destination: 'cluster1', enableUserWriteBlocking: true, reversible: true });
     await waitForProgress(h.controller, (p) => p.canCommit === true, 180_000);
-    const destination = pair.admin.cluster1.db('app');
+    const destination = fixture.pair.admin.cluster1.db('app');
     await destination.command({ collMod: 'items', validator: { qty: { $gte: 1000 } } });
     await destination.createCollection('stray');
 
@@ -152,11 +126,11 @@ describe('embedded verifier: the catalog at commit', () => {
   });
 
   test('a view whose pipeline differs fails the commit, named', async () => {
-    await seedCatalog(pair.admin.cluster0);
+    await seedCatalog(fixture.pair.admin.cluster0);
     const h = await harness();
     await h.controller.start({ source: 'cluster0', destination: 'cluster1', enableUserWriteBlocking: true, reversible: true });
     await waitForProgress(h.controller, (p) => p.canCommit === true, 180_000);
-    await pair.admin.cluster1.db('app').command({ collMod: 'recent', viewOn: 'items', pipeline: [{ $match: { qty: { $gt: 0 } } }] });
+    await fixture.pair.admin.cluster1.db('app').command({ collMod: 'recent', viewOn: 'items', pipeline: [{ $match: { qty: { $gt: 0 } } }] });
 
     const ended = await commit(h);
     await expectVerificationFailed(h, ended, [/app\.recent: option 'pipeline' is \[\{"\$match":\{"qty":\{"\$gt":50\}\}\}\] on the source and \[\{"\$match":\{"qty":\{"\$gt":0\}\}\}\] on the destination/]);
@@ -164,11 +138,11 @@ describe('embedded verifier: the catalog at commit', () => {
   });
 
   test('an index created on the destination of a sync that builds none fails the commit, named; the indexes it does not build are not expected', async () => {
-    await seedCatalog(pair.admin.cluster0);
+    await seedCatalog(fixture.pair.admin.cluster0);
     const h = await harness();
     await h.controller.start({ source: 'cluster0', destination: 'cluster1', enableUserWriteBlocking: true, buildIndexes: 'never' });
     await waitForProgress(h.controller, (p) => p.canCommit === true, 180_000);
-    await pair.admin.cluster1.db('app').collection('items').createIndex({ qty: 1 }, { name: 'qty_1' });
+    await fixture.pair.admin.cluster1.db('app').collection('items').createIndex({ qty: 1 }, { name: 'qty_1' });
 
     const ended = await commit(h);
     await expectVerificationFailed(h, ended, [/app\.items: index 'qty_1' exists only on the destination/]);

@@ -4,49 +4,23 @@
 // directly on the destination after the first pass compared it, which the applier never writes,
 // fails the commit with VerificationFailed naming it; so does a collection dropped there; the
 // applier's own writes, which the stream shows too, cause no false report. Every wait polls.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { C2C_VERIFIER_DB } from '../../src/sync/namespace-names';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { compareClusters } from '../support/compare-clusters';
 import { waitUntil } from '../support/poll';
-import { startSyncHarness, waitForProgress, type SyncHarness } from '../support/sync-harness';
-import { createTemporalTestEnv } from '../support/temporal';
+import { type SyncHarness, useSyncFixture, waitForProgress } from '../support/sync-harness';
 import { type AnyDocument, ConcurrentWriter, seed } from '../support/workload';
 import type { Progress } from '../../src/sync/progress';
 
-let env: TestWorkflowEnvironment;
-let pair: ClusterPair;
-const harnesses: SyncHarness[] = [];
-
-before(async () => {
-  env = await createTemporalTestEnv();
-  pair = await startClusterPair();
-});
-
-after(async () => {
-  for (const harness of harnesses) await harness.close();
-  await pair?.close();
-  await env?.teardown();
-});
-
-beforeEach(async () => {
-  for (const harness of harnesses.splice(0)) await harness.close();
-  await pair.reset();
-});
-
-async function harness(): Promise<SyncHarness> {
-  const h = await startSyncHarness(env, pair, { tuning: { verifyChunkMaxMs: 1000 } });
-  harnesses.push(h);
-  return h;
-}
+const fixture = useSyncFixture({ tuning: { verifyChunkMaxMs: 1000 } });
+const harness = fixture.harness;
 
 const mismatchWarnings = (p: Progress) => (p.warnings ?? []).filter((w) => w.startsWith('verification mismatch'));
 
 /** The follower's results in the workflow history. */
 async function followerResults(h: SyncHarness): Promise<{ events: number; documentEvents: number }[]> {
-  const history = await env.client.workflow.getHandle(h.controller.workflowId).fetchHistory();
+  const history = await fixture.env.client.workflow.getHandle(h.controller.workflowId).fetchHistory();
   return (history.events ?? [])
     .map((event) => event.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data)
     .filter((data): data is Uint8Array => data instanceof Uint8Array)
@@ -64,7 +38,7 @@ async function commitFails(h: SyncHarness): Promise<Progress> {
 
 describe('embedded verifier: writes made directly on the destination', () => {
   test('a document the applier never writes, changed on the destination after its range was compared, fails the commit', async () => {
-    await seed(pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 300 }]);
+    await seed(fixture.pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 300 }]);
     const h = await harness();
     await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
     // The first pass is over (canCommit): every range was compared, and found equal.
@@ -72,9 +46,9 @@ describe('embedded verifier: writes made directly on the destination', () => {
     assert.equal(ready.verification?.destination.phase, 'stream hashing');
     assert.deepEqual(mismatchWarnings(ready), []);
 
-    await pair.admin.cluster1.db('app').collection<AnyDocument>('items').updateOne({ _id: 42 }, { $set: { name: 'changed on the destination' } });
+    await fixture.pair.admin.cluster1.db('app').collection<AnyDocument>('items').updateOne({ _id: 42 }, { $set: { name: 'changed on the destination' } });
     // The follower records it during change event application, before any commit.
-    const changed = pair.admin.cluster1.db(C2C_VERIFIER_DB).collection<{ _id: { db: string; coll: string; id: unknown } }>('changed');
+    const changed = fixture.pair.admin.cluster1.db(C2C_VERIFIER_DB).collection<{ _id: { db: string; coll: string; id: unknown } }>('changed');
     await waitUntil(async () => (await changed.countDocuments({ _id: { db: 'app', coll: 'items', id: 42 } })) === 1, { timeoutMs: 60_000, what: 'the destination write in the changed set' });
 
     const failed = await commitFails(h);
@@ -83,7 +57,7 @@ describe('embedded verifier: writes made directly on the destination', () => {
   });
 
   test('a collection dropped on the destination after its ranges were compared fails the commit, naming its documents', async () => {
-    await seed(pair.admin.cluster0, [
+    await seed(fixture.pair.admin.cluster0, [
       { db: 'app', coll: 'items', documents: 100 },
       { db: 'app', coll: 'other', documents: 5 },
     ]);
@@ -91,14 +65,14 @@ describe('embedded verifier: writes made directly on the destination', () => {
     await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
     await waitForProgress(h.controller, (p) => p.canCommit === true, 120_000);
 
-    await pair.admin.cluster1.db('app').collection('other').drop();
+    await fixture.pair.admin.cluster1.db('app').collection('other').drop();
     const failed = await commitFails(h);
     assert.match(String(failed.errorDescription), /5 documents that differ/);
     assert.match(String(failed.errorDescription), /app\.other document _id \{"\$numberInt":"\d"\} is missing on the destination/);
   });
 
   test('the applier’s own writes, which the destination stream shows too, cause no false report', async () => {
-    await seed(pair.admin.cluster0, [
+    await seed(fixture.pair.admin.cluster0, [
       { db: 'app', coll: 'items', documents: 400 },
       { db: 'app', coll: 'small', documents: 20 },
     ]);
@@ -106,7 +80,7 @@ describe('embedded verifier: writes made directly on the destination', () => {
     await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
     await waitForProgress(h.controller, (p) => p.canCommit === true, 120_000);
 
-    const writer = new ConcurrentWriter(pair.app.cluster0, 'app', ['items', 'small'], { firstId: 10_000, maxId: 420, seed: 23 }).start();
+    const writer = new ConcurrentWriter(fixture.pair.app.cluster0, 'app', ['items', 'small'], { firstId: 10_000, maxId: 420, seed: 23 }).start();
     // Writes go on until the follower has read some of the applier's writes on the destination.
     await waitUntil(async () => (await followerResults(h)).some((r) => r.documentEvents > 0), { timeoutMs: 60_000, what: 'the follower reading applied writes' });
     const stats = await writer.stop();
@@ -119,6 +93,6 @@ describe('embedded verifier: writes made directly on the destination', () => {
     const committed = await waitForProgress(h.controller, (p) => p.state === 'COMMITTED' || p.state === 'FAILED', 120_000);
     assert.equal(committed.state, 'COMMITTED', JSON.stringify(committed));
     assert.deepEqual(mismatchWarnings(committed), []);
-    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
+    assert.deepEqual(await compareClusters(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1), []);
   });
 });

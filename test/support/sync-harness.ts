@@ -1,5 +1,6 @@
 // A sync under test: a worker on its own task queue (in this process) and a controller that
 // drives the sync exactly as the HTTP API does.
+import { after, before, beforeEach } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { activitySummary } from './activity-summary';
@@ -7,9 +8,9 @@ import { SyncController } from '../../src/client/sync-controller';
 import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
 import { createSyncWorker } from '../../src/worker';
 import type { SyncTuning } from '../../src/sync/state';
-import type { ClusterPair } from './cluster-pair';
+import { type ClusterPair, startClusterPair } from './cluster-pair';
 import { pollProgress } from './poll';
-import { uniqueTaskQueue, workflowBundle } from './temporal';
+import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from './temporal';
 import type { Progress } from '../../src/sync/progress';
 
 /** Small partitions and short iterations, so tests see every phase quickly. */
@@ -41,11 +42,13 @@ export async function startWorker(env: TestWorkflowEnvironment, clusters: Cluste
   });
 }
 
-export async function startSyncHarness(
-  env: TestWorkflowEnvironment,
-  pair: ClusterPair,
-  options: { tuning?: Partial<SyncTuning>; worker?: boolean } = {},
-): Promise<SyncHarness> {
+export interface SyncHarnessOptions {
+  tuning?: Partial<SyncTuning>;
+  /** false: no worker (the test starts its own) */
+  worker?: boolean;
+}
+
+export async function startSyncHarness(env: TestWorkflowEnvironment, pair: ClusterPair, options: SyncHarnessOptions = {}): Promise<SyncHarness> {
   const taskQueue = uniqueTaskQueue('sync');
   const syncId = taskQueue;
   const clusters = createClusterClients(pair.uris);
@@ -95,4 +98,50 @@ export async function waitForProgress(
     }
   };
   return pollProgress(read, done, timeoutMs);
+}
+
+export interface SyncFixture {
+  /** the Temporal server every test of the file shares */
+  readonly env: TestWorkflowEnvironment;
+  /** the clusters every test of the file shares, emptied before each test */
+  readonly pair: ClusterPair;
+  /** a sync harness, closed before the next test starts */
+  harness(options?: SyncHarnessOptions): Promise<SyncHarness>;
+}
+
+/**
+ * Registers the hooks of a test file whose tests run syncs on one Temporal server and one pair
+ * of clusters: both started once, the previous test's harnesses closed and the clusters reset
+ * before each test. `defaults` are the options of every harness the file starts.
+ */
+export function useSyncFixture(defaults: SyncHarnessOptions = {}): SyncFixture {
+  let env: TestWorkflowEnvironment | undefined;
+  let pair: ClusterPair | undefined;
+  const harnesses: SyncHarness[] = [];
+  before(async () => {
+    env = await createTemporalTestEnv();
+    pair = await startClusterPair();
+  });
+  after(async () => {
+    for (const harness of harnesses.splice(0)) await harness.close();
+    await pair?.close();
+    await env?.teardown();
+  });
+  beforeEach(async () => {
+    for (const harness of harnesses.splice(0)) await harness.close();
+    await pair!.reset();
+  });
+  return {
+    get env() {
+      return env!;
+    },
+    get pair() {
+      return pair!;
+    },
+    async harness(options = defaults) {
+      const harness = await startSyncHarness(env!, pair!, options);
+      harnesses.push(harness);
+      return harness;
+    },
+  };
 }
