@@ -3,45 +3,19 @@
 // report; a difference made on the destination during the copy is found, named and blocks the
 // commit; a difference the commit check finds fails the commit and keeps the destination
 // write-blocked. Every wait polls a condition.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type MongoClient, MongoServerError } from 'mongodb';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SyncError } from '../../src/sync/errors';
 import { C2C_VERIFIER_DB } from '../../src/sync/namespace-names';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { compareClusters } from '../support/compare-clusters';
 import { waitUntil } from '../support/poll';
-import { startSyncHarness, waitForProgress, type SyncHarness } from '../support/sync-harness';
-import { createTemporalTestEnv } from '../support/temporal';
+import { useSyncFixture, waitForProgress } from '../support/sync-harness';
 import { type AnyDocument, ConcurrentWriter, seed } from '../support/workload';
 import type { Progress } from '../../src/sync/progress';
 
-let env: TestWorkflowEnvironment;
-let pair: ClusterPair;
-const harnesses: SyncHarness[] = [];
-
-before(async () => {
-  env = await createTemporalTestEnv();
-  pair = await startClusterPair();
-});
-
-after(async () => {
-  for (const harness of harnesses) await harness.close();
-  await pair?.close();
-  await env?.teardown();
-});
-
-beforeEach(async () => {
-  for (const harness of harnesses.splice(0)) await harness.close();
-  await pair.reset();
-});
-
-async function harness(options: Parameters<typeof startSyncHarness>[2] = {}): Promise<SyncHarness> {
-  const h = await startSyncHarness(env, pair, options);
-  harnesses.push(h);
-  return h;
-}
+const fixture = useSyncFixture();
+const harness = fixture.harness;
 
 const verificationOf = (p: Progress) => p.verification;
 const mismatchWarnings = (p: Progress) => (p.warnings ?? []).filter((w) => w.startsWith('verification mismatch'));
@@ -55,13 +29,13 @@ async function expectWriteBlocked(client: MongoClient, db: string): Promise<void
 
 describe('embedded verifier', () => {
   test('identical clusters with writes during verification: no false report, the first pass opens canCommit, the commit passes', async () => {
-    await seed(pair.admin.cluster0, [
+    await seed(fixture.pair.admin.cluster0, [
       { db: 'app', coll: 'items', documents: 1500 },
       { db: 'app', coll: 'small', documents: 30 },
     ]);
     const h = await harness({ tuning: { verifyBatchSize: 50, verifyConcurrency: 2 } });
     await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
-    const writer = new ConcurrentWriter(pair.app.cluster0, 'app', ['items', 'small'], { firstId: 10_000, maxId: 1600, seed: 11 }).start();
+    const writer = new ConcurrentWriter(fixture.pair.app.cluster0, 'app', ['items', 'small'], { firstId: 10_000, maxId: 1600, seed: 11 }).start();
 
     const falseReports: string[] = [];
     const watch = (p: Progress) => {
@@ -88,16 +62,16 @@ describe('embedded verifier', () => {
     await h.controller.commit();
     const committed = await waitForProgress(h.controller, (p) => p.state === 'COMMITTED' || p.state === 'FAILED', 120_000);
     assert.equal(committed.state, 'COMMITTED', JSON.stringify(committed));
-    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
-    const databases = await pair.admin.cluster1.db('admin').admin().listDatabases({ nameOnly: true });
+    assert.deepEqual(await compareClusters(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1), []);
+    const databases = await fixture.pair.admin.cluster1.db('admin').admin().listDatabases({ nameOnly: true });
     assert.ok(!databases.databases.some((d) => d.name === C2C_VERIFIER_DB), 'a passed commit check drops the verifier store');
   });
 
   test('a difference made on the destination during the copy is found, named, and blocks the commit', async () => {
-    await seed(pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 3000 }]);
+    await seed(fixture.pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 3000 }]);
     const h = await harness({ tuning: { copyConcurrency: 1, copyBatchSize: 50, copyChunkMaxMs: 200 } });
     await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
-    const items = pair.admin.cluster1.db('app').collection<AnyDocument>('items');
+    const items = fixture.pair.admin.cluster1.db('app').collection<AnyDocument>('items');
     await waitUntil(async () => (await items.countDocuments({ _id: { $in: [5, 6] } })) === 2, { timeoutMs: 60_000, intervalMs: 20 });
     await h.controller.pause();
     const paused = await h.controller.state();
@@ -119,19 +93,19 @@ describe('embedded verifier', () => {
     });
     const state = await h.controller.state();
     assert.equal(state!.verification!.mismatchCount, 2);
-    const recorded = await pair.admin.cluster1.db(C2C_VERIFIER_DB).collection('mismatches').countDocuments();
+    const recorded = await fixture.pair.admin.cluster1.db(C2C_VERIFIER_DB).collection('mismatches').countDocuments();
     assert.equal(recorded, 2, 'the mismatches are kept on the destination');
   });
 
   test('a difference found by the commit check fails the commit with VerificationFailed and leaves the destination blocked', async () => {
-    await seed(pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 200 }]);
+    await seed(fixture.pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 200 }]);
     const h = await harness();
     await h.controller.start({ source: 'cluster0', destination: 'cluster1', enableUserWriteBlocking: true, reversible: true });
     await waitForProgress(h.controller, (p) => p.canCommit === true, 120_000);
     // A document the applier writes (so the commit check rechecks it), then changed on the
     // destination behind the sync's back (the admin bypasses the write block).
-    await pair.app.cluster0.db('app').collection<AnyDocument>('items').updateOne({ _id: 7 }, { $set: { name: 'updated on the source' } });
-    const destinationItems = pair.admin.cluster1.db('app').collection<AnyDocument>('items');
+    await fixture.pair.app.cluster0.db('app').collection<AnyDocument>('items').updateOne({ _id: 7 }, { $set: { name: 'updated on the source' } });
+    const destinationItems = fixture.pair.admin.cluster1.db('app').collection<AnyDocument>('items');
     await waitUntil(async () => (await destinationItems.findOne({ _id: 7 }))?.name === 'updated on the source', { timeoutMs: 60_000 });
     await destinationItems.updateOne({ _id: 7 }, { $set: { name: 'changed on the destination' } });
 
@@ -141,7 +115,7 @@ describe('embedded verifier', () => {
     assert.equal(failed.error, 'VerificationFailed');
     assert.match(String(failed.errorDescription), /app\.items document _id \{"\$numberInt":"7"\} differs/);
     assert.match(String(failed.errorDescription), /destination stays write-blocked/);
-    await expectWriteBlocked(pair.app.cluster1, 'app');
+    await expectWriteBlocked(fixture.pair.app.cluster1, 'app');
     const state = await h.controller.state();
     assert.equal(state!.destinationWritesBlocked, true);
     assert.equal(state!.sourceWritesBlocked, false, 'the source is released: it is still the system of record');

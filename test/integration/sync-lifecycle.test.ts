@@ -1,45 +1,19 @@
 // The whole mongosync lifecycle on a real Temporal dev server and two replica sets (simulated,
 // or real ones from TEST_CLUSTER0_URI/TEST_CLUSTER1_URI): copy with concurrent writes of every
 // kind and DDL, change event application, commit with write blocking, reverse, commit again.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type MongoClient, MongoServerError } from 'mongodb';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SyncError } from '../../src/sync/errors';
 import { commitSignal, pauseSignal, resumeSignal } from '../../src/workflows/messages';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { compareClusters } from '../support/compare-clusters';
 import { waitUntil } from '../support/poll';
-import { startSyncHarness, waitForProgress, type SyncHarness } from '../support/sync-harness';
-import { createTemporalTestEnv } from '../support/temporal';
+import { type SyncHarness, useSyncFixture, waitForProgress } from '../support/sync-harness';
 import { type AnyDocument, ConcurrentWriter, seed, type SeedSpec } from '../support/workload';
 import type { Progress } from '../../src/sync/progress';
 
-let env: TestWorkflowEnvironment;
-let pair: ClusterPair;
-const harnesses: SyncHarness[] = [];
-
-before(async () => {
-  env = await createTemporalTestEnv();
-  pair = await startClusterPair();
-});
-
-after(async () => {
-  for (const harness of harnesses) await harness.close();
-  await pair?.close();
-  await env?.teardown();
-});
-
-beforeEach(async () => {
-  for (const harness of harnesses.splice(0)) await harness.close();
-  await pair.reset();
-});
-
-async function harness(options: Parameters<typeof startSyncHarness>[2] = {}): Promise<SyncHarness> {
-  const h = await startSyncHarness(env, pair, options);
-  harnesses.push(h);
-  return h;
-}
+const fixture = useSyncFixture();
+const harness = fixture.harness;
 
 const SHOP: SeedSpec[] = [
   {
@@ -81,17 +55,17 @@ async function waitUntilCommitted(h: SyncHarness): Promise<Progress> {
 
 describe('sync lifecycle', () => {
   test('copy with concurrent writes and DDL, commit, reverse, commit, reverse again: every cluster ends equal', async () => {
-    await seed(pair.admin.cluster0, SHOP);
-    await pair.admin.cluster0.db('shop').createCollection('expensive', { viewOn: 'orders', pipeline: [{ $match: { seq: { $gt: 300 } } }] });
+    await seed(fixture.pair.admin.cluster0, SHOP);
+    await fixture.pair.admin.cluster0.db('shop').createCollection('expensive', { viewOn: 'orders', pipeline: [{ $match: { seq: { $gt: 300 } } }] });
     const h = await harness();
 
     await h.controller.start({ source: 'cluster0', destination: 'cluster1', reversible: true, enableUserWriteBlocking: true });
-    const writer = new ConcurrentWriter(pair.app.cluster0, 'shop', ['orders'], { firstId: 10_000, maxId: 700, ddlClient: pair.admin.cluster0, seed: 7 }).start();
-    const crmWriter = new ConcurrentWriter(pair.app.cluster0, 'crm', ['people'], { firstId: 20_000, maxId: 350, seed: 8 }).start();
+    const writer = new ConcurrentWriter(fixture.pair.app.cluster0, 'shop', ['orders'], { firstId: 10_000, maxId: 700, ddlClient: fixture.pair.admin.cluster0, seed: 7 }).start();
+    const crmWriter = new ConcurrentWriter(fixture.pair.app.cluster0, 'crm', ['people'], { firstId: 20_000, maxId: 350, seed: 8 }).start();
 
     const running = await waitForProgress(h.controller, (p) => p.state === 'RUNNING' && p.info === 'change event application');
     assert.equal(running.canWrite, false);
-    await expectWriteBlocked(pair.app.cluster1, 'shop');
+    await expectWriteBlocked(fixture.pair.app.cluster1, 'shop');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const stats = [await writer.stop(), await crmWriter.stop()];
     assert.deepEqual(stats.flatMap((s) => s.errors), []);
@@ -102,41 +76,41 @@ describe('sync lifecycle', () => {
     const committed = await waitUntilCommitted(h);
     assert.equal(committed.canWrite, true);
     assert.equal(committed.lagTimeSeconds, 0);
-    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
-    await expectWriteBlocked(pair.app.cluster0, 'shop');
-    await pair.app.cluster1.db('shop').collection<AnyDocument>('orders').insertOne({ _id: 'written-after-commit', seq: 99_999 });
+    assert.deepEqual(await compareClusters(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1), []);
+    await expectWriteBlocked(fixture.pair.app.cluster0, 'shop');
+    await fixture.pair.app.cluster1.db('shop').collection<AnyDocument>('orders').insertOne({ _id: 'written-after-commit', seq: 99_999 });
 
     await h.controller.reverse();
     const reversed = await waitForProgress(h.controller, (p) => p.state === 'RUNNING');
     assert.match(String(reversed.directionMapping?.Source), /^cluster1: /);
     assert.match(String(reversed.directionMapping?.Destination), /^cluster0: /);
-    const people = pair.app.cluster1.db('crm').collection<AnyDocument>('people');
+    const people = fixture.pair.app.cluster1.db('crm').collection<AnyDocument>('people');
     await people.updateMany({ _id: { $lt: 50 } }, { $set: { reversed: true } });
     await people.deleteOne({ _id: 60 });
-    await pair.app.cluster1.db('crm').createCollection('after_reverse');
-    await pair.app.cluster1.db('crm').collection<AnyDocument>('after_reverse').insertOne({ _id: 1 });
+    await fixture.pair.app.cluster1.db('crm').createCollection('after_reverse');
+    await fixture.pair.app.cluster1.db('crm').collection<AnyDocument>('after_reverse').insertOne({ _id: 1 });
 
     await waitForProgress(h.controller, (p) => p.canCommit === true);
     await h.controller.commit();
     await waitUntilCommitted(h);
-    assert.deepEqual(await compareClusters(pair.admin.cluster1, pair.admin.cluster0), []);
-    const found = await pair.admin.cluster0.db('shop').collection<AnyDocument>('orders').findOne({ _id: 'written-after-commit' });
+    assert.deepEqual(await compareClusters(fixture.pair.admin.cluster1, fixture.pair.admin.cluster0), []);
+    const found = await fixture.pair.admin.cluster0.db('shop').collection<AnyDocument>('orders').findOne({ _id: 'written-after-commit' });
     assert.equal(found?.seq, 99_999);
 
     // Reversing again later works: back to cluster0 → cluster1.
-    await pair.app.cluster0.db('crm').collection<AnyDocument>('people').insertOne({ _id: 'second-reverse' });
+    await fixture.pair.app.cluster0.db('crm').collection<AnyDocument>('people').insertOne({ _id: 'second-reverse' });
     await h.controller.reverse();
     const again = await waitForProgress(h.controller, (p) => p.state === 'RUNNING');
     assert.match(String(again.directionMapping?.Source), /^cluster0: /);
-    await pair.app.cluster0.db('crm').collection<AnyDocument>('people').updateOne({ _id: 'second-reverse' }, { $set: { twice: true } });
+    await fixture.pair.app.cluster0.db('crm').collection<AnyDocument>('people').updateOne({ _id: 'second-reverse' }, { $set: { twice: true } });
     await waitForProgress(h.controller, (p) => p.canCommit === true);
     await h.controller.commit();
     await waitUntilCommitted(h);
-    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
+    assert.deepEqual(await compareClusters(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1), []);
   });
 
   test('commands in the wrong state are rejected with mongosync-style errors and change nothing', async () => {
-    await seed(pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 20 }]);
+    await seed(fixture.pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 20 }]);
     const h = await harness();
     const rejects = async (command: Promise<unknown>, error: string, pattern: RegExp): Promise<void> => {
       await assert.rejects(command, (e: unknown) => e instanceof SyncError && e.error === error && pattern.test(e.errorDescription));
@@ -168,28 +142,28 @@ describe('sync lifecycle', () => {
   });
 
   test('start refuses a destination that holds data, and leaves the sync IDLE', async () => {
-    await seed(pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 5 }]);
-    await pair.admin.cluster1.db('already').collection('here').insertOne({ x: 1 });
+    await seed(fixture.pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 5 }]);
+    await fixture.pair.admin.cluster1.db('already').collection('here').insertOne({ x: 1 });
     const h = await harness();
     await assert.rejects(
       h.controller.start({ source: 'cluster0', destination: 'cluster1' }),
       (e: unknown) => e instanceof SyncError && e.error === 'PreflightFailed' && /'already'/.test(e.errorDescription),
     );
     assert.equal((await h.controller.progress()).state, 'IDLE');
-    assert.equal(await pair.admin.cluster1.db('app').collection('items').countDocuments(), 0);
+    assert.equal(await fixture.pair.admin.cluster1.db('app').collection('items').countDocuments(), 0);
   });
 
   test('pause stops copying and applying at a checkpoint; resume continues without recopying', async () => {
-    await seed(pair.admin.cluster0, [{ db: 'big', coll: 'docs', documents: 8000 }]);
+    await seed(fixture.pair.admin.cluster0, [{ db: 'big', coll: 'docs', documents: 8000 }]);
     const h = await harness({ tuning: { copyConcurrency: 1, copyChunkMaxMs: 100, copyBatchSize: 50 } });
     await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
     await waitForProgress(h.controller, (p) => (p.collectionCopy?.estimatedCopiedBytes ?? 0) > 0);
     await h.controller.pause();
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const pausedState = await h.controller.state();
-    const copiedAtPause = await pair.admin.cluster1.db('big').collection('docs').countDocuments();
+    const copiedAtPause = await fixture.pair.admin.cluster1.db('big').collection('docs').countDocuments();
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    assert.equal(await pair.admin.cluster1.db('big').collection('docs').countDocuments(), copiedAtPause, 'nothing is copied while paused');
+    assert.equal(await fixture.pair.admin.cluster1.db('big').collection('docs').countDocuments(), copiedAtPause, 'nothing is copied while paused');
     assert.ok(copiedAtPause > 0 && copiedAtPause < 8000, `copied ${copiedAtPause} before the pause took effect`);
     const progress = await h.controller.progress();
     assert.equal(progress.state, 'PAUSED');
@@ -203,18 +177,18 @@ describe('sync lifecycle', () => {
     assert.ok(pausedState!.copy.copiedDocuments <= copiedAtPause);
     await h.controller.commit();
     await waitUntilCommitted(h);
-    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
+    assert.deepEqual(await compareClusters(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1), []);
   });
 
   test('writes to documents while their collection is being copied are neither lost nor resurrected', async () => {
-    await seed(pair.admin.cluster0, [
+    await seed(fixture.pair.admin.cluster0, [
       { db: 'mid', coll: 'docs', documents: 6000 },
       { db: 'mid', coll: 'moving', documents: 800 },
     ]);
     const h = await harness({ tuning: { copyConcurrency: 1, copyBatchSize: 50, copyChunkMaxMs: 50, partitionTargetBytes: 16 * 1024 } });
     await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
     await waitForProgress(h.controller, (p) => (p.collectionCopy?.estimatedCopiedBytes ?? 0) > 0);
-    const docs = pair.app.cluster0.db('mid').collection<AnyDocument>('docs');
+    const docs = fixture.pair.app.cluster0.db('mid').collection<AnyDocument>('docs');
     // Documents at both ends of the _id range: some already copied, some not yet.
     for (const id of [1, 2, 5998, 5999]) await docs.deleteOne({ _id: id });
     for (const id of [3, 5997]) {
@@ -229,25 +203,25 @@ describe('sync lifecycle', () => {
     await docs.insertOne({ _id: 2, reborn: true });
     await docs.replaceOne({ _id: 4 }, { replaced: true });
     await docs.insertOne({ _id: 'new-during-copy', at: 'copy' });
-    await pair.admin.cluster0.db('admin').command({ renameCollection: 'mid.moving', to: 'mid.moved' });
-    await pair.app.cluster0.db('mid').collection<AnyDocument>('moved').updateOne({ _id: 799 }, { $set: { afterRename: true } });
+    await fixture.pair.admin.cluster0.db('admin').command({ renameCollection: 'mid.moving', to: 'mid.moved' });
+    await fixture.pair.app.cluster0.db('mid').collection<AnyDocument>('moved').updateOne({ _id: 799 }, { $set: { afterRename: true } });
     assert.equal((await h.controller.state())!.copy.done, false, 'the writes above land while the copy runs');
 
     await waitForProgress(h.controller, (p) => p.canCommit === true, 120_000);
     await h.controller.commit();
     await waitUntilCommitted(h);
-    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
-    const copied = pair.admin.cluster1.db('mid').collection<AnyDocument>('docs');
+    assert.deepEqual(await compareClusters(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1), []);
+    const copied = fixture.pair.admin.cluster1.db('mid').collection<AnyDocument>('docs');
     assert.equal(await copied.countDocuments({ _id: { $in: [1, 5998, 5999] } }), 0, 'deleted documents stay deleted');
     assert.deepEqual(await copied.findOne({ _id: 2 }), { _id: 2, reborn: true });
-    assert.equal(await pair.admin.cluster1.db('mid').collection('moved').countDocuments(), 800);
+    assert.equal(await fixture.pair.admin.cluster1.db('mid').collection('moved').countDocuments(), 800);
   });
 
   test('signals of the same names drive the sync; the UI finds it by its state search attribute', async () => {
-    await seed(pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 50 }]);
+    await seed(fixture.pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 50 }]);
     const h = await harness();
     await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
-    const handle = env.client.workflow.getHandle(h.controller.workflowId);
+    const handle = fixture.env.client.workflow.getHandle(h.controller.workflowId);
     await waitForProgress(h.controller, (p) => p.state === 'RUNNING' && p.info === 'change event application');
 
     await handle.signal(resumeSignal);
@@ -255,7 +229,7 @@ describe('sync lifecycle', () => {
     await waitForProgress(h.controller, (p) => p.state === 'PAUSED');
     const listed = async (state: string): Promise<string[]> => {
       const ids: string[] = [];
-      for await (const execution of env.client.workflow.list({ query: `C2cSyncState = '${state}' AND C2cSyncId = '${h.syncId}'` })) {
+      for await (const execution of fixture.env.client.workflow.list({ query: `C2cSyncState = '${state}' AND C2cSyncId = '${h.syncId}'` })) {
         ids.push(execution.workflowId);
       }
       return ids;
@@ -277,12 +251,12 @@ describe('sync lifecycle', () => {
   });
 
   test('a long sync continues as new and keeps its checkpoint', async () => {
-    await seed(pair.admin.cluster0, [{ db: 'long', coll: 'docs', documents: 200 }]);
+    await seed(fixture.pair.admin.cluster0, [{ db: 'long', coll: 'docs', documents: 200 }]);
     const h = await harness({ tuning: { continueAsNewAfterEvents: 60, applyIterationMs: 300 } });
     await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
-    const handle = env.client.workflow.getHandle(h.controller.workflowId);
+    const handle = fixture.env.client.workflow.getHandle(h.controller.workflowId);
     const firstRun = (await handle.describe()).runId;
-    const docs = pair.admin.cluster0.db('long').collection<AnyDocument>('docs');
+    const docs = fixture.pair.admin.cluster0.db('long').collection<AnyDocument>('docs');
     for (let i = 0; i < 20; i++) {
       await docs.updateOne({ _id: i }, { $set: { round: i } });
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -294,11 +268,11 @@ describe('sync lifecycle', () => {
     await waitForProgress(h.controller, (p) => p.canCommit === true);
     await h.controller.commit();
     await waitUntilCommitted(h);
-    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
+    assert.deepEqual(await compareClusters(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1), []);
   });
 
   test('filtered sync copies and follows only the included namespaces', async () => {
-    await seed(pair.admin.cluster0, [
+    await seed(fixture.pair.admin.cluster0, [
       { db: 'sales', coll: 'accounts_eu', documents: 30 },
       { db: 'sales', coll: 'accounts_us', documents: 30 },
       { db: 'sales', coll: 'leads', documents: 30 },
@@ -317,18 +291,18 @@ describe('sync lifecycle', () => {
       excludeNamespaces: [{ database: 'sales', collections: ['accounts_us'] }],
     });
     await waitForProgress(h.controller, (p) => p.canCommit === true);
-    await pair.admin.cluster0.db('sales').collection<AnyDocument>('accounts_eu').insertOne({ _id: 'new-eu' });
-    await pair.admin.cluster0.db('sales').collection<AnyDocument>('accounts_us').insertOne({ _id: 'new-us' });
-    await pair.admin.cluster0.db('marketing').collection<AnyDocument>('later').insertOne({ _id: 'later' });
-    await pair.admin.cluster0.db('hr').collection<AnyDocument>('staff').insertOne({ _id: 'new-staff' });
+    await fixture.pair.admin.cluster0.db('sales').collection<AnyDocument>('accounts_eu').insertOne({ _id: 'new-eu' });
+    await fixture.pair.admin.cluster0.db('sales').collection<AnyDocument>('accounts_us').insertOne({ _id: 'new-us' });
+    await fixture.pair.admin.cluster0.db('marketing').collection<AnyDocument>('later').insertOne({ _id: 'later' });
+    await fixture.pair.admin.cluster0.db('hr').collection<AnyDocument>('staff').insertOne({ _id: 'new-staff' });
     // the included writes arrive (the excluded ones are checked after the commit)
-    await waitFor(async () => (await pair.admin.cluster1.db('marketing').collection<AnyDocument>('later').countDocuments({ _id: 'later' })) === 1);
+    await waitFor(async () => (await fixture.pair.admin.cluster1.db('marketing').collection<AnyDocument>('later').countDocuments({ _id: 'later' })) === 1);
     await waitForProgress(h.controller, (p) => p.canCommit === true);
     await h.controller.commit();
     await waitUntilCommitted(h);
     const included = (db: string, coll: string) => (db === 'sales' && coll === 'accounts_eu') || db === 'marketing';
-    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1, { namespaces: included }), []);
-    const names = async (db: string) => (await pair.admin.cluster1.db(db).listCollections().toArray()).map((c) => c.name).sort();
+    assert.deepEqual(await compareClusters(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1, { namespaces: included }), []);
+    const names = async (db: string) => (await fixture.pair.admin.cluster1.db(db).listCollections().toArray()).map((c) => c.name).sort();
     assert.deepEqual(await names('sales'), ['accounts_eu']);
     assert.deepEqual(await names('marketing'), ['campaigns', 'later']);
     assert.deepEqual(await names('hr'), []);
