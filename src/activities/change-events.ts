@@ -20,7 +20,7 @@ import { recordedChangesFor } from './changed-set-memory';
 import { DestinationWriter } from './destination-writer';
 import { endRequested } from './heartbeat';
 import { deleteBufferedBefore, dropBuffer, readBufferedBatch } from './event-buffer';
-import { oldestOplogEntry, SourceClock, SourceEventReader } from './source-events';
+import { type OplogWindowReading, readOplogWindow, SourceClock, SourceEventReader } from './source-events';
 
 export interface ApplyChangeEventsInput extends SyncScope {
   buildIndexes: BuildIndexesMode;
@@ -40,7 +40,7 @@ export interface ApplyChangeEventsInput extends SyncScope {
   mayReplay?: boolean;
 }
 
-export interface ApplyChangeEventsResult {
+export interface ApplyChangeEventsResult extends OplogWindowReading {
   checkpoint: ApplyCheckpoint;
   eventsApplied: number;
   /** every source event up to this time is applied */
@@ -49,8 +49,6 @@ export interface ApplyChangeEventsResult {
   sourceTime: ClusterTime;
   lastDdlAt: ClusterTime | null;
   reachedStopAt: boolean;
-  /** the oldest entry of the source's oplog, when it can be read */
-  sourceOplogOldest: ClusterTime | null;
 }
 
 /** Apply batches end once their events add up to this many bytes, unless the workflow says. */
@@ -155,8 +153,8 @@ export async function applyChangeEvents(
   }
   if (!input.stopAt) await clock.now();
   sourceTime = clock.time ?? sourceTime;
-  const sourceOplogOldest = await oldestOplogEntry(source);
-  return { checkpoint, eventsApplied, appliedThrough, sourceTime, lastDdlAt, reachedStopAt, sourceOplogOldest };
+  const oplogWindow = await readOplogWindow(source, sourceTime);
+  return { checkpoint, eventsApplied, appliedThrough, sourceTime, lastDdlAt, reachedStopAt, ...oplogWindow };
 }
 
 function withoutBuffer(checkpoint: ApplyCheckpoint): ApplyCheckpoint {

@@ -27,7 +27,7 @@ import type { SyncScope } from '../sync/start-options';
 import type { ChangeStreamCheckpoint, EventBufferCheckpoint } from '../sync/state';
 import type { ClusterTime } from '../sync/vocabulary';
 import { isDdlEvent } from './destination-writer';
-import { oldestOplogEntry, SourceClock, SourceEventReader, withoutBulkyFields } from './source-events';
+import { type OplogWindowReading, readOplogWindow, SourceClock, SourceEventReader, withoutBulkyFields } from './source-events';
 
 export const EVENT_BUFFER_COLLECTION = 'eventBuffer';
 
@@ -68,7 +68,7 @@ export interface BufferChangeEventsInput extends SyncScope {
   syncId: string;
 }
 
-export interface BufferChangeEventsResult {
+export interface BufferChangeEventsResult extends OplogWindowReading {
   checkpoint: EventBufferCheckpoint;
   /** events stored by this iteration (a retried attempt counts from its heartbeat) */
   eventsBuffered: number;
@@ -77,7 +77,6 @@ export interface BufferChangeEventsResult {
   bufferedThrough: ClusterTime | null;
   /** the source's clock at the end of the iteration */
   sourceTime: ClusterTime | null;
-  sourceOplogOldest: ClusterTime | null;
 }
 
 /** Heartbeat at least this often while the source is idle. */
@@ -140,7 +139,7 @@ export async function bufferChangeEvents(clients: ClusterConnections, input: Buf
     bytesBuffered,
     bufferedThrough: reader.positionTime,
     sourceTime: clock.time,
-    sourceOplogOldest: await oldestOplogEntry(source),
+    ...(await readOplogWindow(source, clock.time)),
   };
 }
 

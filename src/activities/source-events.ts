@@ -26,6 +26,7 @@ import { toClusterTime, toTimestamp } from '../mongo/cluster-time';
 import { isEventTooLarge, isServerError, ServerErrorCode } from '../mongo/server-errors';
 import { buildChangeStreamPipeline, REQUIRED_CHANGE_STREAM_OPTIONS } from '../sync/change-stream-filter';
 import { bsonSize } from '../sync/document-size';
+import { oplogFreeSeconds } from '../sync/oplog-window';
 import { SyncErrorName } from '../sync/errors';
 import type { NamespaceMatcher } from '../sync/namespace-filter';
 import { SPLIT_LARGE_EVENT_STAGE, SplitEventAssembler, SplitEventError, supportsSplitLargeEvent } from '../sync/split-events';
@@ -223,16 +224,37 @@ export class SourceClock {
   }
 }
 
-/** The time of the source oplog's oldest entry (needs find on local.oplog.rs), or null. */
-export async function oldestOplogEntry(source: MongoClient): Promise<ClusterTime | null> {
+/** What one reading of the source oplog says about its window (docs/event-buffer.md, "Oplog"). */
+export interface OplogWindowReading {
+  /** the oldest entry's time, or null when local.oplog.rs cannot be read */
+  sourceOplogOldest: ClusterTime | null;
+  /** seconds until a not-yet-full oplog starts dropping entries (oplogFreeSeconds), or null */
+  sourceOplogFreeSeconds: number | null;
+}
+
+/**
+ * The source oplog's oldest entry (find on local.oplog.rs) and, from its size and cap ($collStats
+ * storageStats on it, as mongosync asks for), how long it keeps that entry beyond the headroom.
+ * Either part is null when the user may not read it: the estimate is then the headroom alone.
+ */
+export async function readOplogWindow(source: MongoClient, now: ClusterTime | null): Promise<OplogWindowReading> {
+  const oplog = source.db('local').collection('oplog.rs');
+  let oldest: ClusterTime | null = null;
   try {
-    const entry = await source
-      .db('local')
-      .collection('oplog.rs')
-      .findOne({}, { sort: { $natural: 1 }, projection: { ts: 1 } });
-    return entry?.ts instanceof Timestamp ? toClusterTime(entry.ts) : null;
+    const entry = await oplog.findOne({}, { sort: { $natural: 1 }, projection: { ts: 1 } });
+    oldest = entry?.ts instanceof Timestamp ? toClusterTime(entry.ts) : null;
   } catch {
-    return null;
+    return { sourceOplogOldest: null, sourceOplogFreeSeconds: null };
+  }
+  if (oldest === null || now === null) return { sourceOplogOldest: oldest, sourceOplogFreeSeconds: null };
+  try {
+    const [stats] = await oplog.aggregate<{ storageStats?: { size?: unknown; maxSize?: unknown } }>([{ $collStats: { storageStats: {} } }]).toArray();
+    const usedBytes = Number(stats?.storageStats?.size);
+    const maxBytes = Number(stats?.storageStats?.maxSize);
+    if (!Number.isFinite(usedBytes) || !Number.isFinite(maxBytes)) return { sourceOplogOldest: oldest, sourceOplogFreeSeconds: null };
+    return { sourceOplogOldest: oldest, sourceOplogFreeSeconds: oplogFreeSeconds({ usedBytes, maxBytes, oldest, now }) };
+  } catch {
+    return { sourceOplogOldest: oldest, sourceOplogFreeSeconds: null };
   }
 }
 

@@ -33,8 +33,9 @@
 // - estimatedOplogTimeRemaining: RUNNING and canWrite false only; the time between the oldest
 //   source oplog entry and the oldest position still needed (oplogNeededFrom: during the copy
 //   the event buffer reader's position, while the buffer drains the position the live stream
-//   continues from, then the applied position); "not checked yet" until the oldest entry is
-//   known. The low-oplog warning is added below OPLOG_WARNING_SECONDS.
+//   continues from, then the applied position), plus the time a not-yet-full oplog takes to
+//   fill; "not checked yet" until the oldest entry is known. The low-oplog warning is added
+//   below OPLOG_WARNING_SECONDS.
 // - warnings: the oplog warning above, SOURCE_WRITES_BLOCKED_WARNING whenever we hold a
 //   write block on the source, an activity failing again and again while the sync retries it
 //   (a stall, which otherwise looks like growing lag), write blocks a FAILED sync could not
@@ -240,13 +241,25 @@ export function oplogNeededFrom(s: SyncWorkflowState): ClusterTime | null {
   return s.apply.appliedThrough ?? s.startPoint;
 }
 
-/** Seconds of source oplog between its oldest entry and the oldest position still needed. */
+/**
+ * Seconds the source oplog keeps the oldest position still needed: the time between its oldest
+ * entry and that position, plus, on an oplog that is not full yet, the time until it starts
+ * dropping entries (src/sync/oplog-window.ts).
+ */
 export function oplogSecondsRemaining(s: SyncWorkflowState): number | null {
   const needed = oplogNeededFrom(s);
-  // the newer of the applier's and the buffer reader's readings of the oldest entry
-  const oldest = maxClusterTime(s.apply.sourceOplogOldest, s.buffer?.sourceOplogOldest ?? null);
-  if (oldest === null || needed === null) return null;
-  return Math.max(0, needed.t - oldest.t);
+  // the newer of the applier's and the buffer reader's readings
+  const reading = newerOplogReading(s.apply, s.buffer);
+  if (reading.sourceOplogOldest === null || needed === null) return null;
+  return Math.max(0, needed.t - reading.sourceOplogOldest.t) + (reading.sourceOplogFreeSeconds ?? 0);
+}
+
+type OplogReading = { sourceOplogOldest: ClusterTime | null; sourceOplogFreeSeconds?: number | null };
+
+function newerOplogReading(apply: OplogReading, buffer: OplogReading | null): OplogReading {
+  if (buffer?.sourceOplogOldest == null) return apply;
+  if (apply.sourceOplogOldest === null) return buffer;
+  return compareClusterTimes(buffer.sourceOplogOldest, apply.sourceOplogOldest) > 0 ? buffer : apply;
 }
 
 /** The /progress warning of an activity that keeps failing. */

@@ -223,6 +223,8 @@ export interface EventBufferState {
   bufferedThrough: ClusterTime | null;
   /** oldest entry of the source's oplog at the last iteration */
   sourceOplogOldest: ClusterTime | null;
+  /** seconds the source oplog keeps that entry beyond the headroom (absent in runs from before it) */
+  sourceOplogFreeSeconds?: number | null;
   /** the copy is done and the applier took the buffer over (apply.checkpoint.buffer) */
   handedOver: boolean;
 }
@@ -238,6 +240,8 @@ export interface ApplyState {
   lastDdlAppliedAt: ClusterTime | null;
   /** oldest entry of the source's oplog at the last iteration */
   sourceOplogOldest: ClusterTime | null;
+  /** seconds the source oplog keeps that entry beyond the headroom (absent in runs from before it) */
+  sourceOplogFreeSeconds?: number | null;
   /** recent lag samples for estimatedSecondsToCEACatchup (absent in runs from before them) */
   lagSamples?: LagSample[];
 }

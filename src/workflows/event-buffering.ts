@@ -67,7 +67,10 @@ export class EventBuffering {
       buffer.iterations += 1;
       buffer.bytesBuffered += result.bytesBuffered;
       if (result.bufferedThrough) buffer.bufferedThrough = result.bufferedThrough;
-      if (result.sourceOplogOldest) buffer.sourceOplogOldest = result.sourceOplogOldest;
+      if (result.sourceOplogOldest) {
+        buffer.sourceOplogOldest = result.sourceOplogOldest;
+        buffer.sourceOplogFreeSeconds = result.sourceOplogFreeSeconds ?? null;
+      }
       this.host.publish();
     }
   }

@@ -415,6 +415,7 @@ export class SyncJob {
     s.apply.sourceTime = result.sourceTime;
     if (result.lastDdlAt) s.apply.lastDdlAppliedAt = result.lastDdlAt;
     s.apply.sourceOplogOldest = result.sourceOplogOldest;
+    s.apply.sourceOplogFreeSeconds = result.sourceOplogFreeSeconds ?? null;
     this.recordLag();
     this.publish();
     return result;
@@ -520,6 +521,7 @@ export class SyncJob {
     s.apply.appliedThrough = s.destinationWritableAt;
     s.apply.sourceTime = null;
     s.apply.sourceOplogOldest = null;
+    s.apply.sourceOplogFreeSeconds = null;
     s.apply.lagSamples = [];
     s.apply.iterations = 0;
     s.commit = { point: null, canWrite: false };

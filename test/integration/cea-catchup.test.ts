@@ -47,6 +47,7 @@ describe('estimatedSecondsToCEACatchup and pingLatencyMs on a real workflow', ()
         lastDdlAt: null,
         reachedStopAt: input.stopAt !== null,
         sourceOplogOldest: null,
+        sourceOplogFreeSeconds: null,
       };
     };
     const taskQueue = uniqueTaskQueue('catchup');

@@ -106,6 +106,7 @@ export function stubActivities(options: { partitions?: number; collections?: num
         lastDdlAt: null,
         reachedStopAt: input.stopAt !== null,
         sourceOplogOldest: null,
+        sourceOplogFreeSeconds: null,
       };
     },
     bufferChangeEvents: async (input) => {
@@ -119,6 +120,7 @@ export function stubActivities(options: { partitions?: number; collections?: num
         bufferedThrough: time,
         sourceTime: time,
         sourceOplogOldest: null,
+        sourceOplogFreeSeconds: null,
       };
     },
     resyncDocuments: async () => 0,

@@ -157,6 +157,31 @@ describe('progress: RUNNING', () => {
     assert.equal(buildProgress(runningInCea((s) => (s.apply.sourceOplogOldest = null))).estimatedOplogTimeRemaining, 'not checked yet');
   });
 
+  it('adds the time a young oplog takes to fill, so a new replica set is not warned about', () => {
+    // The oldest entry is only 10 minutes old, but the oplog is far from full: 2 hours to fill.
+    const young = runningInCea((s) => {
+      s.apply.sourceOplogOldest = { t: T0 + 100 - 600, i: 0 };
+      s.apply.sourceOplogFreeSeconds = 2 * 3600;
+    });
+    assert.equal(oplogSecondsRemaining(young), 600 + 2 * 3600);
+    assert.equal(buildProgress(young).estimatedOplogTimeRemaining, '2 hours');
+    assert.equal(buildProgress(young).warnings, undefined);
+    // A full one (0 s to fill) is measured by its entries alone, and warned about.
+    const full = runningInCea((s) => {
+      s.apply.sourceOplogOldest = { t: T0 + 100 - 600, i: 0 };
+      s.apply.sourceOplogFreeSeconds = 0;
+    });
+    assert.equal(oplogSecondsRemaining(full), 600);
+    assert.deepEqual(buildProgress(full).warnings, [LOW_OPLOG_WARNING]);
+    // The newer of the two readings counts, with its own fill time.
+    const buffered = runningInCea((s) => {
+      s.apply.sourceOplogOldest = { t: T0 + 100 - 600, i: 0 };
+      s.apply.sourceOplogFreeSeconds = 0;
+      s.buffer = { ...initialBufferState(), handedOver: true, sourceOplogOldest: { t: T0 + 100 - 500, i: 0 }, sourceOplogFreeSeconds: 5000 };
+    });
+    assert.equal(oplogSecondsRemaining(buffered), 500 + 5000);
+  });
+
   it('measures the oplog from the event buffer reader during the copy, not from the start point', () => {
     // A copy that has run for three days: the start point left the oplog long ago, but the
     // buffer reader is 10 minutes behind and the oplog holds 2 hours.
