@@ -153,7 +153,7 @@ export async function applyChangeEvents(
   }
   if (!input.stopAt) await clock.now();
   sourceTime = clock.time ?? sourceTime;
-  const oplogWindow = await readOplogWindow(source, sourceTime);
+  const oplogWindow = await readOplogWindow(source);
   return { checkpoint, eventsApplied, appliedThrough, sourceTime, lastDdlAt, reachedStopAt, ...oplogWindow };
 }
 

@@ -139,7 +139,7 @@ export async function bufferChangeEvents(clients: ClusterConnections, input: Buf
     bytesBuffered,
     bufferedThrough: reader.positionTime,
     sourceTime: clock.time,
-    ...(await readOplogWindow(source, clock.time)),
+    ...(await readOplogWindow(source)),
   };
 }
 

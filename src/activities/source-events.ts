@@ -234,25 +234,34 @@ export interface OplogWindowReading {
 
 /**
  * The source oplog's oldest entry (find on local.oplog.rs) and, from its size and cap ($collStats
- * storageStats on it, as mongosync asks for), how long it keeps that entry beyond the headroom.
- * Either part is null when the user may not read it: the estimate is then the headroom alone.
+ * storageStats on it, as mongosync asks for) and the span of its entries, how long it keeps that
+ * entry beyond the headroom. Either part is null when the user may not read it: the estimate is
+ * then the headroom alone.
  */
-export async function readOplogWindow(source: MongoClient, now: ClusterTime | null): Promise<OplogWindowReading> {
+export async function readOplogWindow(source: MongoClient): Promise<OplogWindowReading> {
   const oplog = source.db('local').collection('oplog.rs');
-  let oldest: ClusterTime | null = null;
+  const entryTime = async (direction: 1 | -1): Promise<ClusterTime | null> => {
+    const entry = await oplog.findOne({}, { sort: { $natural: direction }, projection: { ts: 1 } });
+    return entry?.ts instanceof Timestamp ? toClusterTime(entry.ts) : null;
+  };
+  let oldest: ClusterTime | null;
   try {
-    const entry = await oplog.findOne({}, { sort: { $natural: 1 }, projection: { ts: 1 } });
-    oldest = entry?.ts instanceof Timestamp ? toClusterTime(entry.ts) : null;
+    oldest = await entryTime(1);
   } catch {
     return { sourceOplogOldest: null, sourceOplogFreeSeconds: null };
   }
-  if (oldest === null || now === null) return { sourceOplogOldest: oldest, sourceOplogFreeSeconds: null };
+  if (oldest === null) return { sourceOplogOldest: null, sourceOplogFreeSeconds: null };
   try {
-    const [stats] = await oplog.aggregate<{ storageStats?: { size?: unknown; maxSize?: unknown } }>([{ $collStats: { storageStats: {} } }]).toArray();
+    const [newest, [stats]] = await Promise.all([
+      entryTime(-1),
+      oplog.aggregate<{ storageStats?: { size?: unknown; maxSize?: unknown } }>([{ $collStats: { storageStats: {} } }]).toArray(),
+    ]);
     const usedBytes = Number(stats?.storageStats?.size);
     const maxBytes = Number(stats?.storageStats?.maxSize);
-    if (!Number.isFinite(usedBytes) || !Number.isFinite(maxBytes)) return { sourceOplogOldest: oldest, sourceOplogFreeSeconds: null };
-    return { sourceOplogOldest: oldest, sourceOplogFreeSeconds: oplogFreeSeconds({ usedBytes, maxBytes, oldest, now }) };
+    if (newest === null || !Number.isFinite(usedBytes) || !Number.isFinite(maxBytes)) {
+      return { sourceOplogOldest: oldest, sourceOplogFreeSeconds: null };
+    }
+    return { sourceOplogOldest: oldest, sourceOplogFreeSeconds: oplogFreeSeconds({ usedBytes, maxBytes, oldest, newest }) };
   } catch {
     return { sourceOplogOldest: oldest, sourceOplogFreeSeconds: null };
   }

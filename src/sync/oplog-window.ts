@@ -12,8 +12,8 @@ export interface OplogUsage {
   maxBytes: number;
   /** the oldest entry's time */
   oldest: ClusterTime;
-  /** the source's time at the reading */
-  now: ClusterTime;
+  /** the newest entry's time */
+  newest: ClusterTime;
 }
 
 /**
@@ -23,17 +23,17 @@ export interface OplogUsage {
 export const OPLOG_FULL_SHARE = 0.9;
 
 /**
- * Seconds until an oplog that is not full yet starts dropping entries, at the average rate it
- * was written since its oldest entry; 0 for a full one; null when it cannot be told (no cap, or
+ * Seconds until an oplog that is not full yet starts dropping entries, at the average rate its
+ * entries were written (its size over the span from its oldest entry to its newest); 0 for a full one; null when it cannot be told (no cap, or
  * nothing written yet), which adds nothing to the estimate.
  */
 export function oplogFreeSeconds(usage: OplogUsage): number | null {
-  const { usedBytes, maxBytes, oldest, now } = usage;
+  const { usedBytes, maxBytes, oldest, newest } = usage;
   if (!(maxBytes > 0) || !(usedBytes >= 0)) return null;
   if (usedBytes >= maxBytes * OPLOG_FULL_SHARE) return 0;
   if (usedBytes === 0) return null;
   // Entries within the same second still took up to a second to write: counting at least one
   // overstates the rate, which only shortens the estimate.
-  const bytesPerSecond = usedBytes / Math.max(1, now.t - oldest.t);
+  const bytesPerSecond = usedBytes / Math.max(1, newest.t - oldest.t);
   return Math.floor((maxBytes * OPLOG_FULL_SHARE - usedBytes) / bytesPerSecond);
 }
