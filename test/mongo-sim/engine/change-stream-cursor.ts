@@ -51,6 +51,8 @@ interface Batch {
   docs: Document[];
   exhausted: boolean;
   postBatchResumeToken: Document;
+  /** each event's BSON size, measured for the size limits */
+  sizes: number[];
 }
 
 function maxToken(a: string, b: string): string {
@@ -150,13 +152,14 @@ export class ChangeStreamCursor implements ServerCursor {
     this.killed.abort();
   }
 
-  private reply(docs: Document[], exhausted: boolean): Batch {
-    return { docs, exhausted, postBatchResumeToken: { _data: this.pbrt } };
+  private reply(docs: Document[], exhausted: boolean, sizes: number[] = []): Batch {
+    return { docs, exhausted, postBatchResumeToken: { _data: this.pbrt }, sizes };
   }
 
   /** Builds a batch from what the oplog holds now, without waiting. */
   private collect(limit: number): Batch {
     const docs: Document[] = [];
+    const sizes: number[] = [];
     let bytes = 0;
     let exhausted = false;
     this.refreshed = false;
@@ -173,6 +176,7 @@ export class ChangeStreamCursor implements ServerCursor {
         break;
       }
       docs.push(next.doc);
+      sizes.push(next.size);
       bytes += next.size;
       this.pbrt = maxToken(this.pbrt, next.tokenData);
     }
@@ -182,7 +186,7 @@ export class ChangeStreamCursor implements ServerCursor {
     } else if (!this.hasPending() && this.lastScanned !== undefined) {
       this.pbrt = maxToken(this.pbrt, highWaterMark(this.lastScanned));
     }
-    return this.reply(docs, exhausted);
+    return this.reply(docs, exhausted, sizes);
   }
 
   private hasPending(): boolean {
