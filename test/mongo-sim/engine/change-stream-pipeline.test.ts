@@ -101,3 +101,26 @@ test('a top-level inclusion $project keeps what the pipeline runner keeps, in th
   assert.deepEqual(more.apply(events[3]!), { _id: { _data: '04' }, seen: true });
   assert.throws(() => new UserPipeline([{ $project: { ns: 1 } }, { $set: { _id: 1 } }]).apply(events[3]!), (error: Error & { code?: number }) => error.code === 280 || /_id/.test(error.message));
 });
+
+test('the leading $match as a test of some fields: only when it reads no other, with the whole event’s verdict', () => {
+  const available = new Set(['operationType', 'ns', 'to', 'documentKey', 'clusterTime']);
+  assert.equal(new UserPipeline([]).matchOn(available), undefined);
+  assert.equal(new UserPipeline([{ $project: { ns: 1 } }]).matchOn(available), undefined);
+  assert.equal(new UserPipeline([{ $match: { 'fullDocument.x': 1 } }]).matchOn(available), undefined);
+  assert.equal(new UserPipeline([{ $match: { $expr: { $eq: ['$operationType', 'insert'] } } }]).matchOn(available), undefined);
+  const filter = { 'ns.db': 'app', operationType: { $in: ['insert', 'rename'] }, $or: [{ 'documentKey._id': { $gt: new Int32(1) } }, { 'to.coll': 'b' }] };
+  const pipeline = new UserPipeline([{ $match: filter }, { $project: { ns: 1 } }]);
+  const test = pipeline.matchOn(available)!;
+  const events: Document[] = [
+    { _id: { _data: '01' }, operationType: 'insert', clusterTime: new Timestamp({ t: 1, i: 1 }), ns: { db: 'app', coll: 'a' }, documentKey: { _id: Long.fromNumber(2) }, fullDocument: { _id: 2 } },
+    { _id: { _data: '02' }, operationType: 'insert', ns: { db: 'app', coll: 'a' }, documentKey: { _id: new Double(1) } },
+    { to: { db: 'app', coll: 'b' }, _id: { _data: '03' }, operationType: 'rename', ns: { db: 'app', coll: 'a' } },
+    { _id: { _data: '04' }, operationType: 'update', ns: { db: 'app', coll: 'a' }, documentKey: { _id: 5 } },
+    { _id: { _data: '05' }, operationType: 'insert', ns: { db: 'other', coll: 'a' }, documentKey: { _id: 5 } },
+  ];
+  for (const event of events) {
+    const fields = Object.fromEntries(Object.entries(event).filter(([key]) => available.has(key)));
+    assert.equal(test(fields), pipeline.apply(event) !== undefined, `event ${event._id._data}`);
+    if (test(fields)) assert.deepEqual(pipeline.apply(event, true), pipeline.apply(event), 'a matched event skips only the $match');
+  }
+});

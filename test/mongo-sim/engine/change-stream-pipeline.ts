@@ -91,9 +91,25 @@ export class UserPipeline {
     }
   }
 
-  /** The event after the stages, or undefined when they filter it out. */
-  apply(event: Document): Document | undefined {
-    if (this.matches.length > 0) {
+  /**
+   * The leading $match stages as a test of an event's `available` fields alone, when they read
+   * no other field; else undefined. Its verdict is the stages' verdict on the whole event.
+   */
+  matchOn(available: ReadonlySet<string>): ((fields: Document) => boolean) | undefined {
+    const read = this.matchedFields;
+    if (this.matches.length === 0 || read === null || !read.every((field) => available.has(field))) return undefined;
+    return (fields) => {
+      const view = toQueryView(pick(fields, read));
+      return this.matches.every((matches) => matches(view));
+    };
+  }
+
+  /**
+   * The event after the stages, or undefined when they filter it out. `matched`: the leading
+   * $match stages were tested on the event's fields already (matchOn), and held.
+   */
+  apply(event: Document, matched = false): Document | undefined {
+    if (this.matches.length > 0 && !matched) {
       // A filter reads only the fields it names: the view (a converted copy) holds just those.
       const view = toQueryView(this.matchedFields ? pick(event, this.matchedFields) : event);
       for (const matches of this.matches) if (!matches(view)) return undefined;
