@@ -1,16 +1,30 @@
-// What the applier recorded in the embedded verifier's changed set (verifier-store.ts), kept in
-// the worker across applyChangeEvents iterations, so that a document written again is not
-// recorded again: on a busy source most writes are of documents written before, and each
-// repeated record is a write the destination refuses as a duplicate.
+// What the embedded verifier's changed set (verifier-store.ts) is known to hold, kept in the
+// worker across calls: the applier (destination-writer.ts, across applyChangeEvents iterations)
+// and the follower of the destination's change stream (verify-destination-events.ts) both
+// record there, and both skip a document the memory holds. On a busy source most writes are of
+// documents written before, and the follower reads back every write the applier makes: each
+// repeated record would be a write the destination refuses as a duplicate.
 //
-// This is exact because an entry, once recorded, stays for as long as events are applied:
-// entries are removed only by the commit check (after the last application) and with the whole
-// store when another run claims it or the commit check passed. The memory is therefore keyed by
-// the run that owns the store, read at the start of each iteration: a store claimed by another
-// run starts with an empty memory. A worker that restarts starts empty too, and records again
-// (the store ignores the duplicates).
+// Skipping is exact because an entry, once recorded, stays for as long as events are applied
+// and the destination is followed: entries are removed only by the commit check, which runs
+// after the last application and after the follower's drain up to the commit point, and with
+// the whole store when another run claims it or the commit check passed (docs/
+// embedded-verifier.md, "Writes made on the destination"). An identity is added only once the
+// store acknowledged its record (majority write concern). The memory is keyed by the store's
+// claim (the owning run, and the claim's own id: a store dropped and claimed again, even by the
+// same run key, starts with an empty memory), read at the start of each call. A worker that
+// restarts starts empty too, and records again (the store ignores the duplicates).
 import type { MongoClient } from 'mongodb';
+import { keyValueIdentity } from '../sync/key-identity';
 import { C2C_VERIFIER_DB } from '../sync/namespace-names';
+
+/**
+ * A document's identity in the memory: its namespace and the _id index's identity of its _id
+ * (numbers equal by value are one document, as they are one entry in the store).
+ */
+export function changeIdentity(ns: { db: string; coll: string }, id: unknown): string {
+  return `${ns.db}\u0000${ns.coll}\u0000${keyValueIdentity(id)}`;
+}
 
 /** Identities a run's memory holds, at most (then it forgets them all and starts again): about 20 MB, within the worker's stated memory bound. */
 const MAX_REMEMBERED = 100_000;
@@ -41,14 +55,15 @@ export class RecordedChanges {
 const byRun = new Map<string, RecordedChanges>();
 
 /**
- * The memory of the run that owns the destination's verifier store now; a fresh one, shared with
+ * The memory of the claim of the destination's verifier store now; a fresh one, shared with
  * nobody, when the store has no owner.
  */
 export async function recordedChangesFor(destination: MongoClient): Promise<RecordedChanges> {
-  // The store's owner, as claimStore in verifier-store.ts writes it.
-  const run = await destination.db(C2C_VERIFIER_DB).collection<{ _id: string; key?: unknown }>('run').findOne({ _id: 'run' });
-  const key = typeof run?.key === 'string' ? run.key : undefined;
-  if (key === undefined) return new RecordedChanges();
+  // The store's owner and claim, as claimStore in verifier-store.ts writes them (a store claimed
+  // before claims had an id has the run key only).
+  const run = await destination.db(C2C_VERIFIER_DB).collection<{ _id: string; key?: unknown; claim?: unknown }>('run').findOne({ _id: 'run' });
+  if (typeof run?.key !== 'string') return new RecordedChanges();
+  const key = run.claim === undefined ? run.key : `${run.key}\u0000${String(run.claim)}`;
   let memory = byRun.get(key);
   if (memory) {
     byRun.delete(key);

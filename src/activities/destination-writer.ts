@@ -14,7 +14,6 @@ import { toClusterTime } from '../mongo/cluster-time';
 import { perDocumentWriteErrors } from '../mongo/write-outcome';
 import { namespacesWithCollatableKeys, planApply, type PlannedWrite, type RoundGroup, segmentRounds } from '../sync/apply-batching';
 import { SyncErrorName } from '../sync/errors';
-import { keyValueIdentity } from '../sync/key-identity';
 import { isOversizedStatement, MAX_STATEMENT_BYTES, STATEMENT_OVERHEAD_BYTES } from '../sync/oversize-write';
 import {
   type DdlOperation,
@@ -27,7 +26,7 @@ import type { DdlEvent } from '../sync/ddl-replay';
 import type { NamespaceMatcher } from '../sync/namespace-filter';
 import type { BuildIndexesMode } from '../sync/start-options';
 import { compareClusterTimes, type ClusterTime } from '../sync/vocabulary';
-import { RecordedChanges } from './changed-set-memory';
+import { changeIdentity, RecordedChanges } from './changed-set-memory';
 import { CollatedNamespaces } from './collated-namespaces';
 import { DestinationDdl, uuidKey } from './destination-ddl';
 import { throwIfAttemptLost } from './heartbeat';
@@ -197,7 +196,7 @@ export class DestinationWriter {
    * already (changed-set-memory.ts: an entry once written stays while events are applied).
    */
   private async recordChanged(target: EventNamespace, ids: unknown[]): Promise<void> {
-    const identities = ids.map((id) => `${target.db}\u0000${target.coll}\u0000${keyValueIdentity(id)}`);
+    const identities = ids.map((id) => changeIdentity(target, id));
     const fresh = ids.filter((_, i) => !this.changesRecorded.has(identities[i]!));
     await recordChanged(this.options.destination, target, fresh);
     this.changesRecorded.add(identities);

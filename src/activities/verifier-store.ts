@@ -5,10 +5,11 @@
 //                retried or restarted activity resumes where the last one stopped;
 // - candidates:  documents a range comparison found different, waiting for the applier to pass
 //                the time of the difference, then rechecked (the recheck queue);
-// - changed:     documents the applier wrote while the verifier ran, rechecked at commit;
+// - changed:     documents the applier, or anyone else, wrote on the destination while the
+//                verifier ran, rechecked at commit (entries stay until then);
 // - mismatches:  confirmed mismatches.
 import { createHash } from 'node:crypto';
-import { BSON, type Document, type MongoClient } from 'mongodb';
+import { BSON, type Document, type MongoClient, ObjectId } from 'mongodb';
 import { ServerErrorCode } from '../mongo/server-errors';
 import { perDocumentWriteErrors } from '../mongo/write-outcome';
 import type { ClusterTime } from '../sync/vocabulary';
@@ -56,14 +57,18 @@ export const checkpoints = (destination: MongoClient) => db(destination).collect
 export const candidates = (destination: MongoClient) => db(destination).collection<CandidateEntry>('candidates');
 export const changed = (destination: MongoClient) => db(destination).collection<{ _id: DocumentKey }>('changed');
 export const mismatches = (destination: MongoClient) => db(destination).collection<MismatchEntry>('mismatches');
-const runs = (destination: MongoClient) => db(destination).collection<{ _id: 'run'; key: string }>('run');
+const runs = (destination: MongoClient) => db(destination).collection<{ _id: 'run'; key: string; claim?: ObjectId }>('run');
 
-/** Makes the store belong to the run `key`: a store of another run is dropped first. Idempotent. */
+/**
+ * Makes the store belong to the run `key`: a store of another run is dropped first. Idempotent.
+ * Each claim has its own id (`claim`): what a worker remembers the changed set holds
+ * (changed-set-memory.ts) is kept per claim, so a store made again starts unremembered.
+ */
 export async function claimStore(destination: MongoClient, key: string): Promise<void> {
   const current = await runs(destination).findOne({ _id: 'run' });
   if (current?.key === key) return;
   await db(destination).dropDatabase();
-  await runs(destination).insertOne({ _id: 'run', key });
+  await runs(destination).insertOne({ _id: 'run', key, claim: new ObjectId() });
 }
 
 /** Drops the store: called once a commit check passed. */

@@ -4,7 +4,8 @@
 // taken when verification begins (before any range is compared), every destination event on a
 // synced namespace is recorded for the commit check:
 // - a document event (insert, update, replace, delete) adds its _id to the changed set, which the
-//   commit check rechecks (the applier's own writes arrive here too: the set holds them already);
+//   commit check rechecks (the applier's own writes arrive here too: the set holds them already,
+//   and an _id this worker knows the set holds is not inserted again: changed-set-memory.ts);
 // - a drop or a rename of a synced collection, which changes documents without a document event,
 //   records the whole namespace (both names of a rename): the commit check compares it whole;
 // - other DDL (createIndexes, dropIndexes, collMod, create, ...) changes no document and is not
@@ -33,6 +34,7 @@ import { type ClusterLabel, type ClusterTime, clusterTimeFromResumeToken, compar
 import { compareRange } from '../verify/compare-range';
 import { decodeId, encodeId } from './copy-partition';
 import { ActivityProgress } from './heartbeat';
+import { changeIdentity, type RecordedChanges, recordedChangesFor } from './changed-set-memory';
 import { recordChanged, recordMismatches } from './verifier-store';
 
 /** Where the follower resumes: after a resume token, or at a destination time (the start point). */
@@ -143,12 +145,14 @@ export async function followDestinationEvents(clients: ClusterConnections, input
     savedAt = Date.now();
   };
 
+  // what the changed set is known to hold (the applier's records, this worker's earlier calls)
+  const memory = await recordedChangesFor(destination);
   const stream = openStream(destination, filter, position, input.batchSize);
   try {
     for (;;) {
       progress.beat();
       const events = await nextBatch(stream, input.batchSize);
-      const recorded = await record(destination, filter, events);
+      const recorded = await record(destination, filter, memory, events);
       result.events += events.length;
       result.documentEvents += recorded.documents;
       result.namespaceEvents += recorded.namespaces;
@@ -208,9 +212,20 @@ async function nextBatch(stream: ChangeStream<Document, Document>, max: number):
   return events;
 }
 
-/** Records the documents and namespaces the events changed; idempotent (a replay records nothing new). */
-async function record(destination: MongoClient, filter: NamespaceMatcher, events: readonly Document[]): Promise<{ documents: number; namespaces: number }> {
-  const ids = new Map<string, { ns: { db: string; coll: string }; ids: unknown[] }>();
+/**
+ * Records the documents and namespaces the events changed; idempotent (a replay records nothing
+ * new). A document the changed set is known to hold already (`recorded`: written by the applier,
+ * or by an earlier batch) is not recorded again: its entry stays until the commit check, which
+ * rechecks the document as it is then, whoever wrote it last (changed-set-memory.ts).
+ */
+async function record(
+  destination: MongoClient,
+  filter: NamespaceMatcher,
+  recorded: RecordedChanges,
+  events: readonly Document[],
+): Promise<{ documents: number; namespaces: number }> {
+  const ids = new Map<string, { ns: { db: string; coll: string }; ids: unknown[]; identities: string[] }>();
+  const batch = new Set<string>();
   const namespaces: { db: string; coll: string }[] = [];
   let documents = 0;
   const synced = (ns: { db?: unknown; coll?: unknown } | undefined): ns is { db: string; coll: string } =>
@@ -219,16 +234,26 @@ async function record(destination: MongoClient, filter: NamespaceMatcher, events
     const ns = event.ns as { db: string; coll: string } | undefined;
     if (DOCUMENT_EVENTS.includes(event.operationType as string)) {
       if (!synced(ns)) continue;
-      const key = planKey(ns.db, ns.coll);
-      const group = ids.get(key) ?? { ns: { db: ns.db, coll: ns.coll }, ids: [] };
-      group.ids.push((event.documentKey as { _id: unknown })._id);
-      ids.set(key, group);
       documents += 1;
+      const id = (event.documentKey as { _id: unknown })._id;
+      const identity = changeIdentity(ns, id);
+      if (recorded.has(identity) || batch.has(identity)) continue;
+      batch.add(identity);
+      const key = planKey(ns.db, ns.coll);
+      const group = ids.get(key) ?? { ns: { db: ns.db, coll: ns.coll }, ids: [], identities: [] };
+      group.ids.push(id);
+      group.identities.push(identity);
+      ids.set(key, group);
     } else {
       for (const name of [ns, event.to as typeof ns]) if (synced(name)) namespaces.push({ db: name.db, coll: name.coll });
     }
   }
-  for (const group of ids.values()) await recordChanged(destination, group.ns, group.ids);
+  await Promise.all(
+    [...ids.values()].map(async (group) => {
+      await recordChanged(destination, group.ns, group.ids);
+      recorded.add(group.identities);
+    }),
+  );
   if (namespaces.length > 0) {
     await changedNamespaces(destination).bulkWrite(
       namespaces.map((ns) => ({ updateOne: { filter: { _id: ns }, update: { $setOnInsert: {} }, upsert: true } })),
@@ -237,7 +262,6 @@ async function record(destination: MongoClient, filter: NamespaceMatcher, events
   }
   return { documents, namespaces: namespaces.length };
 }
-
 
 /**
  * Compares every recorded namespace whole (both sides, in _id order), recording its document

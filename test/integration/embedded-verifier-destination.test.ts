@@ -2,7 +2,8 @@
 // verify-destination-events.ts) in a real sync (simulated replica sets, or real ones with
 // TEST_CLUSTER0_URI/TEST_CLUSTER1_URI, a real Temporal dev server and worker): a document changed
 // directly on the destination after the first pass compared it, which the applier never writes,
-// fails the commit with VerificationFailed naming it; so does a collection dropped there; the
+// fails the commit with VerificationFailed naming it; so does one the applier wrote before (its
+// changed-set entry stays, the follower does not record it again); so does a collection dropped there; the
 // applier's own writes, which the stream shows too, cause no false report. Every wait polls.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -54,6 +55,26 @@ describe('embedded verifier: writes made directly on the destination', () => {
     const failed = await commitFails(h);
     assert.match(String(failed.errorDescription), /app\.items document _id \{"\$numberInt":"42"\} differs/);
     assert.ok(!/_id \{"\$numberInt":"(?!42")/.test(String(failed.errorDescription)), `only the changed document is named: ${failed.errorDescription}`);
+  });
+
+  test('a document the applier wrote, then changed on the destination by someone else, fails the commit', async () => {
+    await seed(fixture.pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 300 }]);
+    const h = await harness();
+    await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
+    await waitForProgress(h.controller, (p) => p.canCommit === true, 120_000);
+
+    await fixture.pair.admin.cluster0.db('app').collection<AnyDocument>('items').updateOne({ _id: 7 }, { $set: { name: 'from the source' } });
+    const items = fixture.pair.admin.cluster1.db('app').collection<AnyDocument>('items');
+    const changed = fixture.pair.admin.cluster1.db(C2C_VERIFIER_DB).collection<{ _id: { db: string; coll: string; id: unknown } }>('changed');
+    // applied and recorded: the worker knows the changed set holds it, so the follower does not record it again
+    await waitUntil(async () => (await items.countDocuments({ _id: 7, name: 'from the source' })) === 1 && (await changed.countDocuments({ _id: { db: 'app', coll: 'items', id: 7 } })) === 1, {
+      timeoutMs: 60_000,
+      what: 'the source write applied and recorded',
+    });
+    await items.updateOne({ _id: 7 }, { $set: { name: 'changed on the destination' } });
+
+    const failed = await commitFails(h);
+    assert.match(String(failed.errorDescription), /app\.items document _id \{"\$numberInt":"7"\} differs/);
   });
 
   test('a collection dropped on the destination after its ranges were compared fails the commit, naming its documents', async () => {

@@ -1,12 +1,16 @@
 // The embedded verifier's follower of the destination's change stream, activity by activity (on
 // simulated replica sets, or real ones with TEST_CLUSTER0_URI/TEST_CLUSTER1_URI): which events it
-// records, resuming from its stored position, drops and renames compared whole at commit, and a
-// position the destination's oplog no longer holds.
+// records, resuming from its stored position, drops and renames compared whole at commit, a
+// position the destination's oplog no longer holds, and what it may leave out: a document the
+// changed set is known to hold (the applier recorded it), never one of a store made again.
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Document } from 'mongodb';
+import { type ChangeStreamDocument, type CommandStartedEvent, type Document, MongoClient, Timestamp } from 'mongodb';
+import { recordedChangesFor } from '../../src/activities/changed-set-memory';
+import { DestinationWriter } from '../../src/activities/destination-writer';
+import { verifyAtCommit } from '../../src/activities/verify';
 import { claimStore, type DocumentKey } from '../../src/activities/verifier-store';
 import {
   beginDestinationEvents,
@@ -16,6 +20,7 @@ import {
   type FollowDestinationEventsResult,
 } from '../../src/activities/verify-destination-events';
 import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
+import { compileNamespaceFilter } from '../../src/sync/namespace-filter';
 import { C2C_METADATA_DB, C2C_VERIFIER_DB } from '../../src/sync/namespace-names';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 
@@ -141,4 +146,87 @@ test('a stored position older than the destination oplog fails with a non-retrya
     assert.match(error.message, /destination's oplog no longer holds/);
     return true;
   });
+});
+
+let time = 1;
+/** A source change event of app.items, as the applier receives it. */
+function sourceEvent(operationType: 'insert' | 'update', id: number, v: number): ChangeStreamDocument {
+  const t = time++;
+  return {
+    _id: { _data: `82${t.toString(16).padStart(16, '0')}` },
+    operationType,
+    clusterTime: new Timestamp({ t: 1_800_000_000, i: t }),
+    ns: { db: 'app', coll: 'items' },
+    documentKey: { _id: id },
+    ...(operationType === 'insert' ? { fullDocument: { _id: id, v } } : {}),
+    ...(operationType === 'update' ? { updateDescription: { updatedFields: { v }, removedFields: [], truncatedArrays: [] } } : {}),
+  } as unknown as ChangeStreamDocument;
+}
+
+/** The applier's writer of this iteration, recording in the changed set with the worker's memory of it. */
+async function applier(): Promise<DestinationWriter> {
+  return new DestinationWriter({
+    changesRecorded: await recordedChangesFor(destination()),
+    source: pair.admin.cluster0,
+    destination: destination(),
+    filter: compileNamespaceFilter({ includeNamespaces: [], excludeNamespaces: [] }),
+    buildIndexes: 'afterDataCopy',
+    copyCompletedAt: null,
+    replaying: false,
+    recordChanges: true,
+  });
+}
+
+/** The follower's drain with its destination client observed: returns the _ids (as strings) of its inserts into the changed set. */
+async function drainObserved(): Promise<{ result: FollowDestinationEventsResult; inserted: string[] }> {
+  const observed = new MongoClient(pair.uris.cluster1, { monitorCommands: true });
+  const commands: CommandStartedEvent[] = [];
+  observed.on('commandStarted', (event) => commands.push(event));
+  try {
+    const connections = { client: (label: 'cluster0' | 'cluster1') => (label === 'cluster1' ? observed : clusters.client(label)) };
+    const result = (await new MockActivityEnvironment().run(followDestinationEvents, connections, { ...INPUT, drain: true })) as FollowDestinationEventsResult;
+    const inserted = commands
+      .filter((c) => c.commandName === 'insert' && c.databaseName === C2C_VERIFIER_DB && c.command.insert === 'changed')
+      .flatMap((c) => (c.command.documents as { _id: { id: unknown } }[]).map((d) => String(d._id.id)));
+    return { result, inserted };
+  } finally {
+    await observed.close();
+  }
+}
+
+test('a document the applier recorded is not recorded again, and a later write to it on the destination still fails the commit check', async () => {
+  await destination().db('app').createCollection('items');
+  await new MockActivityEnvironment().run(beginDestinationEvents, clusters, BEGIN);
+  // the source holds what the applier applies
+  await pair.admin.cluster0.db('app').collection<NumberedDocument>('items').insertMany([{ _id: 1, v: 2 }, { _id: 2, v: 1 }]);
+  await (await applier()).apply([sourceEvent('insert', 1, 1), sourceEvent('insert', 2, 1), sourceEvent('update', 1, 2)]);
+  assert.deepEqual(await changedIds(), ['app.items:1', 'app.items:2'], 'the applier recorded both');
+  // someone else writes document 1 on the destination after the applier did
+  await destination().db('app').collection<NumberedDocument>('items').updateOne({ _id: 1 }, { $set: { v: 99 } });
+
+  const { result, inserted } = await drainObserved();
+  assert.equal(result.documentEvents, 4, 'the applier’s three writes and the other one');
+  assert.deepEqual(inserted, [], 'every _id was known to be in the changed set');
+  assert.deepEqual(await changedIds(), ['app.items:1', 'app.items:2']);
+  const check = (await new MockActivityEnvironment().run(verifyAtCommit, clusters, { source: 'cluster0' as const, destination: 'cluster1' as const })) as Awaited<ReturnType<typeof verifyAtCommit>>;
+  assert.equal(check.mismatchCount, 1, JSON.stringify(check));
+  assert.deepEqual(check.mismatches, [{ ns: 'app.items', id: '{"$numberInt":"1"}', kind: 'different' }]);
+});
+
+test('what a worker knows of a store does not outlive it: a store made again, even for the same run, is recorded into again', async () => {
+  const items = destination().db('app').collection<NumberedDocument>('items');
+  await new MockActivityEnvironment().run(beginDestinationEvents, clusters, BEGIN);
+  await items.insertMany([{ _id: 1 }, { _id: 2 }]);
+  assert.deepEqual((await drainObserved()).inserted, ['1', '2']);
+  await items.updateMany({}, { $set: { v: 1 } });
+  assert.deepEqual((await drainObserved()).inserted, [], 'known to be recorded');
+
+  // the store is dropped and claimed again by the same run key (each claim has its own id)
+  await destination().db(C2C_VERIFIER_DB).dropDatabase();
+  await claimStore(destination(), 'follower-test');
+  await new MockActivityEnvironment().run(beginDestinationEvents, clusters, BEGIN);
+  await items.updateOne({ _id: 1 }, { $set: { v: 2 } });
+  const again = await drainObserved();
+  assert.deepEqual(again.inserted, ['1']);
+  assert.deepEqual(await changedIds(), ['app.items:1']);
 });

@@ -548,3 +548,30 @@ test('awaitData: an oplog that shuts down ends the wait at once instead of spinn
   assert.deepEqual([b.docs, b.exhausted], [[], false]);
   assert.equal(f.oplog.waitCalls - calls, 1);
 });
+
+test('a $match on the fields an event has before it is made decides as on the whole event; a resume still meets the events it rejects', async () => {
+  const f = fixture();
+  const start = nextTick(f.oplog.latest());
+  const first = f.oplog.insert('app.c', f.ui, { _id: 1 });
+  f.oplog.insert('app.c', f.ui, { _id: 2 });
+  f.oplog.insert('app.c', f.ui, { _id: 3 });
+  f.oplog.update('app.c', f.ui, 2, { u: { v: 1 } });
+  f.oplog.delete('app.c', f.ui, 3);
+  // reads operationType and documentKey only: decided before the event is made
+  const early = [{ $match: { operationType: 'insert', 'documentKey._id': { $gte: 2 } } }];
+  // the same verdicts through $expr, which reads the whole event
+  const whole = [{ $match: { $expr: { $and: [{ $eq: ['$operationType', 'insert'] }, { $gte: ['$documentKey._id', 2] }] } } }];
+  const decided = (await batch(f.open({ startAtOperationTime: start }, early))).docs;
+  assert.deepEqual(decided.map((d) => d.fullDocument), [{ _id: 2 }, { _id: 3 }]);
+  assert.deepEqual(decided, (await batch(f.open({ startAtOperationTime: start }, whole))).docs);
+
+  // resuming after an event the $match rejects: it is found, and the stream goes on after it
+  const all = (await batch(f.open({ startAtOperationTime: start }))).docs;
+  assert.deepEqual((await batch(f.open({ resumeAfter: all[0]._id }, early))).docs, decided);
+  // a token of an event that never happened (another event at the first insert's position) is still noticed
+  const real = decodeResumeToken(all[0]._id as Document);
+  assert.ok(real.tokenType === 'event');
+  assert.equal(real.clusterTime, timestampValue(first.ts));
+  const forged = encodeResumeToken({ ...real, eventId: '0000000000000000' });
+  assert.equal((await rejection(batch(f.open({ resumeAfter: forged }, early)))).code, 280);
+});

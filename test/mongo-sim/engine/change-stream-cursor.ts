@@ -5,7 +5,7 @@
 import { calculateObjectSize, type Document, type Timestamp } from 'bson';
 import type { CatalogReader, OplogEntry, OplogReader, ServerCursor } from './internal';
 import type { ChangeStreamSpec } from './change-stream-spec';
-import { CLASSIC_EVENT_TYPES, eventsFromOp, type RawEvent } from './change-stream-events';
+import { CLASSIC_EVENT_TYPES, eventsFromOp, PREVIEW_FIELDS, type RawEvent } from './change-stream-events';
 import { unwindEntry } from './change-stream-unwind';
 import { addImages } from './change-stream-images';
 import { UserPipeline } from './change-stream-pipeline';
@@ -51,6 +51,8 @@ interface Batch {
   docs: Document[];
   exhausted: boolean;
   postBatchResumeToken: Document;
+  /** each event's BSON size, measured for the size limits */
+  sizes: number[];
 }
 
 function maxToken(a: string, b: string): string {
@@ -81,6 +83,8 @@ export class ChangeStreamCursor implements ServerCursor {
   /** token of the invalidate the stream processed; the stream ends once its queue is drained */
   private invalidatedBy: string | undefined;
   private readonly pipeline: UserPipeline;
+  /** the user's leading $match stages over the fields an event has before it is made, if they read no other */
+  private readonly preview: ((fields: Document) => boolean) | undefined;
   private firstBatch = true;
   private closed = false;
   private readonly killed = new AbortController();
@@ -93,6 +97,7 @@ export class ChangeStreamCursor implements ServerCursor {
   ) {
     this.ns = spec.cursorNs;
     this.pipeline = new UserPipeline(spec.userStages);
+    this.preview = this.pipeline.matchOn(PREVIEW_FIELDS);
     const start = spec.start;
     if (start.kind === 'now') {
       this.scanFrom = nextTick(oplog.latest());
@@ -150,13 +155,14 @@ export class ChangeStreamCursor implements ServerCursor {
     this.killed.abort();
   }
 
-  private reply(docs: Document[], exhausted: boolean): Batch {
-    return { docs, exhausted, postBatchResumeToken: { _data: this.pbrt } };
+  private reply(docs: Document[], exhausted: boolean, sizes: number[] = []): Batch {
+    return { docs, exhausted, postBatchResumeToken: { _data: this.pbrt }, sizes };
   }
 
   /** Builds a batch from what the oplog holds now, without waiting. */
   private collect(limit: number): Batch {
     const docs: Document[] = [];
+    const sizes: number[] = [];
     let bytes = 0;
     let exhausted = false;
     this.refreshed = false;
@@ -173,6 +179,7 @@ export class ChangeStreamCursor implements ServerCursor {
         break;
       }
       docs.push(next.doc);
+      sizes.push(next.size);
       bytes += next.size;
       this.pbrt = maxToken(this.pbrt, next.tokenData);
     }
@@ -182,7 +189,7 @@ export class ChangeStreamCursor implements ServerCursor {
     } else if (!this.hasPending() && this.lastScanned !== undefined) {
       this.pbrt = maxToken(this.pbrt, highWaterMark(this.lastScanned));
     }
-    return this.reply(docs, exhausted);
+    return this.reply(docs, exhausted, sizes);
   }
 
   private hasPending(): boolean {
@@ -216,7 +223,10 @@ export class ChangeStreamCursor implements ServerCursor {
       if (this.snapshot.length === 0) return false;
     }
     const entry = this.snapshot[this.snapshotIndex++];
-    for (const op of unwindEntry(entry)) this.raw.push(...eventsFromOp(op, this.spec));
+    // Events the user's $match rejects on their first fields are not made, unless a resume token
+    // is being looked for (every event is compared with it).
+    const preview = this.resume ? undefined : this.preview;
+    for (const op of unwindEntry(entry)) this.raw.push(...eventsFromOp(op, this.spec, preview));
     this.lastScanned = timestampValue(entry.ts);
     this.scanFrom = nextTick(entry.ts);
     return true;
@@ -245,7 +255,7 @@ export class ChangeStreamCursor implements ServerCursor {
     if (event.operationType === 'invalidate') this.invalidatedBy = event.tokenData;
     if (!this.spec.showExpandedEvents && !CLASSIC_EVENT_TYPES.has(event.operationType)) return [];
     const { doc, missingRequired } = addImages(event, this.spec, this.catalog);
-    const out = this.pipeline.apply(doc);
+    const out = this.pipeline.apply(doc, event.matched === true);
     if (!out) return [];
     if (missingRequired) throw missingRequired;
     const size = calculateObjectSize(out);

@@ -31,7 +31,15 @@ export interface RawEvent {
   /** namespace of a CRUD event, for updateLookup */
   db?: string;
   coll?: string;
+  /** the user's leading $match stages were tested on the event's fields already (and held) */
+  matched?: true;
 }
+
+/**
+ * The event fields known before its token and images are made: what `preview` (see eventsFromOp)
+ * is given, holding the same values the event will.
+ */
+export const PREVIEW_FIELDS: ReadonlySet<string> = new Set(['to', 'operationType', 'clusterTime', 'ns', 'documentKey']);
 
 interface Transformed {
   operationType: string;
@@ -175,6 +183,18 @@ function eventIdentifier(t: Transformed): Document {
   return { operationType: t.operationType };
 }
 
+function nsOf(t: Transformed): Document {
+  return t.coll === undefined ? { db: t.db } : { db: t.db, coll: t.coll };
+}
+
+/** The PREVIEW_FIELDS of the event `t` becomes (those it has). */
+function previewOf(t: Transformed, op: StreamOp): Document {
+  const doc: Document = { operationType: t.operationType, clusterTime: op.ts, ns: nsOf(t) };
+  if (t.to) doc.to = t.to;
+  if (t.documentKey !== undefined) doc.documentKey = t.documentKey;
+  return doc;
+}
+
 function assemble(t: Transformed, op: StreamOp, token: EventToken, spec: ChangeStreamSpec): Document {
   const doc: Document = {};
   if (t.to) doc.to = t.to;
@@ -189,7 +209,7 @@ function assemble(t: Transformed, op: StreamOp, token: EventToken, spec: ChangeS
   doc.wallTime = op.wall;
   if (t.fullDocument !== undefined) doc.fullDocument = t.fullDocument;
   else if (t.operationType === 'update' && spec.fullDocument !== 'default') doc.fullDocument = undefined;
-  doc.ns = t.coll === undefined ? { db: t.db } : { db: t.db, coll: t.coll };
+  doc.ns = nsOf(t);
   if (t.documentKey !== undefined) doc.documentKey = t.documentKey;
   if (spec.showExpandedEvents && t.operationDescription !== undefined) doc.operationDescription = t.operationDescription;
   if (t.updateDescription !== undefined) doc.updateDescription = t.updateDescription;
@@ -223,10 +243,20 @@ function invalidateEvent(cause: RawEvent): RawEvent {
  * The events `op` produces for a stream with `spec`: none, one, or an invalidating event followed
  * by `invalidate`. Expanded events are produced even without showExpandedEvents (the caller filters
  * them after the resume check, as the server does).
+ *
+ * `preview`, when given, is the user's leading $match stages over PREVIEW_FIELDS: an event it
+ * rejects is not made at all (like mongod's rewrite of such predicates into its oplog filter),
+ * one it accepts is marked `matched`. The caller gives it only when nothing it skips could be
+ * observed: no resume token is being looked for, and the event would not invalidate the stream.
  */
-export function eventsFromOp(op: StreamOp, spec: ChangeStreamSpec): RawEvent[] {
+export function eventsFromOp(op: StreamOp, spec: ChangeStreamSpec, preview?: (fields: Document) => boolean): RawEvent[] {
   const t = transform(op, spec);
   if (!t) return [];
+  let matched = false;
+  if (preview && !invalidates(spec, t.operationType)) {
+    if (!preview(previewOf(t, op))) return [];
+    matched = true;
+  }
   const token: EventToken = {
     tokenType: 'event',
     clusterTime: timestampValue(op.ts),
@@ -246,5 +276,6 @@ export function eventsFromOp(op: StreamOp, spec: ChangeStreamSpec): RawEvent[] {
     event.db = t.db;
     event.coll = t.coll;
   }
+  if (matched) event.matched = true;
   return invalidates(spec, t.operationType) ? [event, invalidateEvent(event)] : [event];
 }

@@ -4,14 +4,18 @@
 //
 // Leading $match stages are compiled once into the query matcher find uses (the same match
 // language, on exact typed values) and tested on each event: like mongod, which plans the
-// stream's $match once instead of per event. The other stages run through the pipeline runner.
+// stream's $match once instead of per event. A $project that only includes top-level fields
+// (`{a: 1, b: true}`, the usual way to keep a stream's events small) is run directly, as mongod's
+// inclusion projection does it: the event's own fields in the event's order (ProjectionNode::
+// applyProjections "retains its field ordering"), `_id` included unless excluded, the values
+// untouched. The other stages run through the pipeline runner.
 import type { Document } from 'bson';
 import { runPipeline } from './query/pipeline';
 import { compileFilter, type ViewPredicate } from './query/matcher';
 import { toQueryView } from './bson/typed-view';
 import { bsonEquals } from './bson/compare';
 import { idModifiedByPipeline } from './change-stream-errors';
-import { isPlainDocument } from './bson/values';
+import { isPlainDocument, toNumber } from './bson/values';
 
 /** Stages after $changeStream never read other collections. */
 const NO_COLLECTIONS = (): Document[] => [];
@@ -38,11 +42,32 @@ export function matchedTopLevelFields(filter: Document, into = new Set<string>()
   return into;
 }
 
+/**
+ * The fields a $project spec includes when it is a plain inclusion of top-level fields (each
+ * value `true` or the number 1 of any type, `_id` with them or not); undefined for any other
+ * spec (exclusions, other numbers, dotted paths, expressions), which the pipeline runner handles.
+ */
+export function topLevelInclusion(spec: unknown): Set<string> | undefined {
+  if (!isPlainDocument(spec)) return undefined;
+  const fields = new Set<string>(['_id']);
+  const entries = Object.entries(spec);
+  if (entries.length === 0) return undefined;
+  for (const [field, value] of entries) {
+    if (field === '' || field.startsWith('$') || field.includes('.')) return undefined;
+    if (value !== true && !(typeof value !== 'boolean' && toNumber(value) === 1)) return undefined;
+    fields.add(field);
+  }
+  return fields;
+}
+
+/** A stage after the leading $match stages: a plain inclusion run directly, or stages for the runner. */
+type Step = { include: Set<string> } | { stages: Document[] };
+
 export class UserPipeline {
   private readonly matches: ViewPredicate[] = [];
   /** the top-level fields the leading $match stages read; null: the whole event */
   private readonly matchedFields: string[] | null = [];
-  private readonly rest: Document[];
+  private readonly rest: Step[] = [];
 
   /** Raises the stages' parse errors at once, as the aggregate does. */
   constructor(stages: Document[]) {
@@ -57,23 +82,59 @@ export class UserPipeline {
       leading++;
     }
     this.matchedFields = wholeEvent ? null : [...fields];
-    this.rest = stages.slice(leading);
+    for (const stage of stages.slice(leading)) {
+      const include = Object.keys(stage)[0] === '$project' ? topLevelInclusion(stage.$project) : undefined;
+      const last = this.rest[this.rest.length - 1];
+      if (include) this.rest.push({ include });
+      else if (last && 'stages' in last) last.stages.push(stage);
+      else this.rest.push({ stages: [stage] });
+    }
   }
 
-  /** The event after the stages, or undefined when they filter it out. */
-  apply(event: Document): Document | undefined {
-    if (this.matches.length > 0) {
+  /**
+   * The leading $match stages as a test of an event's `available` fields alone, when they read
+   * no other field; else undefined. Its verdict is the stages' verdict on the whole event.
+   */
+  matchOn(available: ReadonlySet<string>): ((fields: Document) => boolean) | undefined {
+    const read = this.matchedFields;
+    if (this.matches.length === 0 || read === null || !read.every((field) => available.has(field))) return undefined;
+    return (fields) => {
+      const view = toQueryView(pick(fields, read));
+      return this.matches.every((matches) => matches(view));
+    };
+  }
+
+  /**
+   * The event after the stages, or undefined when they filter it out. `matched`: the leading
+   * $match stages were tested on the event's fields already (matchOn), and held.
+   */
+  apply(event: Document, matched = false): Document | undefined {
+    if (this.matches.length > 0 && !matched) {
       // A filter reads only the fields it names: the view (a converted copy) holds just those.
       const view = toQueryView(this.matchedFields ? pick(event, this.matchedFields) : event);
       for (const matches of this.matches) if (!matches(view)) return undefined;
     }
     if (this.rest.length === 0) return event;
-    const out = runPipeline([event], this.rest, NO_COLLECTIONS);
-    if (out.length === 0) return undefined;
-    const result = out[0];
+    let result = event;
+    for (const step of this.rest) {
+      if ('include' in step) {
+        result = include(result, step.include);
+        continue;
+      }
+      const out = runPipeline([result], step.stages, NO_COLLECTIONS);
+      if (out.length === 0) return undefined;
+      result = out[0];
+    }
     if (!bsonEquals(result._id, event._id)) throw idModifiedByPipeline(event._id as Document, result._id);
     return result;
   }
+}
+
+/** An inclusion projection of top-level fields: the document's fields it names, in the document's order. */
+function include(doc: Document, fields: ReadonlySet<string>): Document {
+  const out: Document = {};
+  for (const field of Object.keys(doc)) if (fields.has(field) && doc[field] !== undefined) out[field] = doc[field];
+  return out;
 }
 
 function pick(event: Document, fields: readonly string[]): Document {

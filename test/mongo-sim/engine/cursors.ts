@@ -64,6 +64,8 @@ interface Batch {
   docs: Document[];
   exhausted: boolean;
   postBatchResumeToken?: Document;
+  /** the documents' BSON sizes, when the cursor measured them already */
+  sizes?: number[];
 }
 
 export class CursorManager {
@@ -106,7 +108,7 @@ export class CursorManager {
   private capBatch(entry: CursorEntry | undefined, batch: Batch): Batch {
     let total = 0;
     for (let i = 0; i < batch.docs.length; i++) {
-      total += bsonSize(batch.docs[i]);
+      total += batch.sizes?.[i] ?? bsonSize(batch.docs[i]);
       if (total > MAX_BATCH_BYTES && i > 0) {
         const kept = batch.docs.slice(0, i);
         const rest = batch.docs.slice(i);

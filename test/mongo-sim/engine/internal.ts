@@ -78,13 +78,14 @@ export interface ServerCursor {
   /**
    * The next batch of at most `limit` documents (the manager also caps at 16 MiB). Awaitable
    * cursors wait up to `maxTimeMS` (default 1000) for data and return an empty batch on timeout.
-   * `exhausted` true closes the cursor (reply id 0).
+   * `exhausted` true closes the cursor (reply id 0). `sizes`, when the cursor knows them, are
+   * the documents' BSON sizes (spares the manager measuring them again for its cap).
    */
   nextBatch(
     limit: number,
     maxTimeMS: number | undefined,
     signal: AbortSignal,
-  ): Promise<{ docs: Document[]; exhausted: boolean; postBatchResumeToken?: Document }>;
+  ): Promise<{ docs: Document[]; exhausted: boolean; postBatchResumeToken?: Document; sizes?: number[] }>;
   close(): void;
 }
 
