@@ -31,7 +31,9 @@ test('SIGKILL of the worker during verification resumes from the checkpoints on 
       ...TEST_TUNING,
       partitionTargetBytes: 64 * 1024 * 1024,
       verifyConcurrency: 1,
-      verifyBatchSize: 20,
+      // tiny batches: the unit takes several seconds to compare, so that checkpoints (written once
+      // a second) are stored part-way through it (with 20, 6000 documents took under a second)
+      verifyBatchSize: 3,
       verifyChunkMaxMs: 60_000,
       heartbeatTimeoutMs: 3000,
     },
