@@ -27,22 +27,37 @@ function findTests(dir) {
 }
 
 /**
- * The files that take longest (seconds in a full run) start first, so that the two files running
- * at once end together instead of one long file running alone at the end; the rest follow in
- * alphabetical order.
+ * The files that take longest (seconds in a full run on a shared, busy machine, 2026-12-07) start
+ * first, so that the files running at once end together instead of one long file running alone
+ * at the end; the rest follow in alphabetical order.
  */
 const LONGEST_FIRST = [
-  'test/integration/convergence.test.ts', // ~140
-  'test/integration/sync-lifecycle.test.ts', // ~110
-  'test/integration/sync-workflow-scale.test.ts', // ~70
-  'test/integration/sync-oplog-window.test.ts', // ~60
-  'test/integration/sync-many-collections.test.ts', // ~60
-  'test/integration/sync-crash.test.ts', // ~60
-  'test/integration/sync-workflow.test.ts', // ~55
-  'test/integration/apply-iterations.test.ts', // ~50
-  'test/e2e/clean-exits.test.ts', // ~105
-  'test/e2e/cli.test.ts', // ~90
-  'test/e2e/cli-restarts.test.ts', // ~90
+  'test/integration/convergence.test.ts', // ~140 (~320 with 4 at once)
+  'test/integration/sync-lifecycle.test.ts', // ~135 (~290)
+  'test/integration/sync-many-collections.test.ts', // ~115 (~240)
+  'test/integration/sync-workflow.test.ts', // ~80 (~190)
+  'test/integration/sync-crash.test.ts', // ~95 (~160)
+  'test/integration/sync-workflow-scale.test.ts', // ~75 (~130)
+  'test/integration/sync-oplog-window.test.ts', // ~65 (~110)
+  'test/integration/apply-iterations.test.ts', // ~75 (~80)
+  'test/integration/embedded-verifier.test.ts', // ~20 (~70)
+  'test/integration/sync-ddl-replay.test.ts', // ~25 (~65)
+  'test/integration/sync-verification-workflow.test.ts', // ~60 (~50)
+  'test/integration/scale.test.ts', // ~30 (~50)
+  'test/integration/long-apply-heartbeats.test.ts', // ~45 (~45)
+  'test/integration/embedded-verifier-crash.test.ts', // ~40 (~40)
+  'test/integration/sync-crash-long-activity.test.ts', // ~35 (~45)
+  'test/integration/sync-snowflake-ids.test.ts', // ~20 (~50)
+  'test/integration/embedded-verifier-destination-crash.test.ts', // ~25 (~50)
+  'test/integration/embedded-verifier-destination.test.ts', // ~15 (~45)
+  'test/integration/event-buffer.test.ts', // ~25 (~40)
+  'test/integration/sync-large-events.test.ts', // ~35 (~40)
+  'test/e2e/cli-restarts.test.ts', // ~230
+  'test/e2e/cli.test.ts', // ~150
+  'test/e2e/clean-exits.test.ts', // ~135
+  'test/e2e/http-api.test.ts', // ~85
+  'test/e2e/api-guard.test.ts', // ~80
+  'test/e2e/cli-verify.test.ts', // ~65
 ];
 
 function longestFirst(files) {
@@ -53,6 +68,20 @@ function longestFirst(files) {
   return [...files].sort((a, b) => rank(a) - rank(b));
 }
 
+/**
+ * Files run at once. Unit and simulator files keep a core busy each. Integration and end-to-end
+ * files mostly wait (timers, heartbeat and sticky-queue timeouts, child processes starting): the
+ * whole integration suite used 515 CPU seconds (user + sys) where two files at once took 630 s on
+ * 2 cores, so three at once still leave CPU to spare; four timed out a slow-tuned sync on a
+ * machine that other jobs loaded to 20. C2C_TEST_CONCURRENCY=<n> overrides every suite's.
+ */
+function concurrencyOf(suite) {
+  const override = Number(process.env.C2C_TEST_CONCURRENCY);
+  if (Number.isInteger(override) && override > 0) return override;
+  return suite === 'integration' || suite === 'e2e' ? WAITING_SUITE_CONCURRENCY : 2;
+}
+const WAITING_SUITE_CONCURRENCY = 3;
+
 let failed = false;
 for (const suite of suites) {
   if (!allSuites.includes(suite)) {
@@ -62,8 +91,7 @@ for (const suite of suites) {
   const files = longestFirst(findTests(join(root, 'test', suite)));
   if (files.length === 0) continue;
   console.log(`\n# suite ${suite}: ${files.length} file(s)`);
-  // Two files at once keep both cores busy (integration and end-to-end files mostly wait on servers).
-  const concurrency = 2;
+  const concurrency = concurrencyOf(suite);
   const result = spawnSync(
     process.execPath,
     ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files],

@@ -2,35 +2,14 @@
 // stream is resumed (pause then resume) application goes on in full batches, not one event per
 // iteration; a commit ends the running iteration early, and that iteration still returns its
 // result, so every event is applied once.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { compareClusters } from '../support/compare-clusters';
 import { pollUntil } from '../support/poll';
-import { startSyncHarness, waitForProgress, type SyncHarness } from '../support/sync-harness';
-import { createTemporalTestEnv } from '../support/temporal';
+import { type SyncHarness, useSyncFixture, waitForProgress } from '../support/sync-harness';
 import { seed } from '../support/workload';
 
-let env: TestWorkflowEnvironment;
-let pair: ClusterPair;
-const harnesses: SyncHarness[] = [];
-
-before(async () => {
-  env = await createTemporalTestEnv();
-  pair = await startClusterPair();
-});
-
-after(async () => {
-  for (const harness of harnesses) await harness.close();
-  await pair?.close();
-  await env?.teardown();
-});
-
-beforeEach(async () => {
-  for (const harness of harnesses.splice(0)) await harness.close();
-  await pair.reset();
-});
+const fixture = useSyncFixture();
 
 interface ApplyResult {
   eventsApplied: number;
@@ -41,7 +20,7 @@ interface ApplyResult {
 
 /** The results of every applyChangeEvents activity of the sync, in order. */
 async function applyResults(h: SyncHarness): Promise<ApplyResult[]> {
-  const history = await env.client.workflow.getHandle(h.controller.workflowId).fetchHistory();
+  const history = await fixture.env.client.workflow.getHandle(h.controller.workflowId).fetchHistory();
   const scheduled = new Map<string, string>();
   const cancelRequested = new Set<string>();
   const results: ApplyResult[] = [];
@@ -62,11 +41,10 @@ async function applyResults(h: SyncHarness): Promise<ApplyResult[]> {
 
 describe('change event application after a resumed stream', () => {
   test('pause, many writes, resume: the backlog is applied in full batches, each event once', async () => {
-    await seed(pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 20 }]);
+    await seed(fixture.pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 20 }]);
     const batchEvents = 200;
     // Iterations shorter than opening a stream on the backlog takes on a busy machine.
-    const h = await startSyncHarness(env, pair, { tuning: { applyBatchEvents: batchEvents, applyIterationMs: 300 } });
-    harnesses.push(h);
+    const h = await fixture.harness({ tuning: { applyBatchEvents: batchEvents, applyIterationMs: 300 } });
     await h.controller.start({ source: 'cluster0', destination: 'cluster1' });
     await waitForProgress(h.controller, (p) => p.canCommit === true);
     await h.controller.pause();
@@ -80,7 +58,7 @@ describe('change event application after a resumed stream', () => {
     );
     const before = state.apply.iterations;
 
-    const items = pair.app.cluster0.db('app').collection<{ _id: number; n: number }>('items');
+    const items = fixture.pair.app.cluster0.db('app').collection<{ _id: number; n: number }>('items');
     const writes = 2_000;
     await items.insertMany(Array.from({ length: writes }, (_, i) => ({ _id: 1_000 + i, n: i })));
     await h.controller.resume();
@@ -102,27 +80,26 @@ describe('change event application after a resumed stream', () => {
       counts.slice(0, -1).every((n) => n >= batchEvents),
       `every iteration before the last applied a full batch of ${batchEvents} or more: ${counts.join(',')}`,
     );
-    assert.equal(await pair.admin.cluster1.db('app').collection('items').countDocuments(), 20 + writes);
+    assert.equal(await fixture.pair.admin.cluster1.db('app').collection('items').countDocuments(), 20 + writes);
     await h.controller.commit();
     await waitForProgress(h.controller, (p) => p.state === 'COMMITTED');
-    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
+    assert.deepEqual(await compareClusters(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1), []);
   });
 
   test('a commit ends the running iteration early with its result: every event applied once', async () => {
-    await seed(pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 20 }]);
+    await seed(fixture.pair.admin.cluster0, [{ db: 'app', coll: 'items', documents: 20 }]);
     // Iterations much longer than the writes and the commit request below take.
-    const h = await startSyncHarness(env, pair, { tuning: { applyIterationMs: 30_000 } });
-    harnesses.push(h);
+    const h = await fixture.harness({ tuning: { applyIterationMs: 30_000 } });
     await h.controller.start({ source: 'cluster0', destination: 'cluster1', enableUserWriteBlocking: true, verification: { enabled: false } });
     // canCommit once the first iteration has drained the copy's events
     await waitForProgress(h.controller, (p) => p.canCommit === true);
     const before = (await applyResults(h)).length;
-    const items = pair.app.cluster0.db('app').collection<{ _id: number; n: number }>('items');
+    const items = fixture.pair.app.cluster0.db('app').collection<{ _id: number; n: number }>('items');
     const writes = 300;
     for (let i = 0; i < writes; i += 50) {
       await items.insertMany(Array.from({ length: 50 }, (_, k) => ({ _id: 1_000 + i + k, n: i + k })));
     }
-    const destination = pair.admin.cluster1.db('app').collection('items');
+    const destination = fixture.pair.admin.cluster1.db('app').collection('items');
     await pollUntil(async () => ((await destination.countDocuments()) === 20 + writes ? true : undefined), { what: 'the writes to be applied' });
 
     await h.controller.commit();
@@ -137,6 +114,6 @@ describe('change event application after a resumed stream', () => {
       writes,
       `each event applied once: ${results.map((r) => r.eventsApplied).join(',')}`,
     );
-    assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
+    assert.deepEqual(await compareClusters(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1), []);
   });
 });

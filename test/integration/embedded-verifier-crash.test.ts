@@ -1,40 +1,18 @@
 // SIGKILL of the worker process while the embedded verifier compares a collection: another worker
 // resumes the comparison from the unit's durable checkpoint on the destination (not from the
 // unit's start), the document counts neither lose nor double-count, and the sync commits.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SyncController } from '../../src/client/sync-controller';
 import { C2C_VERIFIER_DB } from '../../src/sync/namespace-names';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { compareClusters } from '../support/compare-clusters';
 import { pollUntil } from '../support/poll';
 import { TEST_TUNING, waitForProgress } from '../support/sync-harness';
-import { createTemporalTestEnv, uniqueTaskQueue } from '../support/temporal';
-import { killWorker, startWorkerProcess } from '../support/worker-process';
+import { uniqueTaskQueue } from '../support/temporal';
+import { killWorker, useWorkerProcesses } from '../support/worker-process';
 import { seed } from '../support/workload';
 
-let env: TestWorkflowEnvironment;
-let pair: ClusterPair;
-const workers: ChildProcess[] = [];
-
-before(async () => {
-  env = await createTemporalTestEnv();
-  pair = await startClusterPair();
-});
-
-after(async () => {
-  for (const worker of workers) await killWorker(worker);
-  await pair?.close();
-  await env?.teardown();
-});
-
-async function worker(taskQueue: string): Promise<ChildProcess> {
-  const child = await startWorkerProcess(env.address, taskQueue, pair.uris);
-  workers.push(child);
-  return child;
-}
+const fixture = useWorkerProcesses();
 
 interface UnitResult {
   resumedFrom: { partition: number; after: string | null };
@@ -43,26 +21,28 @@ interface UnitResult {
 test('SIGKILL of the worker during verification resumes from the checkpoints on the destination', async () => {
   const documents = 6000;
   // One collection in one partition: one work unit, compared in small batches by one activity.
-  await seed(pair.admin.cluster0, [{ db: 'big', coll: 'items', documents }]);
+  await seed(fixture.pair.admin.cluster0, [{ db: 'big', coll: 'items', documents }]);
   const taskQueue = uniqueTaskQueue('verify-crash');
   const controller = new SyncController({
-    client: env.client,
+    client: fixture.env.client,
     syncId: taskQueue,
     taskQueue,
     tuning: {
       ...TEST_TUNING,
       partitionTargetBytes: 64 * 1024 * 1024,
       verifyConcurrency: 1,
-      verifyBatchSize: 20,
+      // tiny batches: the unit takes several seconds to compare, so that checkpoints (written once
+      // a second) are stored part-way through it (with 20, 6000 documents took under a second)
+      verifyBatchSize: 3,
       verifyChunkMaxMs: 60_000,
       heartbeatTimeoutMs: 3000,
     },
   });
-  let current = await worker(taskQueue);
+  let current = await fixture.worker(taskQueue);
   await controller.start({ source: 'cluster0', destination: 'cluster1' });
 
   // Kill once the unit's durable checkpoint is part-way through the collection.
-  const checkpoints = pair.admin.cluster1.db(C2C_VERIFIER_DB).collection<{ _id: number; resume: { after: string | null }; sourceDocuments: number; done: boolean }>('checkpoints');
+  const checkpoints = fixture.pair.admin.cluster1.db(C2C_VERIFIER_DB).collection<{ _id: number; resume: { after: string | null }; sourceDocuments: number; done: boolean }>('checkpoints');
   const before = await pollUntil(
     async () => {
       const checkpoint = await checkpoints.findOne({ _id: 0 });
@@ -71,7 +51,7 @@ test('SIGKILL of the worker during verification resumes from the checkpoints on 
     { what: 'a verification checkpoint part-way through the unit', timeoutMs: 180_000, intervalMs: 20 },
   );
   await killWorker(current);
-  current = await worker(taskQueue);
+  current = await fixture.worker(taskQueue);
 
   const ready = await waitForProgress(controller, (p) => p.canCommit === true, 180_000);
   const verification = ready.verification as { source: { hashedDocumentCount: number; phase: string } };
@@ -79,7 +59,7 @@ test('SIGKILL of the worker during verification resumes from the checkpoints on 
   assert.equal(verification.source.hashedDocumentCount, documents, 'every document counted once');
 
   // The call that finished the unit started from the checkpoint, not from the unit's start.
-  const history = await env.client.workflow.getHandle(controller.workflowId).fetchHistory();
+  const history = await fixture.env.client.workflow.getHandle(controller.workflowId).fetchHistory();
   const results = (history.events ?? [])
     .filter((event) => event.activityTaskCompletedEventAttributes)
     .map((event) => event.activityTaskCompletedEventAttributes!.result?.payloads?.[0]?.data)
@@ -92,6 +72,6 @@ test('SIGKILL of the worker during verification resumes from the checkpoints on 
 
   await controller.commit();
   await waitForProgress(controller, (p) => p.state === 'COMMITTED', 120_000);
-  assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
-  await env.client.workflow.getHandle(controller.workflowId).terminate('test finished');
+  assert.deepEqual(await compareClusters(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1), []);
+  await fixture.env.client.workflow.getHandle(controller.workflowId).terminate('test finished');
 });

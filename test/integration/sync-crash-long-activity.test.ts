@@ -3,33 +3,17 @@
 // heartbeats while each build runs (without that, every attempt would time out and start over,
 // forever), the worker is killed once it has recorded finished collections, the next worker's
 // attempt takes over from them, and the sync converges.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SyncController } from '../../src/client/sync-controller';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { compareClusters } from '../support/compare-clusters';
 import { pollUntil } from '../support/poll';
 import { TEST_TUNING, waitForProgress } from '../support/sync-harness';
-import { createTemporalTestEnv, uniqueTaskQueue } from '../support/temporal';
-import { killWorker, startWorkerProcess } from '../support/worker-process';
+import { uniqueTaskQueue } from '../support/temporal';
+import { killWorker, useWorkerProcesses } from '../support/worker-process';
 import { seed } from '../support/workload';
 
-let env: TestWorkflowEnvironment;
-let pair: ClusterPair;
-const workers: ChildProcess[] = [];
-
-before(async () => {
-  env = await createTemporalTestEnv();
-  pair = await startClusterPair();
-});
-
-after(async () => {
-  for (const worker of workers) await killWorker(worker);
-  await pair?.close();
-  await env?.teardown();
-});
+const fixture = useWorkerProcesses();
 
 const COLLECTIONS = ['c1', 'c2', 'c3', 'c4', 'c5'];
 const HEARTBEAT_TIMEOUT_MS = 2000;
@@ -42,7 +26,7 @@ interface PendingActivity {
 }
 
 async function pendingActivities(workflowId: string): Promise<PendingActivity[]> {
-  const description = await env.client.workflow.getHandle(workflowId).describe();
+  const description = await fixture.env.client.workflow.getHandle(workflowId).describe();
   return (description.raw.pendingActivities ?? []).map((activity) => {
     const payload = activity.heartbeatDetails?.payloads?.[0];
     return {
@@ -56,19 +40,18 @@ async function pendingActivities(workflowId: string): Promise<PendingActivity[]>
 
 test('SIGKILL of the worker during buildIndexes: the next attempt resumes after the collections done and the sync converges', async () => {
   await seed(
-    pair.admin.cluster0,
+    fixture.pair.admin.cluster0,
     COLLECTIONS.map((coll) => ({ db: 'slow', coll, documents: 50, indexes: [{ key: { oid: 1 }, name: 'oid_1' }] })),
   );
   // Every index build on the destination takes longer than the heartbeat timeout.
-  await pair.admin.cluster1.db('admin').command({
+  await fixture.pair.admin.cluster1.db('admin').command({
     configureFailPoint: 'failCommand',
     mode: 'alwaysOn',
     data: { failCommands: ['createIndexes'], blockConnection: true, blockTimeMS: BUILD_MS },
   });
   const taskQueue = uniqueTaskQueue('crash-long');
-  const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, tuning: { ...TEST_TUNING, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS, indexBuildConcurrency: 1 } });
-  let worker = await startWorkerProcess(env.address, taskQueue, pair.uris);
-  workers.push(worker);
+  const controller = new SyncController({ client: fixture.env.client, syncId: taskQueue, taskQueue, tuning: { ...TEST_TUNING, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS, indexBuildConcurrency: 1 } });
+  let worker = await fixture.worker(taskQueue);
   await controller.start({ source: 'cluster0', destination: 'cluster1' });
 
   // Killed once the activity has heartbeated two finished collections.
@@ -81,8 +64,7 @@ test('SIGKILL of the worker during buildIndexes: the next attempt resumes after 
     { timeoutMs: 180_000, intervalMs: 200, what: 'buildIndexes to heartbeat two finished collections' },
   );
   await killWorker(worker);
-  worker = await startWorkerProcess(env.address, taskQueue, pair.uris);
-  workers.push(worker);
+  worker = await fixture.worker(taskQueue);
   // The server retries the attempt once its heartbeat timeout passed; the retry starts from the
   // recorded details (activity-level tests show what it skips: index-heartbeats.test.ts).
   await pollUntil(
@@ -94,10 +76,10 @@ test('SIGKILL of the worker during buildIndexes: the next attempt resumes after 
   );
 
   await waitForProgress(controller, (p) => p.canCommit === true, 180_000);
-  await pair.admin.cluster1.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
+  await fixture.pair.admin.cluster1.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
   await controller.commit();
   await waitForProgress(controller, (p) => p.state === 'COMMITTED', 120_000);
-  assert.deepEqual(await compareClusters(pair.admin.cluster0, pair.admin.cluster1), []);
+  assert.deepEqual(await compareClusters(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1), []);
 
-  await env.client.workflow.getHandle(controller.workflowId).terminate('test finished');
+  await fixture.env.client.workflow.getHandle(controller.workflowId).terminate('test finished');
 });

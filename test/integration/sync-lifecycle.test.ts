@@ -171,7 +171,8 @@ describe('sync lifecycle', () => {
     assert.equal(progress.lag, null);
 
     await h.controller.resume();
-    await waitForProgress(h.controller, (p) => p.canCommit === true);
+    // the resumed copy and its verification run at the slow tuning above: a busy machine needs a while
+    await waitForProgress(h.controller, (p) => p.canCommit === true, 120_000);
     const resumedState = await h.controller.state();
     assert.equal(resumedState!.copy.copiedDocuments, 8000, 'each document is copied once across the pause');
     assert.ok(pausedState!.copy.copiedDocuments <= copiedAtPause);

@@ -9,14 +9,12 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
 import { DEFAULT_TUNING } from '../../src/sync/state';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { SyncController } from '../../src/client/sync-controller';
 import { activitySummary } from '../support/activity-summary';
 import { pollUntil } from '../support/poll';
 import { startSyncHarness, TEST_TUNING, waitForProgress } from '../support/sync-harness';
 import { createTemporalTestEnv, uniqueTaskQueue } from '../support/temporal';
-import { prebuiltBundleEnv } from '../support/workflow-bundle-cache';
+import { startWorkerProcess } from '../support/worker-process';
 
 const COLLECTIONS = Number(process.env.MANY_COLLECTIONS ?? 2000);
 const DOCUMENTS = 3;
@@ -35,24 +33,6 @@ after(async () => {
   await env?.teardown();
 });
 
-const root = join(__dirname, '..', '..');
-
-/** `c2c-sync worker` in a process of its own, as an operator runs it. */
-async function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'c2c-sync.js'), 'worker', '--temporal-address', env.address, '--task-queue', taskQueue], {
-    cwd: root,
-    env: { ...process.env, C2C_SYNC_FROM_SOURCE: '1', C2C_CLUSTER0: pair.uris.cluster0, C2C_CLUSTER1: pair.uris.cluster1, ...(await prebuiltBundleEnv()) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.on('exit', (code) => {
-    if (code !== null && code !== 0) console.error(`worker exited with ${code}: ${output}`);
-  });
-  return child;
-}
-
 /** A sync whose worker runs in its own process (or in this one when asked). */
 async function startSync(): Promise<{ controller: SyncController; close(): Promise<void> }> {
   // production tuning for the copy (the test tuning slices work into 300 ms pieces)
@@ -67,7 +47,7 @@ async function startSync(): Promise<{ controller: SyncController; close(): Promi
     return { controller: harness.controller, close: () => harness.close() };
   }
   const taskQueue = uniqueTaskQueue('many');
-  const worker = await startWorkerProcess(taskQueue);
+  const worker = await startWorkerProcess(env.address, taskQueue, pair.uris);
   // The clock starts at /start: wait until the worker (which bundles the workflow code first) polls.
   await pollUntil(
     async () => {
@@ -97,17 +77,35 @@ async function startSync(): Promise<{ controller: SyncController; close(): Promi
   };
 }
 
+/** Collections seeded (and read back) at once: their round trips overlap instead of adding up. */
+const PARALLEL_ROUND_TRIPS = 16;
+
+/** Runs `task(0)` … `task(count - 1)`, at most `concurrency` at a time. */
+async function inParallel(count: number, concurrency: number, task: (n: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+}
+
 const dbOf = (n: number): string => `tenants${n % DATABASES}`;
 const collOf = (n: number): string => `t${String(n).padStart(6, '0')}`;
 
 test(`${COLLECTIONS} collections of ${DOCUMENTS} documents each all arrive`, async () => {
   const source = pair.admin.cluster0;
-  for (let n = 0; n < COLLECTIONS; n++) {
+  // The worker process loads while the source is seeded (the rate's clock starts at /start).
+  const seeded = inParallel(COLLECTIONS, PARALLEL_ROUND_TRIPS, async (n) => {
     const docs = Array.from({ length: DOCUMENTS }, (_, i) => ({ _id: i, tenant: n, name: `doc ${i} of ${collOf(n)}` }));
     await source.db(dbOf(n)).collection<{ _id: number; tenant: number; name: string }>(collOf(n)).insertMany(docs);
-  }
+  }).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   const harness = await startSync();
   try {
+    const seedFailure = await seeded;
+    if (seedFailure) throw seedFailure;
     const startedAt = Date.now();
     await harness.controller.start({ source: 'cluster0', destination: 'cluster1' });
     await waitForProgress(harness.controller, (p) => p.canCommit === true, 30 * 60_000);
@@ -124,7 +122,8 @@ test(`${COLLECTIONS} collections of ${DOCUMENTS} documents each all arrive`, asy
     for (let d = 0; d < DATABASES; d++) {
       const db = `tenants${d}`;
       const names = new Set((await destination.db(db).listCollections({}, { nameOnly: true }).toArray()).map((info) => info.name));
-      for (let n = d; n < COLLECTIONS; n += DATABASES) {
+      await inParallel(Math.ceil((COLLECTIONS - d) / DATABASES), PARALLEL_ROUND_TRIPS, async (k) => {
+        const n = d + k * DATABASES;
         assert.ok(names.has(collOf(n)), `${db}.${collOf(n)} exists on the destination`);
         const docs = await destination.db(db).collection(collOf(n)).find({}, { sort: { _id: 1 } }).toArray();
         assert.deepEqual(
@@ -133,7 +132,7 @@ test(`${COLLECTIONS} collections of ${DOCUMENTS} documents each all arrive`, asy
           `${db}.${collOf(n)} holds every document once`,
         );
         collections++;
-      }
+      });
       assert.equal(names.size, Math.ceil((COLLECTIONS - d) / DATABASES), `${db} holds no other collection`);
     }
     assert.equal(collections, COLLECTIONS);

@@ -2,7 +2,11 @@
 // kill it with SIGKILL in the middle of an activity.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { after, before, beforeEach } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ClusterLabel } from '../../src/sync/vocabulary';
+import { type ClusterPair, startClusterPair } from './cluster-pair';
+import { createTemporalTestEnv } from './temporal';
 import { prebuiltBundleEnv } from './workflow-bundle-cache';
 
 const root = join(__dirname, '..', '..');
@@ -29,4 +33,50 @@ export function killWorker(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
+}
+
+export interface WorkerProcessFixture {
+  /** the Temporal server every test of the file shares */
+  readonly env: TestWorkflowEnvironment;
+  /** the clusters every test of the file shares, emptied before each test */
+  readonly pair: ClusterPair;
+  /** starts `c2c-sync worker` on `taskQueue`; every worker still running is killed after the file */
+  worker(taskQueue: string): Promise<ChildProcess>;
+}
+
+/**
+ * Registers the hooks of a test file whose syncs run in `c2c-sync worker` processes (to kill
+ * them with SIGKILL): one Temporal server and one pair of clusters for the file, the clusters
+ * emptied before each test, and every worker the file started killed at its end.
+ */
+export function useWorkerProcesses(): WorkerProcessFixture {
+  let env: TestWorkflowEnvironment | undefined;
+  let pair: ClusterPair | undefined;
+  const workers: ChildProcess[] = [];
+  before(async () => {
+    env = await createTemporalTestEnv();
+    pair = await startClusterPair();
+  });
+  after(async () => {
+    for (const child of workers.splice(0)) await killWorker(child);
+    await pair?.close();
+    await env?.teardown();
+  });
+  beforeEach(async () => {
+    for (const child of workers.splice(0)) await killWorker(child);
+    await pair!.reset();
+  });
+  return {
+    get env() {
+      return env!;
+    },
+    get pair() {
+      return pair!;
+    },
+    async worker(taskQueue) {
+      const child = await startWorkerProcess(env!.address, taskQueue, pair!.uris);
+      workers.push(child);
+      return child;
+    },
+  };
 }
