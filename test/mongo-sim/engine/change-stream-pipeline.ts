@@ -38,8 +38,47 @@ export function matchedTopLevelFields(filter: Document, into = new Set<string>()
   return into;
 }
 
+/** Distinct field values whose $match outcome a pipeline remembers, at most. */
+const MATCH_MEMO_LIMIT = 10_000;
+
+/**
+ * A key that identifies the picked fields' values exactly, when each is a string or a document
+ * of strings (a change event's operationType, ns and to); undefined otherwise (never memoized).
+ */
+function memoKey(picked: Document, fields: readonly string[]): string | undefined {
+  // every string is written with its length first, so no two sets of values share a key
+  let key = '';
+  for (const field of fields) {
+    if (!(field in picked)) {
+      key += '-';
+      continue;
+    }
+    const value = picked[field];
+    if (typeof value === 'string') {
+      key += `s${value.length}:${value}`;
+    } else if (isPlainDocument(value)) {
+      const names = Object.keys(value);
+      key += `d${names.length}:`;
+      for (const name of names) {
+        const inner = (value as Document)[name];
+        if (typeof inner !== 'string') return undefined;
+        key += `${name.length}:${name}${inner.length}:${inner}`;
+      }
+    } else {
+      return undefined;
+    }
+  }
+  return key;
+}
+
 export class UserPipeline {
   private readonly matches: ViewPredicate[] = [];
+  /**
+   * The leading $match stages' outcome by the exact values of the fields they read: a filter
+   * that reads only named fields (no $expr, $where and the like) is a pure function of them, and
+   * a stream's events repeat a few namespaces and operation types.
+   */
+  private readonly matchMemo = new Map<string, boolean>();
   /** the top-level fields the leading $match stages read; null: the whole event */
   private readonly matchedFields: string[] | null = [];
   private readonly rest: Document[];
@@ -60,13 +99,32 @@ export class UserPipeline {
     this.rest = stages.slice(leading);
   }
 
+  private leadingMatchesPass(event: Document): boolean {
+    // A filter reads only the fields it names: the view (a converted copy) holds just those.
+    const picked = this.matchedFields ? pick(event, this.matchedFields) : event;
+    const key = this.matchedFields ? memoKey(picked, this.matchedFields) : undefined;
+    if (key !== undefined) {
+      const known = this.matchMemo.get(key);
+      if (known !== undefined) return known;
+    }
+    const view = toQueryView(picked);
+    let passes = true;
+    for (const matches of this.matches) {
+      if (!matches(view)) {
+        passes = false;
+        break;
+      }
+    }
+    if (key !== undefined) {
+      if (this.matchMemo.size >= MATCH_MEMO_LIMIT) this.matchMemo.clear();
+      this.matchMemo.set(key, passes);
+    }
+    return passes;
+  }
+
   /** The event after the stages, or undefined when they filter it out. */
   apply(event: Document): Document | undefined {
-    if (this.matches.length > 0) {
-      // A filter reads only the fields it names: the view (a converted copy) holds just those.
-      const view = toQueryView(this.matchedFields ? pick(event, this.matchedFields) : event);
-      for (const matches of this.matches) if (!matches(view)) return undefined;
-    }
+    if (this.matches.length > 0 && !this.leadingMatchesPass(event)) return undefined;
     if (this.rest.length === 0) return event;
     const out = runPipeline([event], this.rest, NO_COLLECTIONS);
     if (out.length === 0) return undefined;
