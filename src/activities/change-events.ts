@@ -20,7 +20,7 @@ import { recordedChangesFor } from './changed-set-memory';
 import { DestinationWriter } from './destination-writer';
 import { endRequested } from './heartbeat';
 import { deleteBufferedBefore, dropBuffer, readBufferedBatch } from './event-buffer';
-import { type OplogWindowReading, readOplogWindow, SourceClock, SourceEventReader } from './source-events';
+import { type OplogWindowReading, readOplogWindow, SourceClock, type SourceEventBatch, SourceEventReader } from './source-events';
 
 export interface ApplyChangeEventsInput extends SyncScope {
   buildIndexes: BuildIndexesMode;
@@ -131,23 +131,43 @@ export async function applyChangeEvents(
   if (!reachedStopAt && !timeUp() && (!buffer || buffer.nextSeq >= buffer.end)) {
     const reader = new SourceEventReader(source, filter, checkpoint, bounds);
     await reader.open(() => clock.now());
+    // The next batch is read from the source while the current one is written to the
+    // destination: reading does not depend on the writes. Batches are still applied one after
+    // another in stream order, and the checkpoint moves to the end of a batch (the position the
+    // reader had right after it) only once that batch is applied; a batch read ahead and not
+    // applied when the iteration ends (a request to end it, a failure) is dropped, and the next
+    // iteration reads it again.
+    let readAhead: Promise<SourceEventBatch> | undefined;
     try {
       for (;;) {
         cancelled();
-        const batch = await reader.next(input.stopAt);
+        const batch = await (readAhead ?? reader.next(input.stopAt));
+        readAhead = undefined;
+        const reachesStopAt = (time: ClusterTime | null): boolean =>
+          input.stopAt !== null && time !== null && compareClusterTimes(time, input.stopAt) >= 0;
+        // (an empty batch has no writes for the read to overlap)
+        if (batch.events.length > 0 && !batch.pastStopAt && !reachesStopAt(batch.positionTime) && !timeUp()) {
+          readAhead = reader.next(input.stopAt);
+          // awaited by the next turn, or in `finally`; a failure surfaces there
+          readAhead.catch(() => undefined);
+        }
         await apply(batch.events, batch.sizes.reduce((sum, size) => sum + size, 0));
-        checkpoint = { ...reader.position, ...(buffer ? { buffer } : {}) };
-        const position = reader.positionTime;
+        checkpoint = { ...batch.position, ...(buffer ? { buffer } : {}) };
+        const position = batch.positionTime;
         if (position && (!appliedThrough || compareClusterTimes(position, appliedThrough) > 0)) appliedThrough = position;
         context.heartbeat(checkpoint);
-        if (batch.pastStopAt || (input.stopAt && appliedThrough && compareClusterTimes(appliedThrough, input.stopAt) >= 0)) {
+        if (batch.pastStopAt || reachesStopAt(appliedThrough)) {
           reachedStopAt = true;
           break;
         }
         await clock.tick();
-        if (timeUp()) break;
+        // A batch read ahead before the time was up is applied too (one batch past the budget);
+        // a request to end the iteration ends it after the batch in hand.
+        if (endRequested() || (timeUp() && !readAhead)) break;
       }
     } finally {
+      // a read in flight ends before the stream closes; its batch is not applied
+      await readAhead?.catch(() => undefined);
       await reader.close();
     }
   }

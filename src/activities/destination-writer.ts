@@ -4,6 +4,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import {
   type AnyBulkWriteOperation,
+  Binary,
   type ChangeStreamDocument,
   type Document,
   type MongoClient,
@@ -12,7 +13,7 @@ import {
 import { TYPED_READ } from '../mongo/bson-fidelity';
 import { toClusterTime } from '../mongo/cluster-time';
 import { perDocumentWriteErrors } from '../mongo/write-outcome';
-import { namespacesWithCollatableKeys, planApply, type PlannedWrite, type RoundGroup, segmentRounds } from '../sync/apply-batching';
+import { namespacesWithCollatableKeys, namespaceString, planApply, type PlanStep, type PlannedWrite, type RoundGroup, segmentRounds } from '../sync/apply-batching';
 import { SyncErrorName } from '../sync/errors';
 import { isOversizedStatement, MAX_STATEMENT_BYTES, STATEMENT_OVERHEAD_BYTES } from '../sync/oversize-write';
 import {
@@ -88,9 +89,7 @@ export class DestinationWriter {
     // Keys that a collection's collation may hold equal must not run in parallel.
     const serializedNamespaces = await this.collated.among(namespacesWithCollatableKeys(translations));
     const plan = planApply(translations, { serializedNamespaces });
-    await this.ddl.prepareCrudTargets(
-      plan.steps.flatMap((step) => (step.kind === 'crud' ? step.queues.map((queue) => ({ ns: queue.ns, uuid: uuidOfWrites(queue.writes, events) })) : [])),
-    );
+    await this.ddl.prepareCrudTargets(crudTargetsOf(plan.steps, events));
     let lastDdlAt: ClusterTime | null = null;
     let lastBeat = Date.now();
     for (const step of plan.steps) {
@@ -151,14 +150,18 @@ export class DestinationWriter {
       .filter((planned, i) => !direct[i] || planned.covers.some((index) => this.mayMeetLaterState(events[index])))
       .map((planned) => planned.documentKey._id);
     // The writes of a group are of distinct documents (a serialized queue gives one per round),
-    // so their source reads can run together.
-    const operations: AnyBulkWriteOperation<Document>[] = await Promise.all(
-      group.writes.map(async (planned, i) => {
-        const operation = direct[i];
-        if (operation && fitsStatements) return operation;
-        return fitted(this.options.destination, target, operation ?? resyncOperation(planned.documentKey, await readSource(planned.documentKey)));
-      }),
-    );
+    // so their source reads can run together. When every write is direct and fits a statement
+    // (the usual case), there is nothing to await.
+    const operations: AnyBulkWriteOperation<Document>[] =
+      fitsStatements && direct.every((operation) => operation !== null)
+        ? (direct as AnyBulkWriteOperation<Document>[])
+        : await Promise.all(
+            group.writes.map(async (planned, i) => {
+              const operation = direct[i];
+              if (operation && fitsStatements) return operation;
+              return fitted(this.options.destination, target, operation ?? resyncOperation(planned.documentKey, await readSource(planned.documentKey)));
+            }),
+          );
     // The records and the writes are independent: they run together, and the batch (so the
     // checkpoint) is done only once all of them are.
     const recording = Promise.all([
@@ -239,6 +242,34 @@ export class DestinationWriter {
       recopy,
     });
   }
+}
+
+/**
+ * The (namespace, collection UUID) pairs the CRUD steps write, each once: the events of a
+ * collection carry equal UUIDs, so a batch has as many pairs as collections, not writes.
+ */
+function crudTargetsOf(steps: readonly PlanStep[], events: ChangeStreamDocument[]): { ns: EventNamespace; uuid: UUID | undefined }[] {
+  const targets: { ns: EventNamespace; uuid: UUID | undefined }[] = [];
+  const seen = new Map<string, (UUID | undefined)[]>();
+  for (const step of steps) {
+    if (step.kind !== 'crud') continue;
+    for (const queue of step.queues) {
+      const uuid = uuidOfWrites(queue.writes, events);
+      const name = namespaceString(queue.ns);
+      let uuids = seen.get(name);
+      if (!uuids) seen.set(name, (uuids = []));
+      if (uuids.some((known) => sameUuid(known, uuid))) continue;
+      uuids.push(uuid);
+      targets.push({ ns: queue.ns, uuid });
+    }
+  }
+  return targets;
+}
+
+function sameUuid(a: UUID | undefined, b: UUID | undefined): boolean {
+  if (a === b) return true;
+  if (!(a instanceof Binary) || !(b instanceof Binary)) return false;
+  return a.sub_type === b.sub_type && Buffer.compare(a.buffer, b.buffer) === 0;
 }
 
 function uuidOfGroup(group: RoundGroup, events: ChangeStreamDocument[]): UUID | undefined {

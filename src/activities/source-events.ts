@@ -52,6 +52,10 @@ export interface SourceEventBatch {
   sizes: number[];
   /** an event past `stopAt` was seen: the batch ends before it and the reader is done */
   pastStopAt: boolean;
+  /** `position` right after this batch: where to resume once the batch is applied */
+  position: ChangeStreamCheckpoint;
+  /** `positionTime` right after this batch */
+  positionTime: ClusterTime | null;
 }
 
 /** The source time a checkpoint stands at (its token's time, or its start time). */
@@ -129,8 +133,9 @@ export class SourceEventReader {
   /**
    * The next batch of whole events (possibly empty when the source is idle), bounded by count
    * and bytes, ending after a DDL event or before the first event past `stopAt`. Then `position`
-   * resumes after it. The caller must be done with the previous batch: a re-read after an event
-   * too large to read starts again from the position before this batch.
+   * resumes after it (the batch holds that position too). Calls must not overlap: a re-read after
+   * an event too large to read starts again from the position before this batch. The caller may
+   * still be applying the previous batch: reading does not depend on it.
    */
   async next(stopAt: ClusterTime | null = null): Promise<SourceEventBatch> {
     if (!this.stream) throw new Error('SourceEventReader.next before open');
@@ -191,7 +196,7 @@ export class SourceEventReader {
       const time = clusterTimeFromResumeToken(token);
       if (time && (!this.highWaterTime || compareClusterTimes(time, this.highWaterTime) > 0)) this.highWaterTime = time;
     }
-    return { events, sizes, pastStopAt };
+    return { events, sizes, pastStopAt, position: this.checkpoint, positionTime: this.highWaterTime };
   }
 
   async close(): Promise<void> {

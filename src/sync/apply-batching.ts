@@ -165,7 +165,8 @@ export function planApply(translations: readonly EventTranslation[], options: Pl
   const flushCrud = (): void => {
     if (queues.size === 0) return;
     const list = [...queues.values()];
-    if (coalesce) for (const queue of list) if (!queue.serialized) queue.writes = coalesceQueue(queue.writes);
+    // (a queue of one write, the usual case, has nothing to coalesce)
+    if (coalesce) for (const queue of list) if (!queue.serialized && queue.writes.length > 1) queue.writes = coalesceQueue(queue.writes);
     steps.push({ kind: 'crud', queues: list });
     queues = new Map();
   };

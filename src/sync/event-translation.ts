@@ -159,6 +159,17 @@ export function dottedPath(components: readonly (string | number)[] | null): str
   return parts.join('.');
 }
 
+/**
+ * dottedPath(pathComponents(path, disambiguatedPaths)), without splitting and joining a path
+ * that is one plain field name the server did not list (most paths): that is the name itself.
+ */
+function updatePath(path: string, disambiguatedPaths: Document | undefined): string | null {
+  if (path !== '' && !path.includes('.') && !path.startsWith('$') && (disambiguatedPaths === undefined || disambiguatedPaths[path] === undefined)) {
+    return path;
+  }
+  return dottedPath(pathComponents(path, disambiguatedPaths));
+}
+
 function pathsOverlap(a: string, b: string): boolean {
   return a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
 }
@@ -188,13 +199,13 @@ export function updatesFromDescription(description: Document): Document[] | null
   const unset: Document = {};
   const push: Document = {};
   for (const [path, value] of Object.entries(updatedFields)) {
-    const dotted = dottedPath(pathComponents(path, disambiguated));
+    const dotted = updatePath(path, disambiguated);
     if (dotted === null) return null;
     set[dotted] = value;
   }
   for (const path of removedFields) {
     if (typeof path !== 'string') return null;
-    const dotted = dottedPath(pathComponents(path, disambiguated));
+    const dotted = updatePath(path, disambiguated);
     if (dotted === null) return null;
     unset[dotted] = '';
   }

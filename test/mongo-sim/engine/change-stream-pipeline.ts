@@ -63,8 +63,47 @@ export function topLevelInclusion(spec: unknown): Set<string> | undefined {
 /** A stage after the leading $match stages: a plain inclusion run directly, or stages for the runner. */
 type Step = { include: Set<string> } | { stages: Document[] };
 
+/** Distinct field values whose $match outcome a pipeline remembers, at most. */
+const MATCH_MEMO_LIMIT = 10_000;
+
+/**
+ * A key that identifies the picked fields' values exactly, when each is a string or a document
+ * of strings (a change event's operationType, ns and to); undefined otherwise (never memoized).
+ */
+function memoKey(picked: Document, fields: readonly string[]): string | undefined {
+  // every string is written with its length first, so no two sets of values share a key
+  let key = '';
+  for (const field of fields) {
+    if (!(field in picked)) {
+      key += '-';
+      continue;
+    }
+    const value = picked[field];
+    if (typeof value === 'string') {
+      key += `s${value.length}:${value}`;
+    } else if (isPlainDocument(value)) {
+      const names = Object.keys(value);
+      key += `d${names.length}:`;
+      for (const name of names) {
+        const inner = (value as Document)[name];
+        if (typeof inner !== 'string') return undefined;
+        key += `${name.length}:${name}${inner.length}:${inner}`;
+      }
+    } else {
+      return undefined;
+    }
+  }
+  return key;
+}
+
 export class UserPipeline {
   private readonly matches: ViewPredicate[] = [];
+  /**
+   * The leading $match stages' outcome by the exact values of the fields they read: a filter
+   * that reads only named fields (no $expr, $where and the like) is a pure function of them, and
+   * a stream's events repeat a few namespaces and operation types.
+   */
+  private readonly matchMemo = new Map<string, boolean>();
   /** the top-level fields the leading $match stages read; null: the whole event */
   private readonly matchedFields: string[] | null = [];
   private readonly rest: Step[] = [];
@@ -91,6 +130,29 @@ export class UserPipeline {
     }
   }
 
+  private leadingMatchesPass(event: Document): boolean {
+    // A filter reads only the fields it names: the view (a converted copy) holds just those.
+    const picked = this.matchedFields ? pick(event, this.matchedFields) : event;
+    const key = this.matchedFields ? memoKey(picked, this.matchedFields) : undefined;
+    if (key !== undefined) {
+      const known = this.matchMemo.get(key);
+      if (known !== undefined) return known;
+    }
+    const view = toQueryView(picked);
+    let passes = true;
+    for (const matches of this.matches) {
+      if (!matches(view)) {
+        passes = false;
+        break;
+      }
+    }
+    if (key !== undefined) {
+      if (this.matchMemo.size >= MATCH_MEMO_LIMIT) this.matchMemo.clear();
+      this.matchMemo.set(key, passes);
+    }
+    return passes;
+  }
+
   /**
    * The leading $match stages as a test of an event's `available` fields alone, when they read
    * no other field; else undefined. Its verdict is the stages' verdict on the whole event.
@@ -98,10 +160,7 @@ export class UserPipeline {
   matchOn(available: ReadonlySet<string>): ((fields: Document) => boolean) | undefined {
     const read = this.matchedFields;
     if (this.matches.length === 0 || read === null || !read.every((field) => available.has(field))) return undefined;
-    return (fields) => {
-      const view = toQueryView(pick(fields, read));
-      return this.matches.every((matches) => matches(view));
-    };
+    return (fields) => this.leadingMatchesPass(fields);
   }
 
   /**
@@ -109,11 +168,7 @@ export class UserPipeline {
    * $match stages were tested on the event's fields already (matchOn), and held.
    */
   apply(event: Document, matched = false): Document | undefined {
-    if (this.matches.length > 0 && !matched) {
-      // A filter reads only the fields it names: the view (a converted copy) holds just those.
-      const view = toQueryView(this.matchedFields ? pick(event, this.matchedFields) : event);
-      for (const matches of this.matches) if (!matches(view)) return undefined;
-    }
+    if (this.matches.length > 0 && !matched && !this.leadingMatchesPass(event)) return undefined;
     if (this.rest.length === 0) return event;
     let result = event;
     for (const step of this.rest) {
