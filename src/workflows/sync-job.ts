@@ -36,6 +36,7 @@ import {
   patched,
   setCurrentDetails,
   sleep,
+  TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -69,6 +70,9 @@ import {
   type SyncWorkflowState,
 } from '../sync/state';
 import type { ClusterLabel, ClusterTime, SyncStateName } from '../sync/vocabulary';
+
+/** Preflight, the write block and the start point run as local activities, in the workflow task that starts the sync. */
+export const START_IN_FIRST_TASK_PATCH = 'start-in-first-task';
 
 /** The verifier's commit check compares the catalogs too (verifyCatalog); runs recorded before check documents only. */
 export const CATALOG_AT_COMMIT_PATCH = 'verifier-catalog-at-commit';
@@ -272,8 +276,10 @@ export class SyncJob {
   /** Preflight, write block and start point. False when the start is refused (stays IDLE). */
   async start(): Promise<boolean> {
     const s = this.s;
+    // Runs recorded before it ran these steps as activities, each with its workflow task.
+    const act = patched(START_IN_FIRST_TASK_PATCH) ? this.act.local : this.act;
     try {
-      const checked = await this.act.preflight({
+      const checked = await act.preflight({
         source: s.source,
         destination: s.destination,
         writeBlocking: s.options.writeBlocking,
@@ -284,13 +290,17 @@ export class SyncJob {
       s.hosts[s.source] = checked.source.host;
       s.hosts[s.destination] = checked.destination.host;
       if (s.options.writeBlocking !== 'none') {
-        await this.act.setWriteBlocking({ cluster: s.destination, blocked: true });
+        await act.setWriteBlocking({ cluster: s.destination, blocked: true });
         s.destinationWritesBlocked = true;
       }
-      s.startPoint = await this.act.noteTime({ cluster: s.source, reason: 'start point', syncId: s.syncId });
+      // The start point is noted before anything reads the source's catalog or data (the catalog
+      // copy comes next), and after preflight, so a refused start writes nothing to the source.
+      s.startPoint = await act.noteTime({ cluster: s.source, reason: 'start point', syncId: s.syncId });
     } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
-      const failure = error.cause;
+      // A local activity's failure arrives unwrapped: its ApplicationFailure or TimeoutFailure
+      // itself, not an ActivityFailure (temporalio/sdk-core#449).
+      if (!(error instanceof ActivityFailure || error instanceof ApplicationFailure || error instanceof TimeoutFailure)) throw error;
+      const failure = error instanceof ActivityFailure ? error.cause : error;
       const errorDescription = failure instanceof ApplicationFailure ? failure.message : error.message;
       const type = failure instanceof ApplicationFailure ? failure.type : undefined;
       if (s.destinationWritesBlocked) {
