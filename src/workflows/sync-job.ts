@@ -74,6 +74,11 @@ import type { ClusterLabel, ClusterTime, SyncStateName } from '../sync/vocabular
 /** Preflight, the write block and the start point run as local activities, in the workflow task that starts the sync. */
 export const START_IN_FIRST_TASK_PATCH = 'start-in-first-task';
 
+/** A commit request ends the verifier's follower call at once, with the applier's iteration. */
+export const COMMIT_ENDS_FOLLOWER_PATCH = 'commit-ends-follower-at-once';
+/** The commit check's document part (drain, verifyAtCommit) and its catalog part run at once. */
+export const COMMIT_CHECKS_AT_ONCE_PATCH = 'commit-checks-at-once';
+
 /** The verifier's commit check compares the catalogs too (verifyCatalog); runs recorded before check documents only. */
 export const CATALOG_AT_COMMIT_PATCH = 'verifier-catalog-at-commit';
 
@@ -231,6 +236,9 @@ export class SyncJob {
         this.s.phase = 'committing';
         // (histories recorded before this did not cancel the running iteration)
         if (this.applying && patched('commit-ends-apply-iteration')) this.applying.cancel();
+        // (nor, before this, the verifier's follower: the commit ended it once the applier's
+        // iteration had ended, one heartbeat after the other)
+        if (patched(COMMIT_ENDS_FOLLOWER_PATCH)) this.verifier.beginSettling();
         break;
       case 'reverse':
         this.s.phase = 'reversing';
@@ -470,7 +478,6 @@ export class SyncJob {
     // now that every event is applied, so their field order is exact too.
     await this.call('resyncDocuments', () => this.act.resyncDocuments({ source: s.source, destination: s.destination }));
     await this.call('finalizeDestination', () => this.act.finalizeDestination({ ...this.catalog, stage: 'beforeCanWrite' }));
-    if (verifying) await this.verifier.drainDestinationEvents();
     if (verifying) await this.verifyAtCommit();
     if (s.options.writeBlocking !== 'none') {
       s.destinationWritableAt = await this.call('noteTime', () =>
@@ -492,8 +499,16 @@ export class SyncJob {
    */
   private async verifyAtCommit(): Promise<void> {
     const s = this.s;
-    const result = await this.call('verifyAtCommit', () => this.act.verifyAtCommit({ source: s.source, destination: s.destination }));
-    const catalog = await this.verifyCatalogAtCommit();
+    const checkDocuments = async () => {
+      await this.verifier.drainDestinationEvents();
+      return this.call('verifyAtCommit', () => this.act.verifyAtCommit({ source: s.source, destination: s.destination }));
+    };
+    // Both checks only read, and both need only what the commit did before them (every event
+    // applied, the destination finalized); the catalog's does not need the destination's events
+    // drained. Runs recorded before ran them one after the other.
+    const [result, catalog] = patched(COMMIT_CHECKS_AT_ONCE_PATCH)
+      ? await Promise.all([checkDocuments(), this.verifyCatalogAtCommit()])
+      : [await checkDocuments(), await this.verifyCatalogAtCommit()];
     if (result.mismatchCount === 0 && catalog.mismatchCount === 0) return;
     this.verifier.noteConfirmed(result.mismatches, result.mismatchCount);
     this.verifier.noteConfirmed(catalog.mismatches, catalog.mismatchCount);
