@@ -76,8 +76,8 @@ export const START_IN_FIRST_TASK_PATCH = 'start-in-first-task';
 
 /** A commit request ends the verifier's follower call at once, with the applier's iteration. */
 export const COMMIT_ENDS_FOLLOWER_PATCH = 'commit-ends-follower-at-once';
-/** The commit check's document part (drain, verifyAtCommit) and its catalog part run at once. */
-export const COMMIT_CHECKS_AT_ONCE_PATCH = 'commit-checks-at-once';
+/** A commit request blocks the source and notes the commit point at once, while the running iterations end. */
+export const COMMIT_POINT_AT_ONCE_PATCH = 'commit-point-at-once';
 
 /** The verifier's commit check compares the catalogs too (verifyCatalog); runs recorded before check documents only. */
 export const CATALOG_AT_COMMIT_PATCH = 'verifier-catalog-at-commit';
@@ -157,6 +157,8 @@ export class SyncJob {
   private applying: CancellationScope | undefined;
   /** the last applyChangeEvents call ended without a result: it may have applied events past the checkpoint */
   private applyMayReplay = false;
+  /** the source's write block and commit point, taken as the commit was requested */
+  private sourceHeld: Promise<void> | undefined;
 
   constructor(input: SyncWorkflowInput) {
     this.s = input.carried
@@ -239,6 +241,13 @@ export class SyncJob {
         // (nor, before this, the verifier's follower: the commit ended it once the applier's
         // iteration had ended, one heartbeat after the other)
         if (patched(COMMIT_ENDS_FOLLOWER_PATCH)) this.verifier.beginSettling();
+        // The source's write block and the commit point need nothing from the iterations being
+        // ended: taken now, while they end, instead of after (runs recorded before: after).
+        if (patched(COMMIT_POINT_AT_ONCE_PATCH)) {
+          const holding = this.holdSourceAtCommitPoint();
+          holding.catch(() => undefined); // awaited, and thrown, by commit()
+          this.sourceHeld = holding;
+        }
         break;
       case 'reverse':
         this.s.phase = 'reversing';
@@ -465,11 +474,7 @@ export class SyncJob {
     this.publish();
     const verifying = this.verifier.active();
     if (verifying) await this.verifier.settle();
-    if (s.options.writeBlocking === 'sourceAndDestination' && !s.sourceWritesBlocked) {
-      await this.call('setWriteBlocking', () => this.act.setWriteBlocking({ cluster: s.source, blocked: true }));
-      s.sourceWritesBlocked = true;
-    }
-    s.commit.point ??= await this.call('noteTime', () => this.act.noteTime({ cluster: s.source, reason: 'commit point', syncId: s.syncId }));
+    await (this.sourceHeld ?? this.holdSourceAtCommitPoint());
     for (;;) {
       const result = await this.applyOnce(s.commit.point);
       if (result.reachedStopAt) break;
@@ -478,6 +483,7 @@ export class SyncJob {
     // now that every event is applied, so their field order is exact too.
     await this.call('resyncDocuments', () => this.act.resyncDocuments({ source: s.source, destination: s.destination }));
     await this.call('finalizeDestination', () => this.act.finalizeDestination({ ...this.catalog, stage: 'beforeCanWrite' }));
+    if (verifying) await this.verifier.drainDestinationEvents();
     if (verifying) await this.verifyAtCommit();
     if (s.options.writeBlocking !== 'none') {
       s.destinationWritableAt = await this.call('noteTime', () =>
@@ -494,21 +500,28 @@ export class SyncJob {
   }
 
   /**
+   * Blocks the source's user writes (when the sync blocks them), then notes the commit point: every
+   * write the source accepted is before it. Idempotent (a commit resumed after a crash).
+   */
+  private async holdSourceAtCommitPoint(): Promise<void> {
+    const s = this.s;
+    if (s.options.writeBlocking === 'sourceAndDestination' && !s.sourceWritesBlocked) {
+      await this.call('setWriteBlocking', () => this.act.setWriteBlocking({ cluster: s.source, blocked: true }));
+      s.sourceWritesBlocked = true;
+    }
+    s.commit.point ??= await this.call('noteTime', () => this.act.noteTime({ cluster: s.source, reason: 'commit point', syncId: s.syncId }));
+  }
+
+  /**
    * The verifier's commit check: every event up to the commit point is applied, so what it
    * rechecks must be equal. A mismatch fails the sync and the destination stays write-blocked.
    */
   private async verifyAtCommit(): Promise<void> {
     const s = this.s;
-    const checkDocuments = async () => {
-      await this.verifier.drainDestinationEvents();
-      return this.call('verifyAtCommit', () => this.act.verifyAtCommit({ source: s.source, destination: s.destination }));
-    };
-    // Both checks only read, and both need only what the commit did before them (every event
-    // applied, the destination finalized); the catalog's does not need the destination's events
-    // drained. Runs recorded before ran them one after the other.
-    const [result, catalog] = patched(COMMIT_CHECKS_AT_ONCE_PATCH)
-      ? await Promise.all([checkDocuments(), this.verifyCatalogAtCommit()])
-      : [await checkDocuments(), await this.verifyCatalogAtCommit()];
+    // (The catalog check cannot run alongside: verifyAtCommit counts every mismatch in the
+    // verifier's store, where the catalog check records its own, and drops the store when none.)
+    const result = await this.call('verifyAtCommit', () => this.act.verifyAtCommit({ source: s.source, destination: s.destination }));
+    const catalog = await this.verifyCatalogAtCommit();
     if (result.mismatchCount === 0 && catalog.mismatchCount === 0) return;
     this.verifier.noteConfirmed(result.mismatches, result.mismatchCount);
     this.verifier.noteConfirmed(catalog.mismatches, catalog.mismatchCount);
@@ -603,6 +616,8 @@ export class SyncJob {
    */
   async fail(error: unknown): Promise<void> {
     const s = this.s;
+    // A source block requested with the commit may still be under way: release it too, once set.
+    if (this.sourceHeld) await this.sourceHeld.catch(() => undefined);
     if (isCancellation(error)) {
       await CancellationScope.nonCancellable(() => this.releaseWriteBlocks());
       throw error;
