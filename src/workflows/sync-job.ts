@@ -76,8 +76,6 @@ export const START_IN_FIRST_TASK_PATCH = 'start-in-first-task';
 
 /** A commit request ends the verifier's follower call at once, with the applier's iteration. */
 export const COMMIT_ENDS_FOLLOWER_PATCH = 'commit-ends-follower-at-once';
-/** A commit request blocks the source and notes the commit point at once, while the running iterations end. */
-export const COMMIT_POINT_AT_ONCE_PATCH = 'commit-point-at-once';
 
 /** The verifier's commit check compares the catalogs too (verifyCatalog); runs recorded before check documents only. */
 export const CATALOG_AT_COMMIT_PATCH = 'verifier-catalog-at-commit';
@@ -157,8 +155,6 @@ export class SyncJob {
   private applying: CancellationScope | undefined;
   /** the last applyChangeEvents call ended without a result: it may have applied events past the checkpoint */
   private applyMayReplay = false;
-  /** the source's write block and commit point, taken as the commit was requested */
-  private sourceHeld: Promise<void> | undefined;
 
   constructor(input: SyncWorkflowInput) {
     this.s = input.carried
@@ -241,13 +237,6 @@ export class SyncJob {
         // (nor, before this, the verifier's follower: the commit ended it once the applier's
         // iteration had ended, one heartbeat after the other)
         if (patched(COMMIT_ENDS_FOLLOWER_PATCH)) this.verifier.beginSettling();
-        // The source's write block and the commit point need nothing from the iterations being
-        // ended: taken now, while they end, instead of after (runs recorded before: after).
-        if (patched(COMMIT_POINT_AT_ONCE_PATCH)) {
-          const holding = this.holdSourceAtCommitPoint();
-          holding.catch(() => undefined); // awaited, and thrown, by commit()
-          this.sourceHeld = holding;
-        }
         break;
       case 'reverse':
         this.s.phase = 'reversing';
@@ -474,7 +463,7 @@ export class SyncJob {
     this.publish();
     const verifying = this.verifier.active();
     if (verifying) await this.verifier.settle();
-    await (this.sourceHeld ?? this.holdSourceAtCommitPoint());
+    await this.holdSourceAtCommitPoint();
     for (;;) {
       const result = await this.applyOnce(s.commit.point);
       if (result.reachedStopAt) break;
@@ -616,8 +605,6 @@ export class SyncJob {
    */
   async fail(error: unknown): Promise<void> {
     const s = this.s;
-    // A source block requested with the commit may still be under way: release it too, once set.
-    if (this.sourceHeld) await this.sourceHeld.catch(() => undefined);
     if (isCancellation(error)) {
       await CancellationScope.nonCancellable(() => this.releaseWriteBlocks());
       throw error;
