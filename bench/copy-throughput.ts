@@ -10,15 +10,22 @@
 //
 // c2c-sync: a sync with its default tuning, timed from the start request to the progress
 // showing 'change event application' (preflight, catalog copy, planning, the copy, index builds,
-// all included), polled every 100 ms. One worker (one task queue) runs every round's sync, as a
-// running c2c-sync service does: like the baseline's code in this process, the workflow code in
-// the worker's thread is cold in the first round only (a new worker per round made every sync pay
-// its first workflow task's cold start, 0.3-1.5 s).
+// all included), polled every 50 ms. One worker (one task queue) runs every round's sync, as a
+// running c2c-sync service does, and it warms up when it starts as the service's worker does
+// (src/temporal/warm-up.ts: its workflow sandbox and its connections; --cold-worker skips that).
 //
-// For each size: the source is filled, then `rounds` rounds, each the raw copy then the sync
-// (the destination emptied after each). Prints each round's rates with the ratio
-// c2c-sync / raw, and the median ratio. No thresholds are asserted here.
-//   npx tsx bench/copy-throughput.ts [sizes=10000,100000,300000] [--rounds=N (1)] [--timeline[=events]] [--profile=DIR]
+// Warm-up rounds: the run's first `--warmup` rounds (1 by default, of the smallest size) run both
+// sides exactly like the measured rounds, but are printed apart ("cold") and left out of the
+// median: in the first round both the baseline's code and the sync's activities (which run in
+// this process, as do both simulators) run cold, and the first sync of a worker pays its first
+// workflow tasks (less so once the worker warmed up).
+//
+// For each size: the source is filled, then (first size only) the warm-up rounds, then `rounds`
+// rounds, each the raw copy then the sync (the destination emptied after each). Prints each
+// round's rates with the ratio c2c-sync / raw, the median ratio of the measured rounds and the
+// cold ratio apart. No thresholds are asserted.
+//   npx tsx bench/copy-throughput.ts [sizes=10000,100000,300000] [--rounds=N (3)] [--warmup=N (1)] [--cold-worker]
+//                                    [--timeline[=events]] [--profile=DIR]
 // --timeline prints the sync's activities (start offset and duration) from its workflow history;
 // --timeline=events prints every history event up to the copy's end (offset, type, activity), to
 // see workflow tasks and schedule-to-start latencies between the activities.
@@ -37,6 +44,7 @@ import { startClusterPair, type ClusterPair } from '../test/support/cluster-pair
 import { pollUntil } from '../test/support/poll';
 import { startWorker } from '../test/support/sync-harness';
 import { createTemporalTestEnv, uniqueTaskQueue } from '../test/support/temporal';
+import { warmUpWorker } from '../src/temporal/warm-up';
 
 const DB = 'bench';
 const COLL = 'docs';
@@ -46,21 +54,26 @@ const BATCH = 1000;
 interface Options {
   sizes: number[];
   rounds: number;
+  warmup: number;
+  coldWorker: boolean;
   timeline: false | 'activities' | 'events';
   profileDir: string | null;
 }
 
 function parseOptions(args: string[]): Options {
-  const options: Options = { sizes: [10_000, 100_000, 300_000], rounds: 1, timeline: false, profileDir: null };
+  const options: Options = { sizes: [10_000, 100_000, 300_000], rounds: 3, warmup: 1, coldWorker: false, timeline: false, profileDir: null };
   for (const arg of args) {
     if (arg === '--timeline') options.timeline = 'activities';
     else if (arg === '--timeline=events') options.timeline = 'events';
     else if (arg.startsWith('--rounds=')) options.rounds = Number(arg.slice('--rounds='.length));
+    else if (arg.startsWith('--warmup=')) options.warmup = Number(arg.slice('--warmup='.length));
+    else if (arg === '--cold-worker') options.coldWorker = true;
     else if (arg.startsWith('--profile=')) options.profileDir = arg.slice('--profile='.length);
     else if (/^[\d,_]+$/.test(arg)) options.sizes = arg.split(',').filter(Boolean).map((size) => Number(size.replaceAll('_', '')));
-    else throw new Error(`unknown argument '${arg}'; usage: copy-throughput.ts [sizes, e.g. 10000,100000] [--rounds=N] [--timeline[=events]] [--profile=DIR]`);
+    else throw new Error(`unknown argument '${arg}'; usage: copy-throughput.ts [sizes, e.g. 10000,100000] [--rounds=N] [--warmup=N] [--cold-worker] [--timeline[=events]] [--profile=DIR]`);
   }
   if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new Error(`--rounds must be an integer >= 1, got ${options.rounds}`);
+  if (!Number.isInteger(options.warmup) || options.warmup < 0) throw new Error(`--warmup must be an integer >= 0, got ${options.warmup}`);
   if (options.sizes.length === 0 || options.sizes.some((size) => !Number.isInteger(size) || size < READERS)) {
     throw new Error(`sizes must be integers >= ${READERS}, got ${args.join(' ')}`);
   }
@@ -104,11 +117,15 @@ async function rawCopy(source: Collection<Document>, destination: Collection<Doc
 }
 
 /** A worker that runs every round's sync, and how a round's sync is ended. */
-async function startService(env: TestWorkflowEnvironment, pair: ClusterPair) {
+async function startService(env: TestWorkflowEnvironment, pair: ClusterPair, options: Options) {
   const taskQueue = uniqueTaskQueue('bench-copy');
   const clusters = createClusterClients(pair.uris);
   const worker = await startWorker(env, clusters, taskQueue);
   const running = worker.run();
+  if (!options.coldWorker) {
+    const warmed = await warmUpWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue });
+    console.log(`worker warm-up: ${JSON.stringify(warmed)}`);
+  }
   return {
     taskQueue,
     /** Terminates the sync, and waits until its activities (the event buffer reader) have ended. */
@@ -181,16 +198,22 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const env = await createTemporalTestEnv();
   const pair = await startClusterPair();
-  const service = await startService(env, pair);
+  const service = await startService(env, pair, options);
   const rows: string[] = [];
   try {
     const source = pair.admin.cluster0.db(DB).collection(COLL);
     const destination = pair.admin.cluster1.db(DB).collection(COLL);
     console.log(`initial copy, c2c-sync / raw driver copier (${READERS} _id-range readers, insertMany unordered), ~1 KB documents`);
+    console.log(
+      `${options.warmup} warm-up round(s) for both sides first (printed as cold, not in the median), then ${options.rounds} measured per size; ` +
+        `worker ${options.coldWorker ? 'NOT warmed up at its start (--cold-worker)' : 'warmed up at its start'}`,
+    );
     for (const size of options.sizes) {
       await fillSource(source, size);
       const ratios: number[] = [];
-      for (let round = 1; round <= options.rounds; round++) {
+      const coldRatios: number[] = [];
+      const firstRound = size === options.sizes[0] ? 1 - options.warmup : 1;
+      for (let round = firstRound; round <= options.rounds; round++) {
         const rawSeconds = await profiled(options.profileDir, `raw-${size}-${round}`, () => rawCopy(source, destination));
         if ((await destination.countDocuments()) !== size) throw new Error(`the raw copy left ${await destination.countDocuments()} of ${size} documents`);
         await emptyDestination(pair.admin.cluster1);
@@ -201,7 +224,7 @@ async function main(): Promise<void> {
           const started = performance.now();
           startedAt = Date.now();
           await controller.start({ source: 'cluster0', destination: 'cluster1' });
-          await pollUntil(copyEnded(controller), { intervalMs: 100, timeoutMs: 3_600_000, what: 'the end of the copy' });
+          await pollUntil(copyEnded(controller), { intervalMs: 50, timeoutMs: 3_600_000, what: 'the end of the copy' });
           return (performance.now() - started) / 1000;
         });
         const handle = env.client.workflow.getHandle(controller.workflowId);
@@ -212,13 +235,16 @@ async function main(): Promise<void> {
         await emptyDestination(pair.admin.cluster1);
 
         const ratio = rawSeconds / syncSeconds;
-        ratios.push(ratio);
+        (round >= 1 ? ratios : coldRatios).push(ratio);
         const line =
-          `${pad(String(size), 7)} docs, round ${round}: raw ${pad((size / rawSeconds).toFixed(0), 6)} docs/s (${rawSeconds.toFixed(2)} s)` +
+          `${pad(String(size), 7)} docs, ${round >= 1 ? `round ${round}` : `cold ${round + options.warmup}`}: raw ${pad((size / rawSeconds).toFixed(0), 6)} docs/s (${rawSeconds.toFixed(2)} s)` +
           `   c2c-sync ${pad((size / syncSeconds).toFixed(0), 6)} docs/s (${syncSeconds.toFixed(2)} s)   ratio ${ratio.toFixed(2)}×`;
         console.log(line);
       }
-      rows.push(`${pad(String(size), 7)} docs: c2c-sync / raw = ${median(ratios).toFixed(2)}× (median of ${ratios.length}; ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+      rows.push(
+        `${pad(String(size), 7)} docs: c2c-sync / raw = ${median(ratios).toFixed(2)}× (median of ${ratios.length}; ${ratios.map((r) => r.toFixed(2)).join(', ')})` +
+          (coldRatios.length > 0 ? `; cold: ${coldRatios.map((r) => r.toFixed(2)).join(', ')}×` : ''),
+      );
     }
     console.log('\nsummary (target: >= 1.00× at every size)');
     for (const row of rows) console.log(row);

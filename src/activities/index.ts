@@ -28,6 +28,7 @@ import {
   followDestinationEvents,
   type FollowDestinationEventsInput,
 } from './verify-destination-events';
+import { warmUpClusters, type WarmUpClustersInput } from './warm-up';
 
 export interface ActivityDeps {
   clusters: ClusterClients;
@@ -55,6 +56,7 @@ export function createActivities({ clusters }: ActivityDeps) {
     verifyCatalog: (input: VerifyCatalogInput) => verifyCatalog(clusters, input),
     beginDestinationEvents: (input: BeginDestinationEventsInput) => beginDestinationEvents(clusters, input),
     followDestinationEvents: (input: FollowDestinationEventsInput) => followDestinationEvents(clusters, input),
+    warmUpClusters: (input: WarmUpClustersInput) => warmUpClusters(clusters, input),
   };
 }
 

@@ -48,20 +48,33 @@ interface ClusterFacts extends ClusterDescription {
   maxBsonObjectSize: number;
 }
 
+/** Starts `read` now; its failure surfaces where the result is awaited, never as an unhandled rejection. */
+function started<T>(read: () => Promise<T>): Promise<T> {
+  const promise = read();
+  promise.catch(() => undefined);
+  return promise;
+}
+
 async function inspect(clusters: ClusterClients, label: ClusterLabel): Promise<ClusterFacts> {
   const client = clusters.client(label);
+  // Four reads sent at once (one round trip instead of four), judged in the order of the checks:
+  // a cluster that cannot be reached, or is no replica set, is reported as such.
+  const helloRead = started(() => client.db('admin').command({ hello: 1 }));
+  const versionRead = started(() => serverVersion(client));
+  const statusRead = started(() => client.db('admin').command({ connectionStatus: 1, showPrivileges: true }));
+  const replicaSetIdRead = started(() => replicaSetId(client));
   let hello: Document;
   try {
-    hello = await client.db('admin').command({ hello: 1 });
+    hello = await helloRead;
   } catch (error) {
     fail(`cannot reach ${label} (${clusters.host(label)}): ${redactedMessage(error)}`);
   }
   if (typeof hello.setName !== 'string' || hello.setName === '') {
     fail(`${label} (${clusters.host(label)}) is not a replica set; c2c-sync syncs replica sets only`);
   }
-  const { version, major } = await serverVersion(client);
+  const { version, major } = await versionRead;
   if (major < 6) fail(`${label} runs MongoDB ${version}; c2c-sync needs MongoDB 6.0 or later`);
-  const status = await client.db('admin').command({ connectionStatus: 1, showPrivileges: true });
+  const status = await statusRead;
   const authInfo = (status.authInfo as Document | undefined) ?? {};
   const users = (authInfo.authenticatedUsers as unknown[] | undefined) ?? [];
   const privileges = (authInfo.authenticatedUserPrivileges as Document[] | undefined) ?? [];
@@ -77,7 +90,7 @@ async function inspect(clusters: ClusterClients, label: ClusterLabel): Promise<C
     version,
     setName: hello.setName,
     hosts: ((hello.hosts as string[] | undefined) ?? []).map((host) => host.toLowerCase()),
-    replicaSetId: await replicaSetId(client),
+    replicaSetId: await replicaSetIdRead,
     authenticated: users.length > 0,
     clusterActions,
     maxBsonObjectSize: Number(hello.maxBsonObjectSize),
@@ -131,7 +144,12 @@ function checkWriteBlockingPrivileges(facts: ClusterFacts, role: string): void {
 
 export async function preflight(clusters: ClusterClients, input: PreflightInput): Promise<PreflightResult> {
   // Both clusters at once (each is a few round trips, and a first connection with its
-  // authentication); a problem with the source is reported first, as when inspected in turn.
+  // authentication); a problem with the source is reported first, as when inspected in turn. The
+  // destination's databases and the source's collections are read meanwhile too (reads only),
+  // and judged after the clusters, in the order of the checks.
+  const collectionLimit = input.collectionLimit ?? MAX_SYNCED_COLLECTIONS;
+  const destinationDatabasesRead = started(() => listNonSystemDatabases(clusters.client(input.destination)));
+  const includedCollectionsRead = started(() => countIncludedCollections(clusters.client(input.source), input, collectionLimit + 1));
   const [sourceFacts, destinationFacts] = await Promise.allSettled([inspect(clusters, input.source), inspect(clusters, input.destination)]);
   if (sourceFacts.status === 'rejected') throw sourceFacts.reason;
   if (destinationFacts.status === 'rejected') throw destinationFacts.reason;
@@ -143,7 +161,7 @@ export async function preflight(clusters: ClusterClients, input: PreflightInput)
     fail(`source (${source.label}) and destination (${destination.label}) are the same cluster`);
   }
 
-  const userDatabases = (await listNonSystemDatabases(clusters.client(input.destination))).filter(
+  const userDatabases = (await destinationDatabasesRead).filter(
     (name) => !input.ignoredDestinationDatabases.includes(name),
   );
   if (userDatabases.length > 0) {
@@ -155,8 +173,7 @@ export async function preflight(clusters: ClusterClients, input: PreflightInput)
 
   const sizeProblem = documentSizeProblem(source.maxBsonObjectSize, destination.maxBsonObjectSize);
   if (sizeProblem) fail(sizeProblem);
-  const collectionLimit = input.collectionLimit ?? MAX_SYNCED_COLLECTIONS;
-  const countProblem = collectionCountProblem(await countIncludedCollections(clusters.client(input.source), input, collectionLimit + 1), collectionLimit);
+  const countProblem = collectionCountProblem(await includedCollectionsRead, collectionLimit);
   if (countProblem) fail(countProblem);
 
   if (blocksDestinationWrites(input.writeBlocking)) checkWriteBlockingPrivileges(destination, 'destination');

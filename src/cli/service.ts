@@ -17,6 +17,7 @@ import { createSyncMetrics } from '../observability/metrics';
 import { findTemporalCli, type LocatedCli, provisionTemporalCli, TemporalCliError } from '../temporal/cli-locator';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { createSyncWorker } from '../worker';
+import { warmUpWorker } from '../temporal/warm-up';
 import { workflowIdFor } from '../workflows/messages';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import type { CliIo } from './client';
@@ -168,6 +169,10 @@ export async function startService(config: ServiceConfig, mode: 'service' | 'wor
       await workerRun.catch(() => undefined);
     });
     logger.info({ componentName: 'Temporal Worker', temporalAddress, taskQueue: config.taskQueue }, 'worker running');
+    // in the background: the first /start finds the workflow code compiled and the clusters connected
+    void warmUpWorker({ connection: nativeConnection, namespace: config.temporalNamespace, taskQueue: config.taskQueue }).then((outcome) =>
+      logger.debug({ componentName: 'Temporal Worker', ...outcome }, 'worker warm-up'),
+    );
 
     let apiUrl: string | undefined;
     if (mode === 'service') {

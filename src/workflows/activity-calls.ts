@@ -5,7 +5,7 @@
 // activity the sync needs to make progress runs with a bounded number of attempts; when they are
 // used up, the workflow records a warning and schedules the activity again after a pause (see
 // SyncJob.call). Errors that retrying cannot heal are non-retryable and fail the sync at once.
-import { ActivityCancellationType, ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities';
 import { NON_RETRYABLE_ERROR_NAMES } from '../sync/errors';
 import type { SyncTuning } from '../sync/state';
@@ -37,10 +37,21 @@ export function activitiesFor(tuning: SyncTuning) {
     retry,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
+  const preflightRetry = { maximumAttempts: 2, nonRetryableErrorTypes };
+  // The start's short steps (preflight, the destination's write block, the start point) run as
+  // local activities: in the workflow task that starts the sync, on the worker that runs it,
+  // without a round trip through the server and a workflow task of their own each (patch
+  // start-in-first-task in sync-job.ts). Same timeouts and retries as the activities below.
+  const local = {
+    preflight: proxyLocalActivities<SyncActivities>({ startToCloseTimeout: '2 minutes', retry: preflightRetry }).preflight,
+    setWriteBlocking: proxyLocalActivities<SyncActivities>({ startToCloseTimeout: '2 minutes', retry }).setWriteBlocking,
+    noteTime: proxyLocalActivities<SyncActivities>({ startToCloseTimeout: '2 minutes', retry }).noteTime,
+  };
   return {
+    local,
     preflight: proxyActivities<SyncActivities>({
       startToCloseTimeout: '2 minutes',
-      retry: { maximumAttempts: 2, nonRetryableErrorTypes },
+      retry: preflightRetry,
     }).preflight,
     noteTime: quick.noteTime,
     setWriteBlocking: quick.setWriteBlocking,

@@ -36,6 +36,7 @@ import {
   patched,
   setCurrentDetails,
   sleep,
+  TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -69,6 +70,12 @@ import {
   type SyncWorkflowState,
 } from '../sync/state';
 import type { ClusterLabel, ClusterTime, SyncStateName } from '../sync/vocabulary';
+
+/** Preflight, the write block and the start point run as local activities, in the workflow task that starts the sync. */
+export const START_IN_FIRST_TASK_PATCH = 'start-in-first-task';
+
+/** A commit request ends the verifier's follower call at once, with the applier's iteration. */
+export const COMMIT_ENDS_FOLLOWER_PATCH = 'commit-ends-follower-at-once';
 
 /** The verifier's commit check compares the catalogs too (verifyCatalog); runs recorded before check documents only. */
 export const CATALOG_AT_COMMIT_PATCH = 'verifier-catalog-at-commit';
@@ -227,6 +234,9 @@ export class SyncJob {
         this.s.phase = 'committing';
         // (histories recorded before this did not cancel the running iteration)
         if (this.applying && patched('commit-ends-apply-iteration')) this.applying.cancel();
+        // (nor, before this, the verifier's follower: the commit ended it once the applier's
+        // iteration had ended, one heartbeat after the other)
+        if (patched(COMMIT_ENDS_FOLLOWER_PATCH)) this.verifier.beginSettling();
         break;
       case 'reverse':
         this.s.phase = 'reversing';
@@ -272,8 +282,10 @@ export class SyncJob {
   /** Preflight, write block and start point. False when the start is refused (stays IDLE). */
   async start(): Promise<boolean> {
     const s = this.s;
+    // Runs recorded before it ran these steps as activities, each with its workflow task.
+    const act = patched(START_IN_FIRST_TASK_PATCH) ? this.act.local : this.act;
     try {
-      const checked = await this.act.preflight({
+      const checked = await act.preflight({
         source: s.source,
         destination: s.destination,
         writeBlocking: s.options.writeBlocking,
@@ -284,13 +296,17 @@ export class SyncJob {
       s.hosts[s.source] = checked.source.host;
       s.hosts[s.destination] = checked.destination.host;
       if (s.options.writeBlocking !== 'none') {
-        await this.act.setWriteBlocking({ cluster: s.destination, blocked: true });
+        await act.setWriteBlocking({ cluster: s.destination, blocked: true });
         s.destinationWritesBlocked = true;
       }
-      s.startPoint = await this.act.noteTime({ cluster: s.source, reason: 'start point', syncId: s.syncId });
+      // The start point is noted before anything reads the source's catalog or data (the catalog
+      // copy comes next), and after preflight, so a refused start writes nothing to the source.
+      s.startPoint = await act.noteTime({ cluster: s.source, reason: 'start point', syncId: s.syncId });
     } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
-      const failure = error.cause;
+      // A local activity's failure arrives unwrapped: its ApplicationFailure or TimeoutFailure
+      // itself, not an ActivityFailure (temporalio/sdk-core#449).
+      if (!(error instanceof ActivityFailure || error instanceof ApplicationFailure || error instanceof TimeoutFailure)) throw error;
+      const failure = error instanceof ActivityFailure ? error.cause : error;
       const errorDescription = failure instanceof ApplicationFailure ? failure.message : error.message;
       const type = failure instanceof ApplicationFailure ? failure.type : undefined;
       if (s.destinationWritesBlocked) {
@@ -448,11 +464,7 @@ export class SyncJob {
     this.publish();
     const verifying = this.verifier.active();
     if (verifying) await this.verifier.settle();
-    if (s.options.writeBlocking === 'sourceAndDestination' && !s.sourceWritesBlocked) {
-      await this.call('setWriteBlocking', () => this.act.setWriteBlocking({ cluster: s.source, blocked: true }));
-      s.sourceWritesBlocked = true;
-    }
-    s.commit.point ??= await this.call('noteTime', () => this.act.noteTime({ cluster: s.source, reason: 'commit point', syncId: s.syncId }));
+    await this.holdSourceAtCommitPoint();
     for (;;) {
       const result = await this.applyOnce(s.commit.point);
       if (result.reachedStopAt) break;
@@ -478,11 +490,26 @@ export class SyncJob {
   }
 
   /**
+   * Blocks the source's user writes (when the sync blocks them), then notes the commit point: every
+   * write the source accepted is before it. Idempotent (a commit resumed after a crash).
+   */
+  private async holdSourceAtCommitPoint(): Promise<void> {
+    const s = this.s;
+    if (s.options.writeBlocking === 'sourceAndDestination' && !s.sourceWritesBlocked) {
+      await this.call('setWriteBlocking', () => this.act.setWriteBlocking({ cluster: s.source, blocked: true }));
+      s.sourceWritesBlocked = true;
+    }
+    s.commit.point ??= await this.call('noteTime', () => this.act.noteTime({ cluster: s.source, reason: 'commit point', syncId: s.syncId }));
+  }
+
+  /**
    * The verifier's commit check: every event up to the commit point is applied, so what it
    * rechecks must be equal. A mismatch fails the sync and the destination stays write-blocked.
    */
   private async verifyAtCommit(): Promise<void> {
     const s = this.s;
+    // (The catalog check cannot run alongside: verifyAtCommit counts every mismatch in the
+    // verifier's store, where the catalog check records its own, and drops the store when none.)
     const result = await this.call('verifyAtCommit', () => this.act.verifyAtCommit({ source: s.source, destination: s.destination }));
     const catalog = await this.verifyCatalogAtCommit();
     if (result.mismatchCount === 0 && catalog.mismatchCount === 0) return;

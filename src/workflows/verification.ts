@@ -73,6 +73,17 @@ export class Verifier {
     this.throwIfFailed();
   }
 
+  /**
+   * A commit was requested: launch nothing more, and end the follower's call in flight now, at the
+   * same time as the applier's (a cancellation reaches each at its next heartbeat), instead of
+   * after it. settle() then waits for what is still in flight.
+   */
+  beginSettling(): void {
+    if (!this.active()) return;
+    this.holding = true;
+    this.following?.cancel();
+  }
+
   /** Waits for the verifier's activities in flight to end (before a commit or continue-as-new). */
   async settle(): Promise<void> {
     this.holding = true;

@@ -177,6 +177,55 @@ describe('embedded verifier in the sync workflow', () => {
     assert.ok(history.events!.some((event) => event.activityTaskCanceledEventAttributes), 'the cancelled call is in the history');
   });
 
+  test('a commit ends the applier\'s iteration and the follower\'s call together', async () => {
+    const stubs = stubActivities({ partitions: 1 });
+    // Calls that run until cancelled (heartbeating): the follower's, and the applier's iterations
+    // once canCommit holds (the commit's drain, with stopAt, returns at once).
+    let holdApplier = false;
+    const untilCancelled = async (): Promise<never> => {
+      const context = Context.current();
+      for (;;) {
+        context.heartbeat();
+        await context.sleep(100);
+      }
+    };
+    stubs.override.followDestinationEvents = async (input) => (input.drain ? stubs.defaults.followDestinationEvents(input) : untilCancelled());
+    stubs.override.applyChangeEvents = async (input) => (holdApplier && input.stopAt === null ? untilCancelled() : stubs.defaults.applyChangeEvents(input));
+    const { controller, handle, progress } = await syncWith(stubs, { verifyChunkMaxMs: 3_600_000, applyIterationMs: 3_600_000 });
+    await controller.start(BLOCKING_START);
+    await progress((p) => p.canCommit === true, 'canCommit');
+    holdApplier = true;
+    const held = stubs.callsOf('applyChangeEvents').length;
+    await waitUntil(async () => stubs.callsOf('applyChangeEvents').length > held && stubs.callsOf('followDestinationEvents').length > 0, {
+      what: 'an applier iteration and a follower call in flight',
+    });
+    await controller.commit();
+    await progress((p) => p.state === 'COMMITTED' && p.canWrite === true, 'COMMITTED');
+
+    type Event = {
+      eventId?: { toString(): string } | null;
+      workflowTaskStartedEventAttributes?: unknown;
+      activityTaskCancelRequestedEventAttributes?: { scheduledEventId?: { toString(): string } | null } | null;
+      activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+    };
+    const events = ((await handle().fetchHistory()).events ?? []) as Event[];
+    const nameOf = new Map<string, string>();
+    for (const event of events) {
+      const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
+      if (name) nameOf.set(event.eventId!.toString(), name);
+    }
+    // the workflow task (counted by its start) in which each cancellation was requested
+    let task = 0;
+    const cancelledIn = new Map<string, number>();
+    for (const event of events) {
+      if (event.workflowTaskStartedEventAttributes) task++;
+      const of = event.activityTaskCancelRequestedEventAttributes?.scheduledEventId?.toString();
+      if (of) cancelledIn.set(nameOf.get(of)!, task);
+    }
+    assert.ok(cancelledIn.has('applyChangeEvents') && cancelledIn.has('followDestinationEvents'), JSON.stringify([...cancelledIn]));
+    assert.equal(cancelledIn.get('followDestinationEvents'), cancelledIn.get('applyChangeEvents'), 'both cancelled in the commit request\'s workflow task');
+  });
+
   test('a mismatch confirmed during change event application is named in /progress and blocks the commit', async () => {
     const stubs = stubActivities({ partitions: 2 });
     stubs.override.verifyWorkUnit = async (input) => ({ ...(await stubs.defaults.verifyWorkUnit(input)), candidates: input.unit === 0 ? 1 : 0 });

@@ -220,6 +220,32 @@ describe('sync workflow with stub activities', () => {
     assert.equal(await scheduledCount(handle, 'planCopyPage'), 0);
   });
 
+  test('the start steps run as local activities in the first workflow task, in order, before the catalog copy', async () => {
+    const stubs = stubActivities({ partitions: 1 });
+    const { controller, handle } = await syncWith(stubs);
+    await controller.start(BLOCKING_START);
+    await pollUntil(async () => (stubs.callsOf('copyCatalog').length > 0 ? true : undefined), { what: 'the catalog copy' });
+    assert.deepEqual(
+      stubs.calls.slice(0, 4).map((call) => call.name),
+      ['preflight', 'setWriteBlocking', 'noteTime', 'copyCatalog'],
+      'preflight, the write block and the start point, then the catalog copy',
+    );
+    type Event = {
+      markerRecordedEventAttributes?: { markerName?: string } | null;
+      activityTaskScheduledEventAttributes?: { activityType?: { name?: string } | null } | null;
+      workflowTaskCompletedEventAttributes?: unknown;
+    };
+    const events = ((await handle().fetchHistory()).events ?? []) as Event[];
+    const firstScheduled = events.findIndex((event) => event.activityTaskScheduledEventAttributes);
+    assert.equal(events[firstScheduled]?.activityTaskScheduledEventAttributes?.activityType?.name, 'copyCatalog', 'the first activity scheduled through the server');
+    const beforeIt = events.slice(0, firstScheduled);
+    assert.equal(beforeIt.filter((event) => event.workflowTaskCompletedEventAttributes).length, 1, 'in the first workflow task');
+    assert.equal(beforeIt.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity').length, 3, 'three local activities');
+    const state = (await controller.state())!;
+    assert.ok(state.startPoint, 'the start point is recorded');
+    assert.equal(state.destinationWritesBlocked, true);
+  });
+
   test('a start refused after the write block was set releases it and leaves the sync IDLE', async () => {
     const stubs = stubActivities();
     stubs.override.noteTime = async () => {

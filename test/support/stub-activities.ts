@@ -64,6 +64,7 @@ export function stubActivities(options: { partitions?: number; collections?: num
     }),
     noteTime: async () => now(),
     setWriteBlocking: async (input) => input.blocked,
+    warmUpClusters: async () => ({ cluster0: { ms: 1 }, cluster1: { ms: 1 } }),
     copyCatalog: async () => ({ collectionsTotal: collectionCount, estimatedTotalBytes: collectionCount * partitions * 100 }),
     buildIndexes: async () => ({ indexesBuilt: 1, totalIndexesToBuild: 1, collectionsFinished: 1, collectionsTotal: 1 }),
     planPartitions: async (input) => ({
