@@ -17,7 +17,7 @@ import type { VerificationMismatch, VerificationResume } from '../sync/verificat
 import { decodeId, encodeId } from './copy-partition';
 import { readUnit } from './copy-plan';
 import { ActivityProgress, heartbeatDuring } from './heartbeat';
-import { collectionShapes, type CollectionShape, compareRange } from '../verify/compare-range';
+import { collectionShapes, type CollectionShape, compareRange, type RangePosition } from '../verify/compare-range';
 import {
   awaitsResync,
   candidates,
@@ -126,9 +126,38 @@ async function shapesOf(source: MongoClient, destination: MongoClient, partition
 }
 
 /**
+ * Partitions of a unit compared ahead of the one the comparison is in, at most, when the unit holds
+ * several (a unit of small collections packed together). A small collection costs a round trip
+ * on each side whatever its size, so comparing them one after another left both clusters waiting
+ * on latency; ahead of the checkpoint they overlap.
+ */
+export const PARTITIONS_AHEAD = 8;
+/**
+ * Documents per side a comparison ahead reads at most (its first batch): a partition that holds
+ * more is compared on from there when its turn comes. Bounds what the look-ahead holds in memory.
+ */
+export const AHEAD_BATCH_SIZE = 100;
+
+/** What a comparison ahead of the checkpoint found: the whole partition, or its first batch. */
+interface AheadResult {
+  done: boolean;
+  /** the last _id compared (null: the partition is empty) */
+  lastId: unknown | null;
+  sourceDocuments: number;
+  destinationDocuments: number;
+}
+
+/**
  * Compares the partitions of a span of work units, in order, for up to `maxDurationMs`; returns
  * where the next call resumes. Differences become candidates before the checkpoint that covers
  * them is written, so resuming from the checkpoint never loses one (recording one twice is a no-op).
+ *
+ * In a unit of several partitions, up to PARTITIONS_AHEAD of the following ones are compared
+ * ahead, their first AHEAD_BATCH_SIZE documents per side (all of a small collection). Their
+ * candidates are recorded as they are found; their documents are counted, and the checkpoint
+ * moves past them, only when the comparison in order reaches them, so the checkpoint and the
+ * counters always describe one prefix of the span. Work ahead that a deadline cuts short is
+ * done again by the next call.
  */
 export async function verifyWorkUnit(clients: ClusterConnections, input: VerifyWorkUnitInput): Promise<VerifyWorkUnitResult> {
   const source = clients.client(input.source);
@@ -163,39 +192,121 @@ export async function verifyWorkUnit(clients: ClusterConnections, input: VerifyW
     if (Date.now() - savedAt >= CHECKPOINT_INTERVAL_MS) await save(false);
   };
   const maxMismatches = input.batchSize * 4;
+  /** Records a batch's differences as candidates, stamped with a source time taken after the batch. */
+  const recordFound = async (position: RangePosition): Promise<void> => {
+    if (position.mismatches.length === 0) return;
+    // Every source write before this time is one the applier must have applied before a recheck.
+    const detectedAt = await noteClusterTime(source, { c2cSync: input.syncId, reason: 'verification candidate' });
+    await recordCandidates(
+      destination,
+      position.mismatches.map((m) => ({ key: { db: m.db, coll: m.coll, id: m.id }, kind: m.kind })),
+      detectedAt,
+    );
+    candidatesRecorded += position.mismatches.length;
+    if (firstDetectedAt === null || compareClusterTimes(detectedAt, firstDetectedAt) < 0) firstDetectedAt = detectedAt;
+  };
+  const collectionsOf = (partition: PartitionRange) => ({
+    source: source.db(partition.db).collection(partition.coll),
+    destination: destination.db(partition.db).collection(partition.coll),
+  });
+  const boundsOf = (partition: PartitionRange) => ({
+    ...(partition.min !== null ? { min: decodeId(partition.min) } : {}),
+    ...(partition.max !== null ? { max: decodeId(partition.max) } : {}),
+  });
 
-  for (let unit = unitOf(resume, first); unit < end; unit = unitOf(resume, first)) {
-    const partitions = await readUnit(destination, unit);
-    const shapes = await shapesOf(source, destination, partitions.slice(resume.partition));
-    while (resume.partition < partitions.length) {
-      const partition = partitions[resume.partition]!;
-      const ns = planKey(partition.db, partition.coll);
-      const counted = { ...total };
-      try {
-        await compareRange(
-          source.db(partition.db).collection(partition.coll),
-          destination.db(partition.db).collection(partition.coll),
-          {
-            ...(partition.min !== null ? { min: decodeId(partition.min) } : {}),
-            ...(partition.max !== null ? { max: decodeId(partition.max) } : {}),
-          },
-          {
+  // Comparisons ahead of the one in order: settled promises (never rejected), ended by `stopAhead`.
+  const ahead = new Map<number, Promise<{ found: AheadResult } | { error: unknown }>>();
+  let stopAhead = new AbortController();
+  const endAhead = async (): Promise<void> => {
+    stopAhead.abort();
+    await Promise.all(ahead.values());
+    ahead.clear();
+    stopAhead = new AbortController();
+  };
+  const compareAhead = async (partition: PartitionRange, shapes: { source: CollectionShape; destination: CollectionShape }): Promise<AheadResult> => {
+    const sides = collectionsOf(partition);
+    let found: AheadResult | null = null;
+    try {
+      const compared = await compareRange(sides.source, sides.destination, boundsOf(partition), {
+        batchSize: AHEAD_BATCH_SIZE,
+        maxMismatches: AHEAD_BATCH_SIZE,
+        shapes,
+        signal: stopAhead.signal,
+        onBatch: async (position) => {
+          await recordFound(position);
+          found = { done: position.done, lastId: position.lastId, sourceDocuments: position.sourceDocuments, destinationDocuments: position.destinationDocuments };
+          if (!position.done) throw new StopComparison();
+        },
+      });
+      // A range with no document reports no batch.
+      return found ?? { done: true, lastId: compared.lastId, sourceDocuments: compared.sourceDocuments, destinationDocuments: compared.destinationDocuments };
+    } catch (error) {
+      if (error instanceof StopComparison && found) return found;
+      throw error;
+    }
+  };
+
+  try {
+    for (let unit = unitOf(resume, first); unit < end; unit = unitOf(resume, first)) {
+      const partitions = await readUnit(destination, unit);
+      const shapes = await shapesOf(source, destination, partitions.slice(resume.partition));
+      const lookAhead = (): void => {
+        if (partitions.length < 2 || Date.now() >= deadline) return;
+        const last = Math.min(partitions.length - 1, resume.partition + PARTITIONS_AHEAD);
+        for (let p = resume.partition + 1; p <= last; p++) {
+          if (ahead.has(p)) continue;
+          const partition = partitions[p]!;
+          ahead.set(
+            p,
+            compareAhead(partition, shapes(partition)).then(
+              (found) => ({ found }),
+              (error: unknown) => ({ error }),
+            ),
+          );
+        }
+      };
+      while (resume.partition < partitions.length) {
+        const partition = partitions[resume.partition]!;
+        const ns = planKey(partition.db, partition.coll);
+        lookAhead();
+        let counted = { ...total };
+        const early = ahead.get(resume.partition);
+        if (early) {
+          ahead.delete(resume.partition);
+          const outcome = await early;
+          if ('error' in outcome) throw asFailure(outcome.error, ns);
+          const found = outcome.found;
+          // Compared ahead from the partition's start: this partition had no position of its own.
+          total.sourceDocuments = counted.sourceDocuments + found.sourceDocuments;
+          total.destinationDocuments = counted.destinationDocuments + found.destinationDocuments;
+          progress.beat();
+          if (found.done) {
+            resume = resume.partition + 1 < partitions.length ? { unit, partition: resume.partition + 1, after: null } : { unit: unit + 1, partition: 0, after: null };
+            if (partition.max === null) total.collectionsScanned += 1;
+            await saveWhenDue();
+            if (unitOf(resume, first) !== unit) break;
+            if (Date.now() >= deadline) {
+              await save(false);
+              return result(false);
+            }
+            continue;
+          }
+          resume = { unit, partition: resume.partition, after: encodeId(found.lastId) };
+          counted = { ...total };
+          if (Date.now() >= deadline) {
+            await save(false);
+            return result(false);
+          }
+        }
+        const sides = collectionsOf(partition);
+        try {
+          await compareRange(sides.source, sides.destination, boundsOf(partition), {
             ...(resume.after !== null ? { after: decodeId(resume.after) } : {}),
             batchSize: input.batchSize,
             maxMismatches,
             shapes: shapes(partition),
             onBatch: async (position) => {
-              if (position.mismatches.length > 0) {
-                // Every source write before this time is one the applier must have applied before a recheck.
-                const detectedAt = await noteClusterTime(source, { c2cSync: input.syncId, reason: 'verification candidate' });
-                await recordCandidates(
-                  destination,
-                  position.mismatches.map((m) => ({ key: { db: m.db, coll: m.coll, id: m.id }, kind: m.kind })),
-                  detectedAt,
-                );
-                candidatesRecorded += position.mismatches.length;
-                firstDetectedAt ??= detectedAt;
-              }
+              await recordFound(position);
               resume = { unit, partition: resume.partition, after: encodeId(position.lastId) };
               total.sourceDocuments = counted.sourceDocuments + position.sourceDocuments;
               total.destinationDocuments = counted.destinationDocuments + position.destinationDocuments;
@@ -203,30 +314,34 @@ export async function verifyWorkUnit(clients: ClusterConnections, input: VerifyW
               progress.beat();
               if (Date.now() >= deadline || position.mismatchCount > maxMismatches - input.batchSize) throw new StopComparison();
             },
-          },
-        );
-      } catch (error) {
-        if (!(error instanceof StopComparison)) throw asFailure(error, ns);
+          });
+        } catch (error) {
+          if (!(error instanceof StopComparison)) throw asFailure(error, ns);
+          if (Date.now() >= deadline) {
+            await save(false);
+            return result(false);
+          }
+          continue; // the mismatch list filled up: a new comparison from the position reached
+        }
+        resume = resume.partition + 1 < partitions.length ? { unit, partition: resume.partition + 1, after: null } : { unit: unit + 1, partition: 0, after: null };
+        if (partition.max === null) total.collectionsScanned += 1;
+        progress.beat();
+        if (unitOf(resume, first) !== unit) break;
         if (Date.now() >= deadline) {
           await save(false);
           return result(false);
         }
-        continue; // the mismatch list filled up: a new comparison from the position reached
       }
-      resume = resume.partition + 1 < partitions.length ? { unit, partition: resume.partition + 1, after: null } : { unit: unit + 1, partition: 0, after: null };
-      if (partition.max === null) total.collectionsScanned += 1;
-      progress.beat();
-      if (unitOf(resume, first) !== unit) break;
-      if (Date.now() >= deadline) {
+      await endAhead();
+      if (partitions.length === 0) resume = { unit: unit + 1, partition: 0, after: null };
+      if (unitOf(resume, first) < end && Date.now() >= deadline) {
         await save(false);
         return result(false);
       }
     }
-    if (partitions.length === 0) resume = { unit: unit + 1, partition: 0, after: null };
-    if (unitOf(resume, first) < end && Date.now() >= deadline) {
-      await save(false);
-      return result(false);
-    }
+  } finally {
+    // Nothing of a comparison ahead outlives the call (it would record candidates after it ended).
+    await endAhead();
   }
   await save(true);
   progress.beatNow();

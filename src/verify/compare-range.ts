@@ -1,8 +1,8 @@
-// Compares one _id range of a collection on two clusters, document by document, by a digest of
-// each document's exact BSON bytes: both sides are read in _id order (raw, so nothing is
-// decoded or re-encoded) and merged. Memory holds the driver's current batch of each cursor and
-// at most `maxMismatches` mismatches, whatever the size of the range.
-import { createHash } from 'node:crypto';
+// Compares one _id range of a collection on two clusters, document by document, by each
+// document's exact BSON bytes: both sides are read in _id order (raw, so nothing is
+// decoded or re-encoded) and merged. Memory holds two driver batches of each cursor (the one
+// compared and the next, read meanwhile) and at most `maxMismatches` mismatches, whatever the size
+// of the range.
 import { BSON, type Collection, type Db, type Document, type FindCursor } from 'mongodb';
 import { compareRawValues } from '../sync/verify/bson-order';
 import { type CollationSpec, sameCollation, stringOrderFor } from '../sync/verify/collation-order';
@@ -43,6 +43,11 @@ export interface RangePosition {
   /** mismatches found since the previous call (within the `maxMismatches` cap): persist them */
   mismatches: DocumentMismatch[];
   mismatchCount: number;
+  /**
+   * true: the range holds no document after `lastId` (the last call; the comparison returns next).
+   * false promises nothing: a batch that ends on the range's last document is reported with false.
+   */
+  done: boolean;
 }
 
 export interface CompareRangeOptions {
@@ -107,13 +112,16 @@ export async function collectionShapes(db: Db, names: readonly string[]): Promis
 
 /**
  * One side of a range as merge entries: a raw cursor read a whole batch at a time (one promise
- * per batch, not per document), each document hashed as it is taken.
+ * per batch, not per document). The next batch is asked for as soon as one is taken, so the
+ * server reads it while this one is compared: two batches per side at most.
  */
 class RangeEntries implements EntrySource {
   private buffer: Uint8Array[] = [];
   private at = 0;
   private exhausted: boolean;
   private readonly cursor: FindCursor<Document> | undefined;
+  /** the next batch, asked for ahead: resolves to whether there is one */
+  private ahead: Promise<boolean> | undefined;
 
   constructor(
     collection: Collection<Document>,
@@ -143,7 +151,8 @@ class RangeEntries implements EntrySource {
       const id = rawDocumentId(bytes);
       // `min` is inclusive: the _id a resumed comparison continues after comes back first.
       if (this.skipThrough !== undefined && this.compare(id, this.skipThrough) <= 0) continue;
-      return { id, digest: createHash('sha256').update(bytes).digest(), size: bytes.length };
+      // The document's exact bytes are its identity: compared as they are, not hashed.
+      return { id, digest: bytes, size: bytes.length };
     }
     if (this.exhausted) return null;
     return this.refill().then(() => this.next());
@@ -152,14 +161,22 @@ class RangeEntries implements EntrySource {
   private async refill(): Promise<void> {
     this.buffer = [];
     this.at = 0;
-    if (!(await this.cursor!.hasNext())) {
+    const ahead = this.ahead ?? this.cursor!.hasNext();
+    this.ahead = undefined;
+    if (!(await ahead)) {
       this.exhausted = true;
       return;
     }
     this.buffer = this.cursor!.readBufferedDocuments() as unknown as Uint8Array[];
+    // Handled when awaited (next refill, or close): never an unhandled rejection meanwhile.
+    this.ahead = this.cursor!.hasNext();
+    this.ahead.catch(() => undefined);
   }
 
   async close(): Promise<void> {
+    // A getMore in flight ends before the cursor is closed (its failure is no longer of interest).
+    await this.ahead?.catch(() => undefined);
+    this.ahead = undefined;
     await this.cursor?.close();
   }
 }
@@ -191,9 +208,10 @@ export async function compareRange(
   let stepsInBatch = 0;
   let bytesInBatch = 0;
   let lastRaw: RawValue | undefined;
-  const report = async (): Promise<void> => {
+  const report = async (done: boolean): Promise<void> => {
     if (stepsInBatch === 0 || lastRaw === undefined) return;
     const position: RangePosition = {
+      done,
       lastId: decodeRawId(lastRaw),
       sourceDocuments: result.sourceDocuments,
       destinationDocuments: result.destinationDocuments,
@@ -230,14 +248,14 @@ export async function compareRange(
     }
     lastRaw = step.id;
     stepsInBatch++;
-    if (stepsInBatch >= batchSize || bytesInBatch >= maxBatchBytes) return report();
+    if (stepsInBatch >= batchSize || bytesInBatch >= maxBatchBytes) return report(false);
   };
   try {
     await mergeSortedEntries(sides[0], sides[1], compare, onStep);
   } finally {
     await Promise.all(sides.map((side) => side.close()));
   }
-  await report();
+  await report(true);
   result.lastId = lastRaw === undefined ? null : decodeRawId(lastRaw);
   return result;
 }

@@ -378,6 +378,8 @@ export class SyncJob {
     if (!copied || s.paused) return;
     s.copy.done = true;
     s.copy.estimatedTotalBytes = Math.max(1, s.copy.copiedBytes);
+    // The verifier's first pass needs the copy, not the indexes: it runs alongside their build.
+    this.verifier.startAtCopyEnd();
     const buildIndexes = () => this.call('buildIndexes', () => this.act.buildIndexes({ ...this.catalog, collectionsAtOnce: this.s.tuning.indexBuildConcurrency }));
     const noteCopyCompleted = () =>
       this.call('noteTime', () => this.act.noteTime({ cluster: s.source, reason: 'copy completed', syncId: s.syncId }));

@@ -30,6 +30,11 @@ export const VERIFIER_SPANS_PATCH = 'verifier-unit-spans';
 export const DESTINATION_EVENTS_PATCH = 'verifier-destination-events';
 /** settle() cancels the follower's call in flight instead of waiting up to verifyChunkMaxMs for it. */
 export const SETTLE_ENDS_FOLLOWER_PATCH = 'settle-ends-destination-follower';
+/**
+ * The first pass starts as the copy ends, alongside the index build, instead of at change event
+ * application; runs recorded before start it at CEA.
+ */
+export const VERIFIER_AT_COPY_END_PATCH = 'verifier-starts-at-copy-end';
 const FOLLOWER = 'destination events';
 
 export class Verifier {
@@ -41,6 +46,8 @@ export class Verifier {
   /** The follower's call in flight, which settle() may end early. */
   private following: CancellationScope | undefined;
   private holding = false;
+  /** the first pass may run before CEA: the copy has ended (patch VERIFIER_AT_COPY_END_PATCH) */
+  private startedAtCopyEnd = false;
   /**
    * Candidates the units reported while a recheck ran, and their earliest stamp: the recheck's
    * count may have missed them, so they are added to it (an overcount is corrected by the next
@@ -84,6 +91,21 @@ export class Verifier {
     this.following?.cancel();
   }
 
+  /**
+   * Starts the verifier as the copy ends, while the indexes build (its activities run on across
+   * the step that follows). A comparison then finds more documents the applier has still to
+   * write, but each becomes a candidate that is rechecked only once the applier has passed its
+   * stamp, and the applier records what it writes from its first call on (the verifier has begun
+   * by then), so starting earlier changes what is decided by a recheck, not what is decided.
+   */
+  startAtCopyEnd(): void {
+    const s = this.host.s;
+    if (!s.verification || !s.copy.done) return;
+    if (!patched(VERIFIER_AT_COPY_END_PATCH) || !this.active()) return;
+    this.startedAtCopyEnd = true;
+    this.launch();
+  }
+
   /** Waits for the verifier's activities in flight to end (before a commit or continue-as-new). */
   async settle(): Promise<void> {
     this.holding = true;
@@ -111,7 +133,8 @@ export class Verifier {
 
   private launch(afterStep = false): void {
     const { s } = this.host;
-    if (this.holding || this.failure || !s.verification || s.paused || s.phase !== 'applying' || this.host.continueAsNewDue()) return;
+    const running = s.phase === 'applying' || (this.startedAtCopyEnd && s.phase === 'copying' && s.copy.done);
+    if (this.holding || this.failure || !s.verification || s.paused || !running || this.host.continueAsNewDue()) return;
     const v = this.v;
     if (!v.begun) {
       this.track('begin', () => this.begin());

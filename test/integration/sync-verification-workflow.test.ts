@@ -83,7 +83,7 @@ describe('embedded verifier in the sync workflow', () => {
     const { controller, progress } = await syncWith(stubs);
     await controller.start(BLOCKING_START);
     const copying = await progress((p) => p.info === 'collection copy', 'the copy');
-    assert.equal(phaseOf(copying), 'not started', 'the verifier starts at change event application');
+    assert.equal(phaseOf(copying), 'not started', 'the verifier starts once the copy has ended');
 
     await pollUntil(async () => (stubs.callsOf('verifyWorkUnit').length > 0 ? true : undefined), { what: 'a verification unit in flight' });
     const hashing = await progress((p) => p.info === 'change event application' && (p.totalEventsApplied ?? 0) > 2, 'event application');
@@ -115,6 +115,32 @@ describe('embedded verifier in the sync workflow', () => {
     assert.ok(restored >= 0 && catalogCheck > restored, 'the catalog check follows the restore of the indexes and options');
     assert.ok(unblock > catalogCheck, 'the destination opens only after the catalog check passed');
     assert.equal((await controller.state())!.verification!.catalogNamespaces, 1);
+  });
+
+  test('the first pass starts as the copy ends and compares while the indexes build, before change event application', async () => {
+    const stubs = stubActivities({ partitions: 3 });
+    const indexGate = new Gate();
+    stubs.override.buildIndexes = async (input) => {
+      await indexGate.open;
+      return stubs.defaults.buildIndexes(input);
+    };
+    const { controller, progress } = await syncWith(stubs);
+    // Released before the worker shuts down, whatever the outcome (cleanups run last first).
+    cleanups.push(async () => indexGate.release());
+    await controller.start(START);
+    // Every unit compared while the index build is held: the pass no longer waits for CEA.
+    await pollUntil(async () => (stubs.callsOf('verifyWorkUnit').length >= 1 && (await controller.state())?.verification?.passDone ? true : undefined), {
+      what: 'the first pass finished during the index build',
+    });
+    const names = stubs.calls.map((call) => call.name);
+    assert.ok(names.includes('buildIndexes'), 'the index build is running');
+    assert.ok(!names.includes('applyChangeEvents'), 'change event application has not started');
+    assert.equal((await controller.state())!.phase, 'copying');
+    indexGate.release();
+    const ready = await progress((p) => p.canCommit === true, 'canCommit');
+    assert.equal(phaseOf(ready), 'stream hashing');
+    assert.equal(ready.verification?.source.hashedDocumentCount, 30);
+    assert.equal(stubs.callsOf('applyChangeEvents').at(0)!.recordVerificationChanges, true, 'the applier records what it writes from its first call');
   });
 
   test('a catalog difference found by the commit check fails the sync with VerificationFailed naming it, the destination kept blocked', async () => {
