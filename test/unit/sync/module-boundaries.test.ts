@@ -37,6 +37,7 @@ const ACTIVITY_SIDE = [
   'index-plan',
   'index-relaxation',
   'key-identity',
+  'oplog-window',
   'oversize-write',
   'split-events',
 ];
