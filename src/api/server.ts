@@ -69,6 +69,9 @@ function send(reply: FastifyReply, response: ErrorResponse): FastifyReply {
   return reply.code(response.status).type('application/json').send(response.body);
 }
 
+/** How often a closing server looks for connections that turned idle. */
+const CLOSE_SWEEP_MS = 50;
+
 export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
   const commandTimeoutMs = options.commandTimeoutMs ?? 5 * 60_000;
   const progressTimeoutMs = options.progressTimeoutMs ?? 30_000;
@@ -79,6 +82,17 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
+  });
+
+  // Node closes the idle keep-alive connections once, when close() begins. A connection whose
+  // request was still being answered then turns idle only afterwards, and would hold the close
+  // for the keep-alive timeout (72 s): a Ctrl-C just after a request took that long to exit.
+  // Until the server has closed, each connection is closed as soon as it turns idle.
+  app.addHook('preClose', (done) => {
+    const sweep = setInterval(() => app.server.closeIdleConnections(), CLOSE_SWEEP_MS);
+    sweep.unref();
+    app.server.once('close', () => clearInterval(sweep));
+    done();
   });
 
   // Every body is read as text and parsed as JSON in the route, whatever the Content-Type.
