@@ -1,6 +1,5 @@
 // A sync under test: a worker on its own task queue (in this process) and a controller that
 // drives the sync exactly as the HTTP API does.
-import { after, before, beforeEach } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { activitySummary } from './activity-summary';
@@ -8,9 +7,10 @@ import { SyncController } from '../../src/client/sync-controller';
 import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
 import { createSyncWorker } from '../../src/worker';
 import type { SyncTuning } from '../../src/sync/state';
-import { type ClusterPair, startClusterPair } from './cluster-pair';
+import type { ClusterPair } from './cluster-pair';
 import { pollProgress } from './poll';
-import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from './temporal';
+import { type ServerAndClusters, useServerAndClusters } from './shared-clusters';
+import { uniqueTaskQueue, workflowBundle } from './temporal';
 import type { Progress } from '../../src/sync/progress';
 
 /** Small partitions and short iterations, so tests see every phase quickly. */
@@ -100,11 +100,7 @@ export async function waitForProgress(
   return pollProgress(read, done, timeoutMs);
 }
 
-export interface SyncFixture {
-  /** the Temporal server every test of the file shares */
-  readonly env: TestWorkflowEnvironment;
-  /** the clusters every test of the file shares, emptied before each test */
-  readonly pair: ClusterPair;
+export interface SyncFixture extends ServerAndClusters {
   /** a sync harness, closed before the next test starts */
   harness(options?: SyncHarnessOptions): Promise<SyncHarness>;
 }
@@ -115,31 +111,19 @@ export interface SyncFixture {
  * before each test. `defaults` are the options of every harness the file starts.
  */
 export function useSyncFixture(defaults: SyncHarnessOptions = {}): SyncFixture {
-  let env: TestWorkflowEnvironment | undefined;
-  let pair: ClusterPair | undefined;
   const harnesses: SyncHarness[] = [];
-  before(async () => {
-    env = await createTemporalTestEnv();
-    pair = await startClusterPair();
-  });
-  after(async () => {
+  const shared = useServerAndClusters(async () => {
     for (const harness of harnesses.splice(0)) await harness.close();
-    await pair?.close();
-    await env?.teardown();
-  });
-  beforeEach(async () => {
-    for (const harness of harnesses.splice(0)) await harness.close();
-    await pair!.reset();
   });
   return {
     get env() {
-      return env!;
+      return shared.env;
     },
     get pair() {
-      return pair!;
+      return shared.pair;
     },
     async harness(options = defaults) {
-      const harness = await startSyncHarness(env!, pair!, options);
+      const harness = await startSyncHarness(shared.env, shared.pair, options);
       harnesses.push(harness);
       return harness;
     },

@@ -2,11 +2,8 @@
 // kill it with SIGKILL in the middle of an activity.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { after, before, beforeEach } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ClusterLabel } from '../../src/sync/vocabulary';
-import { type ClusterPair, startClusterPair } from './cluster-pair';
-import { createTemporalTestEnv } from './temporal';
+import { type ServerAndClusters, useServerAndClusters } from './shared-clusters';
 import { prebuiltBundleEnv } from './workflow-bundle-cache';
 
 const root = join(__dirname, '..', '..');
@@ -35,11 +32,7 @@ export function killWorker(child: ChildProcess): Promise<void> {
   });
 }
 
-export interface WorkerProcessFixture {
-  /** the Temporal server every test of the file shares */
-  readonly env: TestWorkflowEnvironment;
-  /** the clusters every test of the file shares, emptied before each test */
-  readonly pair: ClusterPair;
+export interface WorkerProcessFixture extends ServerAndClusters {
   /** starts `c2c-sync worker` on `taskQueue`; every worker still running is killed after the file */
   worker(taskQueue: string): Promise<ChildProcess>;
 }
@@ -50,31 +43,19 @@ export interface WorkerProcessFixture {
  * emptied before each test, and every worker the file started killed at its end.
  */
 export function useWorkerProcesses(): WorkerProcessFixture {
-  let env: TestWorkflowEnvironment | undefined;
-  let pair: ClusterPair | undefined;
   const workers: ChildProcess[] = [];
-  before(async () => {
-    env = await createTemporalTestEnv();
-    pair = await startClusterPair();
-  });
-  after(async () => {
+  const shared = useServerAndClusters(async () => {
     for (const child of workers.splice(0)) await killWorker(child);
-    await pair?.close();
-    await env?.teardown();
-  });
-  beforeEach(async () => {
-    for (const child of workers.splice(0)) await killWorker(child);
-    await pair!.reset();
   });
   return {
     get env() {
-      return env!;
+      return shared.env;
     },
     get pair() {
-      return pair!;
+      return shared.pair;
     },
     async worker(taskQueue) {
-      const child = await startWorkerProcess(env!.address, taskQueue, pair!.uris);
+      const child = await startWorkerProcess(shared.env.address, taskQueue, shared.pair.uris);
       workers.push(child);
       return child;
     },
