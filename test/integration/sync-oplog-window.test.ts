@@ -14,7 +14,9 @@ import { createTemporalTestEnv } from '../support/temporal';
 import { SeededRandom } from '../support/workload';
 
 const OPLOG_MB = 2;
-const ITEMS = 10_000;
+// Enough documents that the slow copy lasts about ten oplog windows: the assertion below wants five
+// of the widest, and the widest grows when a loaded machine slows the churn.
+const ITEMS = 20_000;
 
 let env: TestWorkflowEnvironment;
 let pair: ClusterPair;
