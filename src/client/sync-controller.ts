@@ -1,5 +1,6 @@
 // Drives one sync (one workflow id) from outside Temporal: what the HTTP API, the CLI and tests
 // call. Every refused command throws a SyncError carrying mongosync's error name and text.
+import { randomUUID } from 'node:crypto';
 import {
   type Client,
   WithStartWorkflowOperation,
@@ -29,6 +30,7 @@ import { SyncIdAttribute, SyncStateAttribute } from '../workflows/search-attribu
 import type { SyncTuning, SyncWorkflowState } from '../sync/state';
 import type { SyncWorkflowInput } from '../workflows/sync';
 import { startDetails } from '../workflows/details';
+import { deliverUpdate } from './update-delivery';
 
 export interface SyncControllerOptions {
   client: Client;
@@ -148,8 +150,12 @@ export class SyncController {
     if (!handle) {
       throw new SyncError(SyncErrorName.InvalidState, `cannot ${name} in state IDLE; no sync has been started`);
     }
+    const updateId = randomUUID();
     try {
-      await handle.executeUpdate(commandUpdates[name]);
+      await deliverUpdate(() => handle.executeUpdate(commandUpdates[name], { updateId }), {
+        // a clear whose first delivery ended the workflow has done what it was asked
+        beforeRetry: async () => name !== 'clear' || (await this.runningHandle()) !== undefined,
+      });
     } catch (error) {
       throw asCommandError(error);
     }
