@@ -2,31 +2,13 @@
 // real Temporal server (stub activities: the applier's pace is set by the test): no estimate
 // while the lag grows, an estimate once the applier gains on the source, 0 once caught up; the
 // pings the service measures appear by the roles of directionMapping.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { SyncController } from '../../src/client/sync-controller';
 import type { PingSource } from '../../src/mongo/ping-monitor';
-import { pollUntil } from '../support/poll';
 import { stubActivities } from '../support/stub-activities';
-import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
-import type { Progress } from '../../src/sync/progress';
+import { useStubSync } from '../support/stub-sync';
 
-let env: TestWorkflowEnvironment;
-const cleanups: (() => Promise<void>)[] = [];
-
-before(async () => {
-  env = await createTemporalTestEnv();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-after(async () => {
-  await env?.teardown();
-});
+const { syncWith } = useStubSync({ taskQueuePrefix: 'catchup', tuning: { heartbeatTimeoutMs: 5_000 }, progressTimeoutMs: 60_000 });
 
 describe('estimatedSecondsToCEACatchup and pingLatencyMs on a real workflow', () => {
   test('no estimate while the lag grows; an estimate while the applier gains on the source; 0 once caught up', async () => {
@@ -50,24 +32,8 @@ describe('estimatedSecondsToCEACatchup and pingLatencyMs on a real workflow', ()
         sourceOplogFreeSeconds: null,
       };
     };
-    const taskQueue = uniqueTaskQueue('catchup');
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: stubs.activities });
-    const running = worker.run();
     const pings: PingSource = { latest: () => ({ cluster0: 23.4, cluster1: -1 }), refreshIfStale: () => {} };
-    const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, pings, tuning: { heartbeatTimeoutMs: 5_000 } });
-    cleanups.push(async () => {
-      await env.client.workflow.getHandle(controller.workflowId).terminate('test finished').catch(() => undefined);
-      worker.shutdown();
-      await running;
-    });
-    const progressWhen = (done: (p: Progress) => boolean, what: string) =>
-      pollUntil(
-        async () => {
-          const p = await controller.progress();
-          return done(p) ? p : undefined;
-        },
-        { what, timeoutMs: 60_000, intervalMs: 100 },
-      );
+    const { controller, progress: progressWhen } = await syncWith(stubs, {}, { pings });
 
     await controller.start({ source: 'cluster0', destination: 'cluster1' });
     const stuck = await progressWhen((p) => p.info === 'change event application' && clock.passes >= 25, 'CEA with the applier stuck for 25 passes');

@@ -2,59 +2,18 @@
 // stub activities (no MongoDB): it runs alongside the copy from the start point, each iteration
 // continuing at the previous one's checkpoint (across continue-as-new too), stops when the copy
 // is done and while paused, and the applier then starts with the buffer, up to its end.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { SyncController } from '../../src/client/sync-controller';
 import type { EventBufferCheckpoint, SyncTuning } from '../../src/sync/state';
 import { pollUntil, waitUntil } from '../support/poll';
 import { Gate, stubActivities, type StubActivities } from '../support/stub-activities';
-import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
-import type { Progress } from '../../src/sync/progress';
-
-let env: TestWorkflowEnvironment;
-const cleanups: (() => Promise<void>)[] = [];
-
-before(async () => {
-  env = await createTemporalTestEnv();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-after(async () => {
-  await env?.teardown();
-});
+import { useStubSync } from '../support/stub-sync';
 
 const FAST: Partial<SyncTuning> = { copyConcurrency: 2, heartbeatTimeoutMs: 5_000, stallWarningAttempts: 2, stallRetryDelayMs: 100 };
 const START = { source: 'cluster0', destination: 'cluster1' };
 
-async function syncWith(stubs: StubActivities, tuning: Partial<SyncTuning> = {}) {
-  const taskQueue = uniqueTaskQueue('buffering');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: stubs.activities });
-  const running = worker.run();
-  // one partition per work unit, so each copy call can be held on its own
-  const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, tuning: { ...FAST, unitMaxPartitions: 1, ...tuning } });
-  const handle = () => env.client.workflow.getHandle(controller.workflowId);
-  cleanups.push(async () => {
-    await handle()
-      .terminate('test finished')
-      .catch(() => undefined);
-    worker.shutdown();
-    await running;
-  });
-  const progress = (done: (p: Progress) => boolean, what: string) =>
-    pollUntil(
-      async () => {
-        const p = await controller.progress();
-        return done(p) ? p : undefined;
-      },
-      { what, timeoutMs: 30_000 },
-    );
-  return { controller, handle, progress };
-}
+// one partition per work unit, so each copy call can be held on its own
+const { syncWith } = useStubSync({ taskQueuePrefix: 'buffering', tuning: { ...FAST, unitMaxPartitions: 1 } });
 
 const bufferCheckpoints = (stubs: StubActivities): EventBufferCheckpoint[] =>
   stubs.callsOf('bufferChangeEvents').map((input) => input.checkpoint as EventBufferCheckpoint);

@@ -4,62 +4,23 @@
 // keeps the destination blocked, so does a catalog difference found at commit (after the
 // destination's indexes are restored), verification survives continue-as-new, and a sync started
 // without it runs none of it. Every wait polls a condition.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Context } from '@temporalio/activity';
-import { Worker } from '@temporalio/worker';
-import { SyncController } from '../../src/client/sync-controller';
+import type { SyncController } from '../../src/client/sync-controller';
 import { SyncError } from '../../src/sync/errors';
 import { SyncStateAttribute } from '../../src/workflows/search-attributes';
 import type { SyncTuning } from '../../src/sync/state';
 import { pollUntil, waitUntil } from '../support/poll';
-import { Gate, stubActivities, type StubActivities } from '../support/stub-activities';
-import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+import { Gate, stubActivities } from '../support/stub-activities';
+import { useStubSync } from '../support/stub-sync';
 import type { Progress } from '../../src/sync/progress';
-
-let env: TestWorkflowEnvironment;
-const cleanups: (() => Promise<void>)[] = [];
-
-before(async () => {
-  env = await createTemporalTestEnv();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-after(async () => {
-  await env?.teardown();
-});
 
 const FAST: Partial<SyncTuning> = { copyConcurrency: 2, heartbeatTimeoutMs: 5_000, stallWarningAttempts: 2, stallRetryDelayMs: 100 };
 const START = { source: 'cluster0', destination: 'cluster1' };
 const BLOCKING_START = { ...START, reversible: true, enableUserWriteBlocking: true };
 
-async function syncWith(stubs: StubActivities, tuning: Partial<SyncTuning> = {}) {
-  const taskQueue = uniqueTaskQueue('verify-workflow');
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: stubs.activities });
-  const running = worker.run();
-  const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, tuning: { ...FAST, ...tuning } });
-  const handle = () => env.client.workflow.getHandle(controller.workflowId);
-  cleanups.push(async () => {
-    await handle()
-      .terminate('test finished')
-      .catch(() => undefined);
-    worker.shutdown();
-    await running;
-  });
-  const progress = (done: (p: Progress) => boolean, what: string) =>
-    pollUntil(
-      async () => {
-        const p = await controller.progress();
-        return done(p) ? p : undefined;
-      },
-      { what, timeoutMs: 30_000 },
-    );
-  return { controller, handle, progress };
-}
+const { syncWith, cleanups } = useStubSync({ taskQueuePrefix: 'verify-workflow', tuning: FAST });
 
 async function refused(command: Promise<unknown>, error: string, pattern: RegExp): Promise<void> {
   await assert.rejects(command, (e: unknown) => {

@@ -2,67 +2,22 @@
 // MongoDB): commands in every state, pause and continue-as-new in the middle of the copy, a
 // refused start, fatal failures (FAILED, write blocks released, /start refused until cleared)
 // and stalled activities (a /progress warning, then healing). Every wait polls a condition.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { SyncController } from '../../src/client/sync-controller';
 import { SyncError } from '../../src/sync/errors';
 import { commitSignal, resumeUpdate } from '../../src/workflows/messages';
 import { SyncStateAttribute } from '../../src/workflows/search-attributes';
 import { parseStartOptionsOrThrow } from '../../src/sync/start-options';
 import { DEFAULT_TUNING, initialState, type SyncTuning } from '../../src/sync/state';
 import { pollUntil, waitUntil } from '../support/poll';
-import { Gate, stubActivities, type StubActivities } from '../support/stub-activities';
-import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
-import type { Progress } from '../../src/sync/progress';
-
-let env: TestWorkflowEnvironment;
-const cleanups: (() => Promise<void>)[] = [];
-
-before(async () => {
-  env = await createTemporalTestEnv();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-after(async () => {
-  await env?.teardown();
-});
+import { Gate, stubActivities } from '../support/stub-activities';
+import { useStubSync } from '../support/stub-sync';
 
 const FAST: Partial<SyncTuning> = { copyConcurrency: 2, heartbeatTimeoutMs: 5_000, stallWarningAttempts: 2, stallRetryDelayMs: 100 };
 
-async function syncWith(stubs: StubActivities, tuning: Partial<SyncTuning> = {}) {
-  const taskQueue = uniqueTaskQueue('workflow');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: stubs.activities,
-  });
-  const running = worker.run();
-  const controller = new SyncController({ client: env.client, syncId: taskQueue, taskQueue, tuning: { ...FAST, ...tuning } });
-  const handle = () => env.client.workflow.getHandle(controller.workflowId);
-  cleanups.push(async () => {
-    await handle()
-      .terminate('test finished')
-      .catch(() => undefined);
-    worker.shutdown();
-    await running;
-  });
-  const progress = (done: (p: Progress) => boolean, what: string) =>
-    pollUntil(
-      async () => {
-        const p = await controller.progress();
-        return done(p) ? p : undefined;
-      },
-      { what, timeoutMs: 30_000 },
-    );
-  return { controller, handle, progress, taskQueue };
-}
+const stubSync = useStubSync({ taskQueuePrefix: 'workflow', tuning: FAST });
+const { syncWith } = stubSync;
 
 async function refused(command: Promise<unknown>, error: string, pattern: RegExp): Promise<void> {
   await assert.rejects(command, (e: unknown) => {
@@ -202,7 +157,7 @@ describe('sync workflow with stub activities', () => {
       nextPartitionId: 2,
     };
     const old = { ...carried, phase: 'copying', startPoint: { t: 1, i: 1 }, hosts: { cluster0: 'source.example:27017', cluster1: 'destination.example:27017' }, copy: oldCopy };
-    await env.client.workflow.start('syncWorkflow', {
+    await stubSync.env.client.workflow.start('syncWorkflow', {
       workflowId: controller.workflowId,
       taskQueue,
       args: [{ syncId: taskQueue, options, carried: old }],
