@@ -1,31 +1,23 @@
 // Activities resume from their last heartbeat when Temporal retries them (attempt > 1): a
 // retried copy chunk continues after the last _id it recorded and copies nothing twice.
-import { after, before, beforeEach, test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { copyPartitionChunk, encodeId, type CopyChunkInput, type CopyChunkResult } from '../../src/activities/copy-partition';
-import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import type { ClusterClients } from '../../src/mongo/cluster-clients';
+import type { ClusterPair } from '../support/cluster-pair';
+import { useClusterClients } from '../support/shared-clusters';
 
 let pair: ClusterPair;
 let clusters: ClusterClients;
 
-before(async () => {
-  pair = await startClusterPair();
-  clusters = createClusterClients(pair.uris);
-});
+useClusterClients((started) => ({ pair, clusters } = started));
 
 beforeEach(async () => {
-  await pair.reset();
   await pair.admin.cluster0
     .db('app')
     .collection<{ _id: number; n: number }>('items')
     .insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: i, n: i })));
-});
-
-after(async () => {
-  await clusters?.close();
-  await pair?.close();
 });
 
 const CHUNK: CopyChunkInput = {

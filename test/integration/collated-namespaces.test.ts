@@ -1,35 +1,26 @@
 // Under a non-simple default collation two _id strings that differ may name one document, so
 // the destination writer learns which collections have one (once per namespace, again after
 // DDL) and runs the writes of their string keys one after another, in stream order.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChangeStreamDocument, type CommandStartedEvent, MongoClient, Timestamp } from 'mongodb';
+import { type ChangeStreamDocument, type CommandStartedEvent, type MongoClient, Timestamp } from 'mongodb';
 import { CollatedNamespaces } from '../../src/activities/collated-namespaces';
 import { DestinationWriter } from '../../src/activities/destination-writer';
 import { compileNamespaceFilter } from '../../src/sync/namespace-filter';
-import { startMongoSim, type MongoSim } from '../mongo-sim';
+import { useRecordedDestination } from '../support/shared-clusters';
 import type { AnyDocument } from '../support/workload';
 
-let sims: MongoSim[] = [];
 let source: MongoClient;
 let destination: MongoClient;
 const commands: CommandStartedEvent[] = [];
 
-before(async () => {
-  sims = [await startMongoSim(), await startMongoSim()];
-  source = new MongoClient(sims[0]!.uri);
-  destination = new MongoClient(sims[1]!.uri, { monitorCommands: true });
-  destination.on('commandStarted', (event) => commands.push(event));
-  const db = destination.db('app');
-  await db.createCollection('ci', { collation: { locale: 'en', strength: 2 } });
-  await db.createCollection('plain');
-  await db.createCollection('binary', { collation: { locale: 'simple' } });
-});
-
-after(async () => {
-  await source?.close();
-  await destination?.close();
-  for (const sim of sims) await sim.stop();
+useRecordedDestination(commands, (clients) => ({ source, destination } = clients), {
+  seed: async () => {
+    const db = destination.db('app');
+    await db.createCollection('ci', { collation: { locale: 'en', strength: 2 } });
+    await db.createCollection('plain');
+    await db.createCollection('binary', { collation: { locale: 'simple' } });
+  },
 });
 
 const listings = (): number => commands.filter((c) => c.commandName === 'listCollections').length;

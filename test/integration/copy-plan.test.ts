@@ -2,16 +2,17 @@
 // collection in the plan and resumes from its heartbeat cursor; planning pages cover every
 // collection once (small ones whole, a large one split) and a page planned again writes the
 // same units; work units copy every document once, resuming from their heartbeat.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Document } from 'mongodb';
 import { copyCatalog, type CatalogInput, type CopyCatalogResult } from '../../src/activities/catalog';
 import { planCopyPage, recordCollections, type PlanCopyPageInput, type PlanCopyPageResult } from '../../src/activities/copy-plan';
 import { copyWorkUnit, type CopyWorkUnitResult } from '../../src/activities/copy-work-unit';
-import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
+import type { ClusterClients } from '../../src/mongo/cluster-clients';
 import { C2C_METADATA_DB } from '../../src/sync/namespace-names';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import type { ClusterPair } from '../support/cluster-pair';
+import { useClusterClients } from '../support/shared-clusters';
 
 let pair: ClusterPair;
 let clusters: ClusterClients;
@@ -20,25 +21,20 @@ const SMALL = 25;
 const BIG_DOCUMENTS = 400;
 const name = (i: number): string => `c${String(i).padStart(3, '0')}`;
 
-before(async () => {
-  pair = await startClusterPair();
-  clusters = createClusterClients(pair.uris);
-  const source = pair.admin.cluster0;
-  for (let i = 0; i < SMALL; i++) {
-    await source.db(i % 2 === 0 ? 'even' : 'odd').collection<{ _id: number; i: number }>(name(i)).insertMany([{ _id: 1, i }, { _id: 2, i }]);
-  }
-  await source.db('even').collection<{ _id: string }>('empty').insertOne({ _id: 'gone' });
-  await source.db('even').collection('empty').deleteMany({});
-  await source
-    .db('odd')
-    .collection<{ _id: number; pad: string }>('big')
-    .insertMany(Array.from({ length: BIG_DOCUMENTS }, (_, i) => ({ _id: i, pad: 'x'.repeat(200) })));
-  await source.db('odd').command({ create: 'bigView', viewOn: 'big', pipeline: [] });
-});
-
-after(async () => {
-  await clusters?.close();
-  await pair?.close();
+useClusterClients((started) => ({ pair, clusters } = started), {
+  seed: async () => {
+    const source = pair.admin.cluster0;
+    for (let i = 0; i < SMALL; i++) {
+      await source.db(i % 2 === 0 ? 'even' : 'odd').collection<{ _id: number; i: number }>(name(i)).insertMany([{ _id: 1, i }, { _id: 2, i }]);
+    }
+    await source.db('even').collection<{ _id: string }>('empty').insertOne({ _id: 'gone' });
+    await source.db('even').collection('empty').deleteMany({});
+    await source
+      .db('odd')
+      .collection<{ _id: number; pad: string }>('big')
+      .insertMany(Array.from({ length: BIG_DOCUMENTS }, (_, i) => ({ _id: i, pad: 'x'.repeat(200) })));
+    await source.db('odd').command({ create: 'bigView', viewOn: 'big', pipeline: [] });
+  },
 });
 
 const CATALOG: CatalogInput = { source: 'cluster0', destination: 'cluster1', includeNamespaces: [], excludeNamespaces: [], buildIndexes: 'never' };

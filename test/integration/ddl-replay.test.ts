@@ -4,21 +4,22 @@
 // again from the middle, as a retried attempt replays them from an old heartbeat. The clusters
 // end equal. Runs the activities' own code (catalog copy, destination writer) against two
 // simulated replica sets, without Temporal.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { type ChangeStreamDocument, type Db, type Document, MongoClient } from 'mongodb';
 import { buildIndexes, copyCatalog } from '../../src/activities/catalog';
 import { DestinationWriter, isDdlEvent } from '../../src/activities/destination-writer';
 import { TYPED_READ } from '../../src/mongo/bson-fidelity';
-import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
+import type { ClusterClients } from '../../src/mongo/cluster-clients';
 import { noteClusterTime } from '../../src/mongo/commands';
 import { toTimestamp } from '../../src/mongo/cluster-time';
 import { buildChangeStreamPipeline } from '../../src/sync/change-stream-filter';
 import { C2C_METADATA_DB } from '../../src/sync/namespace-names';
 import { compileNamespaceFilter } from '../../src/sync/namespace-filter';
 import type { ClusterTime } from '../../src/sync/vocabulary';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import type { ClusterPair } from '../support/cluster-pair';
+import { useClusterClients } from '../support/shared-clusters';
 import { compareClusters } from '../support/compare-clusters';
 import { type AnyDocument, seed } from '../support/workload';
 import type { CatalogInput } from '../../src/activities/catalog';
@@ -26,19 +27,7 @@ import type { CatalogInput } from '../../src/activities/catalog';
 let pair: ClusterPair;
 let clients: ClusterClients;
 
-before(async () => {
-  pair = await startClusterPair();
-  clients = createClusterClients(pair.uris);
-});
-
-after(async () => {
-  await clients?.close();
-  await pair?.close();
-});
-
-beforeEach(async () => {
-  await pair.reset();
-});
+useClusterClients((started) => ({ pair, clusters: clients } = started));
 
 const FILTER = { includeNamespaces: [], excludeNamespaces: [] };
 

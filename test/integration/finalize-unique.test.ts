@@ -1,26 +1,19 @@
 // finalizeDestination restores unique indexes at commit. When the destination holds documents
 // that share a key, retrying cannot help: the activity fails non-retryably, naming the index and
 // a duplicate key, instead of being retried forever after canWrite.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { finalizeDestination, type FinalizeInput } from '../../src/activities/catalog';
-import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import type { ClusterClients } from '../../src/mongo/cluster-clients';
+import type { ClusterPair } from '../support/cluster-pair';
+import { useClusterClients } from '../support/shared-clusters';
 
 let pair: ClusterPair;
 let clusters: ClusterClients;
 
-before(async () => {
-  pair = await startClusterPair();
-  clusters = createClusterClients(pair.uris);
-});
-
-after(async () => {
-  await clusters?.close();
-  await pair?.close();
-});
+useClusterClients((started) => ({ pair, clusters } = started));
 
 test('a unique index that meets duplicates at commit fails with UniqueIndexConversionFailed naming the index and the key', async () => {
   const source = pair.admin.cluster0.db('shop').collection<{ _id: number; email: string }>('users');

@@ -3,31 +3,20 @@
 // builds it with its exact source options (and drops what the source does not have), and an
 // index the finalize cannot build fails the sync with an error naming it. Runs the catalog
 // activities against two simulated replica sets.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { buildIndexes, type CatalogInput, copyCatalog, finalizeDestination } from '../../src/activities/catalog';
-import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import type { ClusterClients } from '../../src/mongo/cluster-clients';
+import type { ClusterPair } from '../support/cluster-pair';
+import { useClusterClients } from '../support/shared-clusters';
 import { compareClusters } from '../support/compare-clusters';
 import { type AnyDocument } from '../support/workload';
 
 let pair: ClusterPair;
 let clients: ClusterClients;
 
-before(async () => {
-  pair = await startClusterPair();
-  clients = createClusterClients(pair.uris);
-});
-
-after(async () => {
-  await clients?.close();
-  await pair?.close();
-});
-
-beforeEach(async () => {
-  await pair.reset();
-});
+useClusterClients((started) => ({ pair, clusters: clients } = started));
 
 const INPUT: CatalogInput = { source: 'cluster0', destination: 'cluster1', includeNamespaces: [], excludeNamespaces: [], buildIndexes: 'afterDataCopy' };
 

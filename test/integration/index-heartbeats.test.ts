@@ -3,32 +3,24 @@
 // heartbeat recorded instead of starting over. (The unique index is built relaxed during the
 // sync; the finalize before canWrite prepares it for the unique conversion.) A failCommand fail point with blockConnection
 // makes the destination take its time over the command.
-import { after, before, beforeEach, test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Document } from 'mongodb';
 import { buildIndexes, type CatalogInput, copyCatalog, finalizeDestination, type FinalizeInput } from '../../src/activities/catalog';
-import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
+import type { ClusterClients } from '../../src/mongo/cluster-clients';
 import type { IndexBuildProgress } from '../../src/sync/state';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import type { ClusterPair } from '../support/cluster-pair';
+import { useClusterClients } from '../support/shared-clusters';
 
 let pair: ClusterPair;
 let clients: ClusterClients;
 
-before(async () => {
-  pair = await startClusterPair();
-  clients = createClusterClients(pair.uris);
-});
-
-after(async () => {
-  await clients?.close();
-  await pair?.close();
-});
+useClusterClients((started) => ({ pair, clusters: clients } = started));
 
 const COLLECTIONS = ['a', 'b', 'c'];
 
 beforeEach(async () => {
-  await pair.reset();
   await pair.admin.cluster1.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
   for (const coll of COLLECTIONS) {
     const docs = Array.from({ length: 20 }, (_, n) => ({ _id: n, email: `${coll}${n}@x` }));

@@ -3,7 +3,7 @@
 // last _id it recorded instead of copying everything again), and a batch that changes one
 // document thousands of times (applied one write per round: it heartbeats between rounds).
 // A failCommand fail point with blockConnection makes the destination slow.
-import { after, before, beforeEach, test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Context } from '@temporalio/activity';
@@ -11,27 +11,19 @@ import type { Document } from 'mongodb';
 import { type ApplyChangeEventsResult, applyChangeEvents } from '../../src/activities/change-events';
 import { encodeId } from '../../src/activities/copy-partition';
 import { DestinationDdl, uuidKey } from '../../src/activities/destination-ddl';
-import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
+import type { ClusterClients } from '../../src/mongo/cluster-clients';
 import { noteClusterTime } from '../../src/mongo/commands';
 import { C2C_METADATA_DB } from '../../src/sync/namespace-names';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import type { ClusterPair } from '../support/cluster-pair';
+import { useClusterClients } from '../support/shared-clusters';
 import { compareClusters } from '../support/compare-clusters';
 
 let pair: ClusterPair;
 let clusters: ClusterClients;
 
-before(async () => {
-  pair = await startClusterPair();
-  clusters = createClusterClients(pair.uris);
-});
-
-after(async () => {
-  await clusters?.close();
-  await pair?.close();
-});
+useClusterClients((started) => ({ pair, clusters } = started));
 
 beforeEach(async () => {
-  await pair.reset();
   await pair.admin.cluster1.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
   await pair.admin.cluster1.db(C2C_METADATA_DB).dropDatabase();
 });

@@ -1,31 +1,23 @@
 // planPartitions heartbeats while the source is slow to answer (its collStats, its $sample, its
 // walk of the _id index), walks the _id index when a $sample would read the whole collection,
 // and a retried walk resumes after the last _id key its heartbeat recorded.
-import { after, before, beforeEach, test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Document } from 'mongodb';
 import { encodeId } from '../../src/activities/copy-partition';
 import type { IdWalkPosition } from '../../src/activities/id-boundaries';
 import { planPartitions, type PlanPartitionsInput, type PlanPartitionsResult } from '../../src/activities/plan-partitions';
-import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import type { ClusterClients } from '../../src/mongo/cluster-clients';
+import type { ClusterPair } from '../support/cluster-pair';
+import { useClusterClients } from '../support/shared-clusters';
 
 let pair: ClusterPair;
 let clusters: ClusterClients;
 
-before(async () => {
-  pair = await startClusterPair();
-  clusters = createClusterClients(pair.uris);
-});
-
-after(async () => {
-  await clusters?.close();
-  await pair?.close();
-});
+useClusterClients((started) => ({ pair, clusters } = started));
 
 beforeEach(async () => {
-  await pair.reset();
   await pair.admin.cluster0.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' });
   // Few, large documents: ten samples per partition would be far above 5% of them.
   const payload = 'x'.repeat(20_000);

@@ -1,36 +1,32 @@
 // Preflight refuses a source beyond the scale limits (src/sync/scale-limits.ts) with an error
 // naming the limit, before anything is written; views and collections the filter excludes do
 // not count. The limit is lowered for the test: the check is the same at 100,000.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import { preflight, type PreflightInput } from '../../src/activities/preflight';
-import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
+import type { ClusterClients } from '../../src/mongo/cluster-clients';
 import { C2C_METADATA_DB } from '../../src/sync/namespace-names';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import type { ClusterPair } from '../support/cluster-pair';
+import { useClusterClients } from '../support/shared-clusters';
 
 let pair: ClusterPair;
 let clusters: ClusterClients;
 
-before(async () => {
-  pair = await startClusterPair();
-  clusters = createClusterClients(pair.uris);
-  for (const [db, coll] of [
-    ['shop', 'a'],
-    ['shop', 'b'],
-    ['shop', 'c'],
-    ['crm', 'd'],
-    ['crm', 'e'],
-    ['crm', 'f'],
-  ]) {
-    await pair.admin.cluster0.db(db!).collection(coll!).insertOne({ x: 1 });
-  }
-  await pair.admin.cluster0.db('shop').command({ create: 'recent', viewOn: 'a', pipeline: [] });
-});
-
-after(async () => {
-  await clusters?.close();
-  await pair?.close();
+useClusterClients((started) => ({ pair, clusters } = started), {
+  seed: async () => {
+    for (const [db, coll] of [
+      ['shop', 'a'],
+      ['shop', 'b'],
+      ['shop', 'c'],
+      ['crm', 'd'],
+      ['crm', 'e'],
+      ['crm', 'f'],
+    ]) {
+      await pair.admin.cluster0.db(db!).collection(coll!).insertOne({ x: 1 });
+    }
+    await pair.admin.cluster0.db('shop').command({ create: 'recent', viewOn: 'a', pipeline: [] });
+  },
 });
 
 const INPUT: PreflightInput = {

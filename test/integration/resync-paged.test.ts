@@ -1,28 +1,21 @@
 // The commit-time resync reads the resync set in pages in _id order, forgets each page once it is
 // done, heartbeats the last entry done, and a retried attempt resumes after it: entries up to it
 // are not resynced again (nor is the part of a whole collection already written).
-import { after, before, beforeEach, test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { BSON, type Document } from 'mongodb';
 import { resyncDocuments, type ResyncInput } from '../../src/activities/resync';
 import { recordCollectionForResync, recordForResync, type ResyncProgress, resyncRecorded } from '../../src/activities/resync-set';
-import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
+import type { ClusterClients } from '../../src/mongo/cluster-clients';
 import { C2C_METADATA_DB } from '../../src/sync/namespace-names';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import type { ClusterPair } from '../support/cluster-pair';
+import { useClusterClients } from '../support/shared-clusters';
 
 let pair: ClusterPair;
 let clusters: ClusterClients;
 
-before(async () => {
-  pair = await startClusterPair();
-  clusters = createClusterClients(pair.uris);
-});
-
-after(async () => {
-  await clusters?.close();
-  await pair?.close();
-});
+useClusterClients((started) => ({ pair, clusters } = started));
 
 const INPUT: ResyncInput = { source: 'cluster0', destination: 'cluster1', pageSize: 10 };
 const NAMESPACES = ['a', 'b', 'c'].map((coll) => ({ db: 'paged', coll }));
@@ -30,7 +23,6 @@ const PER_NAMESPACE = 40;
 
 /** Source documents v: 1; the destination holds each at v: 0 and every one is recorded. */
 beforeEach(async () => {
-  await pair.reset();
   await pair.admin.cluster1.db(C2C_METADATA_DB).dropDatabase();
   for (const ns of NAMESPACES) {
     const ids = Array.from({ length: PER_NAMESPACE }, (_, i) => i);

@@ -3,33 +3,24 @@
 // there, and nothing removes it while events are applied. What was recorded is remembered by the
 // writer, and across iterations for the run that owns the store (changed-set-memory.ts); a store
 // claimed by another run starts with an empty memory.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChangeStreamDocument, type CommandStartedEvent, Double, Long, MongoClient, Timestamp } from 'mongodb';
+import { type ChangeStreamDocument, type CommandStartedEvent, Double, Long, type MongoClient, Timestamp } from 'mongodb';
 import { recordedChangesFor } from '../../src/activities/changed-set-memory';
 import { DestinationWriter } from '../../src/activities/destination-writer';
 import { claimStore } from '../../src/activities/verifier-store';
 import { compileNamespaceFilter } from '../../src/sync/namespace-filter';
 import { C2C_VERIFIER_DB } from '../../src/sync/namespace-names';
-import { startMongoSim, type MongoSim } from '../mongo-sim';
+import { useRecordedDestination } from '../support/shared-clusters';
 
-let sims: MongoSim[] = [];
 let source: MongoClient;
 let destination: MongoClient;
 const commands: CommandStartedEvent[] = [];
 
-before(async () => {
-  sims = [await startMongoSim(), await startMongoSim()];
-  source = new MongoClient(sims[0]!.uri);
-  destination = new MongoClient(sims[1]!.uri, { monitorCommands: true });
-  destination.on('commandStarted', (event) => commands.push(event));
-  await destination.db('app').createCollection('items');
-});
-
-after(async () => {
-  await source?.close();
-  await destination?.close();
-  for (const sim of sims) await sim.stop();
+useRecordedDestination(commands, (clients) => ({ source, destination } = clients), {
+  seed: async () => {
+    await destination.db('app').createCollection('items');
+  },
 });
 
 let time = 1;

@@ -2,32 +2,21 @@
 // TEST_CLUSTER0_URI/TEST_CLUSTER1_URI): it reads the catalog a page at a time, records each
 // difference in the verifier's store once, heartbeats its position in namespace order and, when
 // retried, resumes after it; the namespace filter and the buildIndexes mode apply.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { MongoClient } from 'mongodb';
 import { verifyCatalog, type VerifyCatalogInput, type VerifyCatalogResult } from '../../src/activities/verify-catalog';
-import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
+import type { ClusterClients } from '../../src/mongo/cluster-clients';
 import { C2C_VERIFIER_DB } from '../../src/sync/namespace-names';
 import { compareCatalogPages } from '../../src/verify/compare-catalog';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import type { ClusterPair } from '../support/cluster-pair';
+import { useClusterClients } from '../support/shared-clusters';
 
 let pair: ClusterPair;
 let clusters: ClusterClients;
 
-before(async () => {
-  pair = await startClusterPair();
-  clusters = createClusterClients(pair.uris);
-});
-
-beforeEach(async () => {
-  await pair.reset();
-});
-
-after(async () => {
-  await clusters?.close();
-  await pair?.close();
-});
+useClusterClients((started) => ({ pair, clusters } = started));
 
 const INPUT: VerifyCatalogInput = { source: 'cluster0', destination: 'cluster1', includeNamespaces: [], excludeNamespaces: [], buildIndexes: 'afterDataCopy', pageSize: 10 };
 const COLLECTIONS = 35;

@@ -3,7 +3,7 @@
 // records, resuming from its stored position, drops and renames compared whole at commit, a
 // position the destination's oplog no longer holds, and what it may leave out: a document the
 // changed set is known to hold (the applier recorded it), never one of a store made again.
-import { after, before, beforeEach, test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
@@ -19,23 +19,16 @@ import {
   type FollowDestinationEventsInput,
   type FollowDestinationEventsResult,
 } from '../../src/activities/verify-destination-events';
-import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
+import type { ClusterClients } from '../../src/mongo/cluster-clients';
 import { compileNamespaceFilter } from '../../src/sync/namespace-filter';
 import { C2C_METADATA_DB, C2C_VERIFIER_DB } from '../../src/sync/namespace-names';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import type { ClusterPair } from '../support/cluster-pair';
+import { useClusterClients } from '../support/shared-clusters';
 
 let pair: ClusterPair;
 let clusters: ClusterClients;
 
-before(async () => {
-  pair = await startClusterPair();
-  clusters = createClusterClients(pair.uris);
-});
-
-after(async () => {
-  await clusters?.close();
-  await pair?.close();
-});
+useClusterClients((started) => ({ pair, clusters } = started));
 
 const INPUT: FollowDestinationEventsInput = {
   source: 'cluster0',
@@ -63,7 +56,6 @@ async function drain(): Promise<FollowDestinationEventsResult> {
 }
 
 beforeEach(async () => {
-  await pair.reset();
   await destination().db(C2C_VERIFIER_DB).dropDatabase();
   await claimStore(destination(), 'follower-test');
 });

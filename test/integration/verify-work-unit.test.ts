@@ -5,7 +5,7 @@
 // resumed either from the workflow's resume point or from the durable checkpoint alone. Every
 // difference, in a first batch or after it, becomes a candidate, and every document is counted
 // exactly once on each side, however the calls were cut.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Document, MongoClient } from 'mongodb';
@@ -17,27 +17,16 @@ import {
   type VerifyWorkUnitInput,
   type VerifyWorkUnitResult,
 } from '../../src/activities/verify';
-import { createClusterClients, type ClusterClients } from '../../src/mongo/cluster-clients';
+import type { ClusterClients } from '../../src/mongo/cluster-clients';
 import { C2C_METADATA_DB, C2C_VERIFIER_DB } from '../../src/sync/namespace-names';
 import type { PartitionRange } from '../../src/sync/vocabulary';
-import { type ClusterPair, startClusterPair } from '../support/cluster-pair';
+import type { ClusterPair } from '../support/cluster-pair';
+import { useClusterClients } from '../support/shared-clusters';
 
 let pair: ClusterPair;
 let clusters: ClusterClients;
 
-before(async () => {
-  pair = await startClusterPair();
-  clusters = createClusterClients(pair.uris);
-});
-
-beforeEach(async () => {
-  await pair.reset();
-});
-
-after(async () => {
-  await clusters?.close();
-  await pair?.close();
-});
+useClusterClients((started) => ({ pair, clusters } = started));
 
 const name = (i: number) => `c${String(i).padStart(2, '0')}`;
 /** Documents per packed collection: empty ones, small ones, and ones past a look-ahead's first batch. */
