@@ -18,7 +18,7 @@
 // destination oplog that no longer holds that position fails the sync (ChangeStreamHistoryLost):
 // what happened on the destination meanwhile cannot be known.
 import { ApplicationFailure } from '@temporalio/activity';
-import { type ChangeStream, type Document, type MongoClient, MongoServerError } from 'mongodb';
+import { type ClientSession, type Document, type Long, type MongoClient, MongoServerError } from 'mongodb';
 import { TYPED_READ } from '../mongo/bson-fidelity';
 import type { ClusterConnections } from '../mongo/cluster-clients';
 import { toTimestamp } from '../mongo/cluster-time';
@@ -147,16 +147,17 @@ export async function followDestinationEvents(clients: ClusterConnections, input
 
   // what the changed set is known to hold (the applier's records, this worker's earlier calls)
   const memory = await recordedChangesFor(destination);
-  const stream = openStream(destination, filter, position, input.batchSize);
+  const stream = new DestinationEventCursor(destination, filter, input.batchSize);
   try {
+    await stream.open(position);
     for (;;) {
       progress.beat();
-      const events = await nextBatch(stream, input.batchSize);
+      const events = await stream.next();
       const recorded = await record(destination, filter, memory, events);
       result.events += events.length;
       result.documentEvents += recorded.documents;
       result.namespaceEvents += recorded.namespaces;
-      const token = stream.resumeToken as { _data: string } | null | undefined;
+      const token = stream.resumeToken;
       const moved = token && token._data !== position.resumeToken?._data;
       if (moved) {
         position = { _id: 'destinationEvents', resumeToken: token, startAt: null };
@@ -165,6 +166,8 @@ export async function followDestinationEvents(clients: ClusterConnections, input
       if (moved && (events.length > 0 || Date.now() - savedAt >= POSITION_INTERVAL_MS)) await save();
       if (until && result.through && compareClusterTimes(result.through, until) >= 0) break;
       if (!until && Date.now() >= deadline) break;
+      // a cursor the server closed (it never does for a cluster-wide stream but by killing it) opens again from here
+      if (stream.exhausted) await stream.open(position);
     }
     if (position.resumeToken) await save();
   } catch (error) {
@@ -184,32 +187,102 @@ function positionTime(position: Pick<StreamPosition, 'resumeToken' | 'startAt'>)
   return (position.resumeToken && clusterTimeFromResumeToken(position.resumeToken)) ?? position.startAt;
 }
 
-function openStream(destination: MongoClient, filter: NamespaceMatcher, from: StreamPosition, batchSize: number): ChangeStream<Document, Document> {
-  return destination.watch<Document, Document>(
-    [
-      buildChangeStreamMatchStage(filter),
-      { $match: { operationType: { $in: [...DOCUMENT_EVENTS, ...NAMESPACE_EVENTS] } } },
-      // only what says which document or namespace changed: the documents themselves stay on the server
-      { $project: { operationType: 1, ns: 1, to: 1, documentKey: 1, clusterTime: 1 } },
-    ],
-    {
-      ...TYPED_READ,
-      maxAwaitTimeMS: 200,
-      batchSize,
-      ...(from.resumeToken ? { resumeAfter: from.resumeToken } : { startAtOperationTime: toTimestamp(from.startAt!) }),
-    },
-  );
+/**
+ * The follower's change stream, read with the aggregate and getMore commands themselves (one
+ * explicit session, as a cursor requires): each getMore's whole batch is handed over at once, and
+ * the position after it is the batch's postBatchResumeToken. The driver's ChangeStream hands out
+ * one event per call (a few promises each), which cost about as much CPU as serving the projected
+ * event, for a stream that carries every write the applier makes. A resumable error is not
+ * retried here: the activity fails and its retry resumes from the stored position.
+ */
+class DestinationEventCursor {
+  private session: ClientSession | undefined;
+  private cursorId: Long | number | bigint = 0;
+  private firstBatch: Document[] | undefined;
+  /** where the stream stands after the events handed out so far (the server's postBatchResumeToken) */
+  resumeToken: { _data: string } | null = null;
+  exhausted = false;
+
+  constructor(
+    private readonly destination: MongoClient,
+    private readonly filter: NamespaceMatcher,
+    private readonly batchSize: number,
+  ) {}
+
+  async open(from: StreamPosition): Promise<void> {
+    await this.killCursor();
+    this.session ??= this.destination.startSession({ causalConsistency: false });
+    const reply = await this.destination.db('admin').command(
+      {
+        aggregate: 1,
+        pipeline: [
+          {
+            $changeStream: {
+              allChangesForCluster: true,
+              ...(from.resumeToken ? { resumeAfter: from.resumeToken } : { startAtOperationTime: toTimestamp(from.startAt!) }),
+            },
+          },
+          buildChangeStreamMatchStage(this.filter),
+          { $match: { operationType: { $in: [...DOCUMENT_EVENTS, ...NAMESPACE_EVENTS] } } },
+          // only what says which document or namespace changed: the documents themselves stay on the server
+          { $project: { operationType: 1, ns: 1, to: 1, documentKey: 1 } },
+        ],
+        cursor: { batchSize: this.batchSize },
+      },
+      { ...TYPED_READ, session: this.session },
+    );
+    const cursor = reply.cursor as { id: Long | number | bigint; firstBatch: Document[]; postBatchResumeToken?: { _data: string } };
+    this.cursorId = cursor.id;
+    this.firstBatch = cursor.firstBatch;
+    this.exhausted = isZero(cursor.id);
+    this.resumeToken = from.resumeToken;
+    this.moveTo(cursor.firstBatch, cursor.postBatchResumeToken);
+  }
+
+  /** The next batch of events (waits up to 200 ms for one when there is none); may be empty. */
+  async next(): Promise<Document[]> {
+    if (this.firstBatch) {
+      const batch = this.firstBatch;
+      this.firstBatch = undefined;
+      if (batch.length > 0 || this.exhausted) return batch;
+    }
+    if (this.exhausted) return [];
+    const reply = await this.destination.db('admin').command(
+      { getMore: this.cursorId, collection: '$cmd.aggregate', batchSize: this.batchSize, maxTimeMS: 200 },
+      { ...TYPED_READ, session: this.session },
+    );
+    const cursor = reply.cursor as { id: Long | number | bigint; nextBatch: Document[]; postBatchResumeToken?: { _data: string } };
+    this.exhausted = isZero(cursor.id);
+    if (this.exhausted) this.cursorId = 0;
+    this.moveTo(cursor.nextBatch, cursor.postBatchResumeToken);
+    return cursor.nextBatch;
+  }
+
+  private moveTo(events: Document[], postBatchResumeToken: { _data: string } | undefined): void {
+    // the postBatchResumeToken is never behind the batch's last event; a server without it: the last event's token
+    const token = postBatchResumeToken ?? (events.length > 0 ? (events[events.length - 1]!._id as { _data: string }) : undefined);
+    if (token) this.resumeToken = { _data: String(token._data) };
+  }
+
+  private async killCursor(): Promise<void> {
+    if (isZero(this.cursorId)) return;
+    const id = this.cursorId;
+    this.cursorId = 0;
+    await this.destination
+      .db('admin')
+      .command({ killCursors: '$cmd.aggregate', cursors: [id] }, { session: this.session })
+      .catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.killCursor();
+    await this.session?.endSession().catch(() => undefined);
+    this.session = undefined;
+  }
 }
 
-/** The events the server already sent, at least one when there is any (waits up to maxAwaitTimeMS). */
-async function nextBatch(stream: ChangeStream<Document, Document>, max: number): Promise<Document[]> {
-  const events: Document[] = [];
-  while (events.length < max && (events.length === 0 || stream.bufferedCount() > 0)) {
-    const event = await stream.tryNext();
-    if (!event) break;
-    events.push(event);
-  }
-  return events;
+function isZero(id: Long | number | bigint): boolean {
+  return typeof id === 'object' ? id.isZero() : Number(id) === 0;
 }
 
 /**
