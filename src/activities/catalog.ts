@@ -256,10 +256,15 @@ export async function copyCatalog(clients: ClusterConnections, input: CopyCatalo
   // now, can take long: they heartbeat meanwhile).
   const heartbeat = new ActivityProgress(() => cursor);
   // The first attempt starts a new sync: nothing recorded on the destination belongs to it yet.
-  if (context.info.attempt === 1) await heartbeat.during(clearResyncSet(destination));
-  // Every DDL up to this time is in the catalog read next; the bindings record it, so that
-  // change events up to it are not applied again (docs/ddl-replay.md).
-  const catalogAt = await heartbeat.during(noteClusterTime(source, { c2cSync: 'catalog copy', reason: 'catalog snapshot' }));
+  // Every DDL up to catalogAt is in the catalog read next; the bindings record it, so that change
+  // events up to it are not applied again (docs/ddl-replay.md). The two are on different clusters
+  // and neither needs the other: at once (nothing is recorded before both are done).
+  const [, catalogAt] = await heartbeat.during(
+    Promise.all([
+      context.info.attempt === 1 ? clearResyncSet(destination) : undefined,
+      noteClusterTime(source, { c2cSync: 'catalog copy', reason: 'catalog snapshot' }),
+    ]),
+  );
   // Heartbeats while it checks keep the cursor the attempt resumes from.
   if (context.info.attempt > 1) await dropStaleCatalog(ddl, source, destination, matcher, () => heartbeat.beat());
   const buildNow = indexBuildTiming(input.buildIndexes) === 'beforeDataCopy';
