@@ -10,7 +10,10 @@
 //
 // c2c-sync: a sync with its default tuning, timed from the start request to the progress
 // showing 'change event application' (preflight, catalog copy, planning, the copy, index builds,
-// all included), polled every 50 ms. One worker (one task queue) runs every round's sync, as a
+// all included), polled every 50 ms. Each round also prints the time to the copy's end as the
+// workflow history records it (the workflow task that moved the sync to change event application),
+// which leaves out the polling's delay in seeing it, and the summary the median ratio of that;
+// with it, when the first work unit started and the last one ended: the fixed cost around the copy. One worker (one task queue) runs every round's sync, as a
 // running c2c-sync service does, and it warms up when it starts as the service's worker does
 // (src/temporal/warm-up.ts: its workflow sandbox and its connections; --cold-worker skips that).
 //
@@ -212,6 +215,9 @@ async function main(): Promise<void> {
       await fillSource(source, size);
       const ratios: number[] = [];
       const coldRatios: number[] = [];
+      const historyRatios: number[] = [];
+      const fronts: number[] = [];
+      const tails: number[] = [];
       const firstRound = size === options.sizes[0] ? 1 - options.warmup : 1;
       for (let round = firstRound; round <= options.rounds; round++) {
         const rawSeconds = await profiled(options.profileDir, `raw-${size}-${round}`, () => rawCopy(source, destination));
@@ -228,6 +234,7 @@ async function main(): Promise<void> {
           return (performance.now() - started) / 1000;
         });
         const handle = env.client.workflow.getHandle(controller.workflowId);
+        const milestones = await copyMilestones(handle, startedAt);
         if (options.timeline === 'activities') await printTimeline(handle);
         if (options.timeline === 'events') await printEvents(handle, startedAt, syncSeconds);
         await service.endSync(controller.workflowId);
@@ -236,14 +243,27 @@ async function main(): Promise<void> {
 
         const ratio = rawSeconds / syncSeconds;
         (round >= 1 ? ratios : coldRatios).push(ratio);
+        if (round >= 1 && milestones !== null) {
+          historyRatios.push(rawSeconds / milestones.ended);
+          fronts.push(milestones.firstUnitStarted);
+          tails.push(milestones.ended - milestones.lastUnitCompleted);
+        }
         const line =
           `${pad(String(size), 7)} docs, ${round >= 1 ? `round ${round}` : `cold ${round + options.warmup}`}: raw ${pad((size / rawSeconds).toFixed(0), 6)} docs/s (${rawSeconds.toFixed(2)} s)` +
-          `   c2c-sync ${pad((size / syncSeconds).toFixed(0), 6)} docs/s (${syncSeconds.toFixed(2)} s)   ratio ${ratio.toFixed(2)}×`;
+          `   c2c-sync ${pad((size / syncSeconds).toFixed(0), 6)} docs/s (${syncSeconds.toFixed(2)} s)   ratio ${ratio.toFixed(2)}×` +
+          (milestones === null
+            ? ''
+            : `   (in the history: first unit at ${milestones.firstUnitStarted.toFixed(2)} s, last unit done ${milestones.lastUnitCompleted.toFixed(2)} s, ` +
+              `copy's end ${milestones.ended.toFixed(2)} s: ${(rawSeconds / milestones.ended).toFixed(2)}×)`);
         console.log(line);
       }
       rows.push(
         `${pad(String(size), 7)} docs: c2c-sync / raw = ${median(ratios).toFixed(2)}× (median of ${ratios.length}; ${ratios.map((r) => r.toFixed(2)).join(', ')})` +
-          (coldRatios.length > 0 ? `; cold: ${coldRatios.map((r) => r.toFixed(2)).join(', ')}×` : ''),
+          (coldRatios.length > 0 ? `; cold: ${coldRatios.map((r) => r.toFixed(2)).join(', ')}×` : '') +
+          (historyRatios.length > 0
+            ? `; to the copy's end in the history: ${median(historyRatios).toFixed(2)}× ` +
+              `(first unit started after ${median(fronts).toFixed(3)} s, copy's end ${median(tails).toFixed(3)} s after the last unit; medians)`
+            : ''),
       );
     }
     console.log('\nsummary (target: >= 1.00× at every size)');
@@ -253,6 +273,54 @@ async function main(): Promise<void> {
     await pair.close();
     await env.teardown();
   }
+}
+
+/** Seconds from the start request to the copy's milestones in the workflow history (server event times). */
+interface CopyMilestones {
+  /** the first copyWorkUnit (or copyPartitionChunk) started */
+  firstUnitStarted: number;
+  /** the last one completed */
+  lastUnitCompleted: number;
+  /**
+   * the workflow task that ended the copy phase (the first one completed after both the index
+   * build and the copy-completed time came back): when /progress starts answering 'change event
+   * application', without the polling's delay in seeing it (up to one poll interval plus a
+   * describe and a query, each queued behind the worker's busy event loop)
+   */
+  ended: number;
+}
+
+async function copyMilestones(handle: { fetchHistory(): Promise<{ events?: unknown[] | null }> }, startedAt: number): Promise<CopyMilestones | null> {
+  const history = await handle.fetchHistory();
+  type Event = {
+    eventId?: { toString(): string } | null;
+    eventTime?: { seconds?: { toString(): string } | null; nanos?: number | null } | null;
+    activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+    activityTaskStartedEventAttributes?: { scheduledEventId?: { toString(): string } | null } | null;
+    activityTaskCompletedEventAttributes?: { scheduledEventId?: { toString(): string } | null } | null;
+    workflowTaskCompletedEventAttributes?: unknown;
+  };
+  const seconds = (event: Event): number =>
+    (Number(event.eventTime?.seconds?.toString() ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6 - startedAt) / 1000;
+  const names = new Map<string, string>();
+  const copies = new Set(['copyWorkUnit', 'copyPartitionChunk']);
+  let firstUnitStarted = Infinity;
+  let lastUnitCompleted = 0;
+  let indexesBuilt = false;
+  let copyCompletedNoted = false;
+  for (const event of (history.events ?? []) as Event[]) {
+    const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
+    // the noteTime scheduled after the index build's is the copy-completed time
+    if (name && (name !== 'noteTime' || [...names.values()].includes('buildIndexes'))) names.set(event.eventId!.toString(), name);
+    const started = names.get(event.activityTaskStartedEventAttributes?.scheduledEventId?.toString() ?? '');
+    if (started && copies.has(started)) firstUnitStarted = Math.min(firstUnitStarted, seconds(event));
+    const completed = names.get(event.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() ?? '');
+    if (completed && copies.has(completed)) lastUnitCompleted = Math.max(lastUnitCompleted, seconds(event));
+    if (completed === 'buildIndexes') indexesBuilt = true;
+    if (completed === 'noteTime') copyCompletedNoted = true;
+    if (indexesBuilt && copyCompletedNoted && event.workflowTaskCompletedEventAttributes) return { firstUnitStarted, lastUnitCompleted, ended: seconds(event) };
+  }
+  return null;
 }
 
 /** The sync's activities in order: start offset from the workflow's start, and duration. */

@@ -20,17 +20,28 @@ import { clearBindings, DestinationDdl, uuidKey } from './destination-ddl';
 import { forEachConcurrentlyInOrder } from './concurrently';
 import { ActivityProgress } from './heartbeat';
 import { clearResyncSet } from './resync-set';
-import { forgetCollection, type PlanRecord, planTotals, recordCollections } from './copy-plan';
+import { forgetCollection, type PagePlanning, planPage, type PlanCopyPageResult, type PlanPageHeartbeat, type PlanRecord, planTotals, recordCollections } from './copy-plan';
 
 
 export interface CatalogInput extends SyncScope {
   buildIndexes: BuildIndexesMode;
 }
 
+export interface CopyCatalogInput extends CatalogInput {
+  /**
+   * Plan the copy's first page too, once the catalog is complete (docs/copy-plan.md): planCopyPage's
+   * input from the start of the plan, the page's copiers sharing the estimated bytes the catalog
+   * copy found. Saves the workflow task and the activity between the catalog and the first units.
+   */
+  planFirstPage?: Omit<PagePlanning, 'after' | 'firstUnit' | 'parallelism'> & { workers: number };
+}
+
 export interface CopyCatalogResult {
   /** included collections, recorded in the copy plan on the destination (src/sync/copy-plan.ts) */
   collectionsTotal: number;
   estimatedTotalBytes: number;
+  /** the first page, when asked to plan it and it could (else the workflow asks planCopyPage) */
+  firstPage?: PlanCopyPageResult;
 }
 
 /** Collections handled between two heartbeats (and recorded in the plan in one write). */
@@ -47,6 +58,8 @@ interface SourceCollection {
 interface CatalogHeartbeat {
   db: string;
   after: string | null;
+  /** the catalog is copied and the first page is being planned (planFirstPage): where */
+  planning?: PlanPageHeartbeat;
 }
 
 /** The included databases of `client`, in name order. */
@@ -231,7 +244,7 @@ async function copyDatabaseCatalog(
  * resumes from it; everything it writes is idempotent, so an attempt running at the same time
  * as another (a zombie after a heartbeat timeout) does no harm.
  */
-export async function copyCatalog(clients: ClusterConnections, input: CatalogInput): Promise<CopyCatalogResult> {
+export async function copyCatalog(clients: ClusterConnections, input: CopyCatalogInput): Promise<CopyCatalogResult> {
   const context = Context.current();
   const source = clients.client(input.source);
   const destination = clients.client(input.destination);
@@ -243,10 +256,15 @@ export async function copyCatalog(clients: ClusterConnections, input: CatalogInp
   // now, can take long: they heartbeat meanwhile).
   const heartbeat = new ActivityProgress(() => cursor);
   // The first attempt starts a new sync: nothing recorded on the destination belongs to it yet.
-  if (context.info.attempt === 1) await heartbeat.during(clearResyncSet(destination));
-  // Every DDL up to this time is in the catalog read next; the bindings record it, so that
-  // change events up to it are not applied again (docs/ddl-replay.md).
-  const catalogAt = await heartbeat.during(noteClusterTime(source, { c2cSync: 'catalog copy', reason: 'catalog snapshot' }));
+  // Every DDL up to catalogAt is in the catalog read next; the bindings record it, so that change
+  // events up to it are not applied again (docs/ddl-replay.md). The two are on different clusters
+  // and neither needs the other: at once (nothing is recorded before both are done).
+  const [, catalogAt] = await heartbeat.during(
+    Promise.all([
+      context.info.attempt === 1 ? clearResyncSet(destination) : undefined,
+      noteClusterTime(source, { c2cSync: 'catalog copy', reason: 'catalog snapshot' }),
+    ]),
+  );
   // Heartbeats while it checks keep the cursor the attempt resumes from.
   if (context.info.attempt > 1) await dropStaleCatalog(ddl, source, destination, matcher, () => heartbeat.beat());
   const buildNow = indexBuildTiming(input.buildIndexes) === 'beforeDataCopy';
@@ -263,7 +281,30 @@ export async function copyCatalog(clients: ClusterConnections, input: CatalogInp
     });
   }
   const totals = await planTotals(destination);
-  return { collectionsTotal: totals.collections, estimatedTotalBytes: totals.estimatedBytes };
+  const copied: CopyCatalogResult = { collectionsTotal: totals.collections, estimatedTotalBytes: totals.estimatedBytes };
+  if (!input.planFirstPage) return copied;
+  // The catalog is complete: plan the first page exactly as the workflow's planCopyPage would
+  // (the same input: from the plan's start, unit 0, the estimated bytes the workflow keeps).
+  const { workers, ...limits } = input.planFirstPage;
+  const done = cursor ?? { db: '', after: null };
+  const firstPage = await planPage(
+    clients,
+    {
+      ...limits,
+      source: input.source,
+      destination: input.destination,
+      after: null,
+      firstUnit: 0,
+      parallelism: { workers, totalBytes: Math.max(1, totals.estimatedBytes) },
+    },
+    {
+      progress: heartbeat,
+      resumed: resumed?.planning,
+      report: (planning) => (cursor = { db: done.db, after: done.after, planning }),
+      catalogAttemptAt: context.info.currentAttemptScheduledTimestampMs,
+    },
+  );
+  return firstPage ? { ...copied, firstPage } : copied;
 }
 
 /** Collections whose indexes buildIndexes builds at once, unless the input says otherwise. */

@@ -14,7 +14,7 @@ import type { IdWalkPosition } from './id-boundaries';
 import { planCollectionPartitions } from './plan-partitions';
 
 /** planCopyPage's heartbeat: the collection whose _id index it is walking, and where. */
-interface PlanPageHeartbeat {
+export interface PlanPageHeartbeat {
   sampling: string | null;
   walk: IdWalkPosition | null;
 }
@@ -37,6 +37,8 @@ interface UnitRecord {
   _id: number;
   partitions: PartitionRange[];
   estimatedBytes: number;
+  /** when the copyCatalog attempt that wrote it was scheduled, if one did (PageTracking.catalogAttemptAt) */
+  catalogAttemptAt?: number;
 }
 
 function planOf(destination: MongoClient) {
@@ -112,6 +114,29 @@ export interface PlanCopyPageResult {
   done: boolean;
 }
 
+/** planCopyPage's input without the clusters: what copyCatalog needs to plan the first page itself. */
+export type PagePlanning = Omit<PlanCopyPageInput, 'source' | 'destination'>;
+
+/**
+ * How a page's planning records its progress, in planCopyPage or in copyCatalog (which plans the
+ * first page itself): the heartbeat it shares with the activity, the position an earlier attempt
+ * heartbeated, and where it reports its own.
+ */
+export interface PageTracking {
+  progress: ActivityProgress<unknown>;
+  resumed: PlanPageHeartbeat | undefined;
+  report(position: PlanPageHeartbeat): void;
+  /**
+   * Set when the page is planned by an attempt of copyCatalog: the time the attempt was scheduled
+   * (later for every retry, and for a call scheduled again after a stall). Its units are written
+   * only over units that no later attempt wrote, so that an attempt still running after its retry
+   * began (a heartbeat timeout) cannot replace the units of the retry, or of a planCopyPage, which
+   * may have seen another catalog; the page is then left to planCopyPage. Units planCopyPage
+   * writes carry no such time and replace any.
+   */
+  catalogAttemptAt?: number;
+}
+
 /**
  * Plans the next page of collections: ranges for those without (the full range for a small
  * collection, a sample for a larger one, each recorded at once so a retry does not sample it
@@ -121,8 +146,23 @@ export async function planCopyPage(clients: ClusterConnections, input: PlanCopyP
   // Collections already sampled are recorded in the plan; the heartbeat keeps the walk of the
   // _id index of the collection being sampled, so that a retry resumes it.
   let position: PlanPageHeartbeat = { sampling: null, walk: null };
-  const heartbeat = new ActivityProgress(() => position);
-  const resumed = heartbeat.resumed;
+  const progress = new ActivityProgress(() => position);
+  const page = await planPage(clients, input, {
+    progress,
+    resumed: progress.resumed,
+    report: (next) => (position = next),
+  });
+  if (!page) throw ApplicationFailure.nonRetryable('planCopyPage wrote no units (a bug: it replaces any)', SyncErrorName.InternalError);
+  return page;
+}
+
+/**
+ * planCopyPage's work, inside any activity (tracking says how it heartbeats); null only when a
+ * copyCatalog attempt found units it may not replace (PageTracking.catalogAttemptAt).
+ */
+export async function planPage(clients: ClusterConnections, input: PlanCopyPageInput, tracking: PageTracking): Promise<PlanCopyPageResult | null> {
+  const heartbeat = tracking.progress;
+  const resumed = tracking.resumed;
   const destination = clients.client(input.destination);
   const plan = planOf(destination);
   const afterFilter = input.after === null ? {} : { _id: { $gt: input.after } };
@@ -145,7 +185,7 @@ export async function planCopyPage(clients: ClusterConnections, input: PlanCopyP
       continue;
     }
     const resumeFrom = resumed?.sampling === record._id ? resumed.walk : null;
-    position = { sampling: record._id, walk: resumeFrom };
+    tracking.report({ sampling: record._id, walk: resumeFrom });
     const planned = await planCollectionPartitions(
       clients,
       {
@@ -161,14 +201,14 @@ export async function planCopyPage(clients: ClusterConnections, input: PlanCopyP
         progress: heartbeat,
         ...(resumeFrom ? { resumeFrom } : {}),
         onWalk: (walk) => {
-          position = { sampling: record._id, walk };
+          tracking.report({ sampling: record._id, walk });
           heartbeat.beat();
         },
       },
     );
     const ranges = planned.ranges.map(({ min, max }) => ({ min, max }));
     await plan.updateOne({ _id: record._id, ranges: { $exists: false } }, { $set: { ranges } });
-    position = { sampling: null, walk: null };
+    tracking.report({ sampling: null, walk: null });
     heartbeat.beatNow();
   }
   if (small.length > 0) await plan.bulkWrite(small, { ordered: false });
@@ -181,12 +221,9 @@ export async function planCopyPage(clients: ClusterConnections, input: PlanCopyP
   const length = pageLength(planned, input.maxPagePartitions);
   const page = planned.slice(0, length);
   const units = packUnits(page, { maxPartitions: input.unitMaxPartitions, maxBytes: input.unitMaxBytes }, input.firstUnit);
-  await unitsOf(destination).bulkWrite(
-    units.map((unit) => ({
-      replaceOne: { filter: { _id: unit.unit }, replacement: { partitions: unit.partitions, estimatedBytes: unit.estimatedBytes }, upsert: true },
-    })),
-    { ordered: false },
-  );
+  heartbeat.throwIfCancelled();
+  // Units this attempt may not replace: the workflow plans the page again with planCopyPage.
+  if (!(await writeUnits(destination, units, tracking.catalogAttemptAt))) return null;
   return {
     collections: page.length,
     partitions: page.reduce((sum, c) => sum + c.ranges!.length, 0),
@@ -194,6 +231,45 @@ export async function planCopyPage(clients: ClusterConnections, input: PlanCopyP
     last: planKey(page.at(-1)!.db, page.at(-1)!.coll),
     done: !more && length === planned.length,
   };
+}
+
+/**
+ * Writes a page's units; with a catalog attempt's time, only over units no later attempt wrote
+ * (PageTracking), and false when some unit was not written for that reason.
+ */
+async function writeUnits(destination: MongoClient, units: ReturnType<typeof packUnits>, catalogAttemptAt: number | undefined): Promise<boolean> {
+  if (units.length === 0) return true;
+  const record = (unit: (typeof units)[number]) => ({ partitions: unit.partitions, estimatedBytes: unit.estimatedBytes });
+  if (catalogAttemptAt === undefined) {
+    await unitsOf(destination).bulkWrite(
+      units.map((unit) => ({ replaceOne: { filter: { _id: unit.unit }, replacement: record(unit), upsert: true } })),
+      { ordered: false },
+    );
+    return true;
+  }
+  try {
+    await unitsOf(destination).bulkWrite(
+      units.map((unit) => ({
+        replaceOne: {
+          // a unit that a later attempt, or planCopyPage (which sets no time), wrote does not
+          // match: the upsert then collides with its _id
+          filter: { _id: unit.unit, catalogAttemptAt: { $lte: catalogAttemptAt } },
+          replacement: { ...record(unit), catalogAttemptAt },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+    return true;
+  } catch (error) {
+    if (isDuplicateKey(error)) return false;
+    throw error;
+  }
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  const e = error as { code?: unknown; writeErrors?: { code?: unknown }[] } | null;
+  return e?.code === 11000 || (Array.isArray(e?.writeErrors) && e.writeErrors.some((w) => w.code === 11000));
 }
 
 /** The partitions of work unit `unit`; fails when the plan does not hold it. */

@@ -1,7 +1,7 @@
 // Activities are built by a factory that receives their clients, so tests and workers decide
 // which clusters they reach. Workflow code imports only the type.
 import type { ClusterClients } from '../mongo/cluster-clients';
-import { buildIndexes, type BuildIndexesInput, type CatalogInput, copyCatalog, finalizeDestination, type FinalizeInput } from './catalog';
+import { buildIndexes, type BuildIndexesInput, copyCatalog, type CopyCatalogInput, finalizeDestination, type FinalizeInput } from './catalog';
 import { applyChangeEvents, type ApplyChangeEventsInput } from './change-events';
 import { noteTime, type NoteTimeInput, setWriteBlocking, type WriteBlockingInput } from './cluster-control';
 import { copyPartitionChunk, type CopyChunkInput } from './copy-partition';
@@ -39,7 +39,7 @@ export function createActivities({ clusters }: ActivityDeps) {
     preflight: (input: PreflightInput) => preflight(clusters, input),
     noteTime: (input: NoteTimeInput) => noteTime(clusters, input),
     setWriteBlocking: (input: WriteBlockingInput) => setWriteBlocking(clusters, input),
-    copyCatalog: (input: CatalogInput) => copyCatalog(clusters, input),
+    copyCatalog: (input: CopyCatalogInput) => copyCatalog(clusters, input),
     buildIndexes: (input: BuildIndexesInput) => buildIndexes(clusters, input),
     planPartitions: (input: PlanPartitionsInput) => planPartitions(clusters, input),
     copyPartitionChunk: (input: CopyChunkInput) => copyPartitionChunk(clusters, input),

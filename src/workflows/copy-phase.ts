@@ -6,7 +6,8 @@
 // Per page of planPageCollections collections: one planCopyPage activity. Per unit of up to
 // unitMaxPartitions small collections (or one range of a large collection): one copyWorkUnit
 // activity, more only when the unit takes longer than copyChunkMaxMs.
-import type { OpenUnit } from '../sync/state';
+import type { PlanCopyPageResult } from '../activities/copy-plan';
+import type { CopyState, OpenUnit, SyncTuning } from '../sync/state';
 import type { JobHost } from './job-host';
 
 /**
@@ -60,16 +61,28 @@ async function planPage(host: JobHost): Promise<void> {
       destination: s.destination,
       after: copy.planCursor,
       firstUnit: copy.unitsPlanned,
-      maxCollections: tuning.planPageCollections,
-      maxPagePartitions: tuning.planPagePartitions,
-      targetPartitionBytes: tuning.partitionTargetBytes,
-      maxPartitionsPerCollection: tuning.maxPartitionsPerCollection,
-      unitMaxPartitions: tuning.unitMaxPartitions,
-      unitMaxBytes: tuning.unitMaxBytes,
+      ...pageLimits(tuning),
       parallelism: { workers: tuning.copyConcurrency, totalBytes: copy.estimatedTotalBytes },
       startPoint: s.startPoint,
     }),
   );
+  recordPage(copy, page);
+}
+
+/** A planning page's bounds, from the sync's tuning. */
+export function pageLimits(tuning: SyncTuning) {
+  return {
+    maxCollections: tuning.planPageCollections,
+    maxPagePartitions: tuning.planPagePartitions,
+    targetPartitionBytes: tuning.partitionTargetBytes,
+    maxPartitionsPerCollection: tuning.maxPartitionsPerCollection,
+    unitMaxPartitions: tuning.unitMaxPartitions,
+    unitMaxBytes: tuning.unitMaxBytes,
+  };
+}
+
+/** Counts a planned page (from planCopyPage, or the first one from copyCatalog) in the copy state. */
+export function recordPage(copy: CopyState, page: PlanCopyPageResult): void {
   copy.collectionsPlanned += page.collections;
   copy.partitionsTotal += page.partitions;
   copy.unitsPlanned += page.units;

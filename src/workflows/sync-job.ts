@@ -52,7 +52,7 @@ import { Verifier } from './verification';
 import { type CommitCheckFindings, commitCheckFailureMessage } from '../sync/verification';
 import { failureInfo } from './failure';
 import { C2C_METADATA_DB, C2C_VERIFIER_DB } from '../sync/namespace-names';
-import { runCopy } from './copy-phase';
+import { pageLimits, recordPage, runCopy } from './copy-phase';
 import type { JobHost } from './job-host';
 import { runLegacyCopy } from './legacy-copy';
 import { clearHint } from './messages';
@@ -73,6 +73,9 @@ import type { ClusterLabel, ClusterTime, SyncStateName } from '../sync/vocabular
 
 /** Preflight, the write block and the start point run as local activities, in the workflow task that starts the sync. */
 export const START_IN_FIRST_TASK_PATCH = 'start-in-first-task';
+
+/** copyCatalog plans the copy's first page too; runs recorded before ask planCopyPage for it. */
+export const FIRST_PAGE_IN_CATALOG_PATCH = 'first-page-in-catalog-copy';
 
 /** A commit request ends the verifier's follower call at once, with the applier's iteration. */
 export const COMMIT_ENDS_FOLLOWER_PATCH = 'commit-ends-follower-at-once';
@@ -355,7 +358,12 @@ export class SyncJob {
 
   private async copyCatalog(): Promise<void> {
     const s = this.s;
-    const copied = await this.call('copyCatalog', () => this.act.copyCatalog(this.catalog));
+    // The first page is planned in the same activity (a workflow task and an activity sooner to
+    // the first units); a run recorded before plans it with planCopyPage.
+    const planFirstPage = patched(FIRST_PAGE_IN_CATALOG_PATCH)
+      ? { ...pageLimits(s.tuning), workers: s.tuning.copyConcurrency, startPoint: s.startPoint }
+      : undefined;
+    const copied = await this.call('copyCatalog', () => this.act.copyCatalog({ ...this.catalog, ...(planFirstPage ? { planFirstPage } : {}) }));
     // A run recorded before the copy plan moved to the destination got the collections in this
     // result; replaying it must carry its copy on as it began (legacy-copy.ts).
     const legacyCollections = (copied as { collections?: PendingCollection[] }).collections;
@@ -364,6 +372,7 @@ export class SyncJob {
     } else {
       delete s.copy.legacy;
       s.copy.collectionsTotal = copied.collectionsTotal;
+      if (copied.firstPage) recordPage(s.copy, copied.firstPage);
     }
     s.copy.estimatedTotalBytes = Math.max(1, copied.estimatedTotalBytes);
     s.copy.started = true;

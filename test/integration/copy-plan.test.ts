@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Document } from 'mongodb';
-import { copyCatalog, type CatalogInput, type CopyCatalogResult } from '../../src/activities/catalog';
+import { copyCatalog, type CatalogInput, type CopyCatalogInput, type CopyCatalogResult } from '../../src/activities/catalog';
 import { planCopyPage, recordCollections, type PlanCopyPageInput, type PlanCopyPageResult } from '../../src/activities/copy-plan';
 import { copyWorkUnit, type CopyWorkUnitResult } from '../../src/activities/copy-work-unit';
 import type { ClusterClients } from '../../src/mongo/cluster-clients';
@@ -164,4 +164,62 @@ test('a collection alone is split so that every parallel copier has a share, eve
   }
   assert.equal(copied, documents);
   assert.equal(await pair.admin.cluster1.db('solo').collection('one').countDocuments(), documents);
+});
+
+test('copyCatalog plans the first page as planCopyPage would, and an attempt cannot replace the units of a later one', async () => {
+  const destination = pair.admin.cluster1;
+  for (const { name: db } of (await destination.db('admin').command({ listDatabases: 1, nameOnly: true })).databases as { name: string }[]) {
+    if (!['admin', 'config', 'local'].includes(db)) await destination.db(db).dropDatabase();
+  }
+  const units = () => destination.db(C2C_METADATA_DB).collection('copyUnits').find({}, { sort: { _id: 1 } }).toArray();
+  // every collection in one page, so that the large one is sampled in it
+  const planFirstPage = { ...PAGE, maxCollections: 100, workers: 4 } as Partial<typeof PAGE> & { workers: number };
+  delete planFirstPage.source;
+  delete planFirstPage.destination;
+  const input: CopyCatalogInput = { ...CATALOG, planFirstPage: planFirstPage as CopyCatalogInput['planFirstPage'] & object };
+  const attemptAt = (at: number, attempt = 1) => new MockActivityEnvironment({ attempt, currentAttemptScheduledTimestampMs: at });
+
+  const first = attemptAt(2_000);
+  const beats: ({ db: string; planning?: { sampling: string | null } } | undefined)[] = [];
+  first.on('heartbeat', (details: (typeof beats)[number]) => beats.push(details));
+  const copied = (await first.run(copyCatalog, clusters, input)) as CopyCatalogResult;
+  assert.ok(copied.firstPage, 'the first page is planned');
+  assert.ok(beats.some((beat) => beat?.planning?.sampling === 'odd.big'), 'the planning of the first page heartbeats with the catalog cursor');
+  const written = await units();
+  assert.equal(written.length, copied.firstPage.units);
+  assert.ok(written.every((unit) => unit.catalogAttemptAt === 2_000));
+
+  // The same page from planCopyPage, with the input the workflow would give it.
+  const page = (await new MockActivityEnvironment({ attempt: 1 }).run(planCopyPage, clusters, {
+    ...PAGE,
+    maxCollections: 100,
+    after: null,
+    firstUnit: 0,
+    parallelism: { workers: 4, totalBytes: Math.max(1, copied.estimatedTotalBytes) },
+  })) as PlanCopyPageResult;
+  assert.deepEqual(page, copied.firstPage);
+  const replanned = await units();
+  assert.deepEqual(replanned.map((unit) => unit.partitions), written.map((unit) => unit.partitions), 'the same units');
+
+  // An earlier attempt still running (its retry began after a heartbeat timeout) replaces neither
+  // planCopyPage's units nor a later attempt's; it reports no page, and the workflow would plan it.
+  const late = (await attemptAt(1_000, 2).run(copyCatalog, clusters, input)) as CopyCatalogResult;
+  assert.equal(late.firstPage, undefined);
+  assert.deepEqual(await units(), replanned);
+  await destination.db(C2C_METADATA_DB).collection('copyUnits').updateMany({}, { $set: { catalogAttemptAt: 3_000 } });
+  const stale = (await attemptAt(1_000, 2).run(copyCatalog, clusters, input)) as CopyCatalogResult;
+  assert.equal(stale.firstPage, undefined);
+  assert.ok((await units()).every((unit) => unit.catalogAttemptAt === 3_000));
+  // a later attempt replaces an earlier one's
+  const later = (await attemptAt(4_000, 3).run(copyCatalog, clusters, input)) as CopyCatalogResult;
+  assert.deepEqual(later.firstPage, copied.firstPage);
+  assert.ok((await units()).every((unit) => unit.catalogAttemptAt === 4_000));
+
+  // A retry of an attempt that was planning resumes from its heartbeat and plans the same page.
+  const retry = new MockActivityEnvironment({
+    attempt: 4,
+    currentAttemptScheduledTimestampMs: 5_000,
+    heartbeatDetails: { db: 'solo', after: 'one', planning: { sampling: null, walk: null } },
+  });
+  assert.deepEqual(((await retry.run(copyCatalog, clusters, input)) as CopyCatalogResult).firstPage, copied.firstPage);
 });
