@@ -9,13 +9,28 @@ import { ActivityCancellationType, ActivityFailure, proxyActivities, proxyLocalA
 import type { SyncActivities } from '../activities';
 import { NON_RETRYABLE_ERROR_NAMES } from '../sync/errors';
 import type { SyncTuning } from '../sync/state';
+import type { CompletionOrder } from './completion-order';
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_NAMES];
 
 /** Attempts at releasing a write block after a failure before the sync reports it left set. */
 const RELEASE_ATTEMPTS = 5;
 
-export function activitiesFor(tuning: SyncTuning) {
+/** Each call's result is delivered in turn (completion-order.ts); local activities run one at a time anyway. */
+function inTurn<T extends object>(calls: T, order: CompletionOrder | undefined): T {
+  if (!order?.enabled) return calls;
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, call] of Object.entries(calls)) {
+    wrapped[name] = name === 'local' ? call : (...args: unknown[]) => order.settle((call as (...a: unknown[]) => Promise<unknown>)(...args));
+  }
+  return wrapped as T;
+}
+
+export function activitiesFor(tuning: SyncTuning, order?: CompletionOrder) {
+  return inTurn(proxiesFor(tuning), order);
+}
+
+function proxiesFor(tuning: SyncTuning) {
   const retry = {
     initialInterval: '1 second',
     maximumInterval: '30 seconds',

@@ -6,7 +6,7 @@
 // continues on the live stream from the buffer reader's position.
 //
 // Runs of the workflow recorded before the buffer existed replay without it (the patch below).
-import { CancellationScope, condition, patched } from '@temporalio/workflow';
+import { CancellationScope, patched } from '@temporalio/workflow';
 import type { EventBufferState } from '../sync/state';
 import type { JobHost } from './job-host';
 
@@ -48,7 +48,7 @@ export class EventBuffering {
     const { s, act } = this.host;
     if (!buffer.checkpoint.resumeToken && !buffer.checkpoint.startAt) buffer.checkpoint.startAt = s.startPoint;
     for (;;) {
-      await condition(() => copyOver() || (!s.paused && !this.host.continueAsNewDue()));
+      await this.host.condition(() => copyOver() || (!s.paused && !this.host.continueAsNewDue()));
       if (copyOver()) return;
       const result = await this.host.call('bufferChangeEvents', () =>
         act.bufferChangeEvents({

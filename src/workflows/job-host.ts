@@ -11,4 +11,6 @@ export interface JobHost {
   continueAsNewDue(): boolean;
   /** shows the state in Temporal (search attribute, current details) */
   publish(): void;
+  /** waits until `fn` holds, in turn with the activity results (completion-order.ts) */
+  condition(fn: () => boolean): Promise<void>;
 }

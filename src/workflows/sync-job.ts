@@ -30,7 +30,6 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  condition,
   isCancellation,
   log,
   patched,
@@ -46,6 +45,7 @@ import { isSyncErrorName, SyncErrorName } from '../sync/errors';
 import { appliedThrough, commitBlocker } from '../sync/progress';
 import { parseStartOptions } from '../sync/start-options';
 import { activitiesFor, retriesExhausted, type SyncActivityCalls } from './activity-calls';
+import { CompletionOrder, ORDERED_COMPLETIONS_PATCH } from './completion-order';
 import { detailsMarkdown } from './details';
 import { EventBuffering } from './event-buffering';
 import { Verifier } from './verification';
@@ -144,6 +144,8 @@ function upgradeCopy(copy: SyncWorkflowState['copy']): SyncWorkflowState['copy']
 export class SyncJob {
   readonly s: SyncWorkflowState;
   private readonly act: SyncActivityCalls;
+  /** the code after each activity result runs on its own, in the order of the events (completion-order.ts) */
+  private readonly order: CompletionOrder;
   /** preflight passed (or the run was continued as new) */
   started: boolean;
   /** why preflight refused the start */
@@ -164,7 +166,9 @@ export class SyncJob {
       ? upgradeCarried(input.carried)
       : initialState(input.syncId, startOptionsOf(input), { ...DEFAULT_TUNING, ...input.tuning });
     this.s.tuning = { ...DEFAULT_TUNING, ...this.s.tuning, ...input.tuning };
-    this.act = activitiesFor(this.s.tuning);
+    // (runs recorded before it let the code after completions delivered together interleave)
+    this.order = new CompletionOrder(patched(ORDERED_COMPLETIONS_PATCH));
+    this.act = activitiesFor(this.s.tuning, this.order);
     this.started = input.carried !== undefined;
     this.buffering = new EventBuffering(this.host);
     this.verifier = new Verifier(this.host);
@@ -178,7 +182,13 @@ export class SyncJob {
       call: (label, run) => this.call(label, run),
       continueAsNewDue: () => this.continueAsNewDue(),
       publish: () => this.publish(),
+      condition: (fn) => this.condition(fn),
     };
+  }
+
+  /** Waits until `fn` holds, in turn with the activity results (completion-order.ts). */
+  condition(fn: () => boolean): Promise<void> {
+    return this.order.condition(fn);
   }
 
   /** Lets the verifier's activities in flight record their results (before continue-as-new). */
@@ -336,12 +346,12 @@ export class SyncJob {
       case 'committing':
         return this.commit();
       case 'committed':
-        await condition(() => this.s.phase !== 'committed' || this.continueAsNewDue());
+        await this.condition(() => this.s.phase !== 'committed' || this.continueAsNewDue());
         return;
       case 'reversing':
         return this.reverse();
       case 'failed':
-        await condition(() => this.cleared);
+        await this.condition(() => this.cleared);
         return;
     }
   }
@@ -587,7 +597,7 @@ export class SyncJob {
       } catch (error) {
         if (!retriesExhausted(error)) throw error;
         this.noteStall(label, error);
-        await sleep(this.s.tuning.stallRetryDelayMs);
+        await this.order.settle(sleep(this.s.tuning.stallRetryDelayMs));
       }
     }
   }

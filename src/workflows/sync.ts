@@ -115,7 +115,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncWorkfl
       return continueAsNew<typeof syncWorkflow>({ syncId: job.s.syncId, options: job.s.options, carried: job.s });
     }
     if (job.s.paused) {
-      await condition(() => !job.s.paused || job.continueAsNewDue());
+      await job.condition(() => !job.s.paused || job.continueAsNewDue());
       continue;
     }
     try {

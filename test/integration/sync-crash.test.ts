@@ -1,11 +1,14 @@
 // Killing the worker process with SIGKILL during the copy and during change event application
-// loses nothing and duplicates nothing: another worker takes over from the last checkpoints.
+// loses nothing and duplicates nothing: another worker takes over from the last checkpoints. The
+// history, recorded across the restarts, then replays (a worker that took over once recorded
+// commands a replay did not issue: src/workflows/completion-order.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Worker } from '@temporalio/worker';
 import { SyncController } from '../../src/client/sync-controller';
 import { compareClusters } from '../support/compare-clusters';
 import { TEST_TUNING, waitForProgress } from '../support/sync-harness';
-import { uniqueTaskQueue } from '../support/temporal';
+import { uniqueTaskQueue, workflowBundle } from '../support/temporal';
 import { killWorker, useWorkerProcesses } from '../support/worker-process';
 import { ConcurrentWriter, seed } from '../support/workload';
 
@@ -47,6 +50,8 @@ test('SIGKILL of the worker during the copy and during event application loses a
   assert.deepEqual(await compareClusters(fixture.pair.admin.cluster0, fixture.pair.admin.cluster1), []);
   const state = await controller.state();
   assert.ok(state!.copy.copiedDocuments >= 6500, `copied ${state!.copy.copiedDocuments} documents`);
-  await fixture.env.client.workflow.getHandle(controller.workflowId).terminate('test finished');
+  const handle = fixture.env.client.workflow.getHandle(controller.workflowId);
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, await handle.fetchHistory(), controller.workflowId);
+  await handle.terminate('test finished');
   await killWorker(worker);
 });
