@@ -4,7 +4,7 @@ import type { Document } from 'bson';
 import type { CollectionInfo } from '../catalog/catalog';
 import { isClustered } from '../catalog/catalog';
 import { recordView } from '../storage/collection-store';
-import type { DocRecord } from '../storage/id-index';
+import type { DocRecord, IdBound } from '../storage/id-index';
 import { canonicalType, compareValues } from '../bson/compare';
 import { isPlainDocument, toNumber } from '../bson/values';
 import { commandError, ErrorCodes } from '../errors';
@@ -112,6 +112,17 @@ function applyMinMax(records: DocRecord[], pattern: Document | undefined, min?: 
   });
 }
 
+/** min/max bounds that name only `_id`, as bounds of the `_id` index: min inclusive, max exclusive (as applyMinMax). */
+function idIndexBounds(min: Document | undefined, max: Document | undefined): { lower?: IdBound; upper?: IdBound } | undefined {
+  if (!min && !max) return undefined;
+  const onlyId = (bound: Document | undefined) => bound === undefined || (Object.keys(bound).length === 1 && '_id' in bound);
+  if (!onlyId(min) || !onlyId(max)) return undefined;
+  return {
+    ...(min ? { lower: { value: min._id, inclusive: true } } : {}),
+    ...(max ? { upper: { value: max._id, inclusive: false } } : {}),
+  };
+}
+
 export interface RecordPlan {
   /** matching records in result order (before skip/limit) */
   records: DocRecord[];
@@ -138,6 +149,7 @@ export function planRecords(info: CollectionInfo, opts: FindOptions): RecordPlan
   let records: DocRecord[];
   let idOrdered = false;
   let test: ViewPredicate | undefined;
+  let seekBounds: { lower?: IdBound; upper?: IdBound } | undefined;
   if (plan) {
     records = candidatesFromPlan(info, plan);
     idOrdered = collation === undefined;
@@ -147,17 +159,22 @@ export function planRecords(info: CollectionInfo, opts: FindOptions): RecordPlan
     }
   } else {
     const sortsById = opts.sort.length === 1 && opts.sort[0].path === '_id';
-    const idOrder = isClustered(info) || sortsById || (hintPattern !== undefined && sameKeyPattern(hintPattern, { _id: 1 }));
-    const source = idOrder ? store.idIndex.ordered() : [...store.natural()];
+    const idHinted = hintPattern !== undefined && sameKeyPattern(hintPattern, { _id: 1 });
+    const idOrder = isClustered(info) || sortsById || idHinted;
+    // min/max on the hinted _id index: a seek of its bounds, as mongod's index scan, not a scan of
+    // every record (a range of a large collection read in parallel ranges would cost each range
+    // the whole collection)
+    seekBounds = idHinted ? idIndexBounds(opts.min, opts.max) : undefined;
+    const source = seekBounds ? store.idIndex.range(seekBounds.lower, seekBounds.upper) : idOrder ? store.idIndex.ordered() : [...store.natural()];
     idOrdered = idOrder && natural !== -1 && collation === undefined;
-    if (Object.keys(filter).length === 0) records = idOrder ? source.slice() : source;
+    if (Object.keys(filter).length === 0) records = idOrder && !seekBounds ? source.slice() : source;
     else {
       const t = (test = compileFilter(filter, filterOptions));
       records = source.filter((r) => t(recordView(r)));
     }
   }
   if (natural === -1) records.reverse();
-  records = applyMinMax(records, hintPattern, opts.min, opts.max);
+  if (!seekBounds) records = applyMinMax(records, hintPattern, opts.min, opts.max);
   const sort = opts.sort;
   let blockingSort = false;
   if (sort.length === 1 && sort[0].path === '_id' && idOrdered) {
