@@ -38,6 +38,9 @@ function prng(seed: number): () => number {
   };
 }
 
+const copyBesideBuffer = (label: string) => /copyWorkUnit/.test(label) && /bufferChangeEvents/.test(label);
+const applierBesideVerifier = (label: string) => /applyChangeEvents/.test(label) && /verifyWorkUnit|followDestinationEvents/.test(label);
+
 test('the sync workflow replays its history with the completions of consecutive workflow tasks delivered together', async () => {
   const random = prng(7);
   const stubs = stubActivities({ partitions: 8, collections: 2, bufferPauseMs: 0, applyPauseMs: 0 });
@@ -61,17 +64,21 @@ test('the sync workflow replays its history with the completions of consecutive 
     tuning: { copyConcurrency: 3, unitMaxPartitions: 2, heartbeatTimeoutMs: 5000, stallWarningAttempts: 2, stallRetryDelayMs: 100 },
   });
   const handle = env.client.workflow.getHandle(controller.workflowId);
-  let history;
+  let history: Awaited<ReturnType<typeof handle.fetchHistory>>;
   try {
     await controller.start({ source: 'cluster0', destination: 'cluster1' });
-    await pollUntil(
+    // Until the history holds both kinds of pair the test is about: which completions end up in
+    // consecutive tasks depends on timing, so the sync runs on until it has them.
+    history = await pollUntil(
       async () => {
         const progress = await controller.progress();
-        return progress.canCommit && (progress.totalEventsApplied ?? 0) >= 5 ? true : undefined;
+        if (!progress.canCommit || (progress.totalEventsApplied ?? 0) < 5) return undefined;
+        const recorded = await handle.fetchHistory();
+        const labels = mergedHistories(recorded, 80).map((merge) => merge.label);
+        return labels.some(copyBesideBuffer) && labels.some(applierBesideVerifier) ? recorded : undefined;
       },
-      { what: 'canCommit after a few change event application iterations', timeoutMs: 60_000 },
+      { what: 'canCommit, and a copy unit and a buffer iteration, and the applier and the verifier, completing in consecutive tasks', timeoutMs: 120_000, intervalMs: 500 },
     );
-    history = await handle.fetchHistory();
   } finally {
     await handle.terminate('test finished').catch(() => undefined);
     worker.shutdown();
@@ -80,8 +87,8 @@ test('the sync workflow replays its history with the completions of consecutive 
 
   const merges = mergedHistories(history, 80);
   const labels = merges.map((merge) => merge.label);
-  assert.ok(labels.some((label) => /copyWorkUnit/.test(label) && /bufferChangeEvents/.test(label)), `a copy unit merged with a buffer iteration: ${labels.join('; ')}`);
-  assert.ok(labels.some((label) => /applyChangeEvents/.test(label) && /verifyWorkUnit|followDestinationEvents/.test(label)), `the applier merged with the verifier: ${labels.join('; ')}`);
+  assert.ok(labels.some(copyBesideBuffer), `a copy unit merged with a buffer iteration: ${labels.join('; ')}`);
+  assert.ok(labels.some(applierBesideVerifier), `the applier merged with the verifier: ${labels.join('; ')}`);
 
   const failures: string[] = [];
   const histories = [{ workflowId: 'as recorded', history }, ...merges.map((merge, i) => ({ workflowId: `merge ${i}: ${merge.label}`, history: merge.history }))];
