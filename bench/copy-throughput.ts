@@ -290,18 +290,24 @@ interface CopyMilestones {
   ended: number;
 }
 
+/** The fields of a workflow history event the functions below read. */
+type Event = {
+  eventId?: { toString(): string } | null;
+  eventTime?: { seconds?: { toString(): string } | null; nanos?: number | null } | null;
+  activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+  activityTaskStartedEventAttributes?: { scheduledEventId?: { toString(): string } | null } | null;
+  activityTaskCompletedEventAttributes?: { scheduledEventId?: { toString(): string } | null } | null;
+  workflowTaskCompletedEventAttributes?: unknown;
+};
+
+/** An event's time, in milliseconds since the epoch. */
+function ms(event: Event): number {
+  return Number(event.eventTime?.seconds?.toString() ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+}
+
 async function copyMilestones(handle: { fetchHistory(): Promise<{ events?: unknown[] | null }> }, startedAt: number): Promise<CopyMilestones | null> {
   const history = await handle.fetchHistory();
-  type Event = {
-    eventId?: { toString(): string } | null;
-    eventTime?: { seconds?: { toString(): string } | null; nanos?: number | null } | null;
-    activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
-    activityTaskStartedEventAttributes?: { scheduledEventId?: { toString(): string } | null } | null;
-    activityTaskCompletedEventAttributes?: { scheduledEventId?: { toString(): string } | null } | null;
-    workflowTaskCompletedEventAttributes?: unknown;
-  };
-  const seconds = (event: Event): number =>
-    (Number(event.eventTime?.seconds?.toString() ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6 - startedAt) / 1000;
+  const seconds = (event: Event): number => (ms(event) - startedAt) / 1000;
   const names = new Map<string, string>();
   const copies = new Set(['copyWorkUnit', 'copyPartitionChunk']);
   let firstUnitStarted = Infinity;
@@ -326,13 +332,6 @@ async function copyMilestones(handle: { fetchHistory(): Promise<{ events?: unkno
 /** The sync's activities in order: start offset from the workflow's start, and duration. */
 async function printTimeline(handle: { fetchHistory(): Promise<{ events?: unknown[] | null }> }): Promise<void> {
   const history = await handle.fetchHistory();
-  type Event = {
-    eventId?: { toString(): string } | null;
-    eventTime?: { seconds?: { toString(): string } | null; nanos?: number | null } | null;
-    activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
-    activityTaskCompletedEventAttributes?: { scheduledEventId?: { toString(): string } | null } | null;
-  };
-  const ms = (event: Event): number => Number(event.eventTime?.seconds?.toString() ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
   const events = (history.events ?? []) as Event[];
   if (events.length === 0) return;
   const origin = ms(events[0]!);
@@ -351,17 +350,9 @@ async function printTimeline(handle: { fetchHistory(): Promise<{ events?: unknow
 /** Every history event until the copy ended: offset from the start request, type, activity name. */
 async function printEvents(handle: { fetchHistory(): Promise<{ events?: unknown[] | null }> }, startedAt: number, seconds: number): Promise<void> {
   const history = await handle.fetchHistory();
-  type Event = {
-    eventId?: { toString(): string } | null;
-    eventTime?: { seconds?: { toString(): string } | null; nanos?: number | null } | null;
-    activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
-    activityTaskStartedEventAttributes?: { scheduledEventId?: { toString(): string } | null } | null;
-    activityTaskCompletedEventAttributes?: { scheduledEventId?: { toString(): string } | null } | null;
-  };
   // the event's type, from the one attributes field it has set (e.g. workflowTaskStarted)
   const typeOf = (event: Event): string =>
     Object.entries(event).find(([key, value]) => key.endsWith('EventAttributes') && value)?.[0].replace('EventAttributes', '') ?? '?';
-  const ms = (event: Event): number => Number(event.eventTime?.seconds?.toString() ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
   const names = new Map<string, string>();
   for (const event of (history.events ?? []) as Event[]) {
     const at = ms(event) - startedAt;
