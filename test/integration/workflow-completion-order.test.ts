@@ -14,6 +14,7 @@ import { SyncController } from '../../src/client/sync-controller';
 import { mergedHistories } from '../support/history-merge';
 import { pollUntil } from '../support/poll';
 import { stubActivities } from '../support/stub-activities';
+import { SeededRandom } from '../support/workload';
 import { createTemporalTestEnv, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -26,23 +27,11 @@ after(async () => {
   await env?.teardown();
 });
 
-/** A small deterministic generator, so that a failure names a reproducible run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const copyBesideBuffer = (label: string) => /copyWorkUnit/.test(label) && /bufferChangeEvents/.test(label);
 const applierBesideVerifier = (label: string) => /applyChangeEvents/.test(label) && /verifyWorkUnit|followDestinationEvents/.test(label);
 
 test('the sync workflow replays its history with the completions of consecutive workflow tasks delivered together', async () => {
-  const random = prng(7);
+  const random = new SeededRandom(7);
   const stubs = stubActivities({ partitions: 8, collections: 2, bufferPauseMs: 0, applyPauseMs: 0 });
   // Each call of the parts that run side by side ends after its own random delay, so their
   // completions come in varied orders, mostly one per workflow task.
@@ -50,7 +39,7 @@ test('the sync workflow replays its history with the completions of consecutive 
   for (const name of jittered) {
     const run = stubs.defaults[name] as (input: never) => Promise<unknown>;
     (stubs.override as Record<string, unknown>)[name] = async (input: never) => {
-      await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(random() * 60)));
+      await new Promise((resolve) => setTimeout(resolve, 5 + random.int(60)));
       return run(input);
     };
   }
